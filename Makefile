@@ -1,0 +1,34 @@
+# mod_trueasync: the two commands a user needs are `make run` and `make test`.
+BUILD := build
+PHP_CONFIG_FILE := $(BUILD)/php-config.path
+PORT ?= 8080
+
+.PHONY: all setup module run test unit apache-test bench clean
+all: module
+
+# Installs Debian packages and the cached ZTS PHP when missing (fast when present).
+setup:
+	@mkdir -p $(BUILD)
+	@scripts/setup.sh > $(PHP_CONFIG_FILE).tmp && mv $(PHP_CONFIG_FILE).tmp $(PHP_CONFIG_FILE)
+
+module: setup
+	@$(MAKE) --no-print-directory -f Makefile.apxs PHP_CONFIG=$$(cat $(PHP_CONFIG_FILE)) BUILD=$(BUILD)
+
+run: module
+	scripts/run-server.sh $(PORT)
+
+unit: setup
+	@$(MAKE) --no-print-directory -C tests/unit PHP_CONFIG=$$(cat $(abspath $(PHP_CONFIG_FILE)))
+
+apache-test: module
+	scripts/apache-test.sh
+
+test: module
+	scripts/test.sh
+
+bench: module
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD)
+	@$(MAKE) --no-print-directory -C tests/unit clean 2>/dev/null || true

@@ -1,0 +1,196 @@
+#include "exchange.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+char *ta_strdup(const char *s)
+{
+    if (!s) return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+ta_exchange *ta_exchange_new(void)
+{
+    ta_exchange *ex = calloc(1, sizeof *ex);
+    if (!ex) return NULL;
+    if (pthread_mutex_init(&ex->lock, NULL)) { free(ex); return NULL; }
+    ex->refs = 2;
+    ex->status = 200;
+    return ex;
+}
+
+void ta_kv_free(ta_kv *kv, size_t n)
+{
+    if (!kv) return;
+    for (size_t i = 0; i < n; i++) { free(kv[i].name); free(kv[i].value); }
+    free(kv);
+}
+
+void ta_chunks_free(ta_chunk *c)
+{
+    while (c) { ta_chunk *n = c->next; free(c); c = n; }
+}
+
+static void request_free(ta_request *r)
+{
+    free(r->method); free(r->uri); free(r->host); free(r->protocol); free(r->scheme);
+    free(r->remote_addr); free(r->local_addr); free(r->server_name); free(r->document_root);
+    ta_kv_free(r->headers, r->n_headers);
+    free(r->body);
+}
+
+void ta_exchange_ref(ta_exchange *ex)
+{
+    pthread_mutex_lock(&ex->lock);
+    ex->refs++;
+    pthread_mutex_unlock(&ex->lock);
+}
+
+void ta_exchange_release(ta_exchange *ex)
+{
+    pthread_mutex_lock(&ex->lock);
+    int left = --ex->refs;
+    pthread_mutex_unlock(&ex->lock);
+    if (left > 0) return;
+    request_free(&ex->req);
+    ta_kv_free(ex->resp_headers, ex->n_resp_headers);
+    ta_chunks_free(ex->chunks);
+    pthread_mutex_destroy(&ex->lock);
+    free(ex);
+}
+
+static void signal_apache_locked(ta_exchange *ex)
+{
+    if (ex->wake_apache) ta_notifier_signal(ex->wake_apache);
+}
+
+int ta_exchange_post(ta_exchange *ex, int status, ta_kv *headers, size_t n_headers,
+                     const char *data, size_t len, int end)
+{
+    ta_chunk *c = NULL;
+    if (len) {
+        c = malloc(sizeof *c + len);
+        if (!c) return -1;
+        c->next = NULL;
+        c->len = len;
+        memcpy(c->data, data, len);
+    }
+    pthread_mutex_lock(&ex->lock);
+    if (ex->aborted || ex->ended || ex->failed) {
+        pthread_mutex_unlock(&ex->lock);
+        free(c);
+        ta_kv_free(headers, n_headers);
+        return -1;
+    }
+    if (status > 0 && !ex->head_ready) {
+        ex->status = status;
+        ex->resp_headers = headers;
+        ex->n_resp_headers = n_headers;
+        ex->head_ready = 1;
+        headers = NULL;
+    }
+    if (c) {
+        if (ex->chunks_tail) ex->chunks_tail->next = c; else ex->chunks = c;
+        ex->chunks_tail = c;
+        ex->pending += len;
+    }
+    if (end) ex->ended = 1;
+    signal_apache_locked(ex);
+    pthread_mutex_unlock(&ex->lock);
+    ta_kv_free(headers, n_headers);
+    return 0;
+}
+
+void ta_exchange_fail(ta_exchange *ex, int status)
+{
+    pthread_mutex_lock(&ex->lock);
+    if (!ex->ended && !ex->failed) {
+        if (!ex->head_ready) {
+            ex->status = status;
+            ex->head_ready = 1;
+            ex->failed = 1;
+        } else {
+            ex->failed = 1;
+        }
+        signal_apache_locked(ex);
+    }
+    pthread_mutex_unlock(&ex->lock);
+}
+
+size_t ta_exchange_pending_wait(ta_exchange *ex)
+{
+    pthread_mutex_lock(&ex->lock);
+    size_t p = ex->aborted ? 0 : ex->pending;
+    ex->php_waiting = p > 0;
+    pthread_mutex_unlock(&ex->lock);
+    return p;
+}
+
+int ta_exchange_is_aborted(ta_exchange *ex)
+{
+    pthread_mutex_lock(&ex->lock);
+    int a = ex->aborted;
+    pthread_mutex_unlock(&ex->lock);
+    return a;
+}
+
+void ta_exchange_take(ta_exchange *ex, ta_take *t)
+{
+    memset(t, 0, sizeof *t);
+    pthread_mutex_lock(&ex->lock);
+    if (ex->head_ready && !ex->head_taken) {
+        t->status = ex->status;
+        t->headers = ex->resp_headers;
+        t->n_headers = ex->n_resp_headers;
+        ex->resp_headers = NULL;
+        ex->n_resp_headers = 0;
+        ex->head_taken = 1;
+        /* A failure before the head went out is an ordinary error status. */
+        if (ex->failed) { t->ended = 1; pthread_mutex_unlock(&ex->lock); return; }
+    }
+    t->chunks = ex->chunks;
+    ex->chunks = ex->chunks_tail = NULL;
+    for (ta_chunk *c = t->chunks; c; c = c->next) t->bytes += c->len;
+    t->ended = ex->ended;
+    t->failed = ex->failed;
+    pthread_mutex_unlock(&ex->lock);
+}
+
+void ta_exchange_consumed(ta_exchange *ex, size_t bytes)
+{
+    ta_wake_php_fn wake = NULL;
+    pthread_mutex_lock(&ex->lock);
+    ex->pending = bytes > ex->pending ? 0 : ex->pending - bytes;
+    if (ex->php_waiting && ex->pending == 0) {
+        ex->php_waiting = 0;
+        wake = ex->wake_php;
+    }
+    pthread_mutex_unlock(&ex->lock);
+    /* wake_php only queues onto the PHP thread's inbox; the exchange is kept
+     * alive by our own reference meanwhile. */
+    if (wake) wake(ex);
+}
+
+void ta_exchange_abort(ta_exchange *ex)
+{
+    ta_wake_php_fn wake = NULL;
+    pthread_mutex_lock(&ex->lock);
+    if (!ex->aborted && !(ex->ended && ex->chunks == NULL)) {
+        ex->aborted = 1;
+        wake = ex->wake_php;
+    }
+    ex->aborted = 1;
+    pthread_mutex_unlock(&ex->lock);
+    if (wake) wake(ex);
+}
+
+void ta_exchange_detach_apache(ta_exchange *ex)
+{
+    pthread_mutex_lock(&ex->lock);
+    ex->wake_apache = NULL;
+    pthread_mutex_unlock(&ex->lock);
+    ta_exchange_release(ex);
+}

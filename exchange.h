@@ -1,0 +1,100 @@
+/* The handoff of one request between the Apache thread that owns it and the
+ * PHP thread that runs it. The request half is written by Apache before
+ * dispatch and read-only afterwards; the response half is appended by PHP
+ * and taken by Apache, under the exchange's lock. Everything is plain heap
+ * memory: PHP never touches APR, Apache never touches the Zend heap. */
+#ifndef TA_EXCHANGE_H
+#define TA_EXCHANGE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include "notifier.h"
+
+typedef struct ta_kv { char *name; char *value; } ta_kv;
+
+typedef struct ta_chunk {
+    struct ta_chunk *next;
+    size_t len;
+    char data[];
+} ta_chunk;
+
+typedef struct ta_request {
+    char *method, *uri, *host, *protocol, *scheme;
+    char *remote_addr, *local_addr, *server_name, *document_root;
+    int remote_port, local_port;
+    ta_kv *headers;
+    size_t n_headers;
+    char *body;
+    size_t body_len;
+} ta_request;
+
+/* What one ta_exchange_take() hands to Apache. */
+typedef struct ta_take {
+    int status;                  /* >0 when the head is in this take */
+    ta_kv *headers;              /* owned by the taker when status > 0 */
+    size_t n_headers;
+    ta_chunk *chunks;            /* owned by the taker; free with ta_chunks_free */
+    size_t bytes;
+    int ended;                   /* the response is complete */
+    int failed;                  /* PHP side died after the head went out */
+} ta_take;
+
+typedef struct ta_exchange ta_exchange;
+typedef void (*ta_wake_php_fn)(ta_exchange *ex);
+
+struct ta_exchange {
+    ta_request req;
+    pthread_mutex_t lock;
+    int refs;
+
+    /* PHP → Apache, under lock */
+    int status;
+    ta_kv *resp_headers;
+    size_t n_resp_headers;
+    int head_ready, head_taken, ended, failed;
+    ta_chunk *chunks, *chunks_tail;
+    size_t pending;              /* bytes appended and not yet consumed */
+
+    /* Apache → PHP, under lock */
+    int aborted;                 /* client went away or Apache gave up */
+    int php_waiting;             /* a coroutine waits for pending == 0 */
+    ta_notifier *wake_apache;    /* NULL once Apache has left */
+    ta_wake_php_fn wake_php;     /* set at dispatch by the worker pool */
+    void *php_thread;
+
+    /* Owned by the PHP thread only */
+    void *php_ctx;
+    ta_exchange *inbox_next;
+    int in_inbox;              /* under the thread's inbox lock */
+    ta_exchange *php_prev, *php_next;
+};
+
+/* Allocated with two references: the Apache side and the PHP side. */
+ta_exchange *ta_exchange_new(void);
+void ta_exchange_ref(ta_exchange *ex);
+void ta_exchange_release(ta_exchange *ex);
+char *ta_strdup(const char *s);
+
+/* PHP side. Headers (if status > 0) are moved into the exchange. Data is
+ * copied. Returns 0, or -1 if the client is gone (nothing was queued). */
+int ta_exchange_post(ta_exchange *ex, int status, ta_kv *headers, size_t n_headers,
+                     const char *data, size_t len, int end);
+/* PHP side: the response can't be completed (fatal error, shutdown). Apache
+ * answers `status` if the head has not gone out, else drops the connection. */
+void ta_exchange_fail(ta_exchange *ex, int status);
+/* PHP side: bytes appended but not yet consumed by Apache. If any, marks the
+ * PHP side as waiting, so ta_exchange_consumed() will call wake_php. */
+size_t ta_exchange_pending_wait(ta_exchange *ex);
+int ta_exchange_is_aborted(ta_exchange *ex);
+
+/* Apache side. */
+void ta_exchange_take(ta_exchange *ex, ta_take *t);
+void ta_exchange_consumed(ta_exchange *ex, size_t bytes);
+void ta_exchange_abort(ta_exchange *ex);
+/* Apache leaves: stops PHP from signalling its notifier, drops its ref. */
+void ta_exchange_detach_apache(ta_exchange *ex);
+
+void ta_chunks_free(ta_chunk *c);
+void ta_kv_free(ta_kv *kv, size_t n);
+
+#endif

@@ -1,0 +1,454 @@
+/* mod_trueasync: Apache glue. Configuration, child start-up and the handler
+ * that hands a request to a PHP worker thread and relays its response
+ * through the output filters on the Apache thread that owns the request. */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_mpm.h"
+#include "apr_strings.h"
+#include "util_filter.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exchange.h"
+#include "notifier.h"
+#include "ta_log.h"
+#include "worker_pool.h"
+
+#define TA_HANDLER "trueasync-worker"
+
+/* Built with hidden visibility; only the module record is exported. */
+#undef AP_MODULE_DECLARE_DATA
+#define AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))
+
+module AP_MODULE_DECLARE_DATA trueasync_module;
+
+typedef struct {
+    const char *script;
+    int threads;            /* -1: unset */
+    int buffer;
+    int retry_after;
+    apr_array_header_t *ini;    /* of ta_ini */
+    int worker_index;       /* into g_configs, set in post_config */
+} ta_srv_conf;
+
+static ta_worker_config *g_configs;
+static int g_n_configs;
+static ta_worker **g_workers;
+static server_rec *g_main_server;
+
+/* ---- configuration ---------------------------------------------------------- */
+
+static void *create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    (void) s;
+    ta_srv_conf *c = apr_pcalloc(p, sizeof *c);
+    c->threads = c->buffer = c->retry_after = -1;
+    c->ini = apr_array_make(p, 4, sizeof(ta_ini));
+    c->worker_index = -1;
+    return c;
+}
+
+static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    ta_srv_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof *c);
+    c->script = add->script ? add->script : base->script;
+    c->threads = add->threads != -1 ? add->threads : base->threads;
+    c->buffer = add->buffer != -1 ? add->buffer : base->buffer;
+    c->retry_after = add->retry_after != -1 ? add->retry_after : base->retry_after;
+    c->ini = apr_array_append(p, base->ini, add->ini);
+    c->worker_index = -1;
+    return c;
+}
+
+static const char *parse_int(cmd_parms *cmd, const char *arg, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno || end == arg || *end || v < lo || v > hi)
+        return apr_psprintf(cmd->pool, "%s must be an integer between %ld and %ld, got '%s'",
+                            cmd->cmd->name, lo, hi, arg);
+    *out = (int) v;
+    return NULL;
+}
+
+#define SRV_CONF(cmd) ((ta_srv_conf *) ap_get_module_config((cmd)->server->module_config, &trueasync_module))
+
+static const char *cmd_worker(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void) dc;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    if (!path) return apr_psprintf(cmd->pool, "TrueAsyncWorker: invalid path '%s'", arg);
+    apr_finfo_t fi;
+    apr_status_t rv = apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool);
+    if (rv != APR_SUCCESS) {
+        char buf[128];
+        return apr_psprintf(cmd->pool, "TrueAsyncWorker: '%s' cannot be read: %s", path,
+                            apr_strerror(rv, buf, sizeof buf));
+    }
+    if (fi.filetype != APR_REG)
+        return apr_psprintf(cmd->pool, "TrueAsyncWorker: '%s' is not a regular file", path);
+    if (access(path, R_OK) != 0)
+        return apr_psprintf(cmd->pool, "TrueAsyncWorker: '%s' is not readable: %s", path, strerror(errno));
+    SRV_CONF(cmd)->script = path;
+    return NULL;
+}
+
+static const char *cmd_threads(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void) dc;
+    return parse_int(cmd, arg, 1, 256, &SRV_CONF(cmd)->threads);
+}
+
+static const char *cmd_buffer(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void) dc;
+    return parse_int(cmd, arg, 1, 1000, &SRV_CONF(cmd)->buffer);
+}
+
+static const char *cmd_retry_after(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void) dc;
+    return parse_int(cmd, arg, 0, 86400, &SRV_CONF(cmd)->retry_after);
+}
+
+static const char *cmd_ini(cmd_parms *cmd, void *dc, const char *name, const char *value)
+{
+    (void) dc;
+    if (!*name || strpbrk(name, " \t=;\"'[]"))
+        return apr_psprintf(cmd->pool, "TrueAsyncPHPIni: invalid php.ini setting name '%s'", name);
+    ta_ini *e = apr_array_push(SRV_CONF(cmd)->ini);
+    e->name = apr_pstrdup(cmd->pool, name);
+    e->value = apr_pstrdup(cmd->pool, value);
+    return NULL;
+}
+
+static const command_rec ta_cmds[] = {
+    AP_INIT_TAKE1("TrueAsyncWorker", cmd_worker, NULL, RSRC_CONF,
+                  "Path of the PHP worker script that calls FrankenPHP\\HttpServer::onRequest()"),
+    AP_INIT_TAKE1("TrueAsyncThreads", cmd_threads, NULL, RSRC_CONF,
+                  "PHP threads per Apache child for this worker (1-256, default 2)"),
+    AP_INIT_TAKE1("TrueAsyncBufferSize", cmd_buffer, NULL, RSRC_CONF,
+                  "Requests one PHP thread holds at once, queued or running (1-1000, default 20)"),
+    AP_INIT_TAKE1("TrueAsyncRetryAfter", cmd_retry_after, NULL, RSRC_CONF,
+                  "Retry-After seconds sent with 503 when all queues are full (0-86400, default 1)"),
+    AP_INIT_TAKE2("TrueAsyncPHPIni", cmd_ini, NULL, RSRC_CONF,
+                  "A php.ini setting for this worker: name value (repeatable)"),
+    {NULL}
+};
+
+static int conf_threads(const ta_srv_conf *c) { return c->threads > 0 ? c->threads : 2; }
+static int conf_buffer(const ta_srv_conf *c) { return c->buffer > 0 ? c->buffer : 20; }
+static int conf_retry_after(const ta_srv_conf *c) { return c->retry_after >= 0 ? c->retry_after : 1; }
+
+/* One worker per distinct script; the first server naming it sets its size. */
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    (void) plog; (void) ptemp;
+    int n = 0;
+    for (server_rec *v = s; v; v = v->next) n++;
+    g_configs = apr_pcalloc(pconf, sizeof *g_configs * (size_t) n);
+    g_n_configs = 0;
+    for (server_rec *v = s; v; v = v->next) {
+        ta_srv_conf *c = ap_get_module_config(v->module_config, &trueasync_module);
+        if (!c->script) continue;
+        int i;
+        for (i = 0; i < g_n_configs; i++)
+            if (strcmp(g_configs[i].script, c->script) == 0) break;
+        if (i == g_n_configs) {
+            ta_worker_config *w = &g_configs[g_n_configs++];
+            w->script = c->script;
+            w->threads = conf_threads(c);
+            w->buffer_size = conf_buffer(c);
+            w->ini = (const ta_ini *) c->ini->elts;
+            w->n_ini = c->ini->nelts;
+        } else if (g_configs[i].threads != conf_threads(c) || g_configs[i].buffer_size != conf_buffer(c)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v, APLOGNO(10841)
+                         "TrueAsyncWorker %s is shared with an earlier server; that server's "
+                         "TrueAsyncThreads/TrueAsyncBufferSize apply", c->script);
+        }
+        c->worker_index = i;
+    }
+    return OK;
+}
+
+/* ---- process life ------------------------------------------------------------ */
+
+static void log_sink(int level, const char *msg)
+{
+    ap_log_error(APLOG_MARK, level, 0, g_main_server, "%s", msg);
+}
+
+static apr_status_t child_cleanup(void *data)
+{
+    (void) data;
+    ta_pool_stop();
+    g_workers = NULL;
+    return APR_SUCCESS;
+}
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    g_main_server = s;
+    ta_log_set_sink(log_sink);
+    if (g_n_configs == 0) return;
+    ta_worker **workers = apr_pcalloc(pchild, sizeof *workers * (size_t) g_n_configs);
+    if (ta_pool_start(g_configs, g_n_configs, workers) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(10842)
+                     "PHP workers could not start in this child; TrueAsync requests get 503");
+        apr_pool_cleanup_register(pchild, NULL, child_cleanup, apr_pool_cleanup_null);
+        return;
+    }
+    g_workers = workers;
+    apr_pool_cleanup_register(pchild, NULL, child_cleanup, apr_pool_cleanup_null);
+}
+
+/* ---- the handler --------------------------------------------------------------- */
+
+static __thread ta_notifier *tl_notifier;
+
+static ta_notifier *thread_notifier(request_rec *r)
+{
+    if (!tl_notifier) {
+        /* One per Apache thread for its lifetime: it only ever waits on one
+         * request at a time. */
+        ta_notifier *n = malloc(sizeof *n);
+        int rc = n ? ta_notifier_init(n, TA_NOTIFIER_AUTO) : ENOMEM;
+        if (rc) {
+            free(n);
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rc, r, APLOGNO(10843) "cannot create a notifier");
+            return NULL;
+        }
+        tl_notifier = n;
+    }
+    return tl_notifier;
+}
+
+static int busy(request_rec *r, const ta_srv_conf *c)
+{
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_psprintf(r->pool, "%d", conf_retry_after(c)));
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
+static int read_body(request_rec *r, char **body, size_t *len)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    size_t cap = 0, n = 0;
+    char *buf = NULL;
+    int eos = 0;
+    *body = NULL;
+    *len = 0;
+    while (!eos) {
+        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES, APR_BLOCK_READ, 65536);
+        if (rv != APR_SUCCESS) {
+            free(buf);
+            return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
+        }
+        for (apr_bucket *b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
+            if (APR_BUCKET_IS_EOS(b)) { eos = 1; break; }
+            if (APR_BUCKET_IS_METADATA(b)) continue;
+            const char *data;
+            apr_size_t dlen;
+            rv = apr_bucket_read(b, &data, &dlen, APR_BLOCK_READ);
+            if (rv != APR_SUCCESS) { free(buf); return HTTP_BAD_REQUEST; }
+            if (n + dlen > cap) {
+                size_t ncap = cap ? cap : 16384;
+                while (ncap < n + dlen) ncap *= 2;
+                char *nb = realloc(buf, ncap);
+                if (!nb) { free(buf); return HTTP_INTERNAL_SERVER_ERROR; }
+                buf = nb;
+                cap = ncap;
+            }
+            memcpy(buf + n, data, dlen);
+            n += dlen;
+        }
+        apr_brigade_cleanup(bb);
+    }
+    *body = buf;
+    *len = n;
+    return OK;
+}
+
+static int copy_header(void *rec, const char *key, const char *value)
+{
+    ta_request *rq = rec;
+    rq->headers[rq->n_headers].name = ta_strdup(key);
+    rq->headers[rq->n_headers].value = ta_strdup(value ? value : "");
+    rq->n_headers++;
+    return 1;
+}
+
+static void fill_request(request_rec *r, ta_request *rq)
+{
+    conn_rec *c = r->connection;
+    rq->method = ta_strdup(r->method);
+    rq->uri = ta_strdup(r->unparsed_uri);
+    const char *host = apr_table_get(r->headers_in, "Host");
+    rq->host = ta_strdup(host ? host : r->hostname ? r->hostname : r->server->server_hostname);
+    rq->protocol = ta_strdup(r->protocol);
+    rq->scheme = ta_strdup(ap_http_scheme(r));
+    rq->remote_addr = ta_strdup(r->useragent_ip);
+    rq->remote_port = r->useragent_addr ? r->useragent_addr->port : 0;
+    rq->local_addr = ta_strdup(c->local_ip);
+    rq->local_port = c->local_addr ? c->local_addr->port : 0;
+    rq->server_name = ta_strdup(ap_get_server_name(r));
+    rq->document_root = ta_strdup(ap_document_root(r));
+    const apr_array_header_t *h = apr_table_elts(r->headers_in);
+    rq->headers = calloc((size_t) h->nelts + 1, sizeof *rq->headers);
+    apr_table_do(copy_header, rq, r->headers_in, NULL);
+}
+
+static void apply_head(request_rec *r, ta_take *t)
+{
+    r->status = t->status;
+    for (size_t i = 0; i < t->n_headers; i++) {
+        const char *n = t->headers[i].name, *v = t->headers[i].value;
+        if (strcasecmp(n, "Content-Type") == 0)
+            ap_set_content_type(r, apr_pstrdup(r->pool, v));
+        else if (strcasecmp(n, "Content-Length") == 0)
+            apr_table_set(r->headers_out, n, v);
+        else
+            apr_table_add(r->headers_out, n, v);
+    }
+    ta_kv_free(t->headers, t->n_headers);
+    t->headers = NULL;
+}
+
+/* Relays what PHP produces until the response ends, the PHP side fails, or
+ * the client goes away. */
+static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_notifier *n)
+{
+    conn_rec *c = r->connection;
+    int fd = -1;
+    apr_socket_t *sock = ap_get_conn_socket(c);
+    if (sock) apr_os_sock_get(&fd, sock);
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, c->bucket_alloc);
+    int body_started = 0;
+
+    for (;;) {
+        ta_take t;
+        ta_exchange_take(ex, &t);
+        if (t.status > 0 && t.failed) {
+            /* PHP could not produce a response: Apache answers the error. */
+            ta_chunks_free(t.chunks);
+            ta_kv_free(t.headers, t.n_headers);
+            ta_exchange_detach_apache(ex);
+            if (t.status == HTTP_SERVICE_UNAVAILABLE) return busy(r, conf);
+            return t.status;
+        }
+        if (t.status > 0) apply_head(r, &t);
+        if (t.status > 0 || t.chunks || t.ended) {
+            if (t.ended && !body_started)
+                ap_set_content_length(r, (apr_off_t) t.bytes);
+            for (ta_chunk *ch = t.chunks; ch; ch = ch->next)
+                APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(ch->data, ch->len, c->bucket_alloc));
+            APR_BRIGADE_INSERT_TAIL(bb, t.ended ? apr_bucket_eos_create(c->bucket_alloc)
+                                                : apr_bucket_flush_create(c->bucket_alloc));
+            body_started = 1;
+            apr_status_t rv = ap_pass_brigade(r->output_filters, bb);
+            apr_brigade_cleanup(bb);
+            ta_chunks_free(t.chunks);
+            if (rv != APR_SUCCESS || c->aborted) {
+                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, APLOGNO(10844)
+                              "client went away while the response was being sent");
+                ta_exchange_abort(ex);
+                ta_exchange_detach_apache(ex);
+                return OK;
+            }
+            ta_exchange_consumed(ex, t.bytes);
+        }
+        if (t.failed) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10845)
+                          "the PHP side failed after the response began; closing the connection");
+            c->keepalive = AP_CONN_CLOSE;
+            c->aborted = 1;
+            ta_exchange_detach_apache(ex);
+            return OK;
+        }
+        if (t.ended) break;
+        short rev = 0;
+        if (ta_notifier_wait(n, -1, fd, POLLRDHUP, &rev) < 0 && errno != EINTR) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, APLOGNO(10846) "waiting for PHP failed");
+            ta_exchange_abort(ex);
+            ta_exchange_detach_apache(ex);
+            return body_started ? OK : HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (rev & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10847)
+                          "client closed the connection; cancelling its PHP coroutine");
+            ta_exchange_abort(ex);
+            ta_exchange_detach_apache(ex);
+            c->keepalive = AP_CONN_CLOSE;
+            c->aborted = 1;
+            return OK;
+        }
+    }
+    ta_exchange_detach_apache(ex);
+    return OK;
+}
+
+static int ta_handler(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, TA_HANDLER) != 0) return DECLINED;
+    ta_srv_conf *conf = ap_get_module_config(r->server->module_config, &trueasync_module);
+    if (!conf->script || conf->worker_index < 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10848)
+                      "SetHandler " TA_HANDLER " is used but no TrueAsyncWorker is configured for this server");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ta_worker *w = g_workers ? g_workers[conf->worker_index] : NULL;
+    if (!w) return busy(r, conf);
+    /* Refuse before reading a body we would throw away. */
+    if (!ta_worker_has_room(w)) return busy(r, conf);
+
+    ta_notifier *n = thread_notifier(r);
+    if (!n) return HTTP_INTERNAL_SERVER_ERROR;
+    char *body;
+    size_t body_len;
+    int rc = read_body(r, &body, &body_len);
+    if (rc != OK) return rc;
+
+    ta_exchange *ex = ta_exchange_new();
+    if (!ex) { free(body); return HTTP_INTERNAL_SERVER_ERROR; }
+    fill_request(r, &ex->req);
+    ex->req.body = body;
+    ex->req.body_len = body_len;
+    ta_notifier_drain(n);
+    ex->wake_apache = n;
+
+    switch (ta_worker_dispatch(w, ex)) {
+    case TA_DISPATCH_OK:
+        return relay(r, conf, ex, n);
+    default:
+        ta_exchange_release(ex);
+        ta_exchange_release(ex);
+        return busy(r, conf);
+    }
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    (void) p;
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(ta_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(trueasync) = {
+    STANDARD20_MODULE_STUFF,
+    NULL, NULL,
+    create_srv_conf,
+    merge_srv_conf,
+    ta_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_NONE
+};

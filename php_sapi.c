@@ -1,0 +1,146 @@
+#include "php_common.h"
+#include "php_sapi.h"
+#include "php_http_api.h"
+#include "php_async_api.h"
+#include "ta_log.h"
+
+#include <ext/standard/info.h>
+#include <syslog.h>
+
+ZEND_TSRMLS_CACHE_DEFINE()
+
+/* Worker defaults; php.ini and TrueAsyncPHPIni come on top where allowed.
+ * Errors go to the log, never into a response body. */
+static const char ta_hardcoded_ini[] =
+    "html_errors=0\n"
+    "display_errors=0\n"
+    "log_errors=1\n"
+    "implicit_flush=0\n"
+    "output_buffering=0\n"
+    "max_execution_time=0\n"
+    "max_input_time=-1\n"
+    "register_argc_argv=0\n"
+    "zend_extension=opcache.so\n"
+    "opcache.enable=1\n";
+
+static size_t ta_ub_write(const char *str, size_t len)
+{
+    return ta_http_echo(str, len);
+}
+
+static void ta_flush(void *server_context) { (void) server_context; }
+
+static int ta_send_headers(sapi_headers_struct *h) { (void) h; return SAPI_HEADER_SENT_SUCCESSFULLY; }
+
+static size_t ta_read_post(char *buf, size_t len) { (void) buf; (void) len; return 0; }
+
+static char *ta_read_cookies(void) { return NULL; }
+
+static void ta_register_variables(zval *track_vars_array)
+{
+    php_import_environment_variables(track_vars_array);
+}
+
+static void ta_log_message(const char *msg, int syslog_type)
+{
+    int level = TA_LOG_NOTICE;
+    switch (syslog_type) {
+    case LOG_EMERG: case LOG_ALERT: case LOG_CRIT: case LOG_ERR: level = TA_LOG_ERR; break;
+    case LOG_WARNING: level = TA_LOG_WARNING; break;
+    case LOG_INFO: level = TA_LOG_INFO; break;
+    case LOG_DEBUG: level = TA_LOG_DEBUG; break;
+    }
+    ta_log(level, TA_LOGNO(10801) "PHP %s", msg);
+}
+
+static int ta_sapi_startup(sapi_module_struct *sm);
+
+static sapi_module_struct ta_sapi = {
+    "trueasync",                    /* name */
+    "Apache 2.4 TrueAsync worker",  /* pretty name */
+    ta_sapi_startup,
+    php_module_shutdown_wrapper,
+    NULL, NULL,                     /* activate, deactivate */
+    ta_ub_write,
+    ta_flush,
+    NULL, NULL,                     /* get_stat, getenv */
+    php_error,
+    NULL,                           /* header handler */
+    ta_send_headers,
+    NULL,                           /* send header */
+    ta_read_post,
+    ta_read_cookies,
+    ta_register_variables,
+    ta_log_message,
+    NULL, NULL,                     /* request time, terminate */
+    STANDARD_SAPI_MODULE_PROPERTIES
+};
+
+static PHP_MINIT_FUNCTION(trueasync)
+{
+    ta_async_api_register();
+    ta_http_api_register();
+    /* OPcache only enables itself for SAPI names it knows, and checks the
+     * name when it starts, which is after this. Our name comes back once
+     * start-up is over (PHP_SAPI was registered before this point). */
+    sapi_module.name = "apache2handler";
+    return SUCCESS;
+}
+
+static PHP_MINFO_FUNCTION(trueasync)
+{
+    php_info_print_table_start();
+    php_info_print_table_row(2, "mod_trueasync", "enabled");
+    php_info_print_table_end();
+}
+
+static zend_module_entry ta_module_entry = {
+    STANDARD_MODULE_HEADER,
+    "trueasync",
+    ta_async_functions,
+    PHP_MINIT(trueasync),
+    NULL, NULL, NULL,
+    PHP_MINFO(trueasync),
+    "0.1.0",
+    STANDARD_MODULE_PROPERTIES
+};
+
+static int ta_sapi_startup(sapi_module_struct *sm)
+{
+    return php_module_startup(sm, &ta_module_entry);
+}
+
+static int started;
+
+int ta_php_startup(void)
+{
+    if (started) return 0;
+    if (!php_tsrm_startup()) {
+        ta_log(TA_LOG_ERR, TA_LOGNO(10802) "PHP thread-safe resource manager failed to start");
+        return -1;
+    }
+    ZEND_TSRMLS_CACHE_UPDATE();
+    zend_signal_startup();
+    sapi_startup(&ta_sapi);
+    ta_sapi.ini_entries = malloc(sizeof ta_hardcoded_ini);
+    memcpy(ta_sapi.ini_entries, ta_hardcoded_ini, sizeof ta_hardcoded_ini);
+    sapi_module.ini_entries = ta_sapi.ini_entries;
+    if (sapi_module.startup(&sapi_module) == FAILURE) {
+        ta_log(TA_LOG_ERR, TA_LOGNO(10803) "PHP module start-up failed");
+        return -1;
+    }
+    sapi_module.name = "trueasync";
+    started = 1;
+    return 0;
+}
+
+void ta_php_shutdown(void)
+{
+    if (!started) return;
+    php_module_shutdown();
+    sapi_shutdown();
+    tsrm_shutdown();
+    free(ta_sapi.ini_entries);
+    ta_sapi.ini_entries = NULL;
+    started = 0;
+}

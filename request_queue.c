@@ -1,0 +1,79 @@
+#include "request_queue.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+int ta_queue_init(ta_queue *q, unsigned capacity)
+{
+    if (capacity == 0) return EINVAL;
+    q->ring = calloc(capacity, sizeof *q->ring);
+    if (!q->ring) return ENOMEM;
+    int rc = pthread_mutex_init(&q->lock, NULL);
+    if (rc) { free(q->ring); q->ring = NULL; return rc; }
+    q->capacity = capacity;
+    q->head = q->queued = q->held = 0;
+    q->closed = 0;
+    return 0;
+}
+
+void ta_queue_destroy(ta_queue *q)
+{
+    if (!q->ring) return;
+    pthread_mutex_destroy(&q->lock);
+    free(q->ring);
+    q->ring = NULL;
+}
+
+int ta_queue_push(ta_queue *q, void *item)
+{
+    int rc = TA_QUEUE_OK;
+    pthread_mutex_lock(&q->lock);
+    if (q->closed) rc = TA_QUEUE_CLOSED;
+    else if (q->held >= q->capacity) rc = TA_QUEUE_FULL;
+    else {
+        q->ring[(q->head + q->queued) % q->capacity] = item;
+        q->queued++;
+        __atomic_store_n(&q->held, q->held + 1, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
+unsigned ta_queue_pop(ta_queue *q, void **out, unsigned max)
+{
+    unsigned n = 0;
+    pthread_mutex_lock(&q->lock);
+    while (n < max && q->queued > 0) {
+        out[n++] = q->ring[q->head];
+        q->head = (q->head + 1) % q->capacity;
+        q->queued--;
+    }
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
+void ta_queue_release(ta_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    if (q->held > q->queued) __atomic_store_n(&q->held, q->held - 1, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&q->lock);
+}
+
+unsigned ta_queue_load(ta_queue *q)
+{
+    return __atomic_load_n(&q->held, __ATOMIC_RELAXED);
+}
+
+void ta_queue_close(ta_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->closed = 1;
+    pthread_mutex_unlock(&q->lock);
+}
+
+void ta_queue_open(ta_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->closed = 0;
+    pthread_mutex_unlock(&q->lock);
+}

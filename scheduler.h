@@ -1,0 +1,74 @@
+/* Coroutines on Zend fibers, one scheduler per PHP thread. Coroutines are
+ * only ever started and resumed from the thread's loop (never nested), so a
+ * coroutine switch is one fiber switch there and one back. */
+#ifndef TA_SCHEDULER_H
+#define TA_SCHEDULER_H
+
+#include "php_common.h"
+#include <uv.h>
+
+typedef struct ta_coro ta_coro;
+typedef struct ta_sched ta_sched;
+
+/* Called once the coroutine's function has returned or thrown. `uncaught` is
+ * the exception that escaped it, or NULL; borrowed. */
+typedef void (*ta_coro_done_fn)(ta_coro *co, zend_object *uncaught);
+/* Undoes what the coroutine is waiting on (stop a timer, leave a list). */
+typedef void (*ta_wait_cancel_fn)(ta_coro *co, void *data);
+
+enum { TA_CORO_READY = 1, TA_CORO_RUNNING, TA_CORO_SUSPENDED, TA_CORO_DONE };
+
+struct ta_coro {
+    zend_object *fiber;
+    zval *args;
+    uint32_t argc;
+    uint64_t id;
+    int state;
+    int started;
+    int cancelled;              /* cancellation requested */
+    zend_object *throw_in;      /* thrown at the suspension point on resume */
+    ta_wait_cancel_fn wait_cancel;
+    void *wait_data;
+    ta_coro_done_fn on_done;
+    void *scope;                /* the request's response object, if any */
+    ta_coro *next_ready;
+    ta_coro *prev, *next;       /* all live coroutines */
+};
+
+struct ta_sched {
+    uv_loop_t *loop;
+    ta_coro *ready_head, *ready_tail;
+    ta_coro *all;
+    ta_coro *current;
+    uint64_t next_id;
+    size_t live;
+};
+
+extern __thread ta_sched *ta_sched_current;
+
+void ta_sched_init(ta_sched *s, uv_loop_t *loop);
+/* Forgets every coroutine without touching Zend memory (after a bailout the
+ * engine's heap is about to be discarded wholesale). */
+void ta_sched_abandon(ta_sched *s);
+
+/* Creates a coroutine that will call `callable(...args)`; copies the zvals. */
+ta_coro *ta_sched_spawn(ta_sched *s, zval *callable, uint32_t argc, zval *args,
+                        void *scope, ta_coro_done_fn on_done);
+/* Runs every ready coroutine until none is ready. */
+void ta_sched_run_ready(ta_sched *s);
+static inline int ta_sched_has_ready(ta_sched *s) { return s->ready_head != NULL; }
+
+/* The coroutine calling into C right now, or NULL outside coroutines. */
+ta_coro *ta_coro_current(void);
+/* From inside a coroutine: sleep until ta_coro_wake(). FAILURE means an
+ * exception (e.g. cancellation) is now pending in the caller. */
+zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data);
+void ta_coro_wake(ta_coro *co);
+/* Cancels: a waiting coroutine wakes with Async\CancellationError at its
+ * suspension point; a running one gets it at its next suspension. */
+void ta_coro_cancel(ta_coro *co, const char *why);
+
+/* Async\CancellationError, created with `why` as message. */
+zend_object *ta_new_cancellation(const char *why);
+
+#endif

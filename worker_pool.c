@@ -1,0 +1,396 @@
+#include "worker_thread.h"
+#include "php_sapi.h"
+#include "php_http_api.h"
+#include "ta_log.h"
+
+#include <errno.h>
+#include <string.h>
+
+__thread ta_php_thread *ta_thread_current;
+
+static ta_worker **g_workers;
+static int g_n_workers;
+static int g_php_up;
+
+enum { RUN_STOPPED, RUN_BOOT_FAILED, RUN_BAILED };
+
+#define TA_BATCH 64
+#define TA_STOP_GRACE_MS 5000
+
+static int load_state(ta_php_thread *t) { return __atomic_load_n(&t->state, __ATOMIC_ACQUIRE); }
+static void set_state(ta_php_thread *t, int s) { __atomic_store_n(&t->state, s, __ATOMIC_RELEASE); }
+static int stopping(ta_php_thread *t) { return __atomic_load_n(&t->stop, __ATOMIC_ACQUIRE); }
+
+/* ---- Apache side -------------------------------------------------------- */
+
+/* Called on an Apache thread (which holds a reference to ex). */
+static void wake_php(ta_exchange *ex)
+{
+    ta_php_thread *t = ex->php_thread;
+    pthread_mutex_lock(&t->inbox_lock);
+    if (!ex->in_inbox) {
+        ex->in_inbox = 1;
+        ta_exchange_ref(ex);
+        ex->inbox_next = t->inbox;
+        t->inbox = ex;
+    }
+    pthread_mutex_unlock(&t->inbox_lock);
+    ta_notifier_signal(&t->wake);
+}
+
+static int thread_alive(ta_php_thread *t)
+{
+    int s = load_state(t);
+    return (s == TA_THREAD_BOOTING || s == TA_THREAD_READY) && !stopping(t);
+}
+
+int ta_worker_has_room(ta_worker *w)
+{
+    for (int i = 0; i < w->n_threads; i++) {
+        ta_php_thread *t = &w->threads[i];
+        if (thread_alive(t) && ta_queue_load(&t->queue) < t->queue.capacity) return 1;
+    }
+    return 0;
+}
+
+int ta_worker_dispatch(ta_worker *w, ta_exchange *ex)
+{
+    int tried = 0, alive = 0;
+    uint64_t tried_mask[4] = {0};
+    while (tried < w->n_threads) {
+        ta_php_thread *best = NULL;
+        unsigned best_load = 0;
+        for (int i = 0; i < w->n_threads; i++) {
+            if (tried_mask[i / 64] & (1ull << (i % 64))) continue;
+            ta_php_thread *t = &w->threads[i];
+            unsigned load = ta_queue_load(&t->queue);
+            if (!best || load < best_load) { best = t; best_load = load; }
+        }
+        tried_mask[best->index / 64] |= 1ull << (best->index % 64);
+        tried++;
+        if (!thread_alive(best)) continue;
+        alive++;
+        ex->php_thread = best;
+        ex->wake_php = wake_php;
+        if (ta_queue_push(&best->queue, ex) == TA_QUEUE_OK) {
+            ta_notifier_signal(&best->wake);
+            return TA_DISPATCH_OK;
+        }
+    }
+    return alive ? TA_DISPATCH_FULL : TA_DISPATCH_UNAVAILABLE;
+}
+
+/* ---- PHP side ----------------------------------------------------------- */
+
+void ta_thread_request_done(ta_php_thread *t, ta_exchange *ex)
+{
+    if (ex->php_prev) ex->php_prev->php_next = ex->php_next; else t->inflight = ex->php_next;
+    if (ex->php_next) ex->php_next->php_prev = ex->php_prev;
+    ex->php_prev = ex->php_next = NULL;
+    ex->php_ctx = NULL;
+    ta_queue_release(&t->queue);
+    ta_exchange_release(ex);
+}
+
+static void fail_inflight(ta_php_thread *t, int status)
+{
+    while (t->inflight) {
+        ta_exchange *ex = t->inflight;
+        ta_exchange_fail(ex, status);
+        ta_thread_request_done(t, ex);
+    }
+}
+
+/* Requests still queued on a thread that can't run them get `status`. */
+static void fail_queued(ta_php_thread *t, int status)
+{
+    void *batch[TA_BATCH];
+    unsigned n;
+    while ((n = ta_queue_pop(&t->queue, batch, TA_BATCH)) > 0) {
+        for (unsigned i = 0; i < n; i++) {
+            ta_exchange *ex = batch[i];
+            ta_exchange_fail(ex, status);
+            ta_queue_release(&t->queue);
+            ta_exchange_release(ex);
+        }
+    }
+}
+
+static void drain_inbox(ta_php_thread *t, int deliver)
+{
+    pthread_mutex_lock(&t->inbox_lock);
+    ta_exchange *ex = t->inbox;
+    t->inbox = NULL;
+    for (ta_exchange *e = ex; e; e = e->inbox_next) e->in_inbox = 0;
+    pthread_mutex_unlock(&t->inbox_lock);
+    while (ex) {
+        ta_exchange *next = ex->inbox_next;
+        if (deliver && ex->php_ctx) ta_http_exchange_event(ex);
+        ta_exchange_release(ex);
+        ex = next;
+    }
+}
+
+static void take_requests(ta_php_thread *t)
+{
+    void *batch[TA_BATCH];
+    unsigned n = ta_queue_pop(&t->queue, batch, TA_BATCH);
+    for (unsigned i = 0; i < n; i++) {
+        ta_exchange *ex = batch[i];
+        ex->php_prev = NULL;
+        ex->php_next = t->inflight;
+        if (t->inflight) t->inflight->php_prev = ex;
+        t->inflight = ex;
+        if (ta_http_start_request(ex, &t->callback) != 0) {
+            ta_exchange_fail(ex, 500);
+            ta_thread_request_done(t, ex);
+        }
+    }
+}
+
+static void on_wake(uv_poll_t *h, int status, int events)
+{
+    (void) status; (void) events;
+    ta_php_thread *t = h->data;
+    ta_notifier_drain(&t->wake);
+}
+
+static void on_stop_timer(uv_timer_t *h) { (void) h; }
+
+static void cancel_all(ta_sched *s)
+{
+    for (ta_coro *co = s->all; co; co = co->next) ta_coro_cancel(co, "Worker is shutting down");
+}
+
+void ta_thread_serve(ta_php_thread *t)
+{
+    int stop_phase = 0;
+    uint64_t deadline = 0;
+    for (;;) {
+        drain_inbox(t, 1);
+        if (!stop_phase) take_requests(t);
+        ta_sched_run_ready(&t->sched);
+        if (!stop_phase && stopping(t)) {
+            stop_phase = 1;
+            cancel_all(&t->sched);
+            fail_queued(t, 503);
+            uv_update_time(&t->loop);
+            deadline = uv_now(&t->loop) + TA_STOP_GRACE_MS;
+            uv_timer_init(&t->loop, &t->stop_timer);
+            uv_timer_start(&t->stop_timer, on_stop_timer, TA_STOP_GRACE_MS, 0);
+            continue;
+        }
+        if (stop_phase) {
+            uv_update_time(&t->loop);
+            if (t->sched.live == 0 || uv_now(&t->loop) >= deadline) break;
+        }
+        uv_run(&t->loop, ta_sched_has_ready(&t->sched) ? UV_RUN_NOWAIT : UV_RUN_ONCE);
+    }
+}
+
+static void apply_ini(ta_php_thread *t)
+{
+    const ta_worker_config *c = &t->worker->cfg;
+    for (int i = 0; i < c->n_ini; i++) {
+        zend_string *name = zend_string_init(c->ini[i].name, strlen(c->ini[i].name), 0);
+        if (zend_alter_ini_entry_chars(name, c->ini[i].value, strlen(c->ini[i].value),
+                                       PHP_INI_SYSTEM, PHP_INI_STAGE_ACTIVATE) == FAILURE) {
+            ta_log(TA_LOG_WARNING, TA_LOGNO(10810) "TrueAsyncPHPIni %s %s: unknown setting or value refused (worker %s)",
+                   c->ini[i].name, c->ini[i].value, c->script);
+        }
+        zend_string_release(name);
+    }
+}
+
+static void close_walk_cb(uv_handle_t *h, void *arg)
+{
+    (void) arg;
+    if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+static int run_worker_once(ta_php_thread *t)
+{
+    volatile int result = RUN_STOPPED;
+    volatile int phase = 0;
+    const char *script = t->worker->cfg.script;
+
+    uv_loop_init(&t->loop);
+    uv_poll_init(&t->loop, &t->wake_poll, ta_notifier_fd(&t->wake));
+    t->wake_poll.data = t;
+    uv_poll_start(&t->wake_poll, UV_READABLE, on_wake);
+    ZVAL_UNDEF(&t->callback);
+    ta_queue_open(&t->queue);
+
+    SG(server_context) = t;
+    SG(options) |= SAPI_OPTION_NO_CHDIR;
+    SG(request_info).path_translated = (char *) script;
+    if (php_request_startup() == FAILURE) {
+        ta_log(TA_LOG_ERR, TA_LOGNO(10811) "PHP request start-up failed for worker %s", script);
+        result = RUN_BOOT_FAILED;
+    } else {
+        SG(headers_sent) = 1;
+        SG(request_info).no_headers = 1;
+        apply_ini(t);
+        ta_sched_init(&t->sched, &t->loop);
+        zend_try {
+            phase = 1;
+            zend_file_handle fh;
+            zend_stream_init_filename(&fh, script);
+            fh.primary_script = 1;
+            php_execute_script(&fh);
+            zend_destroy_file_handle(&fh);
+            if (Z_TYPE(t->callback) == IS_UNDEF) {
+                ta_log(TA_LOG_ERR, TA_LOGNO(10812) "worker script %s returned without calling "
+                       "FrankenPHP\\HttpServer::onRequest(); its requests get 503", script);
+                result = RUN_BOOT_FAILED;
+            } else {
+                phase = 2;
+                set_state(t, TA_THREAD_READY);
+                ta_http_run_loop();
+                result = RUN_STOPPED;
+            }
+        } zend_catch {
+            if (phase == 2) {
+                ta_log(TA_LOG_ERR, TA_LOGNO(10813) "fatal error in worker %s (thread %d): its in-flight "
+                       "requests get 500, the worker script boots again", script, t->index);
+                result = RUN_BAILED;
+            } else {
+                ta_log(TA_LOG_ERR, TA_LOGNO(10814) "worker script %s failed to boot (see the PHP error "
+                       "above); its requests get 503", script);
+                result = RUN_BOOT_FAILED;
+            }
+        } zend_end_try();
+
+        fail_inflight(t, 500);
+        if (result == RUN_BAILED) {
+            /* The engine state is unwound; let request shutdown free it all. */
+            ta_sched_abandon(&t->sched);
+            ZVAL_UNDEF(&t->callback);
+        } else {
+            zval_ptr_dtor(&t->callback);
+            ZVAL_UNDEF(&t->callback);
+        }
+        php_request_shutdown(NULL);
+    }
+    SG(request_info).path_translated = NULL;
+    ta_sched_current = NULL;
+
+    uv_walk(&t->loop, close_walk_cb, NULL);
+    uv_run(&t->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&t->loop);
+    drain_inbox(t, 0);
+    return result;
+}
+
+/* A thread whose script would not boot waits, failing what was queued, then
+ * tries again, so a fixed script comes back without a restart. */
+static void failed_wait(ta_php_thread *t, unsigned ms)
+{
+    ta_queue_close(&t->queue);
+    fail_queued(t, 503);
+    unsigned waited = 0;
+    while (waited < ms && !stopping(t)) {
+        ta_notifier_wait(&t->wake, 200, -1, 0, NULL);
+        drain_inbox(t, 0);
+        waited += 200;
+    }
+}
+
+static void *thread_main(void *arg)
+{
+    ta_php_thread *t = arg;
+    ts_resource(0);
+    ZEND_TSRMLS_CACHE_UPDATE();
+    ta_thread_current = t;
+    unsigned backoff = 1000;
+    while (!stopping(t)) {
+        set_state(t, TA_THREAD_BOOTING);
+        int rc = run_worker_once(t);
+        if (rc == RUN_STOPPED) break;
+        if (rc == RUN_BOOT_FAILED) {
+            set_state(t, TA_THREAD_FAILED);
+            failed_wait(t, backoff);
+            backoff = backoff >= 30000 ? 60000 : backoff * 2;
+        } else {
+            backoff = 1000;
+        }
+    }
+    ta_queue_close(&t->queue);
+    fail_queued(t, 503);
+    set_state(t, TA_THREAD_STOPPED);
+    ta_thread_current = NULL;
+    ts_free_thread();
+    return NULL;
+}
+
+static void thread_destroy(ta_php_thread *t)
+{
+    ta_queue_destroy(&t->queue);
+    ta_notifier_destroy(&t->wake);
+    pthread_mutex_destroy(&t->inbox_lock);
+}
+
+int ta_pool_start(const ta_worker_config *configs, int n, ta_worker **out)
+{
+    if (ta_php_startup() != 0) return -1;
+    g_php_up = 1;
+    g_workers = calloc(n ? n : 1, sizeof *g_workers);
+    if (!g_workers) return -1;
+    for (int i = 0; i < n; i++) {
+        ta_worker *w = calloc(1, sizeof *w);
+        w->cfg = configs[i];
+        w->threads = calloc(configs[i].threads, sizeof *w->threads);
+        w->n_threads = 0;
+        g_workers[g_n_workers++] = w;
+        out[i] = w;
+        for (int j = 0; j < configs[i].threads; j++) {
+            ta_php_thread *t = &w->threads[j];
+            t->worker = w;
+            t->index = j;
+            int rc;
+            if ((rc = ta_queue_init(&t->queue, configs[i].buffer_size)) ||
+                (rc = ta_notifier_init(&t->wake, TA_NOTIFIER_AUTO)) ||
+                (rc = pthread_mutex_init(&t->inbox_lock, NULL))) {
+                ta_log(TA_LOG_ERR, TA_LOGNO(10815) "cannot set up PHP thread %d for %s: %s",
+                       j, configs[i].script, strerror(rc));
+                return -1;
+            }
+            w->n_threads++;
+            if ((rc = pthread_create(&t->tid, NULL, thread_main, t))) {
+                ta_log(TA_LOG_ERR, TA_LOGNO(10816) "cannot start PHP thread %d for %s: %s",
+                       j, configs[i].script, strerror(rc));
+                set_state(t, TA_THREAD_STOPPED);
+                return -1;
+            }
+            t->started = 1;
+        }
+    }
+    return 0;
+}
+
+void ta_pool_stop(void)
+{
+    for (int i = 0; i < g_n_workers; i++) {
+        ta_worker *w = g_workers[i];
+        for (int j = 0; j < w->n_threads; j++) {
+            ta_php_thread *t = &w->threads[j];
+            __atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
+            ta_queue_close(&t->queue);
+            ta_notifier_signal(&t->wake);
+        }
+    }
+    for (int i = 0; i < g_n_workers; i++) {
+        ta_worker *w = g_workers[i];
+        for (int j = 0; j < w->n_threads; j++) {
+            if (w->threads[j].started) pthread_join(w->threads[j].tid, NULL);
+            thread_destroy(&w->threads[j]);
+        }
+        free(w->threads);
+        free(w);
+    }
+    free(g_workers);
+    g_workers = NULL;
+    g_n_workers = 0;
+    if (g_php_up) ta_php_shutdown();
+    g_php_up = 0;
+}

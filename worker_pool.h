@@ -1,0 +1,35 @@
+/* PHP worker threads: per-thread bounded queues, dispatch to the least
+ * loaded thread, boot/reboot of the worker script, orderly stop. The Apache
+ * glue sees only this header; PHP lives behind it. */
+#ifndef TA_WORKER_POOL_H
+#define TA_WORKER_POOL_H
+
+#include "exchange.h"
+
+typedef struct ta_ini { const char *name; const char *value; } ta_ini;
+
+typedef struct ta_worker_config {
+    const char *script;
+    int threads;
+    int buffer_size;
+    const ta_ini *ini;
+    int n_ini;
+} ta_worker_config;
+
+typedef struct ta_worker ta_worker;
+
+enum { TA_DISPATCH_OK = 0, TA_DISPATCH_FULL = 1, TA_DISPATCH_UNAVAILABLE = 2 };
+
+/* Boots PHP in this process (once) and starts every worker's threads.
+ * Returns 0, or -1 with the reason logged. */
+int ta_pool_start(const ta_worker_config *configs, int n, ta_worker **out_workers);
+/* Stops taking work, cancels what is in flight, joins, shuts PHP down. */
+void ta_pool_stop(void);
+
+/* Whether some thread of the worker could take a request now. */
+int ta_worker_has_room(ta_worker *w);
+/* Queues the exchange on the least-loaded live thread. On anything but
+ * TA_DISPATCH_OK the exchange was not queued (both refs stay with caller). */
+int ta_worker_dispatch(ta_worker *w, ta_exchange *ex);
+
+#endif

@@ -1,0 +1,51 @@
+/* One PHP thread of a worker: the parts the PHP-side files share. */
+#ifndef TA_WORKER_THREAD_H
+#define TA_WORKER_THREAD_H
+
+#include "php_common.h"
+#include "request_queue.h"
+#include "notifier.h"
+#include "exchange.h"
+#include "worker_pool.h"
+#include "scheduler.h"
+#include <uv.h>
+
+enum { TA_THREAD_BOOTING = 0, TA_THREAD_READY, TA_THREAD_FAILED, TA_THREAD_STOPPED };
+
+typedef struct ta_php_thread {
+    ta_worker *worker;
+    int index;
+    pthread_t tid;
+    int started;
+    ta_queue queue;
+    ta_notifier wake;
+    pthread_mutex_t inbox_lock;
+    ta_exchange *inbox;
+    int state;                  /* atomic: TA_THREAD_* */
+    int stop;                   /* atomic */
+    int entering_loop;
+
+    /* PHP thread only */
+    zval callback;
+    uv_loop_t loop;
+    uv_poll_t wake_poll;
+    uv_timer_t stop_timer;
+    ta_sched sched;
+    ta_exchange *inflight;      /* exchanges the PHP side holds, for failing them */
+} ta_php_thread;
+
+struct ta_worker {
+    ta_worker_config cfg;
+    ta_php_thread *threads;
+    int n_threads;
+};
+
+extern __thread ta_php_thread *ta_thread_current;
+
+/* The request is finished on the PHP side: frees its queue slot, drops it
+ * from the in-flight list and releases the PHP side's reference. */
+void ta_thread_request_done(ta_php_thread *t, ta_exchange *ex);
+/* The event loop: takes requests, runs coroutines, until asked to stop. */
+void ta_thread_serve(ta_php_thread *t);
+
+#endif

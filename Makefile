@@ -2,6 +2,8 @@
 BUILD := build
 PHP_CONFIG_FILE := $(BUILD)/php-config.path
 PORT ?= 8080
+# PHP_CONFIG=/path/to/php-config picks another ZTS+embed PHP (scripts/setup.sh)
+export PHP_CONFIG TRUEASYNC_CACHE
 
 .PHONY: all setup module run test unit apache-test bench clean
 all: module

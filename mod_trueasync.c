@@ -329,7 +329,11 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_no
 {
     conn_rec *c = r->connection;
     int fd = -1;
-    apr_socket_t *sock = ap_get_conn_socket(c);
+    /* An HTTP/2 stream (secondary connection) has no client socket of its
+     * own: watch the connection's, so a client that hangs up is still seen
+     * (polling it only reports, it consumes nothing). A reset stream shows
+     * up as a failed pass. */
+    apr_socket_t *sock = ap_get_conn_socket(c->master ? c->master : c);
     if (sock) apr_os_sock_get(&fd, sock);
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, c->bucket_alloc);
     int body_started = 0;
@@ -347,7 +351,9 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_no
         }
         if (t.status > 0) apply_head(r, &t);
         if (t.status > 0 || t.chunks || t.ended) {
-            if (t.ended && !body_started)
+            /* Complete before anything went out: no need for chunking. */
+            if (t.ended && !body_started && r->status != HTTP_NO_CONTENT
+                && r->status != HTTP_NOT_MODIFIED && r->status >= 200)
                 ap_set_content_length(r, (apr_off_t) t.bytes);
             for (ta_chunk *ch = t.chunks; ch; ch = ch->next)
                 APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(ch->data, ch->len, c->bucket_alloc));

@@ -50,7 +50,7 @@ static void ta_log_message(const char *msg, int syslog_type)
     case LOG_INFO: level = TA_LOG_INFO; break;
     case LOG_DEBUG: level = TA_LOG_DEBUG; break;
     }
-    ta_log(level, TA_LOGNO(10801) "PHP %s", msg);
+    ta_log(level, TA_LOGNO(10801) "%s", msg);
 }
 
 static int ta_sapi_startup(sapi_module_struct *sm);

@@ -1,0 +1,123 @@
+<?php
+/**
+ * Signatures of the PHP API mod_trueasync provides inside a worker script.
+ * For IDEs and static analysis only: this file is never loaded.
+ *
+ * @generate-nothing
+ */
+
+namespace FrankenPHP {
+
+    final class HttpServer
+    {
+        /**
+         * Registers the request handler of this PHP thread. Call it once from
+         * the worker script; when the script returns, the thread serves every
+         * request by calling $callback(Request, Response) in a coroutine of its
+         * own. Calling it again replaces the handler.
+         */
+        public static function onRequest(callable $callback): bool {}
+    }
+
+    final class Request
+    {
+        public function getMethod(): string {}
+        /** The request target as sent: path plus "?query" if any. */
+        public function getUri(): string {}
+        /** The Host header (with port if the client sent one). */
+        public function getHost(): string {}
+        /** Case-insensitive; repeated headers joined with ", "; null if absent. */
+        public function getHeader(string $name): ?string {}
+        /** @return array<string, string> name as sent => value */
+        public function getHeaders(): array {}
+        public function getRemoteAddr(): string {}
+        /** "1.0", "1.1" or "2". */
+        public function getProtocolVersion(): string {}
+        /** "http" or "https". */
+        public function getScheme(): string {}
+        /** Parsed like $_GET (a[]=1 and a[k]=1 build arrays). */
+        public function getQueryParams(): array {}
+        /** Parsed like $_COOKIE. */
+        public function getCookies(): array {}
+        /** The raw request body, whole (already read by Apache). */
+        public function getBody(): string {}
+        /**
+         * Form fields for application/x-www-form-urlencoded and
+         * multipart/form-data bodies (any method), parsed like $_POST;
+         * null for any other content type.
+         */
+        public function getParsedBody(): ?array {}
+        /** @return array<string, UploadedFile|array> field name => file(s), like $_FILES but objects */
+        public function getUploadedFiles(): array {}
+    }
+
+    final class Response
+    {
+        /** @throws \ValueError outside 100..599; \Error once headers were sent */
+        public function setStatus(int $code): void {}
+        public function getStatus(): int {}
+        /**
+         * Replaces every value of the header.
+         * @throws \ValueError for an invalid name or a value with CR, LF or NUL
+         * @throws \Error once headers were sent
+         */
+        public function setHeader(string $name, string $value): void {}
+        /** Adds one more value (e.g. another Set-Cookie). Same errors as setHeader(). */
+        public function addHeader(string $name, string $value): void {}
+        public function removeHeader(string $name): void {}
+        /** Values joined with ", "; null if absent. */
+        public function getHeader(string $name): ?string {}
+        /** @return array<string, list<string>> */
+        public function getHeaders(): array {}
+        /** True once write(), end() or echo sent the status line and headers. */
+        public function isHeadersSent(): bool {}
+        /**
+         * Sets Location and the status, then ends the response.
+         * @throws \ValueError unless 300 <= $code <= 399, or for CR/LF/NUL in $url
+         */
+        public function redirect(string $url, int $code = 302): void {}
+        /**
+         * Streams $data to the client now (one chunk through Apache's output
+         * filters). If the previous chunk has not been taken by Apache yet, the
+         * calling coroutine (not the thread) waits for it first.
+         * @throws \Error after end()
+         * @throws \Async\CancellationError if the client went away while waiting
+         */
+        public function write(string $data): void {}
+        /** Finishes the response; a second call does nothing. */
+        public function end(): void {}
+    }
+
+    final class UploadedFile
+    {
+        /** The client's file name (last path component only). */
+        public function getName(): string {}
+        public function getType(): string {}
+        public function getSize(): int {}
+        public function getTmpName(): string {}
+        /** One of the UPLOAD_ERR_* constants. */
+        public function getError(): int {}
+        /** Moves the uploaded file; false if it failed (a warning says why). */
+        public function moveTo(string $path): bool {}
+    }
+}
+
+namespace Async {
+
+    /**
+     * Suspends the calling coroutine for $ms milliseconds; other coroutines
+     * of the thread run meanwhile. Outside a coroutine (while the worker
+     * script boots) it blocks like usleep().
+     * @throws \ValueError if $ms < 0
+     * @throws CancellationError if the coroutine is cancelled while waiting
+     */
+    function delay(int $ms): void {}
+
+    /** Lets the other ready coroutines of the thread run, then continues. */
+    function suspend(): void {}
+
+    /** Thrown into a coroutine at its suspension point when it is cancelled. */
+    class CancellationError extends \Error {}
+
+    class TimeoutException extends \Exception {}
+}

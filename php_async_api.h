@@ -6,6 +6,7 @@
 
 extern zend_class_entry *ta_ce_cancellation_error;
 extern zend_class_entry *ta_ce_timeout_exception;
+extern zend_class_entry *ta_ce_channel_exception;
 
 void ta_async_api_register(void);
 extern const zend_function_entry ta_async_functions[];

@@ -217,7 +217,7 @@ size_t ta_http_echo(const char *str, size_t len)
 {
     ta_sched *s = ta_sched_current;
     ta_coro *co = s ? s->current : NULL;
-    ta_response_obj *r = co && co->scope ? OBJ_OF(ta_response_obj, (zend_object *) co->scope) : NULL;
+    ta_response_obj *r = co && co->scope ? OBJ_OF(ta_response_obj, co->scope) : NULL;
     if (r && !r->ended) {
         response_post(r, str, len, 0);
     } else if (len) {
@@ -260,9 +260,7 @@ static void request_done(ta_coro *co, zend_object *uncaught)
         response_post(r, NULL, 0, 1);
     }
     r->coro = NULL;
-    co->scope = NULL;
     if (ex) ta_thread_request_done(ta_thread_current, ex);
-    OBJ_RELEASE(robj);
 }
 
 int ta_http_start_request(ta_exchange *ex, zval *callback)
@@ -276,11 +274,9 @@ int ta_http_start_request(ta_exchange *ex, zval *callback)
     req->ex = ex;
     ta_exchange_ref(ex);
     res->ex = ex;
-    GC_ADDREF(Z_OBJ(args[1]));       /* the coroutine's scope reference */
     ta_coro *co = ta_sched_spawn(ta_sched_current, callback, 2, args, Z_OBJ(args[1]), request_done);
     if (!co) {
         if (EG(exception)) zend_clear_exception();
-        GC_DELREF(Z_OBJ(args[1]));
         zval_ptr_dtor(&args[0]);
         zval_ptr_dtor(&args[1]);
         return -1;
@@ -296,7 +292,7 @@ void ta_http_exchange_event(ta_exchange *ex)
 {
     ta_response_obj *r = ex->php_ctx;
     if (ta_exchange_is_aborted(ex)) {
-        if (r->coro) ta_coro_cancel(r->coro, "Client disconnected");
+        if (r->coro) ta_coro_cancel(r->coro, NULL, "Client disconnected");
         if (r->writer && r->writer != r->coro) ta_coro_wake(r->writer);
     } else if (r->writer) {
         ta_coro *w = r->writer;

@@ -41,7 +41,7 @@ static void make_ready(ta_sched *s, ta_coro *co)
 }
 
 ta_coro *ta_sched_spawn(ta_sched *s, zval *callable, uint32_t argc, zval *args,
-                        void *scope, ta_coro_done_fn on_done)
+                        zend_object *scope, ta_coro_done_fn on_done)
 {
     zval fiber, rv;
     object_init_ex(&fiber, zend_ce_fiber);
@@ -58,6 +58,7 @@ ta_coro *ta_sched_spawn(ta_sched *s, zval *callable, uint32_t argc, zval *args,
     }
     co->id = s->next_id++;
     co->scope = scope;
+    if (scope) GC_ADDREF(scope);
     co->on_done = on_done;
     co->next = s->all;
     if (s->all) s->all->prev = co;
@@ -75,6 +76,8 @@ static void coro_free(ta_sched *s, ta_coro *co)
     for (uint32_t i = 0; i < co->argc && co->args; i++) zval_ptr_dtor(&co->args[i]);
     if (co->args) efree(co->args);
     if (co->throw_in) OBJ_RELEASE(co->throw_in);
+    if (co->scope) OBJ_RELEASE(co->scope);
+    if (co->handle) OBJ_RELEASE(co->handle);
     OBJ_RELEASE(co->fiber);
     efree(co);
 }
@@ -183,11 +186,19 @@ void ta_coro_wake(ta_coro *co)
     make_ready(s, co);
 }
 
-void ta_coro_cancel(ta_coro *co, const char *why)
+zval *ta_coro_result(ta_coro *co)
+{
+    return &((zend_fiber *) co->fiber)->result;
+}
+
+void ta_coro_cancel(ta_coro *co, zend_object *error, const char *why)
 {
     if (co->state == TA_CORO_DONE || co->cancelled) return;
     co->cancelled = 1;
-    if (!co->throw_in) co->throw_in = ta_new_cancellation(why);
+    if (!co->throw_in) {
+        if (error) GC_ADDREF(error);
+        co->throw_in = error ? error : ta_new_cancellation(why);
+    }
     if (co->state == TA_CORO_SUSPENDED && co->started) {
         if (co->wait_cancel) co->wait_cancel(co, co->wait_data);
         co->wait_cancel = NULL;

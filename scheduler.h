@@ -30,7 +30,8 @@ struct ta_coro {
     ta_wait_cancel_fn wait_cancel;
     void *wait_data;
     ta_coro_done_fn on_done;
-    void *scope;                /* the request's response object, if any */
+    zend_object *scope;         /* the request's Response; a reference is held */
+    zend_object *handle;        /* its Async\Coroutine object, if any; held */
     ta_coro *next_ready;
     ta_coro *prev, *next;       /* all live coroutines */
 };
@@ -51,9 +52,12 @@ void ta_sched_init(ta_sched *s, uv_loop_t *loop);
  * engine's heap is about to be discarded wholesale). */
 void ta_sched_abandon(ta_sched *s);
 
-/* Creates a coroutine that will call `callable(...args)`; copies the zvals. */
+/* Creates a coroutine that will call `callable(...args)`; copies the zvals
+ * and takes a reference to scope. NULL with an exception on failure. */
 ta_coro *ta_sched_spawn(ta_sched *s, zval *callable, uint32_t argc, zval *args,
-                        void *scope, ta_coro_done_fn on_done);
+                        zend_object *scope, ta_coro_done_fn on_done);
+/* The return value of a finished coroutine's function (borrowed). */
+zval *ta_coro_result(ta_coro *co);
 /* Runs every ready coroutine until none is ready. */
 void ta_sched_run_ready(ta_sched *s);
 static inline int ta_sched_has_ready(ta_sched *s) { return s->ready_head != NULL; }
@@ -64,9 +68,10 @@ ta_coro *ta_coro_current(void);
  * exception (e.g. cancellation) is now pending in the caller. */
 zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data);
 void ta_coro_wake(ta_coro *co);
-/* Cancels: a waiting coroutine wakes with Async\CancellationError at its
- * suspension point; a running one gets it at its next suspension. */
-void ta_coro_cancel(ta_coro *co, const char *why);
+/* Cancels: a waiting coroutine wakes with `error` (a reference is taken;
+ * NULL: a new Async\CancellationError saying `why`) at its suspension point;
+ * a running one gets it at its next suspension. */
+void ta_coro_cancel(ta_coro *co, zend_object *error, const char *why);
 
 /* Async\CancellationError, created with `why` as message. */
 zend_object *ta_new_cancellation(const char *why);

@@ -159,7 +159,7 @@ static void on_stop_timer(uv_timer_t *h) { (void) h; }
 
 static void cancel_all(ta_sched *s)
 {
-    for (ta_coro *co = s->all; co; co = co->next) ta_coro_cancel(co, "Worker is shutting down");
+    for (ta_coro *co = s->all; co; co = co->next) ta_coro_cancel(co, NULL, "Worker is shutting down");
 }
 
 void ta_thread_serve(ta_php_thread *t)

@@ -5,6 +5,8 @@
 #include "ta_log.h"
 
 #include <ext/standard/php_var.h>
+#include <ext/standard/url.h>
+#include <main/php_reentrancy.h>
 #include <main/php_open_temporary_file.h>
 /* PHP's documented UPLOAD_ERR_* values (the C names are private to rfc1867.c) */
 enum { UPLOAD_ERR_OK = 0, UPLOAD_ERR_INI_SIZE = 1, UPLOAD_ERR_NO_FILE = 4, UPLOAD_ERR_CANT_WRITE = 7 };
@@ -440,6 +442,24 @@ ZEND_METHOD(FrankenPHP_Request, getQueryParams)
     RETURN_COPY(&o->query);
 }
 
+/* Like PHP's $_COOKIE: pairs split on ';', values URL-decoded, the first
+ * of two cookies with the same name wins. */
+static void parse_cookies(const char *header, zval *arr)
+{
+    char *copy = estrdup(header), *save = NULL;
+    for (char *pair = php_strtok_r(copy, ";", &save); pair; pair = php_strtok_r(NULL, ";", &save)) {
+        while (*pair == ' ' || *pair == '\t') pair++;
+        char *eq = strchr(pair, '=');
+        if (!eq || eq == pair) continue;
+        *eq = '\0';
+        char *name = pair, *value = eq + 1;
+        if (zend_symtable_str_exists(Z_ARRVAL_P(arr), name, strlen(name))) continue;
+        size_t vlen = php_url_decode(value, strlen(value));
+        php_register_variable_safe(name, value, vlen, arr);
+    }
+    efree(copy);
+}
+
 ZEND_METHOD(FrankenPHP_Request, getCookies)
 {
     ZEND_PARSE_PARAMETERS_NONE();
@@ -449,12 +469,7 @@ ZEND_METHOD(FrankenPHP_Request, getCookies)
         array_init(&o->cookies);
         zend_string *c = header_joined(rq, "Cookie", 6);
         if (c) {
-            /* PHP's cookie parser reads the SAPI's cookie data; this runs to
-             * completion without switching coroutines. */
-            char *saved = SG(request_info).cookie_data;
-            SG(request_info).cookie_data = ZSTR_VAL(c);
-            sapi_module.treat_data(PARSE_COOKIE, NULL, &o->cookies);
-            SG(request_info).cookie_data = saved;
+            parse_cookies(ZSTR_VAL(c), &o->cookies);
             zend_string_release(c);
         }
     }

@@ -28,6 +28,14 @@ export APACHE_TEST_COLOR=0
 perl t/TEST.PL -clean </dev/null >/dev/null 2>&1 || true
 rm -f t/logs/keepalive_log t/logs/error_log t/logs/access_log 2>/dev/null || true
 
+# A throwaway self-signed certificate for the TLS virtual host.
+if [ ! -s t/conf/ssl-gen/server.crt ]; then
+  mkdir -p t/conf/ssl-gen
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
+    -keyout t/conf/ssl-gen/server.key -out t/conf/ssl-gen/server.crt >/dev/null 2>&1 \
+    || { echo "apache-test: openssl could not make a test certificate" >&2; exit 2; }
+fi
+
 status=0
 perl t/TEST.PL "$@" </dev/null || status=$?
 

@@ -19,8 +19,11 @@ module: setup
 run: module
 	scripts/run-server.sh $(PORT)
 
+# C unit tests: the Apache-free parts under ASan/UBSan/LSan, then the reactor
+# against a real embedded PHP under valgrind and under the sanitizers.
 unit: setup
 	@$(MAKE) --no-print-directory -C tests/unit PHP_CONFIG=$$(cat $(abspath $(PHP_CONFIG_FILE)))
+	@$(MAKE) --no-print-directory -C tests/reactor PHP_CONFIG=$$(cat $(abspath $(PHP_CONFIG_FILE)))
 
 apache-test: module
 	scripts/apache-test.sh
@@ -34,3 +37,4 @@ bench: module
 clean:
 	rm -rf $(BUILD)
 	@$(MAKE) --no-print-directory -C tests/unit clean 2>/dev/null || true
+	@$(MAKE) --no-print-directory -C tests/reactor clean 2>/dev/null || true

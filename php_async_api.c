@@ -1,6 +1,7 @@
 #include "php_async_api.h"
 #include "scheduler.h"
 #include "ta_log.h"
+#include "reactor_apr.h"
 
 #include <zend_exceptions.h>
 #include <zend_interfaces.h>
@@ -118,31 +119,71 @@ static void spawned_done(ta_coro *co, zend_object *uncaught)
     aw_complete(&o->aw);
 }
 
+/* ---- timers on the reactor ---------------------------------------------------- */
+
+/* After a bailout the reactor frees every event at once; objects that still
+ * point at one (a Timeout in a global) must then leave it alone. */
+static __thread uint32_t reactor_generation;
+
+void ta_async_reactor_abandoned(void) { reactor_generation++; }
+
+/* A reactor callback that wakes a coroutine or completes an awaitable. The
+ * event owns it (ref_count starts at 0) and frees it on dispose. */
+typedef struct {
+    zend_async_event_callback_t base;
+    ta_coro *co;                /* wake this coroutine, or */
+    ta_awaitable *aw;           /* complete this awaitable */
+} ta_wake_cb;
+
+static void wake_cb_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *ex)
+{
+    (void) ev; (void) result; (void) ex;
+    ta_wake_cb *w = (ta_wake_cb *) cb;
+    if (w->co) { ta_coro *co = w->co; w->co = NULL; ta_coro_wake(co); }
+    if (w->aw) { ta_awaitable *aw = w->aw; w->aw = NULL; aw_complete(aw); }
+}
+
+static void wake_cb_dispose(zend_async_event_callback_t *cb, zend_async_event_t *ev)
+{
+    (void) ev;
+    efree(cb);
+}
+
+/* A started one-shot timer that wakes `co` or completes `aw`; NULL with an
+ * exception thrown if the reactor refused. */
+static zend_async_timer_event_t *timer_start(zend_long ms, ta_coro *co, ta_awaitable *aw)
+{
+    if (!zend_async_reactor_is_enabled() || !ta_reactor_loop()) {
+        zend_throw_error(NULL, "No event loop on this thread");
+        return NULL;
+    }
+    zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT((zend_ulong) ms, false);
+    if (!t) return NULL;
+    ta_wake_cb *cb = ecalloc(1, sizeof *cb);
+    cb->base.callback = wake_cb_fire;
+    cb->base.dispose = wake_cb_dispose;
+    cb->co = co;
+    cb->aw = aw;
+    t->base.add_callback(&t->base, &cb->base);
+    t->base.start(&t->base);
+    if (EG(exception)) {
+        ZEND_ASYNC_EVENT_RELEASE(&t->base);
+        return NULL;
+    }
+    return t;
+}
+
 /* ---- Timeout objects ------------------------------------------------------------ */
 
-typedef struct ta_uv_timer {
-    uv_timer_t timer;           /* first: the handle pointer is the struct */
-    void *owner;
-} ta_uv_timer;
-
 typedef struct {
-    ta_uv_timer *timer;
+    zend_async_timer_event_t *timer;
+    uint32_t generation;
     zend_long ms;
     ta_awaitable aw;
     zend_object std;
 } ta_timeout_obj;
 
 #define TIMEOUT_OBJ(o) ((ta_timeout_obj *) ((char *) (o) - XtOffsetOf(ta_timeout_obj, std)))
-
-static void timer_closed(uv_handle_t *h) { free(h); }
-
-static void timer_release(ta_uv_timer *t)
-{
-    if (!t) return;
-    t->owner = NULL;
-    uv_timer_stop(&t->timer);
-    uv_close((uv_handle_t *) &t->timer, timer_closed);
-}
 
 static zend_object *timeout_create(zend_class_entry *ce)
 {
@@ -156,42 +197,10 @@ static zend_object *timeout_create(zend_class_entry *ce)
 static void timeout_free(zend_object *obj)
 {
     ta_timeout_obj *o = TIMEOUT_OBJ(obj);
-    timer_release(o->timer);
+    if (o->timer && o->generation == reactor_generation) ZEND_ASYNC_EVENT_RELEASE(&o->timer->base);
     o->timer = NULL;
     aw_free(&o->aw);
     zend_object_std_dtor(obj);
-}
-
-static void timeout_fired(uv_timer_t *h)
-{
-    ta_uv_timer *t = (ta_uv_timer *) h;
-    ta_timeout_obj *o = t->owner;
-    if (!o) return;
-    o->timer = NULL;
-    timer_release(t);
-    aw_complete(&o->aw);
-}
-
-static ta_uv_timer *timer_start(uv_timer_cb cb, zend_long ms, void *owner)
-{
-    ta_sched *s = ta_sched_current;
-    if (!s || !s->loop) {
-        zend_throw_error(NULL, "No event loop on this thread");
-        return NULL;
-    }
-    ta_uv_timer *t = malloc(sizeof *t);
-    if (!t) { zend_throw_error(NULL, "Out of memory"); return NULL; }
-    int rc = uv_timer_init(s->loop, &t->timer);
-    if (rc) { free(t); zend_throw_error(NULL, "Cannot create a timer: %s", uv_strerror(rc)); return NULL; }
-    t->owner = owner;
-    uv_update_time(s->loop);
-    rc = uv_timer_start(&t->timer, cb, (uint64_t) ms, 0);
-    if (rc) {
-        uv_close((uv_handle_t *) &t->timer, timer_closed);
-        zend_throw_error(NULL, "Cannot start a timer: %s", uv_strerror(rc));
-        return NULL;
-    }
-    return t;
 }
 
 /* ---- waiting -------------------------------------------------------------------- */
@@ -213,13 +222,16 @@ static zend_result wait_any(ta_awaitable **list, uint32_t n)
     if (!co) {
         /* Outside coroutines: drive the loop until the first one completes. */
         ta_sched *s = ta_sched_current;
-        if (!s || !s->loop) { zend_throw_error(NULL, "No event loop on this thread"); return FAILURE; }
+        if (!s || !ta_reactor_loop()) { zend_throw_error(NULL, "No event loop on this thread"); return FAILURE; }
         for (;;) {
             for (uint32_t i = 0; i < n; i++) if (list[i]->done) return SUCCESS;
             ta_sched_run_ready(s);
             if (EG(exception)) return FAILURE;
             for (uint32_t i = 0; i < n; i++) if (list[i]->done) return SUCCESS;
-            if (!ta_sched_has_ready(s)) uv_run(s->loop, UV_RUN_ONCE);
+            if (!ZEND_ASYNC_REACTOR_EXECUTE(ta_sched_has_ready(s)) && !ta_sched_has_ready(s)) {
+                zend_throw_error(NULL, "Deadlock: nothing left that could complete the awaited operation");
+                return FAILURE;
+            }
         }
     }
     for (uint32_t i = 0; i < n; i++) aw_add(list[i], co);
@@ -480,24 +492,18 @@ ZEND_FUNCTION(Async_timeout)
     object_init_ex(return_value, ce_timeout);
     ta_timeout_obj *o = TIMEOUT_OBJ(Z_OBJ_P(return_value));
     o->ms = ms;
-    o->timer = timer_start(timeout_fired, ms, o);
+    o->generation = reactor_generation;
+    o->timer = timer_start(ms, NULL, &o->aw);
     if (!o->timer) { zval_ptr_dtor(return_value); ZVAL_NULL(return_value); RETURN_THROWS(); }
 }
 
 /* ---- delay and suspend ------------------------------------------------------------ */
 
-static void delay_fired(uv_timer_t *h)
-{
-    ta_uv_timer *t = (ta_uv_timer *) h;
-    ta_coro *co = t->owner;
-    timer_release(t);
-    if (co) ta_coro_wake(co);
-}
-
 static void delay_cancel(ta_coro *co, void *data)
 {
     (void) co;
-    timer_release(data);
+    zend_async_timer_event_t *t = data;
+    t->base.stop(&t->base);
 }
 
 /* {{{ Async\delay(int $ms): void */
@@ -518,9 +524,17 @@ ZEND_FUNCTION(Async_delay)
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
         return;
     }
-    ta_uv_timer *t = timer_start(delay_fired, ms, co);
+    if (ms == 0) {
+        /* a plain yield */
+        co->state = TA_CORO_SUSPENDED;
+        ta_coro_wake(co);
+        ta_coro_wait(nothing_to_undo, NULL);
+        return;
+    }
+    zend_async_timer_event_t *t = timer_start(ms, co, NULL);
     if (!t) RETURN_THROWS();
     ta_coro_wait(delay_cancel, t);
+    ZEND_ASYNC_EVENT_RELEASE(&t->base);
 }
 
 /* {{{ Async\suspend(): void — lets the other ready coroutines run */
@@ -853,9 +867,11 @@ void ta_async_api_register(void)
     INIT_NS_CLASS_ENTRY(ce, "Async", "Awaitable", NULL);
     ce_awaitable = zend_register_internal_interface(&ce);
 
+    /* AsyncException, DnsException, InputOutputException (the reactor's) */
+    ta_async_exceptions_register();
     ta_ce_cancellation_error = register_class("Async\\CancellationError", NULL, zend_ce_error, 0);
-    ta_ce_timeout_exception = register_class("Async\\TimeoutException", NULL, zend_ce_exception, 0);
-    ta_ce_channel_exception = register_class("Async\\ChannelException", NULL, zend_ce_exception, 0);
+    ta_ce_timeout_exception = register_class("Async\\TimeoutException", NULL, ta_ce_async_exception, 0);
+    ta_ce_channel_exception = register_class("Async\\ChannelException", NULL, ta_ce_async_exception, 0);
 
     const uint32_t sealed = ZEND_ACC_FINAL | ZEND_ACC_NO_DYNAMIC_PROPERTIES | ZEND_ACC_NOT_SERIALIZABLE;
     ce_coroutine = register_class("Async\\Coroutine", coroutine_methods, NULL, sealed);

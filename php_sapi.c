@@ -3,6 +3,7 @@
 #include "php_http_api.h"
 #include "php_async_api.h"
 #include "ta_log.h"
+#include "reactor_apr.h"
 
 #include <ext/standard/info.h>
 #include <syslog.h>
@@ -80,6 +81,10 @@ static PHP_MINIT_FUNCTION(trueasync)
 {
     ta_async_api_register();
     ta_http_api_register();
+    if (!ta_reactor_register()) {
+        php_error_docref(NULL, E_CORE_ERROR, "Cannot register the TrueAsync reactor");
+        return FAILURE;
+    }
     /* OPcache only enables itself for SAPI names it knows, and checks the
      * name when it starts, which is after this. Our name comes back once
      * start-up is over (PHP_SAPI was registered before this point). */

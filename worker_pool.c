@@ -2,8 +2,11 @@
 #include "php_sapi.h"
 #include "php_http_api.h"
 #include "ta_log.h"
+#include "reactor_apr.h"
+#include "php_async_api.h"
 
 #include <errno.h>
+#include <time.h>
 #include <string.h>
 
 __thread ta_php_thread *ta_thread_current;
@@ -148,14 +151,19 @@ static void take_requests(ta_php_thread *t)
     }
 }
 
-static void on_wake(uv_poll_t *h, int status, int events)
+static void on_wake(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *ex)
 {
-    (void) status; (void) events;
-    ta_php_thread *t = h->data;
+    (void) ev; (void) result; (void) ex;
+    ta_php_thread *t = (ta_php_thread *) ((char *) cb - offsetof(ta_php_thread, wake_cb));
     ta_notifier_drain(&t->wake);
 }
 
-static void on_stop_timer(uv_timer_t *h) { (void) h; }
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
 
 static void cancel_all(ta_sched *s)
 {
@@ -174,17 +182,19 @@ void ta_thread_serve(ta_php_thread *t)
             stop_phase = 1;
             cancel_all(&t->sched);
             fail_queued(t, 503);
-            uv_update_time(&t->loop);
-            deadline = uv_now(&t->loop) + TA_STOP_GRACE_MS;
-            uv_timer_init(&t->loop, &t->stop_timer);
-            uv_timer_start(&t->stop_timer, on_stop_timer, TA_STOP_GRACE_MS, 0);
+            deadline = now_ms() + TA_STOP_GRACE_MS;
+            /* only there so the loop wakes up in time to give up */
+            t->stop_timer = ZEND_ASYNC_NEW_TIMER_EVENT(TA_STOP_GRACE_MS, false);
+            if (t->stop_timer) t->stop_timer->base.start(&t->stop_timer->base);
+            if (EG(exception)) zend_clear_exception();
             continue;
         }
-        if (stop_phase) {
-            uv_update_time(&t->loop);
-            if (t->sched.live == 0 || uv_now(&t->loop) >= deadline) break;
-        }
-        uv_run(&t->loop, ta_sched_has_ready(&t->sched) ? UV_RUN_NOWAIT : UV_RUN_ONCE);
+        if (stop_phase && (t->sched.live == 0 || now_ms() >= deadline)) break;
+        ZEND_ASYNC_REACTOR_EXECUTE(ta_sched_has_ready(&t->sched));
+    }
+    if (t->stop_timer) {
+        ZEND_ASYNC_EVENT_RELEASE(&t->stop_timer->base);
+        t->stop_timer = NULL;
     }
 }
 
@@ -202,10 +212,16 @@ static void apply_ini(ta_php_thread *t)
     }
 }
 
-static void close_walk_cb(uv_handle_t *h, void *arg)
+/* The notifier becomes a poll event on the thread's reactor. */
+static int wake_event_start(ta_php_thread *t)
 {
-    (void) arg;
-    if (!uv_is_closing(h)) uv_close(h, NULL);
+    t->wake_event = ZEND_ASYNC_NEW_POLL_EVENT(ta_notifier_fd(&t->wake), ZEND_SOCKET_INVALID, ASYNC_READABLE);
+    if (!t->wake_event) return -1;
+    memset(&t->wake_cb, 0, sizeof t->wake_cb);
+    t->wake_cb.callback = on_wake;
+    t->wake_event->base.add_callback(&t->wake_event->base, &t->wake_cb);
+    t->wake_event->base.start(&t->wake_event->base);
+    return EG(exception) ? -1 : 0;
 }
 
 static int run_worker_once(ta_php_thread *t)
@@ -214,10 +230,6 @@ static int run_worker_once(ta_php_thread *t)
     volatile int phase = 0;
     const char *script = t->worker->cfg.script;
 
-    uv_loop_init(&t->loop);
-    uv_poll_init(&t->loop, &t->wake_poll, ta_notifier_fd(&t->wake));
-    t->wake_poll.data = t;
-    uv_poll_start(&t->wake_poll, UV_READABLE, on_wake);
     ZVAL_UNDEF(&t->callback);
     ta_queue_open(&t->queue);
 
@@ -231,8 +243,14 @@ static int run_worker_once(ta_php_thread *t)
         SG(headers_sent) = 1;
         SG(request_info).no_headers = 1;
         apply_ini(t);
-        ta_sched_init(&t->sched, &t->loop);
+        ta_sched_init(&t->sched, NULL);
         zend_try {
+            if (!ZEND_ASYNC_REACTOR_STARTUP() || wake_event_start(t) != 0) {
+                ta_log(TA_LOG_ERR, TA_LOGNO(10817) "cannot start the event loop of PHP thread %d for %s",
+                       t->index, script);
+                zend_bailout();
+            }
+            t->sched.loop = ta_reactor_loop();
             phase = 1;
             zend_file_handle fh;
             zend_stream_init_filename(&fh, script);
@@ -263,21 +281,24 @@ static int run_worker_once(ta_php_thread *t)
 
         fail_inflight(t, 500);
         if (result == RUN_BAILED) {
-            /* The engine state is unwound; let request shutdown free it all. */
+            /* The engine state is unwound; let request shutdown free it all,
+             * and the reactor drop its events without calling into it. */
             ta_sched_abandon(&t->sched);
             ZVAL_UNDEF(&t->callback);
+            ta_reactor_abandon();
+            ta_async_reactor_abandoned();
         } else {
             zval_ptr_dtor(&t->callback);
             ZVAL_UNDEF(&t->callback);
+            if (t->wake_event) ZEND_ASYNC_EVENT_RELEASE(&t->wake_event->base);
+            ZEND_ASYNC_REACTOR_SHUTDOWN();
         }
+        t->wake_event = NULL;
+        t->stop_timer = NULL;
         php_request_shutdown(NULL);
     }
     SG(request_info).path_translated = NULL;
     ta_sched_current = NULL;
-
-    uv_walk(&t->loop, close_walk_cb, NULL);
-    uv_run(&t->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&t->loop);
     drain_inbox(t, 0);
     return result;
 }

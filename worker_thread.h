@@ -8,7 +8,7 @@
 #include "exchange.h"
 #include "worker_pool.h"
 #include "scheduler.h"
-#include <uv.h>
+#include "ta_async_api.h"
 
 enum { TA_THREAD_BOOTING = 0, TA_THREAD_READY, TA_THREAD_FAILED, TA_THREAD_STOPPED };
 
@@ -27,9 +27,9 @@ typedef struct ta_php_thread {
 
     /* PHP thread only */
     zval callback;
-    uv_loop_t loop;
-    uv_poll_t wake_poll;
-    uv_timer_t stop_timer;
+    zend_async_poll_event_t *wake_event;    /* the notifier, on the reactor */
+    zend_async_event_callback_t wake_cb;    /* embedded: nothing to free */
+    zend_async_timer_event_t *stop_timer;
     ta_sched sched;
     ta_exchange *inflight;      /* exchanges the PHP side holds, for failing them */
 } ta_php_thread;

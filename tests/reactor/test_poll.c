@@ -1,0 +1,170 @@
+/* Poll and socket events: readable, writable, disconnect, the eventfd
+ * notifier pattern, bad descriptors, an I/O error delivered as
+ * Async\InputOutputException, dispose with callbacks attached. */
+#include "harness.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static async_poll_event triggered(rec *r)
+{
+    return r->result ? *(async_poll_event *) r->result : 0;
+}
+
+static void test_pipe_readable(void)
+{
+    int p[2];
+    if (pipe(p) != 0) { tap_ok(0, "pipe"); return; }
+    rec r = {0};
+    zend_async_poll_event_t *pe = ZEND_ASYNC_NEW_POLL_EVENT(p[0], ZEND_SOCKET_INVALID, ASYNC_READABLE);
+    zend_async_event_t *e = &pe->base;
+    tap_ok(pe && !pe->is_socket && pe->file == p[0] && pe->events == ASYNC_READABLE,
+           "a poll event on a pipe's read end records the descriptor");
+    e->add_callback(e, rec_callback(&r));
+    e->start(e);
+    RUN_FOR(20);
+    tap_is_int(r.calls, 0, "nothing to read: no notification");
+    if (write(p[1], "x", 1) != 1) tap_diag("write failed");
+    RUN_UNTIL(r.calls > 0, 3000);
+    tap_ok(r.calls >= 1 && (triggered(&r) & ASYNC_READABLE) && r.result == &pe->triggered_events,
+           "written to: readable, result points at triggered_events");
+    char c;
+    if (read(p[0], &c, 1) != 1) tap_diag("read failed");
+    ZEND_ASYNC_EVENT_RELEASE(e);
+    close(p[0]);
+    close(p[1]);
+}
+
+static void test_socket(void)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) { tap_ok(0, "socketpair"); return; }
+    rec w = {0};
+    zend_async_poll_event_t *pe = ZEND_ASYNC_NEW_SOCKET_EVENT(sv[0], ASYNC_WRITABLE);
+    zend_async_event_t *e = &pe->base;
+    e->add_callback(e, rec_callback(&w));
+    e->start(e);
+    RUN_UNTIL(w.calls > 0, 3000);
+    tap_ok(pe->is_socket && pe->socket == sv[0] && (triggered(&w) & ASYNC_WRITABLE),
+           "a socket event on an idle socket reports writable");
+    ZEND_ASYNC_EVENT_RELEASE(e);
+
+    rec d = {0};
+    pe = ZEND_ASYNC_NEW_POLL_EVENT(ZEND_FD_INVALID, sv[0], ASYNC_READABLE | ASYNC_DISCONNECT);
+    e = &pe->base;
+    tap_ok(pe->is_socket && pe->socket == sv[0], "a poll event given only a socket polls the socket");
+    e->add_callback(e, rec_callback(&d));
+    e->start(e);
+    close(sv[1]);
+    RUN_UNTIL(d.calls > 0, 3000);
+    tap_ok(triggered(&d) & ASYNC_DISCONNECT, "the peer closing shows as disconnect (events 0x%x)", triggered(&d));
+    ZEND_ASYNC_EVENT_RELEASE(e);
+    close(sv[0]);
+}
+
+static void test_notifier(void)
+{
+    int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    rec r = {0};
+    zend_async_event_t *e = &ZEND_ASYNC_NEW_POLL_EVENT(efd, ZEND_SOCKET_INVALID, ASYNC_READABLE)->base;
+    e->add_callback(e, rec_callback(&r));
+    e->start(e);
+    uint64_t one = 1, got = 0;
+    for (int i = 0; i < 2; i++) {
+        if (write(efd, &one, sizeof one) != sizeof one) tap_diag("eventfd write failed");
+        RUN_UNTIL(r.calls > i, 3000);
+        if (read(efd, &got, sizeof got) != sizeof got) tap_diag("eventfd read failed");
+    }
+    tap_ok(r.calls == 2 && got == 1, "an eventfd notifier wakes the loop once per signal, drained each time");
+    ZEND_ASYNC_EVENT_RELEASE(e);
+    close(efd);
+}
+
+static void test_bad_descriptor(void)
+{
+    int fd = open("/dev/null", O_RDONLY);
+    close(fd);  /* now certainly not open */
+    zend_async_poll_event_t *pe = ZEND_ASYNC_NEW_POLL_EVENT(fd, ZEND_SOCKET_INVALID, ASYNC_READABLE);
+    zend_object *ex = take_exception();
+    tap_ok(pe == NULL && is_instance(ex, zend_ce_error) && contains(exception_message(ex), "bad file descriptor"),
+           "a poll event on a closed descriptor throws Error: %s", ex ? exception_message(ex) : "(none)");
+    if (ex) OBJ_RELEASE(ex);
+
+    pe = ZEND_ASYNC_NEW_SOCKET_EVENT(-1, ASYNC_READABLE);
+    ex = take_exception();
+    tap_ok(pe == NULL && is_instance(ex, zend_ce_error), "a socket event on -1 throws Error: %s",
+           ex ? exception_message(ex) : "(none)");
+    if (ex) OBJ_RELEASE(ex);
+
+    /* epoll refuses regular files. */
+    char path[] = "/tmp/ta_reactor_pollXXXXXX";
+    fd = mkstemp(path);
+    pe = ZEND_ASYNC_NEW_POLL_EVENT(fd, ZEND_SOCKET_INVALID, ASYNC_READABLE);
+    ex = take_exception();
+    tap_ok(pe == NULL && is_instance(ex, zend_ce_error) && contains(exception_message(ex), "not permitted"),
+           "a poll event on a regular file throws Error: %s", ex ? exception_message(ex) : "(none)");
+    if (ex) OBJ_RELEASE(ex);
+    close(fd);
+    unlink(path);
+    tap_ok(EG(exception) == NULL, "no exception is left pending");
+}
+
+static void test_io_error(void)
+{
+    int p[2];
+    if (pipe(p) != 0) { tap_ok(0, "pipe"); return; }
+    /* A write end whose reader is gone reports only POLLERR. */
+    close(p[0]);
+    rec r = {0};
+    uint32_t base = ZEND_ASYNC_ACTIVE_EVENT_COUNT;
+    zend_async_event_t *e = &ZEND_ASYNC_NEW_POLL_EVENT(p[1], ZEND_SOCKET_INVALID, ASYNC_READABLE)->base;
+    e->add_callback(e, rec_callback(&r));
+    e->start(e);
+    RUN_UNTIL(r.calls > 0, 3000);
+    tap_ok(r.calls == 1 && is_instance(r.exception, ta_ce_input_output_exception) && r.result == NULL
+           && exception_code(r.exception) < 0 && EG(exception) == NULL,
+           "an error on the descriptor arrives as InputOutputException: %s",
+           r.exception ? exception_message(r.exception) : "(none)");
+    tap_ok(e->loop_ref_count == 0 && ZEND_ASYNC_ACTIVE_EVENT_COUNT == base, "and the event is stopped");
+    rec_clear(&r);
+    ZEND_ASYNC_EVENT_RELEASE(e);
+    close(p[1]);
+}
+
+static void test_dispose_attached(void)
+{
+    int p[2];
+    if (pipe(p) != 0) { tap_ok(0, "pipe"); return; }
+    rec a = {0}, b = {0};
+    zend_async_event_t *e = &ZEND_ASYNC_NEW_POLL_EVENT(p[0], ZEND_SOCKET_INVALID, ASYNC_READABLE)->base;
+    e->add_callback(e, rec_callback(&a));
+    e->add_callback(e, rec_callback(&b));
+    e->start(e);
+    ZEND_ASYNC_EVENT_RELEASE(e);
+    if (write(p[1], "x", 1) != 1) tap_diag("write failed");
+    RUN_FOR(20);
+    tap_ok(a.disposed == 1 && b.disposed == 1 && a.calls == 0 && b.calls == 0,
+           "disposing a started poll event with callbacks attached frees them; nothing fires after");
+    close(p[0]);
+    close(p[1]);
+}
+
+static void body(void)
+{
+    tap_plan(14);
+    test_pipe_readable();
+    test_socket();
+    test_notifier();
+    test_bad_descriptor();
+    test_io_error();
+    test_dispose_attached();
+}
+
+int main(int argc, char **argv)
+{
+    int bailed = harness_run(argc, argv, body);
+    return tap_done() || bailed;
+}

@@ -587,6 +587,19 @@ ZEND_METHOD(Async_Coroutine, cancel)
     ta_coro_cancel(o->co, error, "Coroutine cancelled");
 }
 
+/* Every coroutine runs inside this method on a pooled fiber (private: only
+ * the scheduler starts it). */
+ZEND_METHOD(Async_Coroutine, runner)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    ta_sched *s = ta_sched_current;
+    if (!s || !s->current || EG(active_fiber) == NULL || s->current->fiber != &EG(active_fiber)->std) {
+        zend_throw_error(NULL, "Async\\Coroutine::runner() is internal");
+        RETURN_THROWS();
+    }
+    ta_sched_runner_main();
+}
+
 /* ---- Channel -------------------------------------------------------------------------- */
 
 typedef struct ta_chan_waiter {
@@ -829,6 +842,7 @@ static const zend_function_entry coroutine_methods[] = {
     ZEND_ME(Async_Coroutine, getResult, ai_mixed, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, getException, ai_throwable, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, cancel, ai_cancel, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, runner, ai_void, ZEND_ACC_PRIVATE | ZEND_ACC_STATIC)
     ZEND_FE_END
 };
 
@@ -878,6 +892,7 @@ void ta_async_api_register(void)
     zend_class_implements(ce_coroutine, 1, ce_awaitable);
     ce_coroutine->create_object = coroutine_create;
     handlers_for(&h_coroutine, XtOffsetOf(ta_coro_obj, std), coroutine_free);
+    ta_sched_set_runner_function(zend_hash_str_find_ptr(&ce_coroutine->function_table, ZEND_STRL("runner")));
 
     ce_timeout = register_class("Async\\Timeout", NULL, NULL, sealed);
     zend_class_implements(ce_timeout, 1, ce_awaitable);

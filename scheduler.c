@@ -1,6 +1,8 @@
 #include "scheduler.h"
 #include "php_async_api.h"
 
+#include <zend_closures.h>
+
 __thread ta_sched *ta_sched_current;
 
 static zend_function *fn_start, *fn_resume, *fn_throw, *fn_suspend;
@@ -15,12 +17,23 @@ static void lookup_fiber_methods(void)
     fn_suspend = zend_hash_str_find_ptr(ft, ZEND_STRL("suspend"));
 }
 
+/* Coroutines run on "runner" fibers that park themselves when their
+ * function is done and are handed the next coroutine: a spawn in steady
+ * state costs no stack mmap/munmap, only a fiber switch. */
+#define TA_KEEP_IDLE_RUNNERS 64
+#define TA_TRIM_BATCH 16
+
+static zend_function *runner_fn;
+
+void ta_sched_set_runner_function(zend_function *fn) { runner_fn = fn; }
+
 void ta_sched_init(ta_sched *s, uv_loop_t *loop)
 {
     memset(s, 0, sizeof *s);
     s->loop = loop;
     s->next_id = 1;
     lookup_fiber_methods();
+    zend_create_fake_closure(&s->runner, runner_fn, runner_fn->common.scope, runner_fn->common.scope, NULL);
     ta_sched_current = s;
 }
 
@@ -30,6 +43,27 @@ void ta_sched_abandon(ta_sched *s)
     memset(s, 0, sizeof *s);
     s->loop = loop;
     s->next_id = 1;
+    ZVAL_UNDEF(&s->runner);
+}
+
+int ta_sched_trim(ta_sched *s)
+{
+    /* Freeing a fiber unmaps its stack: done a few at a time, and only when
+     * nothing is ready to run, so a burst never pays for it. */
+    for (int i = 0; i < TA_TRIM_BATCH && s->n_idle > TA_KEEP_IDLE_RUNNERS; i++)
+        OBJ_RELEASE(s->idle[--s->n_idle]);
+    return s->n_idle > TA_KEEP_IDLE_RUNNERS;
+}
+
+void ta_sched_destroy(ta_sched *s)
+{
+    /* A parked runner unwinds out of its suspend when released. */
+    for (uint32_t i = 0; i < s->n_idle; i++) OBJ_RELEASE(s->idle[i]);
+    if (s->idle) efree(s->idle);
+    s->idle = NULL;
+    s->n_idle = s->cap_idle = 0;
+    zval_ptr_dtor(&s->runner);
+    ZVAL_UNDEF(&s->runner);
 }
 
 static void make_ready(ta_sched *s, ta_coro *co)
@@ -43,14 +77,13 @@ static void make_ready(ta_sched *s, ta_coro *co)
 ta_coro *ta_sched_spawn(ta_sched *s, zval *callable, uint32_t argc, zval *args,
                         zend_object *scope, ta_coro_done_fn on_done)
 {
-    zval fiber, rv;
-    object_init_ex(&fiber, zend_ce_fiber);
-    zend_call_known_instance_method_with_1_params(zend_ce_fiber->constructor, Z_OBJ(fiber), &rv, callable);
-    zval_ptr_dtor(&rv);
-    if (EG(exception)) { zval_ptr_dtor(&fiber); return NULL; }
-
+    if (!zend_is_callable(callable, 0, NULL)) {
+        zend_type_error("A coroutine needs a valid callback");
+        return NULL;
+    }
     ta_coro *co = ecalloc(1, sizeof *co);
-    co->fiber = Z_OBJ(fiber);
+    ZVAL_COPY(&co->callable, callable);
+    ZVAL_UNDEF(&co->result);
     co->argc = argc;
     if (argc) {
         co->args = safe_emalloc(argc, sizeof(zval), 0);
@@ -68,18 +101,89 @@ ta_coro *ta_sched_spawn(ta_sched *s, zval *callable, uint32_t argc, zval *args,
     return co;
 }
 
+static void free_args(ta_coro *co)
+{
+    for (uint32_t i = 0; i < co->argc && co->args; i++) zval_ptr_dtor(&co->args[i]);
+    if (co->args) efree(co->args);
+    co->args = NULL;
+    co->argc = 0;
+}
+
 static void coro_free(ta_sched *s, ta_coro *co)
 {
     if (co->prev) co->prev->next = co->next; else s->all = co->next;
     if (co->next) co->next->prev = co->prev;
     s->live--;
-    for (uint32_t i = 0; i < co->argc && co->args; i++) zval_ptr_dtor(&co->args[i]);
-    if (co->args) efree(co->args);
+    free_args(co);
+    zval_ptr_dtor(&co->callable);
+    zval_ptr_dtor(&co->result);
+    if (co->uncaught) OBJ_RELEASE(co->uncaught);
     if (co->throw_in) OBJ_RELEASE(co->throw_in);
     if (co->scope) OBJ_RELEASE(co->scope);
     if (co->handle) OBJ_RELEASE(co->handle);
-    OBJ_RELEASE(co->fiber);
+    if (co->fiber) OBJ_RELEASE(co->fiber);
     efree(co);
+}
+
+void ta_sched_runner_main(void)
+{
+    ta_sched *s = ta_sched_current;
+    for (;;) {
+        ta_coro *co = s->current;
+        zval rv;
+        zend_fcall_info fci = {0};
+        fci.size = sizeof fci;
+        ZVAL_COPY_VALUE(&fci.function_name, &co->callable);
+        fci.retval = &rv;
+        fci.params = co->args;
+        fci.param_count = co->argc;
+        ZVAL_UNDEF(&rv);
+        zend_call_function(&fci, NULL);
+        /* Its frames are gone; the coroutine may have moved on in memory
+         * terms, but s->current still names it until we park. */
+        co = s->current;
+        free_args(co);
+        if (EG(exception)) {
+            /* The engine unwinding this fiber (shutdown): let it through. */
+            if (zend_is_unwind_exit(EG(exception)) || zend_is_graceful_exit(EG(exception))) {
+                zval_ptr_dtor(&rv);
+                co->finished = 1;
+                return;
+            }
+            co->uncaught = EG(exception);
+            GC_ADDREF(co->uncaught);
+            zend_clear_exception();
+            zval_ptr_dtor(&rv);
+        } else {
+            ZVAL_COPY_VALUE(&co->result, &rv);
+        }
+        co->finished = 1;
+        /* Park until the scheduler hands this fiber another coroutine. */
+        zval ignored;
+        zend_call_known_function(fn_suspend, NULL, zend_ce_fiber, &ignored, 0, NULL, NULL);
+        zval_ptr_dtor(&ignored);
+        if (EG(exception)) return;                        /* destroyed while parked */
+    }
+}
+
+static zend_object *take_runner(ta_sched *s)
+{
+    if (s->n_idle) return s->idle[--s->n_idle];
+    zval fiber, rv;
+    object_init_ex(&fiber, zend_ce_fiber);
+    zend_call_known_instance_method_with_1_params(zend_ce_fiber->constructor, Z_OBJ(fiber), &rv, &s->runner);
+    zval_ptr_dtor(&rv);
+    if (EG(exception)) { zval_ptr_dtor(&fiber); return NULL; }
+    return Z_OBJ(fiber);
+}
+
+static void park_runner(ta_sched *s, zend_object *fiber)
+{
+    if (s->n_idle == s->cap_idle) {
+        s->cap_idle = s->cap_idle ? s->cap_idle * 2 : 16;
+        s->idle = erealloc(s->idle, s->cap_idle * sizeof *s->idle);
+    }
+    s->idle[s->n_idle++] = fiber;
 }
 
 static void run_one(ta_sched *s, ta_coro *co)
@@ -90,11 +194,19 @@ static void run_one(ta_sched *s, ta_coro *co)
     co->state = TA_CORO_RUNNING;
     if (!co->started) {
         co->started = 1;
-        zend_call_known_function(fn_start, co->fiber, zend_ce_fiber, &rv, co->argc, co->args, NULL);
-        for (uint32_t i = 0; i < co->argc; i++) zval_ptr_dtor(&co->args[i]);
-        if (co->args) efree(co->args);
-        co->args = NULL;
-        co->argc = 0;
+        co->fiber = take_runner(s);
+        if (!co->fiber) {
+            co->uncaught = EG(exception);
+            GC_ADDREF(co->uncaught);
+            zend_clear_exception();
+            co->finished = 1;
+        } else {
+            zend_fiber *f = (zend_fiber *) co->fiber;
+            if (f->context.status == ZEND_FIBER_STATUS_INIT)
+                zend_call_known_function(fn_start, co->fiber, zend_ce_fiber, &rv, 0, NULL, NULL);
+            else
+                zend_call_known_function(fn_resume, co->fiber, zend_ce_fiber, &rv, 0, NULL, NULL);
+        }
     } else if (co->throw_in) {
         zval ex;
         ZVAL_OBJ(&ex, co->throw_in);
@@ -107,21 +219,26 @@ static void run_one(ta_sched *s, ta_coro *co)
     zval_ptr_dtor(&rv);
     s->current = NULL;
 
-    zend_object *uncaught = NULL;
     if (EG(exception)) {
-        uncaught = EG(exception);
-        GC_ADDREF(uncaught);
+        /* Escaped the runner itself: count it as the coroutine's. */
+        if (!co->uncaught) { co->uncaught = EG(exception); GC_ADDREF(co->uncaught); }
         zend_clear_exception();
+        co->finished = 1;
     }
-    zend_fiber *f = (zend_fiber *) co->fiber;
-    if (f->context.status == ZEND_FIBER_STATUS_DEAD || uncaught) {
+    if (co->finished) {
         co->state = TA_CORO_DONE;
-        if (co->on_done) co->on_done(co, uncaught);
+        zend_object *fiber = co->fiber;
+        co->fiber = NULL;
+        if (fiber) {
+            zend_fiber *f = (zend_fiber *) fiber;
+            if (f->context.status == ZEND_FIBER_STATUS_SUSPENDED) park_runner(s, fiber);
+            else OBJ_RELEASE(fiber);
+        }
+        if (co->on_done) co->on_done(co, co->uncaught);
         coro_free(s, co);
     } else if (co->state == TA_CORO_RUNNING) {
         co->state = TA_CORO_SUSPENDED;
     }
-    if (uncaught) OBJ_RELEASE(uncaught);
 }
 
 void ta_sched_run_ready(ta_sched *s)
@@ -188,7 +305,7 @@ void ta_coro_wake(ta_coro *co)
 
 zval *ta_coro_result(ta_coro *co)
 {
-    return &((zend_fiber *) co->fiber)->result;
+    return &co->result;
 }
 
 void ta_coro_cancel(ta_coro *co, zend_object *error, const char *why)

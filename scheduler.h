@@ -19,13 +19,17 @@ typedef void (*ta_wait_cancel_fn)(ta_coro *co, void *data);
 enum { TA_CORO_READY = 1, TA_CORO_RUNNING, TA_CORO_SUSPENDED, TA_CORO_DONE };
 
 struct ta_coro {
-    zend_object *fiber;
+    zend_object *fiber;         /* the runner fiber it is on, once started */
+    zval callable;
     zval *args;
     uint32_t argc;
     uint64_t id;
     int state;
     int started;
     int cancelled;              /* cancellation requested */
+    int finished;               /* its function returned or threw */
+    zval result;
+    zend_object *uncaught;
     zend_object *throw_in;      /* thrown at the suspension point on resume */
     ta_wait_cancel_fn wait_cancel;
     void *wait_data;
@@ -38,6 +42,9 @@ struct ta_coro {
 
 struct ta_sched {
     uv_loop_t *loop;
+    zval runner;                /* Closure every runner fiber runs */
+    zend_object **idle;         /* parked runner fibers, reused by spawns */
+    uint32_t n_idle, cap_idle;
     ta_coro *ready_head, *ready_tail;
     ta_coro *all;
     ta_coro *current;
@@ -51,6 +58,15 @@ void ta_sched_init(ta_sched *s, uv_loop_t *loop);
 /* Forgets every coroutine without touching Zend memory (after a bailout the
  * engine's heap is about to be discarded wholesale). */
 void ta_sched_abandon(ta_sched *s);
+/* Frees a few parked runner fibers beyond what the thread keeps; call when
+ * idle. Returns whether more are left to free. */
+int ta_sched_trim(ta_sched *s);
+/* Releases the parked runner fibers (orderly stop, engine still sane). */
+void ta_sched_destroy(ta_sched *s);
+/* Set once at start-up: the internal function runner fibers execute. */
+void ta_sched_set_runner_function(zend_function *fn);
+/* The body of a runner fiber (called by that internal function). */
+void ta_sched_runner_main(void);
 
 /* Creates a coroutine that will call `callable(...args)`; copies the zvals
  * and takes a reference to scope. NULL with an exception on failure. */

@@ -190,7 +190,8 @@ void ta_thread_serve(ta_php_thread *t)
             continue;
         }
         if (stop_phase && (t->sched.live == 0 || now_ms() >= deadline)) break;
-        ZEND_ASYNC_REACTOR_EXECUTE(ta_sched_has_ready(&t->sched));
+        int more = !ta_sched_has_ready(&t->sched) && ta_sched_trim(&t->sched);
+        ZEND_ASYNC_REACTOR_EXECUTE(ta_sched_has_ready(&t->sched) || more);
     }
     if (t->stop_timer) {
         ZEND_ASYNC_EVENT_RELEASE(&t->stop_timer->base);
@@ -288,6 +289,7 @@ static int run_worker_once(ta_php_thread *t)
             ta_reactor_abandon();
             ta_async_reactor_abandoned();
         } else {
+            ta_sched_destroy(&t->sched);
             zval_ptr_dtor(&t->callback);
             ZVAL_UNDEF(&t->callback);
             if (t->wake_event) ZEND_ASYNC_EVENT_RELEASE(&t->wake_event->base);

@@ -104,6 +104,38 @@ namespace FrankenPHP {
 
 namespace Async {
 
+    /** Something a coroutine can wait for: a Coroutine or a timeout(). */
+    interface Awaitable {}
+
+    /**
+     * Starts $task(...$args) in a new coroutine on this PHP thread. One
+     * spawned while a request is handled belongs to that request (its output
+     * goes to that response) and is cancelled when the worker stops.
+     * @throws \TypeError if $task is not callable
+     */
+    function spawn(callable $task, mixed ...$args): Coroutine {}
+
+    /**
+     * Waits for $awaitable and returns its result (or throws its exception).
+     * If $cancellation completes first: a timeout() throws TimeoutException,
+     * a coroutine throws CancellationError (or the exception it failed with).
+     * Outside a coroutine (worker boot) it runs the event loop until done.
+     */
+    function await(Awaitable $awaitable, ?Awaitable $cancellation = null): mixed {}
+
+    /**
+     * Waits for all of them.
+     * @return array{0: array, 1: array<\Throwable>} [results, errors], keyed like $triggers
+     */
+    function await_all(iterable $triggers, ?Awaitable $cancellation = null,
+                       bool $preserveKeyOrder = true, bool $fillNull = false): array {}
+
+    /**
+     * The outcome of whichever completes first; throws if that one failed.
+     * @throws \ValueError for an empty iterable
+     */
+    function await_any_or_fail(iterable $triggers, ?Awaitable $cancellation = null): mixed {}
+
     /**
      * Suspends the calling coroutine for $ms milliseconds; other coroutines
      * of the thread run meanwhile. Outside a coroutine (while the worker
@@ -116,8 +148,55 @@ namespace Async {
     /** Lets the other ready coroutines of the thread run, then continues. */
     function suspend(): void {}
 
+    /**
+     * An awaitable that completes $ms milliseconds from now; awaiting it
+     * (or using it as a cancellation) throws TimeoutException.
+     * @throws \ValueError if $ms <= 0
+     */
+    function timeout(int $ms): Awaitable {}
+
+    final class Coroutine implements Awaitable
+    {
+        public function getId(): int {}
+        public function isFinished(): bool {}
+        /** True once cancel() was called on it. */
+        public function isCancelled(): bool {}
+        /** Its function's return value; null until it finished. */
+        public function getResult(): mixed {}
+        /** The exception it failed with, or null. */
+        public function getException(): ?\Throwable {}
+        /** Throws $error (default: a new CancellationError) at its suspension point. */
+        public function cancel(?CancellationError $error = null): void {}
+    }
+
+    final class Timeout implements Awaitable {}
+
+    /**
+     * Passes values between coroutines of one PHP thread.
+     * Capacity 0: send() waits until a receiver takes the value.
+     */
+    final class Channel implements \Countable
+    {
+        /** @throws \ValueError if $capacity < 0 */
+        public function __construct(int $capacity = 0) {}
+        /** @throws ChannelException if closed; \Error if it would wait outside a coroutine */
+        public function send(mixed $value): void {}
+        /** @throws ChannelException once closed and empty; \Error if it would wait outside a coroutine */
+        public function recv(): mixed {}
+        /** Wakes every waiting coroutine with ChannelException. */
+        public function close(): void {}
+        public function isClosed(): bool {}
+        /** Values buffered now. */
+        public function count(): int {}
+        public function capacity(): int {}
+    }
+
+    class AsyncException extends \Exception {}
+    class TimeoutException extends AsyncException {}
+    class ChannelException extends AsyncException {}
+    class DnsException extends AsyncException {}
+    class InputOutputException extends AsyncException {}
+
     /** Thrown into a coroutine at its suspension point when it is cancelled. */
     class CancellationError extends \Error {}
-
-    class TimeoutException extends \Exception {}
 }

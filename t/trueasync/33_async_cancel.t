@@ -6,7 +6,7 @@ use warnings;
 use Apache::Test qw(-withtestmore);
 use TAAsync qw(aget);
 
-plan tests => 6;
+plan tests => 8;
 
 my ($s, $j) = aget('/cancel');
 is $s, 200, '/cancel -> 200';
@@ -18,3 +18,8 @@ ok $j->{ms} < 200, sprintf('cancellation took effect at once (%.1f ms), not afte
 
 ($s, $j) = aget('/cancel-await');
 ok $j->{cancelled}, 'await($x, $coroutine) throws CancellationError when the cancellation finishes first';
+
+($s, $j) = aget('/cancel-leak');
+is $s, 200, '/cancel-leak -> 200';
+ok defined $j->{growth} && $j->{growth} <= 4096,
+   sprintf('500 coroutines cancelled while waiting leak nothing (heap growth %s bytes)', $j->{growth} // 'undef');

@@ -2,8 +2,10 @@
 #include "php_sapi.h"
 #include "php_http_api.h"
 #include "php_async_api.h"
+#include "php_blocking.h"
 #include "ta_log.h"
 #include "reactor_apr.h"
+#include "php_stream_yield.h"
 
 #include <ext/standard/info.h>
 #include <syslog.h>
@@ -81,6 +83,8 @@ static PHP_MINIT_FUNCTION(trueasync)
 {
     ta_async_api_register();
     ta_http_api_register();
+    ta_blocking_hooks_install();
+    ta_stream_yield_install();
     if (!ta_reactor_register()) {
         php_error_docref(NULL, E_CORE_ERROR, "Cannot register the TrueAsync reactor");
         return FAILURE;

@@ -1,0 +1,322 @@
+#include "php_common.h"
+#include "php_stream_yield.h"
+#include "scheduler.h"
+#include "ta_async_api.h"
+
+#include <main/php_network.h>
+
+/* A copy of a transport's ops with the waiting operations replaced. The
+ * original ops are put back on the stream around every call into them:
+ * PHP's socket code tells unix from tcp sockets by the ops pointer. */
+typedef struct {
+    php_stream_ops ops;         /* first: stream->ops points here */
+    const php_stream_ops *orig;
+} ta_wrapped_ops;
+
+#define TA_MAX_WRAPPED 16
+static ta_wrapped_ops wrapped[TA_MAX_WRAPPED];
+static int n_wrapped;
+
+typedef struct {
+    char name[32];
+    php_stream_transport_factory orig;
+} ta_factory;
+
+#define TA_MAX_FACTORIES 32
+static ta_factory factories[TA_MAX_FACTORIES];
+static int n_factories;
+
+static bool is_wrapped(const php_stream_ops *ops)
+{
+    return ops >= &wrapped[0].ops && ops < &wrapped[TA_MAX_WRAPPED].ops;
+}
+
+static const php_stream_ops *orig_ops(php_stream *stream)
+{
+    return ((const ta_wrapped_ops *) stream->ops)->orig;
+}
+
+/* ---- waiting on the reactor -------------------------------------------------- */
+
+typedef struct {
+    zend_async_event_callback_t base;
+    ta_coro *co;
+    int *flag;
+} ta_fd_cb;
+
+static void fd_cb_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *ex)
+{
+    (void) ev; (void) result; (void) ex;
+    ta_fd_cb *c = (ta_fd_cb *) cb;
+    /* An error on the descriptor counts as ready: the operation reports it. */
+    if (c->flag) *c->flag = 1;
+    if (c->co) { ta_coro *co = c->co; c->co = NULL; ta_coro_wake(co); }
+}
+
+static void fd_cb_dispose(zend_async_event_callback_t *cb, zend_async_event_t *ev)
+{
+    (void) ev;
+    efree(cb);
+}
+
+static ta_fd_cb *fd_cb_new(ta_coro *co, int *flag)
+{
+    ta_fd_cb *c = ecalloc(1, sizeof *c);
+    c->base.callback = fd_cb_fire;
+    c->base.dispose = fd_cb_dispose;
+    c->co = co;
+    c->flag = flag;
+    return c;
+}
+
+static void stop_events(ta_coro *co, void *data)
+{
+    (void) co;
+    zend_async_event_t **evs = data;
+    for (int i = 0; i < 2; i++) if (evs[i]) evs[i]->stop(evs[i]);
+}
+
+int ta_wait_fd(int fd, int events, const struct timeval *tv)
+{
+    ta_coro *co = ta_coro_current();
+    if (!co) return 1;
+    int ready = 0, timed_out = 0;
+    zend_async_event_t *evs[2] = { NULL, NULL };
+    zend_async_poll_event_t *p = ZEND_ASYNC_NEW_POLL_EVENT(ZEND_FD_INVALID, fd, (async_poll_event) events);
+    if (!p) return -1;
+    evs[0] = &p->base;
+    evs[0]->add_callback(evs[0], &fd_cb_new(co, &ready)->base);
+    if (tv) {
+        zend_ulong ms = (zend_ulong) tv->tv_sec * 1000 + (zend_ulong) tv->tv_usec / 1000;
+        zend_ulong ns = (zend_ulong) (tv->tv_usec % 1000) * 1000;
+        zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT_EX(ms, ns, false, 0);
+        if (!t) { ZEND_ASYNC_EVENT_RELEASE(evs[0]); return -1; }
+        evs[1] = &t->base;
+        evs[1]->add_callback(evs[1], &fd_cb_new(co, &timed_out)->base);
+    }
+    for (int i = 0; i < 2; i++) if (evs[i]) evs[i]->start(evs[i]);
+    int rc = EG(exception) ? -1 : 0;
+    if (rc == 0) rc = ta_coro_wait(stop_events, evs) == SUCCESS ? 0 : -1;
+    for (int i = 0; i < 2; i++) if (evs[i]) { evs[i]->stop(evs[i]); ZEND_ASYNC_EVENT_RELEASE(evs[i]); }
+    if (rc < 0) return -1;
+    return ready ? 1 : timed_out ? 0 : 1;
+}
+
+/* ---- calls into the original ops --------------------------------------------- */
+
+#define WITH_ORIG(stream, expr) ({                                   \
+        const php_stream_ops *w_ = (stream)->ops;                    \
+        (stream)->ops = ((const ta_wrapped_ops *) w_)->orig;         \
+        __typeof__(expr) r_ = (expr);                                \
+        (stream)->ops = w_;                                          \
+        r_; })
+
+static int set_blocking(php_stream *stream, const php_stream_ops *orig, int on)
+{
+    return WITH_ORIG(stream, orig->set_option(stream, PHP_STREAM_OPTION_BLOCKING, on, NULL));
+}
+
+/* Only blocking-mode sockets, inside a coroutine, need us. */
+static php_netstream_data_t *waiting_socket(php_stream *stream)
+{
+    php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
+    if (!ta_coro_current() || !sock || sock->socket < 0 || !sock->is_blocked) return NULL;
+    return sock;
+}
+
+static ssize_t w_read(php_stream *stream, char *buf, size_t count)
+{
+    const php_stream_ops *orig = orig_ops(stream);
+    php_netstream_data_t *sock = waiting_socket(stream);
+    if (!sock) return WITH_ORIG(stream, orig->read(stream, buf, count));
+    struct timeval tv = sock->timeout;
+    bool limited = tv.tv_sec != -1;
+    /* Non-blocking for the call: TLS may already hold decrypted bytes that
+     * a wait on the socket would never see. */
+    set_blocking(stream, orig, 0);
+    ssize_t n;
+    for (;;) {
+        n = WITH_ORIG(stream, orig->read(stream, buf, count));
+        if (n != 0 || stream->eof) break;
+        int r = ta_wait_fd(sock->socket, ASYNC_READABLE, limited ? &tv : NULL);
+        if (r <= 0) { n = -1; if (r == 0) sock->timeout_event = 1; break; }
+    }
+    set_blocking(stream, orig, 1);
+    if (n == -1 && sock->timeout_event) sock->timeout_event = 1;
+    return n;
+}
+
+static ssize_t w_write(php_stream *stream, const char *buf, size_t count)
+{
+    const php_stream_ops *orig = orig_ops(stream);
+    php_netstream_data_t *sock = waiting_socket(stream);
+    if (!sock) return WITH_ORIG(stream, orig->write(stream, buf, count));
+    struct timeval tv = sock->timeout;
+    bool limited = tv.tv_sec != -1;
+    set_blocking(stream, orig, 0);
+    ssize_t n;
+    for (;;) {
+        n = WITH_ORIG(stream, orig->write(stream, buf, count));
+        if (n != 0) break;
+        int r = ta_wait_fd(sock->socket, ASYNC_WRITABLE, limited ? &tv : NULL);
+        if (r <= 0) { n = -1; break; }
+    }
+    set_blocking(stream, orig, 1);
+    if (n == -1 && !EG(exception)) sock->timeout_event = 1;
+    return n;
+}
+
+/* PHP's own tcp/udp/unix/udg ops (not exported, so known by label); the
+ * TLS transport connects and then shakes hands inside one call. */
+static bool plain_socket_ops(const php_stream_ops *ops)
+{
+    static const char *const labels[] = { "tcp_socket", "udp_socket", "unix_socket", "udg_socket", "generic_socket" };
+    for (size_t i = 0; i < sizeof labels / sizeof *labels; i++)
+        if (ops->label && strcmp(ops->label, labels[i]) == 0) return true;
+    return false;
+}
+
+static php_stream_ops *wrap_ops(const php_stream_ops *orig);
+
+/* connect: the asynchronous form, then a wait for writability. */
+static int connect_yield(php_stream *stream, const php_stream_ops *orig, php_stream_xport_param *xp)
+{
+    php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
+    xp->op = STREAM_XPORT_OP_CONNECT_ASYNC;
+    int ret = WITH_ORIG(stream, orig->set_option(stream, PHP_STREAM_OPTION_XPORT_API, 0, xp));
+    xp->op = STREAM_XPORT_OP_CONNECT;
+    if (ret != PHP_STREAM_OPTION_RETURN_OK || xp->outputs.returncode != 0 || !sock || sock->socket < 0)
+        return ret;
+    int err = 0;
+    if (xp->outputs.error_code == EINPROGRESS) {
+        int r = ta_wait_fd(sock->socket, ASYNC_WRITABLE, xp->inputs.timeout);
+        if (r < 0) { xp->outputs.returncode = -1; return ret; }
+        if (r == 0) err = ETIMEDOUT;
+        else {
+            socklen_t len = sizeof err;
+            if (getsockopt(sock->socket, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        }
+    }
+    php_set_sock_blocking(sock->socket, sock->is_blocked);
+    xp->outputs.error_code = err;
+    if (err) {
+        xp->outputs.returncode = -1;
+        if (xp->want_errortext) {
+            if (xp->outputs.error_text) zend_string_release(xp->outputs.error_text);
+            xp->outputs.error_text = php_socket_error_str(err);
+        }
+    }
+    return ret;
+}
+
+static int w_set_option(php_stream *stream, int option, int value, void *ptrparam)
+{
+    const php_stream_ops *orig = orig_ops(stream);
+    if (option == PHP_STREAM_OPTION_XPORT_API && ptrparam && ta_coro_current()) {
+        php_stream_xport_param *xp = ptrparam;
+        php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
+        if (xp->op == STREAM_XPORT_OP_CONNECT && plain_socket_ops(orig))
+            return connect_yield(stream, orig, xp);
+        if (xp->op == STREAM_XPORT_OP_ACCEPT && sock && sock->socket >= 0) {
+            /* Wait here; the original then accepts at once, or reports the
+             * timeout in its own words when given no time left. */
+            struct timeval zero = {0, 0}, *keep = xp->inputs.timeout;
+            int r = ta_wait_fd(sock->socket, ASYNC_READABLE, keep);
+            if (r < 0) { xp->outputs.returncode = -1; return PHP_STREAM_OPTION_RETURN_OK; }
+            if (r == 0) xp->inputs.timeout = &zero;
+            int ret = WITH_ORIG(stream, orig->set_option(stream, option, value, ptrparam));
+            xp->inputs.timeout = keep;
+            if (xp->outputs.client && !is_wrapped(xp->outputs.client->ops))
+                xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops);
+            return ret;
+        }
+    }
+    int ret = WITH_ORIG(stream, orig->set_option(stream, option, value, ptrparam));
+    if (option == PHP_STREAM_OPTION_XPORT_API && ptrparam) {
+        php_stream_xport_param *xp = ptrparam;
+        if (xp->op == STREAM_XPORT_OP_ACCEPT && xp->outputs.client && !is_wrapped(xp->outputs.client->ops))
+            xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops);
+    }
+    return ret;
+}
+
+static int w_close(php_stream *stream, int close_handle)
+{
+    const php_stream_ops *orig = orig_ops(stream);
+    return WITH_ORIG(stream, orig->close(stream, close_handle));
+}
+
+static int w_flush(php_stream *stream)
+{
+    const php_stream_ops *orig = orig_ops(stream);
+    return WITH_ORIG(stream, orig->flush(stream));
+}
+
+static int w_seek(php_stream *stream, zend_off_t offset, int whence, zend_off_t *newoffset)
+{
+    const php_stream_ops *orig = orig_ops(stream);
+    return WITH_ORIG(stream, orig->seek(stream, offset, whence, newoffset));
+}
+
+static int w_cast(php_stream *stream, int castas, void **ret)
+{
+    const php_stream_ops *orig = orig_ops(stream);
+    return WITH_ORIG(stream, orig->cast(stream, castas, ret));
+}
+
+static int w_stat(php_stream *stream, php_stream_statbuf *ssb)
+{
+    const php_stream_ops *orig = orig_ops(stream);
+    return WITH_ORIG(stream, orig->stat(stream, ssb));
+}
+
+static php_stream_ops *wrap_ops(const php_stream_ops *orig)
+{
+    for (int i = 0; i < n_wrapped; i++) if (wrapped[i].orig == orig) return &wrapped[i].ops;
+    if (n_wrapped == TA_MAX_WRAPPED) return (php_stream_ops *) orig;
+    ta_wrapped_ops *w = &wrapped[n_wrapped++];
+    w->orig = orig;
+    w->ops = *orig;
+    w->ops.write = w_write;
+    w->ops.read = w_read;
+    w->ops.close = w_close;
+    w->ops.flush = w_flush;
+    w->ops.seek = orig->seek ? w_seek : NULL;
+    w->ops.cast = orig->cast ? w_cast : NULL;
+    w->ops.stat = orig->stat ? w_stat : NULL;
+    w->ops.set_option = orig->set_option ? w_set_option : NULL;
+    return &w->ops;
+}
+
+static php_stream *w_factory(const char *proto, size_t protolen, const char *resourcename, size_t resourcenamelen,
+                             const char *persistent_id, int options, int flags, struct timeval *timeout,
+                             php_stream_context *context STREAMS_DC)
+{
+    php_stream_transport_factory orig = NULL;
+    for (int i = 0; i < n_factories; i++) {
+        if (strlen(factories[i].name) == protolen && strncasecmp(factories[i].name, proto, protolen) == 0) {
+            orig = factories[i].orig;
+            break;
+        }
+    }
+    if (!orig) return NULL;
+    php_stream *s = orig(proto, protolen, resourcename, resourcenamelen, persistent_id, options, flags,
+                         timeout, context STREAMS_CC);
+    /* Only socket streams (whose abstract is php_netstream_data_t first). */
+    if (s && s->ops && s->ops->set_option && !is_wrapped(s->ops)) s->ops = wrap_ops(s->ops);
+    return s;
+}
+
+void ta_stream_yield_install(void)
+{
+    HashTable *xports = php_stream_xport_get_hash();
+    zend_string *name;
+    php_stream_transport_factory f;
+    ZEND_HASH_FOREACH_STR_KEY_PTR(xports, name, f) {
+        if (!name || n_factories == TA_MAX_FACTORIES || ZSTR_LEN(name) >= sizeof factories[0].name) continue;
+        memcpy(factories[n_factories].name, ZSTR_VAL(name), ZSTR_LEN(name) + 1);
+        factories[n_factories].orig = f;
+        n_factories++;
+    } ZEND_HASH_FOREACH_END();
+    for (int i = 0; i < n_factories; i++) php_stream_xport_register(factories[i].name, w_factory);
+}

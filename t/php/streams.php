@@ -1,0 +1,125 @@
+<?php
+// Worker for the stream-socket tests (t/trueasync/43_streams.t): socket
+// I/O inside request coroutines must yield to the other requests of the
+// thread, and behave exactly as it does outside coroutines (at boot).
+use FrankenPHP\HttpServer;
+use FrankenPHP\Request;
+use FrankenPHP\Response;
+use function Async\{spawn, await, delay};
+
+function refused(): array
+{
+    $s = @stream_socket_client('tcp://127.0.0.1:1', $errno, $errstr, 2);
+    return [$s === false, $errno, $errstr];
+}
+
+function read_timeout(int $port): array
+{
+    $s = stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 5);
+    stream_set_timeout($s, 0, 100000);
+    fwrite($s, "GET /hang HTTP/1.0\r\n\r\n");
+    $t = hrtime(true);
+    $r = fread($s, 100);
+    $meta = stream_get_meta_data($s);
+    fclose($s);
+    return ['read' => $r, 'timed_out' => $meta['timed_out'], 'ms' => (hrtime(true) - $t) / 1e6];
+}
+
+function reset_read(int $port): array
+{
+    $s = stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 5);
+    fwrite($s, "GET /reset HTTP/1.0\r\n\r\n");
+    $all = '';
+    while (!feof($s)) { $c = fread($s, 8192); if ($c === false || $c === '') break; $all .= $c; }
+    $r = ['got' => $all, 'eof' => feof($s)];
+    fclose($s);
+    return $r;
+}
+
+// Outside coroutines (while booting) PHP's own blocking code runs: the
+// reference results.
+$bootRefused = refused();
+
+HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused) {
+    $q = $req->getQueryParams();
+    $port = (int) ($q['port'] ?? 0);
+    $id = $q['id'] ?? '';
+    $out = [];
+    switch (parse_url($req->getUri(), PHP_URL_PATH)) {
+    case '/client':
+        $s = stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 5);
+        fwrite($s, "GET /c$id HTTP/1.0\r\n\r\n");
+        $r = stream_get_contents($s);
+        fclose($s);
+        $out = ['body' => substr($r, strpos($r, "\r\n\r\n") + 4)];
+        break;
+    case '/fgc':
+        $out = ['body' => file_get_contents("http://127.0.0.1:$port/f$id")];
+        break;
+    case '/fsockopen':
+        $s = fsockopen('127.0.0.1', $port, $errno, $errstr, 5);
+        fwrite($s, "GET /s$id HTTP/1.0\r\n\r\n");
+        $r = '';
+        while (($line = fgets($s)) !== false) $r .= $line;
+        fclose($s);
+        $out = ['body' => substr($r, strpos($r, "\r\n\r\n") + 4)];
+        break;
+    case '/refused':
+        $out = ['coroutine' => refused(), 'boot' => $bootRefused];
+        break;
+    case '/read-timeout':
+        $out = read_timeout($port);
+        break;
+    case '/reset':
+        $out = reset_read($port);
+        break;
+    case '/server':
+        // A server and its client in two coroutines of one thread: accept()
+        // and read() must yield, or this deadlocks.
+        $srv = stream_socket_server('tcp://127.0.0.1:0', $errno, $errstr);
+        $name = stream_socket_get_name($srv, false);
+        $client = spawn(function () use ($name) {
+            delay(50);
+            $c = stream_socket_client("tcp://$name", $e, $es, 2);
+            fwrite($c, "ping\n");
+            $reply = fgets($c);
+            fclose($c);
+            return $reply;
+        });
+        $conn = stream_socket_accept($srv, 2);
+        $line = fgets($conn);
+        fwrite($conn, "pong:" . $line);
+        fclose($conn);
+        $out = ['server_got' => $line, 'client_got' => await($client)];
+        break;
+    case '/accept-timeout':
+        $srv = stream_socket_server('tcp://127.0.0.1:0', $errno, $errstr);
+        $t = hrtime(true);
+        $c = @stream_socket_accept($srv, 0.2);
+        $out = ['accepted' => $c !== false, 'ms' => (hrtime(true) - $t) / 1e6];
+        break;
+    case '/unix':
+        $path = sys_get_temp_dir() . '/ta-' . getmypid() . '-' . mt_rand() . '.sock';
+        $srv = stream_socket_server("unix://$path", $errno, $errstr);
+        $client = spawn(function () use ($path) {
+            $c = stream_socket_client("unix://$path", $e, $es, 2);
+            fwrite($c, "over unix\n");
+            $r = fgets($c);
+            fclose($c);
+            return $r;
+        });
+        $conn = stream_socket_accept($srv, 2);
+        $line = fgets($conn);
+        fwrite($conn, strtoupper($line));
+        fclose($conn);
+        $out = ['server_got' => $line, 'client_got' => await($client)];
+        fclose($srv);
+        @unlink($path);
+        break;
+    case '/ping':
+        $out = ['pong' => true];
+        break;
+    }
+    $res->setHeader('Content-Type', 'application/json');
+    $res->write(json_encode($out));
+});

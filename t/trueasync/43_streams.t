@@ -1,0 +1,74 @@
+# 43. PHP stream sockets yield inside coroutines: on ONE PHP thread, 20
+#     requests each talking to a 200 ms upstream through
+#     stream_socket_client, file_get_contents('http://') and fsockopen finish
+#     together; a server and its client in coroutines of one thread talk
+#     (accept/read yield), over tcp and unix sockets; error paths (refused,
+#     read timeout, reset mid-read, accept timeout) give what PHP gives.
+use strict;
+use warnings;
+use Apache::Test qw(-withtestmore);
+use Time::HiRes qw(time);
+use TATest qw(raw_request parallel json_decode);
+use TAUpstream;
+
+plan tests => 24;
+
+my ($port, $pid) = TAUpstream::start();
+END { TAUpstream::stop($pid) if $pid }
+
+sub sget {
+    my ($path, %o) = @_;
+    my $r = raw_request('trueasync_streams', path => $path, timeout => $o{timeout} || 15);
+    return ($r->{status} // 0, eval { json_decode($r->{body} // '') } // {});
+}
+
+my ($s, $j) = sget('/ping');
+is $s, 200, 'worker answers';
+
+for my $kind (qw(client fgc fsockopen)) {
+    my $N = 20;
+    my $t0 = time;
+    my @res = parallel([ map { my $id = $_; sub {
+        my ($st, $js) = sget("/$kind?port=$port&id=$id");
+        return { status => $st, body => $js->{body} };
+    } } 1 .. $N ], 20);
+    my $elapsed = time - $t0;
+    my $ok = grep { ($_->{status} // 0) == 200 } @res;
+    is $ok, $N, "$kind: all $N requests 200";
+    my $prefix = { client => 'c', fgc => 'f', fsockopen => 's' }->{$kind};
+    is_deeply [ map { $_->{body} } @res ], [ map { "slow:/$prefix$_" } 1 .. $N ],
+        "$kind: each request got its own upstream answer";
+    ok $elapsed < 2.0, sprintf("$kind: 20 x 200 ms upstream on one thread took %.2f s (sequential: 4 s)", $elapsed);
+}
+
+($s, $j) = sget('/refused');
+ok $j->{coroutine}[0], 'connection refused: stream_socket_client returns false';
+is_deeply $j->{coroutine}, $j->{boot}, 'same errno and message as PHP outside coroutines';
+
+($s, $j) = sget("/read-timeout?port=$port");
+ok !$j->{read}, 'read timeout: fread gives false like PHP';
+ok $j->{timed_out}, 'stream_get_meta_data reports timed_out';
+ok $j->{ms} >= 90 && $j->{ms} < 1000, sprintf('after the stream timeout (%.1f ms)', $j->{ms} // -1);
+
+($s, $j) = sget("/reset?port=$port");
+like $j->{got}, qr/partial$/, 'peer reset mid-read: the bytes before the reset arrive';
+ok $j->{eof}, 'then the stream is at EOF';
+
+($s, $j) = sget('/server');
+is $j->{server_got}, "ping\n", 'tcp server coroutine accepted and read from a client coroutine';
+is $j->{client_got}, "pong:ping\n", 'and the client coroutine read the reply';
+
+($s, $j) = sget('/accept-timeout');
+ok !$j->{accepted}, 'stream_socket_accept with nobody connecting times out';
+ok $j->{ms} >= 190 && $j->{ms} < 1500, sprintf('after its timeout (%.1f ms)', $j->{ms} // -1);
+
+($s, $j) = sget('/unix');
+is $j->{server_got}, "over unix\n", 'unix socket server coroutine read from its client';
+is $j->{client_got}, "OVER UNIX\n", 'and the client got the reply';
+
+# The other requests of the thread were never held up: a ping during a
+# slow upstream call answers at once.
+my @r = parallel([ sub { my ($st) = sget("/client?port=$port&id=x"); return { s => $st } },
+                   sub { select undef, undef, undef, 0.05; my $t = time; my ($st) = sget('/ping');
+                         return { s => $st, t => time - $t } } ], 10);
+ok $r[1]{t} < 0.15, sprintf('a ping during a slow upstream call answered in %.3f s', $r[1]{t} // -1);

@@ -4,6 +4,8 @@
 #include "ta_async_api.h"
 
 #include <main/php_network.h>
+#include <arpa/inet.h>
+#include <string.h>
 
 /* A copy of a transport's ops with the waiting operations replaced. The
  * original ops are put back on the stream around every call into them:
@@ -11,6 +13,7 @@
 typedef struct {
     php_stream_ops ops;         /* first: stream->ops points here */
     const php_stream_ops *orig;
+    bool plain;                 /* opened as tcp/udp/unix/udg: no TLS handshake in connect */
 } ta_wrapped_ops;
 
 #define TA_MAX_WRAPPED 16
@@ -166,28 +169,31 @@ static ssize_t w_write(php_stream *stream, const char *buf, size_t count)
     return n;
 }
 
-/* PHP's own tcp/udp/unix/udg ops (not exported, so known by label); the
- * TLS transport connects and then shakes hands inside one call. */
-static bool plain_socket_ops(const php_stream_ops *ops)
+/* Streams opened as ssl:// or tls:// shake hands inside the connect call;
+ * those connects are left to PHP. (tcp:// streams carry the TLS ops too,
+ * so the transport name decides, not the ops.) */
+static bool plain_transport(const char *proto, size_t len)
 {
-    static const char *const labels[] = { "tcp_socket", "udp_socket", "unix_socket", "udg_socket", "generic_socket" };
-    for (size_t i = 0; i < sizeof labels / sizeof *labels; i++)
-        if (ops->label && strcmp(ops->label, labels[i]) == 0) return true;
+    static const char *const names[] = { "tcp", "udp", "unix", "udg" };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strlen(names[i]) == len && strncasecmp(proto, names[i], len) == 0) return true;
     return false;
 }
 
-static php_stream_ops *wrap_ops(const php_stream_ops *orig);
+static php_stream_ops *wrap_ops(const php_stream_ops *orig, bool plain);
 
 /* connect: the asynchronous form, then a wait for writability. */
-static int connect_yield(php_stream *stream, const php_stream_ops *orig, php_stream_xport_param *xp)
+static int connect_one(php_stream *stream, const php_stream_ops *orig, php_stream_xport_param *xp)
 {
     php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
     xp->op = STREAM_XPORT_OP_CONNECT_ASYNC;
     int ret = WITH_ORIG(stream, orig->set_option(stream, PHP_STREAM_OPTION_XPORT_API, 0, xp));
     xp->op = STREAM_XPORT_OP_CONNECT;
-    if (ret != PHP_STREAM_OPTION_RETURN_OK || xp->outputs.returncode != 0 || !sock || sock->socket < 0)
+    /* returncode 1: the connect is in progress */
+    if (ret != PHP_STREAM_OPTION_RETURN_OK || xp->outputs.returncode < 0 || !sock || sock->socket < 0)
         return ret;
     int err = 0;
+    xp->outputs.returncode = 0;
     if (xp->outputs.error_code == EINPROGRESS) {
         int r = ta_wait_fd(sock->socket, ASYNC_WRITABLE, xp->inputs.timeout);
         if (r < 0) { xp->outputs.returncode = -1; return ret; }
@@ -209,13 +215,98 @@ static int connect_yield(php_stream *stream, const php_stream_ops *orig, php_str
     return ret;
 }
 
+/* Waits for a one-shot event (a DNS lookup). 0 fired, -1 exception. */
+static int wait_event(zend_async_event_t *ev, zend_object **failure)
+{
+    ta_coro *co = ta_coro_current();
+    int fired = 0;
+    ta_fd_cb *cb = fd_cb_new(co, &fired);
+    ev->add_callback(ev, &cb->base);
+    ev->start(ev);
+    if (EG(exception)) return -1;
+    zend_async_event_t *evs[2] = { ev, NULL };
+    if (ta_coro_wait(stop_events, evs) == FAILURE) return -1;
+    (void) failure;
+    return fired ? 0 : -1;
+}
+
+/* "name:port" where name is a host name, not an address literal. */
+static bool split_host(const char *name, size_t len, char *host, size_t hostsz, const char **port)
+{
+    if (len == 0 || name[0] == '[') return false;
+    const char *colon = memrchr(name, ':', len);
+    if (!colon || (size_t) (colon - name) >= hostsz || colon == name) return false;
+    memcpy(host, name, (size_t) (colon - name));
+    host[colon - name] = '\0';
+    if (memchr(host, ':', strlen(host))) return false;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, host, &a4) == 1) return false;
+    *port = colon + 1;
+    return true;
+}
+
+/* A host name is resolved on the reactor first, so the connect's own
+ * lookup never blocks the thread; each address is tried in turn, as PHP
+ * does. A name that does not resolve goes to PHP unchanged (its error). */
+static int connect_yield(php_stream *stream, const php_stream_ops *orig, php_stream_xport_param *xp)
+{
+    char host[256];
+    const char *port;
+    const char *label = orig->label ? orig->label : "";
+    if (strncmp(label, "unix", 4) == 0 || strncmp(label, "udg", 3) == 0
+        || !split_host(xp->inputs.name, xp->inputs.namelen, host, sizeof host, &port))
+        return connect_one(stream, orig, xp);
+
+    struct addrinfo hints = {0};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = strncmp(label, "udp", 3) == 0 ? SOCK_DGRAM : SOCK_STREAM;
+    zend_async_dns_addrinfo_t *dns = ZEND_ASYNC_GETADDRINFO(host, NULL, &hints);
+    if (!dns) { zend_clear_exception(); return connect_one(stream, orig, xp); }
+    if (wait_event(&dns->base, NULL) < 0) {
+        ZEND_ASYNC_EVENT_RELEASE(&dns->base);
+        xp->outputs.returncode = -1;
+        return PHP_STREAM_OPTION_RETURN_OK;
+    }
+    if (!dns->result) {
+        ZEND_ASYNC_EVENT_RELEASE(&dns->base);
+        return connect_one(stream, orig, xp);
+    }
+    php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
+    char *const name = xp->inputs.name;
+    const size_t namelen = xp->inputs.namelen;
+    int ret = PHP_STREAM_OPTION_RETURN_ERR;
+    int tried = 0;
+    for (struct addrinfo *ai = dns->result; ai && tried < 8; ai = ai->ai_next) {
+        char ip[INET6_ADDRSTRLEN], target[INET6_ADDRSTRLEN + 16];
+        const void *addr = ai->ai_family == AF_INET6 ? (const void *) &((struct sockaddr_in6 *) ai->ai_addr)->sin6_addr
+                                                     : (const void *) &((struct sockaddr_in *) ai->ai_addr)->sin_addr;
+        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+            || !inet_ntop(ai->ai_family, addr, ip, sizeof ip)) continue;
+        snprintf(target, sizeof target, ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s", ip, port);
+        if (tried++ > 0) {
+            /* the previous attempt's socket and message make way */
+            if (sock && sock->socket >= 0) { closesocket(sock->socket); sock->socket = -1; }
+            if (xp->outputs.error_text) { zend_string_release(xp->outputs.error_text); xp->outputs.error_text = NULL; }
+        }
+        xp->inputs.name = target;
+        xp->inputs.namelen = strlen(target);
+        ret = connect_one(stream, orig, xp);
+        xp->inputs.name = name;
+        xp->inputs.namelen = namelen;
+        if (EG(exception) || (ret == PHP_STREAM_OPTION_RETURN_OK && xp->outputs.returncode == 0)) break;
+    }
+    ZEND_ASYNC_EVENT_RELEASE(&dns->base);
+    if (!tried) return connect_one(stream, orig, xp);
+    return ret;
+}
+
 static int w_set_option(php_stream *stream, int option, int value, void *ptrparam)
 {
     const php_stream_ops *orig = orig_ops(stream);
     if (option == PHP_STREAM_OPTION_XPORT_API && ptrparam && ta_coro_current()) {
         php_stream_xport_param *xp = ptrparam;
         php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
-        if (xp->op == STREAM_XPORT_OP_CONNECT && plain_socket_ops(orig))
+        if (xp->op == STREAM_XPORT_OP_CONNECT && ((const ta_wrapped_ops *) stream->ops)->plain)
             return connect_yield(stream, orig, xp);
         if (xp->op == STREAM_XPORT_OP_ACCEPT && sock && sock->socket >= 0) {
             /* Wait here; the original then accepts at once, or reports the
@@ -227,7 +318,7 @@ static int w_set_option(php_stream *stream, int option, int value, void *ptrpara
             int ret = WITH_ORIG(stream, orig->set_option(stream, option, value, ptrparam));
             xp->inputs.timeout = keep;
             if (xp->outputs.client && !is_wrapped(xp->outputs.client->ops))
-                xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops);
+                xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops, ((const ta_wrapped_ops *) stream->ops)->plain);
             return ret;
         }
     }
@@ -235,7 +326,7 @@ static int w_set_option(php_stream *stream, int option, int value, void *ptrpara
     if (option == PHP_STREAM_OPTION_XPORT_API && ptrparam) {
         php_stream_xport_param *xp = ptrparam;
         if (xp->op == STREAM_XPORT_OP_ACCEPT && xp->outputs.client && !is_wrapped(xp->outputs.client->ops))
-            xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops);
+            xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops, ((const ta_wrapped_ops *) stream->ops)->plain);
     }
     return ret;
 }
@@ -270,12 +361,14 @@ static int w_stat(php_stream *stream, php_stream_statbuf *ssb)
     return WITH_ORIG(stream, orig->stat(stream, ssb));
 }
 
-static php_stream_ops *wrap_ops(const php_stream_ops *orig)
+static php_stream_ops *wrap_ops(const php_stream_ops *orig, bool plain)
 {
-    for (int i = 0; i < n_wrapped; i++) if (wrapped[i].orig == orig) return &wrapped[i].ops;
+    for (int i = 0; i < n_wrapped; i++)
+        if (wrapped[i].orig == orig && wrapped[i].plain == plain) return &wrapped[i].ops;
     if (n_wrapped == TA_MAX_WRAPPED) return (php_stream_ops *) orig;
     ta_wrapped_ops *w = &wrapped[n_wrapped++];
     w->orig = orig;
+    w->plain = plain;
     w->ops = *orig;
     w->ops.write = w_write;
     w->ops.read = w_read;
@@ -303,7 +396,8 @@ static php_stream *w_factory(const char *proto, size_t protolen, const char *res
     php_stream *s = orig(proto, protolen, resourcename, resourcenamelen, persistent_id, options, flags,
                          timeout, context STREAMS_CC);
     /* Only socket streams (whose abstract is php_netstream_data_t first). */
-    if (s && s->ops && s->ops->set_option && !is_wrapped(s->ops)) s->ops = wrap_ops(s->ops);
+    if (s && s->ops && s->ops->set_option && !is_wrapped(s->ops))
+        s->ops = wrap_ops(s->ops, plain_transport(proto, protolen));
     return s;
 }
 

@@ -64,6 +64,19 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused) 
         fclose($s);
         $out = ['body' => substr($r, strpos($r, "\r\n\r\n") + 4)];
         break;
+    case '/client-host':
+        // A host name: resolved on the reactor, every address tried in turn.
+        $s = stream_socket_client("tcp://localhost:$port", $errno, $errstr, 5);
+        fwrite($s, "GET /h$id HTTP/1.0\r\n\r\n");
+        $r = stream_get_contents($s);
+        fclose($s);
+        $out = ['body' => substr($r, strpos($r, "\r\n\r\n") + 4)];
+        break;
+    case '/connect-timeout':
+        $t = hrtime(true);
+        $s = @stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 0.5);
+        $out = ['failed' => $s === false, 'errno' => $errno, 'errstr' => $errstr, 'ms' => (hrtime(true) - $t) / 1e6];
+        break;
     case '/refused':
         $out = ['coroutine' => refused(), 'boot' => $bootRefused];
         break;

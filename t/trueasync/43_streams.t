@@ -8,10 +8,11 @@ use strict;
 use warnings;
 use Apache::Test qw(-withtestmore);
 use Time::HiRes qw(time);
+use IO::Socket::INET ();
 use TATest qw(raw_request parallel json_decode);
 use TAUpstream;
 
-plan tests => 24;
+plan tests => 30;
 
 my ($port, $pid) = TAUpstream::start();
 END { TAUpstream::stop($pid) if $pid }
@@ -39,6 +40,36 @@ for my $kind (qw(client fgc fsockopen)) {
     is_deeply [ map { $_->{body} } @res ], [ map { "slow:/$prefix$_" } 1 .. $N ],
         "$kind: each request got its own upstream answer";
     ok $elapsed < 2.0, sprintf("$kind: 20 x 200 ms upstream on one thread took %.2f s (sequential: 4 s)", $elapsed);
+}
+
+# A host name resolves on the reactor; concurrent requests still overlap.
+{
+    my $t0 = time;
+    my @res = parallel([ map { my $id = $_; sub {
+        my ($st, $js) = sget("/client-host?port=$port&id=$id");
+        return { status => $st, body => $js->{body} };
+    } } 1 .. 10 ], 20);
+    is_deeply [ map { $_->{body} } @res ], [ map { "slow:/h$_" } 1 .. 10 ], 'connect by host name (localhost): all answered';
+    ok time - $t0 < 1.5, sprintf('and overlapped (%.2f s for 10 x 200 ms)', time - $t0);
+}
+
+# Connect timeout: a listener whose backlog is full drops new SYNs, so a
+# connect hangs until its timeout (loopback only).
+{
+    my $full = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 0, Proto => 'tcp')
+        or die "listen: $!";
+    my $fport = $full->sockport;
+    my @fill = map { IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $fport, Blocking => 0) } 1 .. 8;
+    my $t0 = time;
+    my @res = parallel([ map { sub { my ($st, $js) = sget("/connect-timeout?port=$fport"); return $js } } 1 .. 6 ], 20);
+    my $elapsed = time - $t0;
+    ok((grep { $_->{failed} } @res) == 6, 'connect timeout: stream_socket_client returns false');
+    is_deeply [ map { "$_->{errno} $_->{errstr}" } @res ], [ ('110 Connection timed out') x 6 ],
+        'with PHP\'s errno and message for a timed-out connect';
+    ok((grep { $_->{ms} >= 450 && $_->{ms} < 2000 } @res) == 6, 'after the 0.5 s connect timeout');
+    ok $elapsed < 2.0, sprintf('six 0.5 s connect timeouts on one thread overlapped (%.2f s)', $elapsed);
+    close $_ for grep { $_ } @fill;
+    close $full;
 }
 
 ($s, $j) = sget('/refused');

@@ -6,6 +6,7 @@
 #include "ta_log.h"
 #include "reactor_apr.h"
 #include "php_stream_yield.h"
+#include "php_proc_yield.h"
 
 #include <ext/standard/info.h>
 #include <syslog.h>
@@ -85,6 +86,7 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_http_api_register();
     ta_blocking_hooks_install();
     ta_stream_yield_install();
+    ta_proc_yield_install();
     if (!ta_reactor_register()) {
         php_error_docref(NULL, E_CORE_ERROR, "Cannot register the TrueAsync reactor");
         return FAILURE;

@@ -36,11 +36,31 @@ function reset_read(int $port): array
     return $r;
 }
 
+function run_proc(string $cmd, string $input = ''): array
+{
+    $p = proc_open($cmd, [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+    if ($input !== '') fwrite($pipes[0], $input);
+    fclose($pipes[0]);
+    $out = stream_get_contents($pipes[1]);
+    $err = stream_get_contents($pipes[2]);
+    $code = proc_close($p);
+    return ['out' => $out, 'err' => $err, 'code' => $code];
+}
+
+const PROC_CASES = [
+    'echo' => ['sleep 0.2; echo out; echo err >&2', ''],
+    'cat' => ['cat', "piped\ninput\n"],
+    'exit3' => ['exit 3', ''],
+    'killed' => ['kill -9 $$', ''],
+];
+
 // Outside coroutines (while booting) PHP's own blocking code runs: the
 // reference results.
 $bootRefused = refused();
+$bootProc = [];
+foreach (PROC_CASES as $k => [$cmd, $in]) $bootProc[$k] = run_proc($cmd, $in);
 
-HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused) {
+HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused, $bootProc) {
     $q = $req->getQueryParams();
     $port = (int) ($q['port'] ?? 0);
     $id = $q['id'] ?? '';
@@ -76,6 +96,11 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused) 
         $t = hrtime(true);
         $s = @stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 0.5);
         $out = ['failed' => $s === false, 'errno' => $errno, 'errstr' => $errstr, 'ms' => (hrtime(true) - $t) / 1e6];
+        break;
+    case '/proc':
+        $k = $q['case'] ?? 'echo';
+        [$cmd, $in] = PROC_CASES[$k];
+        $out = ['coroutine' => run_proc($cmd, $in), 'boot' => $bootProc[$k], 'start' => microtime(true)];
         break;
     case '/refused':
         $out = ['coroutine' => refused(), 'boot' => $bootRefused];

@@ -12,7 +12,7 @@ use IO::Socket::INET ();
 use TATest qw(raw_request parallel json_decode);
 use TAUpstream;
 
-plan tests => 30;
+plan tests => 36;
 
 my ($port, $pid) = TAUpstream::start();
 END { TAUpstream::stop($pid) if $pid }
@@ -70,6 +70,21 @@ for my $kind (qw(client fgc fsockopen)) {
     ok $elapsed < 2.0, sprintf('six 0.5 s connect timeouts on one thread overlapped (%.2f s)', $elapsed);
     close $_ for grep { $_ } @fill;
     close $full;
+}
+
+# proc_open pipes and proc_close yield too.
+{
+    my $t0 = time;
+    my @res = parallel([ map { sub { my ($st, $js) = sget('/proc?case=echo'); return $js } } 1 .. 20 ], 20);
+    my $elapsed = time - $t0;
+    is scalar(grep { ($_->{coroutine}{out} // '') eq "out\n" && ($_->{coroutine}{err} // '') eq "err\n" } @res), 20,
+        'proc_open: 20 concurrent commands, each read its own stdout and stderr';
+    ok $elapsed < 1.5, sprintf('proc_open: 20 x (sleep 0.2) on one thread took %.2f s (one after another: 4 s)', $elapsed);
+    for my $case (qw(echo cat exit3 killed)) {
+        my ($st, $js) = sget("/proc?case=$case");
+        is_deeply $js->{coroutine}, $js->{boot}, "proc_open/proc_close '$case': same output and exit code as PHP outside coroutines"
+            or diag explain $js;
+    }
 }
 
 ($s, $j) = sget('/refused');

@@ -511,11 +511,7 @@ static ZEND_FUNCTION(ta_shell_exec)
 
 /* ---- installation ------------------------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    zif_handler *orig;
-    zif_handler wrapper;
-} hooks[] = {
+static const ta_fn_hook hooks[] = {
     { "sleep", &orig_sleep, zif_ta_sleep },
     { "usleep", &orig_usleep, zif_ta_usleep },
     { "time_nanosleep", &orig_time_nanosleep, zif_ta_time_nanosleep },
@@ -529,9 +525,9 @@ static const struct {
     { "shell_exec", &orig_shell_exec, zif_ta_shell_exec },
 };
 
-void ta_blocking_hooks_install(void)
+void ta_hook_functions(const ta_fn_hook *hooks, size_t n)
 {
-    for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++) {
+    for (size_t i = 0; i < n; i++) {
         zend_function *fn = zend_hash_str_find_ptr(CG(function_table), hooks[i].name, strlen(hooks[i].name));
         /* Absent (disabled or not built): nothing to hook. Installed twice
          * (a second start-up): keep the first original. */
@@ -540,4 +536,9 @@ void ta_blocking_hooks_install(void)
         *hooks[i].orig = fn->internal_function.handler;
         fn->internal_function.handler = hooks[i].wrapper;
     }
+}
+
+void ta_blocking_hooks_install(void)
+{
+    ta_hook_functions(hooks, sizeof hooks / sizeof hooks[0]);
 }

@@ -4,6 +4,7 @@
 #include "php_common.h"
 #include "php_proc_yield.h"
 #include "php_stream_yield.h"
+#include "php_blocking.h"
 #include "scheduler.h"
 #include "ta_async_api.h"
 
@@ -127,14 +128,9 @@ void ta_proc_yield_install(void)
     pipe_ops.cast = php_stream_stdio_ops.cast ? p_cast : NULL;
     pipe_ops.stat = php_stream_stdio_ops.stat ? p_stat : NULL;
     pipe_ops.set_option = php_stream_stdio_ops.set_option ? p_set_option : NULL;
-    static const struct { const char *name; zif_handler *orig; zif_handler wrapper; } hooks[] = {
+    static const ta_fn_hook hooks[] = {
         { "proc_open", &orig_proc_open, zif_ta_proc_open },
         { "proc_close", &orig_proc_close, zif_ta_proc_close },
     };
-    for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++) {
-        zend_function *fn = zend_hash_str_find_ptr(CG(function_table), hooks[i].name, strlen(hooks[i].name));
-        if (!fn || fn->type != ZEND_INTERNAL_FUNCTION || fn->internal_function.handler == hooks[i].wrapper) continue;
-        *hooks[i].orig = fn->internal_function.handler;
-        fn->internal_function.handler = hooks[i].wrapper;
-    }
+    ta_hook_functions(hooks, sizeof hooks / sizeof hooks[0]);
 }

@@ -86,6 +86,7 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_http_api_register();
     ta_blocking_hooks_install();
     ta_stream_yield_install();
+    ta_stream_select_install();
     ta_proc_yield_install();
     if (!ta_reactor_register()) {
         php_error_docref(NULL, E_CORE_ERROR, "Cannot register the TrueAsync reactor");

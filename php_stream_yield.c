@@ -2,6 +2,7 @@
 #include "php_stream_yield.h"
 #include "scheduler.h"
 #include "ta_async_api.h"
+#include "php_blocking.h"
 
 #include <main/php_network.h>
 #include <arpa/inet.h>
@@ -72,37 +73,50 @@ static ta_fd_cb *fd_cb_new(ta_coro *co, int *flag)
     return c;
 }
 
-static void stop_events(ta_coro *co, void *data)
+static void stop_all_events(ta_coro *co, void *data)
 {
     (void) co;
-    zend_async_event_t **evs = data;
-    for (int i = 0; i < 2; i++) if (evs[i]) evs[i]->stop(evs[i]);
+    struct { zend_async_event_t **evs; int n; } *all = data;
+    for (int i = 0; i < all->n; i++) all->evs[i]->stop(all->evs[i]);
+}
+
+int ta_wait_fds(const int *fds, const int *events, int n, const struct timeval *tv)
+{
+    ta_coro *co = ta_coro_current();
+    if (!co) return 1;
+    int ready = 0, timed_out = 0, made = 0, rc = 0;
+    zend_async_event_t **evs = ecalloc((size_t) n + 1, sizeof *evs);
+    for (int i = 0; i < n; i++) {
+        zend_async_poll_event_t *p = ZEND_ASYNC_NEW_POLL_EVENT(ZEND_FD_INVALID, fds[i], (async_poll_event) events[i]);
+        if (!p) { rc = -1; break; }
+        evs[made++] = &p->base;
+        p->base.add_callback(&p->base, &fd_cb_new(co, &ready)->base);
+    }
+    if (rc == 0 && tv) {
+        zend_ulong ms = (zend_ulong) tv->tv_sec * 1000 + (zend_ulong) tv->tv_usec / 1000;
+        zend_ulong ns = (zend_ulong) (tv->tv_usec % 1000) * 1000;
+        zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT_EX(ms, ns, false, 0);
+        if (!t) rc = -1;
+        else {
+            evs[made++] = &t->base;
+            t->base.add_callback(&t->base, &fd_cb_new(co, &timed_out)->base);
+        }
+    }
+    for (int i = 0; rc == 0 && i < made; i++) evs[i]->start(evs[i]);
+    if (rc == 0 && EG(exception)) rc = -1;
+    if (rc == 0) {
+        struct { zend_async_event_t **evs; int n; } all = { evs, made };
+        rc = ta_coro_wait(stop_all_events, &all) == SUCCESS ? 0 : -1;
+    }
+    for (int i = 0; i < made; i++) { evs[i]->stop(evs[i]); ZEND_ASYNC_EVENT_RELEASE(evs[i]); }
+    efree(evs);
+    if (rc < 0) return -1;
+    return ready ? 1 : timed_out ? 0 : 1;
 }
 
 int ta_wait_fd(int fd, int events, const struct timeval *tv)
 {
-    ta_coro *co = ta_coro_current();
-    if (!co) return 1;
-    int ready = 0, timed_out = 0;
-    zend_async_event_t *evs[2] = { NULL, NULL };
-    zend_async_poll_event_t *p = ZEND_ASYNC_NEW_POLL_EVENT(ZEND_FD_INVALID, fd, (async_poll_event) events);
-    if (!p) return -1;
-    evs[0] = &p->base;
-    evs[0]->add_callback(evs[0], &fd_cb_new(co, &ready)->base);
-    if (tv) {
-        zend_ulong ms = (zend_ulong) tv->tv_sec * 1000 + (zend_ulong) tv->tv_usec / 1000;
-        zend_ulong ns = (zend_ulong) (tv->tv_usec % 1000) * 1000;
-        zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT_EX(ms, ns, false, 0);
-        if (!t) { ZEND_ASYNC_EVENT_RELEASE(evs[0]); return -1; }
-        evs[1] = &t->base;
-        evs[1]->add_callback(evs[1], &fd_cb_new(co, &timed_out)->base);
-    }
-    for (int i = 0; i < 2; i++) if (evs[i]) evs[i]->start(evs[i]);
-    int rc = EG(exception) ? -1 : 0;
-    if (rc == 0) rc = ta_coro_wait(stop_events, evs) == SUCCESS ? 0 : -1;
-    for (int i = 0; i < 2; i++) if (evs[i]) { evs[i]->stop(evs[i]); ZEND_ASYNC_EVENT_RELEASE(evs[i]); }
-    if (rc < 0) return -1;
-    return ready ? 1 : timed_out ? 0 : 1;
+    return ta_wait_fds(&fd, &events, 1, tv);
 }
 
 /* ---- calls into the original ops --------------------------------------------- */
@@ -216,7 +230,7 @@ static int connect_one(php_stream *stream, const php_stream_ops *orig, php_strea
 }
 
 /* Waits for a one-shot event (a DNS lookup). 0 fired, -1 exception. */
-static int wait_event(zend_async_event_t *ev, zend_object **failure)
+static int wait_event(zend_async_event_t *ev)
 {
     ta_coro *co = ta_coro_current();
     int fired = 0;
@@ -224,9 +238,9 @@ static int wait_event(zend_async_event_t *ev, zend_object **failure)
     ev->add_callback(ev, &cb->base);
     ev->start(ev);
     if (EG(exception)) return -1;
-    zend_async_event_t *evs[2] = { ev, NULL };
-    if (ta_coro_wait(stop_events, evs) == FAILURE) return -1;
-    (void) failure;
+    zend_async_event_t *evs[1] = { ev };
+    struct { zend_async_event_t **evs; int n; } all = { evs, 1 };
+    if (ta_coro_wait(stop_all_events, &all) == FAILURE) return -1;
     return fired ? 0 : -1;
 }
 
@@ -262,7 +276,7 @@ static int connect_yield(php_stream *stream, const php_stream_ops *orig, php_str
     hints.ai_socktype = strncmp(label, "udp", 3) == 0 ? SOCK_DGRAM : SOCK_STREAM;
     zend_async_dns_addrinfo_t *dns = ZEND_ASYNC_GETADDRINFO(host, NULL, &hints);
     if (!dns) { zend_clear_exception(); return connect_one(stream, orig, xp); }
-    if (wait_event(&dns->base, NULL) < 0) {
+    if (wait_event(&dns->base) < 0) {
         ZEND_ASYNC_EVENT_RELEASE(&dns->base);
         xp->outputs.returncode = -1;
         return PHP_STREAM_OPTION_RETURN_OK;
@@ -413,4 +427,82 @@ void ta_stream_yield_install(void)
         n_factories++;
     } ZEND_HASH_FOREACH_END();
     for (int i = 0; i < n_factories; i++) php_stream_xport_register(factories[i].name, w_factory);
+}
+
+/* ---- stream_select ------------------------------------------------------------ */
+
+static zif_handler orig_stream_select;
+
+/* Adds the descriptors of a stream_select() array; false if a stream has
+ * buffered data (then PHP's own stream_select answers at once). */
+static bool collect_fds(zval *arr, int events, int **fds, int **evs, int *n, int *cap)
+{
+    if (!arr) return true;
+    ZVAL_DEREF(arr);
+    if (Z_TYPE_P(arr) != IS_ARRAY) return true;
+    zval *zv;
+    ZEND_HASH_FOREACH_VAL(Z_ARRVAL_P(arr), zv) {
+        php_stream *stream = NULL;
+        ZVAL_DEREF(zv);
+        if (Z_TYPE_P(zv) != IS_RESOURCE) continue;
+        php_stream_from_zval_no_verify(stream, zv);
+        if (!stream) continue;
+        if (events == ASYNC_READABLE && stream->writepos - stream->readpos > 0) return false;
+        php_socket_t fd;
+        if (php_stream_cast(stream, PHP_STREAM_AS_FD_FOR_SELECT | PHP_STREAM_CAST_INTERNAL, (void **) &fd, 1) != SUCCESS
+            || fd < 0) continue;
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 8;
+            *fds = erealloc(*fds, (size_t) *cap * sizeof **fds);
+            *evs = erealloc(*evs, (size_t) *cap * sizeof **evs);
+        }
+        (*fds)[*n] = fd;
+        (*evs)[*n] = events;
+        (*n)++;
+    } ZEND_HASH_FOREACH_END();
+    return true;
+}
+
+/* Inside a coroutine, waits on the reactor for the first ready stream (or
+ * the timeout), then lets PHP's stream_select() fill the arrays without
+ * waiting. */
+static ZEND_FUNCTION(ta_stream_select)
+{
+    uint32_t argc = ZEND_NUM_ARGS();
+    if (!ta_coro_current() || argc < 4) { orig_stream_select(INTERNAL_FUNCTION_PARAM_PASSTHRU); return; }
+    zval *sec = ZEND_CALL_ARG(execute_data, 4), *usec = argc >= 5 ? ZEND_CALL_ARG(execute_data, 5) : NULL;
+    ZVAL_DEREF(sec);
+    if (usec) ZVAL_DEREF(usec);
+    if ((Z_TYPE_P(sec) != IS_NULL && Z_TYPE_P(sec) != IS_LONG) || (usec && Z_TYPE_P(usec) != IS_NULL && Z_TYPE_P(usec) != IS_LONG)
+        || (Z_TYPE_P(sec) == IS_LONG && Z_LVAL_P(sec) < 0) || (usec && Z_TYPE_P(usec) == IS_LONG && Z_LVAL_P(usec) < 0)) {
+        orig_stream_select(INTERNAL_FUNCTION_PARAM_PASSTHRU);      /* PHP's own argument errors */
+        return;
+    }
+    struct timeval tv = {0, 0}, *ptv = NULL;
+    if (Z_TYPE_P(sec) == IS_LONG) {
+        zend_long us = usec && Z_TYPE_P(usec) == IS_LONG ? Z_LVAL_P(usec) : 0;
+        tv.tv_sec = (time_t) (Z_LVAL_P(sec) + us / 1000000);
+        tv.tv_usec = (suseconds_t) (us % 1000000);
+        ptv = &tv;
+    }
+    if (!ptv || tv.tv_sec || tv.tv_usec) {
+        int *fds = NULL, *evs = NULL, n = 0, cap = 0;
+        bool wait = collect_fds(ZEND_CALL_ARG(execute_data, 1), ASYNC_READABLE, &fds, &evs, &n, &cap)
+                 && collect_fds(ZEND_CALL_ARG(execute_data, 2), ASYNC_WRITABLE, &fds, &evs, &n, &cap);
+        int r = wait && (n > 0 || ptv) ? ta_wait_fds(fds, evs, n, ptv) : 1;
+        if (fds) efree(fds);
+        if (evs) efree(evs);
+        if (r < 0) RETURN_THROWS();
+        /* Now PHP's own select, not waiting: same results as PHP's. */
+        zval_ptr_dtor(sec);
+        ZVAL_LONG(sec, 0);
+        if (usec) { zval_ptr_dtor(usec); ZVAL_LONG(usec, 0); }
+    }
+    orig_stream_select(INTERNAL_FUNCTION_PARAM_PASSTHRU);
+}
+
+void ta_stream_select_install(void)
+{
+    static const ta_fn_hook hooks[] = { { "stream_select", &orig_stream_select, zif_ta_stream_select } };
+    ta_hook_functions(hooks, 1);
 }

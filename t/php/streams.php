@@ -102,6 +102,40 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused, 
         [$cmd, $in] = PROC_CASES[$k];
         $out = ['coroutine' => run_proc($cmd, $in), 'boot' => $bootProc[$k], 'start' => microtime(true)];
         break;
+    case '/select':
+        // stream_select() over two upstream connections: it yields while
+        // waiting, and reports the streams as PHP would.
+        $a = stream_socket_client("tcp://127.0.0.1:$port", $e, $es, 5);
+        $b = stream_socket_client("tcp://127.0.0.1:$port", $e, $es, 5);
+        fwrite($a, "GET /sa$id HTTP/1.0\r\n\r\n");
+        fwrite($b, "GET /sb$id HTTP/1.0\r\n\r\n");
+        $got = [];
+        $t = hrtime(true);
+        $open = [$a, $b];
+        while ($open) {
+            $r = $open; $w = $x = null;
+            $n = stream_select($r, $w, $x, 5);
+            if ($n === false || $n === 0) break;
+            foreach ($r as $s) {
+                $chunk = fread($s, 8192);
+                if ($chunk === '' || $chunk === false || feof($s)) {
+                    if ($chunk) $got[(int) $s] = ($got[(int) $s] ?? '') . $chunk;
+                    $open = array_values(array_filter($open, fn($o) => $o !== $s));
+                    continue;
+                }
+                $got[(int) $s] = ($got[(int) $s] ?? '') . $chunk;
+            }
+        }
+        $bodies = array_map(fn($r) => substr($r, strpos($r, "\r\n\r\n") + 4), $got);
+        sort($bodies);
+        $quiet = stream_socket_client("tcp://127.0.0.1:$port", $e, $es, 5);   // sends nothing
+        $r = [$quiet]; $w = $x = null;
+        $t2 = hrtime(true);
+        $timeout = stream_select($r, $w, $x, 0, 100000);   // nothing to read: times out
+        fclose($quiet);
+        $out = ['bodies' => $bodies, 'ms' => (hrtime(true) - $t) / 1e6, 'timeout_result' => $timeout,
+                'timeout_ms' => (hrtime(true) - $t2) / 1e6];
+        break;
     case '/refused':
         $out = ['coroutine' => refused(), 'boot' => $bootRefused];
         break;

@@ -12,7 +12,7 @@ use IO::Socket::INET ();
 use TATest qw(raw_request parallel json_decode);
 use TAUpstream;
 
-plan tests => 36;
+plan tests => 40;
 
 my ($port, $pid) = TAUpstream::start();
 END { TAUpstream::stop($pid) if $pid }
@@ -85,6 +85,18 @@ for my $kind (qw(client fgc fsockopen)) {
         is_deeply $js->{coroutine}, $js->{boot}, "proc_open/proc_close '$case': same output and exit code as PHP outside coroutines"
             or diag explain $js;
     }
+}
+
+# stream_select() yields while it waits.
+{
+    my $t0 = time;
+    my @res = parallel([ map { my $id = $_; sub { my ($st, $js) = sget("/select?port=$port&id=$id"); return $js } } 1 .. 10 ], 20);
+    my $elapsed = time - $t0;
+    is_deeply [ map { $_->{bodies} } @res ], [ map { ["slow:/sa$_", "slow:/sb$_"] } 1 .. 10 ],
+        'stream_select: each request read both of its upstream answers';
+    ok $elapsed < 1.5, sprintf('stream_select: 10 requests waiting 200 ms each overlapped (%.2f s)', $elapsed);
+    is_deeply [ map { $_->{timeout_result} } @res ], [ (0) x 10 ], 'stream_select on a quiet stream times out with 0, as in PHP';
+    ok((grep { $_->{timeout_ms} >= 95 && $_->{timeout_ms} < 1000 } @res) == 10, 'after its 100 ms timeout');
 }
 
 ($s, $j) = sget('/refused');

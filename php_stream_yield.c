@@ -15,6 +15,7 @@ typedef struct {
     php_stream_ops ops;         /* first: stream->ops points here */
     const php_stream_ops *orig;
     bool plain;                 /* opened as tcp/udp/unix/udg: no TLS handshake in connect */
+    zend_long tls_method;       /* ssl://, tls://...: the crypto method to connect with */
 } ta_wrapped_ops;
 
 #define TA_MAX_WRAPPED 16
@@ -194,7 +195,7 @@ static bool plain_transport(const char *proto, size_t len)
     return false;
 }
 
-static php_stream_ops *wrap_ops(const php_stream_ops *orig, bool plain);
+static php_stream_ops *wrap_ops(const php_stream_ops *orig, bool plain, zend_long tls_method);
 
 /* connect: the asynchronous form, then a wait for writability. */
 static int connect_one(php_stream *stream, const php_stream_ops *orig, php_stream_xport_param *xp)
@@ -314,6 +315,61 @@ static int connect_yield(php_stream *stream, const php_stream_ops *orig, php_str
     return ret;
 }
 
+/* ssl://, tls://: PHP's TCP connect in its asynchronous form, a wait, then
+ * PHP's own handshake driven in non-blocking mode with waits in between
+ * (PHP's TLS connect would poll inside the handshake). */
+static int connect_tls(php_stream *stream, const php_stream_ops *orig, php_stream_xport_param *xp, zend_long method)
+{
+    php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
+    xp->op = STREAM_XPORT_OP_CONNECT_ASYNC;
+    int ret = WITH_ORIG(stream, php_stream_socket_ops.set_option(stream, PHP_STREAM_OPTION_XPORT_API, 0, xp));
+    xp->op = STREAM_XPORT_OP_CONNECT;
+    if (ret != PHP_STREAM_OPTION_RETURN_OK || xp->outputs.returncode < 0 || !sock || sock->socket < 0) return ret;
+    int err = 0;
+    if (xp->outputs.returncode == 1) {
+        int r = ta_wait_fd(sock->socket, ASYNC_WRITABLE, xp->inputs.timeout);
+        if (r < 0) { xp->outputs.returncode = -1; return ret; }
+        if (r == 0) err = ETIMEDOUT;
+        else {
+            socklen_t len = sizeof err;
+            if (getsockopt(sock->socket, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        }
+    }
+    xp->outputs.returncode = 0;
+    xp->outputs.error_code = err;
+    if (err) {
+        xp->outputs.returncode = -1;
+        if (xp->want_errortext) {
+            if (xp->outputs.error_text) zend_string_release(xp->outputs.error_text);
+            xp->outputs.error_text = php_socket_error_str(err);
+        }
+        return ret;
+    }
+    set_blocking(stream, orig, 0);
+    if (php_stream_xport_crypto_setup(stream, method, NULL) < 0) {
+        php_error_docref(NULL, E_WARNING, "Failed to enable crypto");
+        xp->outputs.returncode = -1;
+    } else {
+        for (;;) {
+            int n = php_stream_xport_crypto_enable(stream, 1);
+            if (n > 0) break;
+            if (n < 0) {
+                php_error_docref(NULL, E_WARNING, "Failed to enable crypto");
+                xp->outputs.returncode = -1;
+                break;
+            }
+            int r = ta_wait_fd(sock->socket, ASYNC_READABLE, xp->inputs.timeout);
+            if (r <= 0) {
+                if (r == 0) php_error_docref(NULL, E_WARNING, "SSL: Handshake timed out");
+                xp->outputs.returncode = -1;
+                break;
+            }
+        }
+    }
+    set_blocking(stream, orig, 1);
+    return ret;
+}
+
 static int w_set_option(php_stream *stream, int option, int value, void *ptrparam)
 {
     const php_stream_ops *orig = orig_ops(stream);
@@ -322,6 +378,8 @@ static int w_set_option(php_stream *stream, int option, int value, void *ptrpara
         php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
         if (xp->op == STREAM_XPORT_OP_CONNECT && ((const ta_wrapped_ops *) stream->ops)->plain)
             return connect_yield(stream, orig, xp);
+        if (xp->op == STREAM_XPORT_OP_CONNECT && ((const ta_wrapped_ops *) stream->ops)->tls_method)
+            return connect_tls(stream, orig, xp, ((const ta_wrapped_ops *) stream->ops)->tls_method);
         if (xp->op == STREAM_XPORT_OP_ACCEPT && sock && sock->socket >= 0) {
             /* Wait here; the original then accepts at once, or reports the
              * timeout in its own words when given no time left. */
@@ -332,7 +390,7 @@ static int w_set_option(php_stream *stream, int option, int value, void *ptrpara
             int ret = WITH_ORIG(stream, orig->set_option(stream, option, value, ptrparam));
             xp->inputs.timeout = keep;
             if (xp->outputs.client && !is_wrapped(xp->outputs.client->ops))
-                xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops, ((const ta_wrapped_ops *) stream->ops)->plain);
+                xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops, ((const ta_wrapped_ops *) stream->ops)->plain, 0);
             return ret;
         }
     }
@@ -340,7 +398,7 @@ static int w_set_option(php_stream *stream, int option, int value, void *ptrpara
     if (option == PHP_STREAM_OPTION_XPORT_API && ptrparam) {
         php_stream_xport_param *xp = ptrparam;
         if (xp->op == STREAM_XPORT_OP_ACCEPT && xp->outputs.client && !is_wrapped(xp->outputs.client->ops))
-            xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops, ((const ta_wrapped_ops *) stream->ops)->plain);
+            xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops, ((const ta_wrapped_ops *) stream->ops)->plain, 0);
     }
     return ret;
 }
@@ -375,14 +433,16 @@ static int w_stat(php_stream *stream, php_stream_statbuf *ssb)
     return WITH_ORIG(stream, orig->stat(stream, ssb));
 }
 
-static php_stream_ops *wrap_ops(const php_stream_ops *orig, bool plain)
+static php_stream_ops *wrap_ops(const php_stream_ops *orig, bool plain, zend_long tls_method)
 {
     for (int i = 0; i < n_wrapped; i++)
-        if (wrapped[i].orig == orig && wrapped[i].plain == plain) return &wrapped[i].ops;
+        if (wrapped[i].orig == orig && wrapped[i].plain == plain && wrapped[i].tls_method == tls_method)
+            return &wrapped[i].ops;
     if (n_wrapped == TA_MAX_WRAPPED) return (php_stream_ops *) orig;
     ta_wrapped_ops *w = &wrapped[n_wrapped++];
     w->orig = orig;
     w->plain = plain;
+    w->tls_method = tls_method;
     w->ops = *orig;
     w->ops.write = w_write;
     w->ops.read = w_read;
@@ -393,6 +453,23 @@ static php_stream_ops *wrap_ops(const php_stream_ops *orig, bool plain)
     w->ops.stat = orig->stat ? w_stat : NULL;
     w->ops.set_option = orig->set_option ? w_set_option : NULL;
     return &w->ops;
+}
+
+/* The method PHP's TLS transport picks for a protocol name (xp_ssl.c's
+ * factory), so the handshake we drive is the one PHP would have made. */
+static zend_long tls_method(const char *proto, size_t len, php_stream_context *context)
+{
+    static const struct { const char *name; zend_long method; } fixed[] = {
+        { "tlsv1.0", STREAM_CRYPTO_METHOD_TLSv1_0_CLIENT }, { "tlsv1.1", STREAM_CRYPTO_METHOD_TLSv1_1_CLIENT },
+        { "tlsv1.2", STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT }, { "tlsv1.3", STREAM_CRYPTO_METHOD_TLSv1_3_CLIENT },
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        if (strlen(fixed[i].name) == len && strncasecmp(proto, fixed[i].name, len) == 0) return fixed[i].method;
+    if ((len == 3 && strncasecmp(proto, "ssl", 3) == 0) || (len == 3 && strncasecmp(proto, "tls", 3) == 0)) {
+        zval *v = context ? php_stream_context_get_option(context, "ssl", "crypto_method") : NULL;
+        return v ? (zval_get_long(v) | 1 /* xp_ssl.c's STREAM_CRYPTO_IS_CLIENT */) : STREAM_CRYPTO_METHOD_TLS_ANY_CLIENT;
+    }
+    return 0;
 }
 
 static php_stream *w_factory(const char *proto, size_t protolen, const char *resourcename, size_t resourcenamelen,
@@ -411,7 +488,7 @@ static php_stream *w_factory(const char *proto, size_t protolen, const char *res
                          timeout, context STREAMS_CC);
     /* Only socket streams (whose abstract is php_netstream_data_t first). */
     if (s && s->ops && s->ops->set_option && !is_wrapped(s->ops))
-        s->ops = wrap_ops(s->ops, plain_transport(proto, protolen));
+        s->ops = wrap_ops(s->ops, plain_transport(proto, protolen), tls_method(proto, protolen, context));
     return s;
 }
 

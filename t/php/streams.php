@@ -136,6 +136,19 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused, 
         $out = ['bodies' => $bodies, 'ms' => (hrtime(true) - $t) / 1e6, 'timeout_result' => $timeout,
                 'timeout_ms' => (hrtime(true) - $t2) / 1e6];
         break;
+    case '/https':
+        // TLS connect + handshake + request through PHP's https:// wrapper.
+        $ctx = stream_context_create(['ssl' => ['verify_peer' => false, 'verify_peer_name' => false]]);
+        $t = hrtime(true);
+        $body = @file_get_contents("https://127.0.0.1:$port/" . ($q['path'] ?? ''), false, $ctx);
+        $out = ['ok' => $body !== false, 'body' => $body, 'ms' => (hrtime(true) - $t) / 1e6,
+                'error' => $body === false ? (error_get_last()['message'] ?? '') : ''];
+        break;
+    case '/tls-verify':
+        // Peer verification still applies: the suite's certificate is self-signed.
+        $s = @stream_socket_client("ssl://127.0.0.1:$port", $errno, $errstr, 5);
+        $out = ['connected' => $s !== false, 'error' => error_get_last()['message'] ?? ''];
+        break;
     case '/refused':
         $out = ['coroutine' => refused(), 'boot' => $bootRefused];
         break;

@@ -12,7 +12,7 @@ use IO::Socket::INET ();
 use TATest qw(raw_request parallel json_decode);
 use TAUpstream;
 
-plan tests => 40;
+plan tests => 45;
 
 my ($port, $pid) = TAUpstream::start();
 END { TAUpstream::stop($pid) if $pid }
@@ -97,6 +97,26 @@ for my $kind (qw(client fgc fsockopen)) {
     ok $elapsed < 1.5, sprintf('stream_select: 10 requests waiting 200 ms each overlapped (%.2f s)', $elapsed);
     is_deeply [ map { $_->{timeout_result} } @res ], [ (0) x 10 ], 'stream_select on a quiet stream times out with 0, as in PHP';
     ok((grep { $_->{timeout_ms} >= 95 && $_->{timeout_ms} < 1000 } @res) == 10, 'after its 100 ms timeout');
+}
+
+# TLS: connect and handshake yield (the server starts its handshake 300 ms
+# after the connect); file_get_contents('https://...') works in coroutines.
+{
+    my $t = Apache::Test::vars('t_conf') . '/ssl-gen';
+    my ($tport, $tpid) = TAUpstream::start_tls("$t/server.crt", "$t/server.key");
+    my $t0 = time;
+    my @res = parallel([ map { my $id = $_; sub { my ($st, $js) = sget("/https?port=$tport&path=t$id"); return $js } } 1 .. 10 ], 20);
+    my $elapsed = time - $t0;
+    TAUpstream::stop($tpid);
+    is scalar(grep { $_->{ok} } @res), 10, 'https: all 10 fetches succeeded' or diag explain \@res;
+    is_deeply [ map { $_->{body} } @res ], [ map { "tls:/t$_" } 1 .. 10 ], 'https: each got its own answer';
+    ok $elapsed < 2.0, sprintf('https: 10 handshakes each held 300 ms by the server overlapped (%.2f s; one after another: 3 s)', $elapsed);
+    my ($hp) = (TATest::hostport('trueasync_tls'))[1];
+    my ($st, $js) = sget("/https?port=$hp&path=api/req");
+    like $js->{body} // '', qr/"scheme":"https"/, 'https to the suite\'s own TLS virtual host works too';
+    ($st, $js) = sget("/tls-verify?port=$hp");
+    ok !$js->{connected} && $js->{error} =~ /Unable to connect to ssl:/,
+        'peer verification still rejects the self-signed certificate' or diag explain $js;
 }
 
 ($s, $j) = sget('/refused');

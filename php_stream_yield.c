@@ -7,6 +7,7 @@
 #include <main/php_network.h>
 #include <arpa/inet.h>
 #include <string.h>
+#include <pthread.h>
 
 /* A copy of a transport's ops with the waiting operations replaced. The
  * original ops are put back on the stream around every call into them:
@@ -433,13 +434,26 @@ static int w_stat(php_stream *stream, php_stream_statbuf *ssb)
     return WITH_ORIG(stream, orig->stat(stream, ssb));
 }
 
+static pthread_mutex_t wrap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Entries never change once published, so lookups need no lock; PHP
+ * threads adding a new one at the same time take the lock. */
 static php_stream_ops *wrap_ops(const php_stream_ops *orig, bool plain, zend_long tls_method)
 {
-    for (int i = 0; i < n_wrapped; i++)
+    int n = __atomic_load_n(&n_wrapped, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < n; i++)
         if (wrapped[i].orig == orig && wrapped[i].plain == plain && wrapped[i].tls_method == tls_method)
             return &wrapped[i].ops;
-    if (n_wrapped == TA_MAX_WRAPPED) return (php_stream_ops *) orig;
-    ta_wrapped_ops *w = &wrapped[n_wrapped++];
+    pthread_mutex_lock(&wrap_lock);
+    n = n_wrapped;
+    for (int i = 0; i < n; i++) {
+        if (wrapped[i].orig == orig && wrapped[i].plain == plain && wrapped[i].tls_method == tls_method) {
+            pthread_mutex_unlock(&wrap_lock);
+            return &wrapped[i].ops;
+        }
+    }
+    if (n == TA_MAX_WRAPPED) { pthread_mutex_unlock(&wrap_lock); return (php_stream_ops *) orig; }
+    ta_wrapped_ops *w = &wrapped[n];
     w->orig = orig;
     w->plain = plain;
     w->tls_method = tls_method;
@@ -452,6 +466,8 @@ static php_stream_ops *wrap_ops(const php_stream_ops *orig, bool plain, zend_lon
     w->ops.cast = orig->cast ? w_cast : NULL;
     w->ops.stat = orig->stat ? w_stat : NULL;
     w->ops.set_option = orig->set_option ? w_set_option : NULL;
+    __atomic_store_n(&n_wrapped, n + 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&wrap_lock);
     return &w->ops;
 }
 

@@ -161,7 +161,6 @@ static ssize_t w_read(php_stream *stream, char *buf, size_t count)
         if (r <= 0) { n = -1; if (r == 0) sock->timeout_event = 1; break; }
     }
     set_blocking(stream, orig, 1);
-    if (n == -1 && sock->timeout_event) sock->timeout_event = 1;
     return n;
 }
 
@@ -178,16 +177,15 @@ static ssize_t w_write(php_stream *stream, const char *buf, size_t count)
         n = WITH_ORIG(stream, orig->write(stream, buf, count));
         if (n != 0) break;
         int r = ta_wait_fd(sock->socket, ASYNC_WRITABLE, limited ? &tv : NULL);
-        if (r <= 0) { n = -1; break; }
+        if (r <= 0) { n = -1; if (r == 0) sock->timeout_event = 1; break; }
     }
     set_blocking(stream, orig, 1);
-    if (n == -1 && !EG(exception)) sock->timeout_event = 1;
     return n;
 }
 
-/* Streams opened as ssl:// or tls:// shake hands inside the connect call;
- * those connects are left to PHP. (tcp:// streams carry the TLS ops too,
- * so the transport name decides, not the ops.) */
+/* Streams opened as tcp/udp/unix/udg connect without a handshake (tcp://
+ * streams carry the TLS ops too, so the transport name decides, not the
+ * ops); ssl:// and tls:// ones get connect_tls(). */
 static bool plain_transport(const char *proto, size_t len)
 {
     static const char *const names[] = { "tcp", "udp", "unix", "udg" };
@@ -197,6 +195,30 @@ static bool plain_transport(const char *proto, size_t len)
 }
 
 static php_stream_ops *wrap_ops(const php_stream_ops *orig, bool plain, zend_long tls_method);
+
+/* Completes an asynchronous connect: waits for writability (within the
+ * connect timeout) and reports the outcome as PHP's blocking connect would.
+ * True when connected. */
+static bool finish_connect(php_netstream_data_t *sock, php_stream_xport_param *xp, bool pending)
+{
+    int err = 0;
+    if (pending) {
+        int r = ta_wait_fd(sock->socket, ASYNC_WRITABLE, xp->inputs.timeout);
+        if (r < 0) { xp->outputs.returncode = -1; return false; }
+        if (r == 0) err = ETIMEDOUT;
+        else {
+            socklen_t len = sizeof err;
+            if (getsockopt(sock->socket, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        }
+    }
+    xp->outputs.returncode = err ? -1 : 0;
+    xp->outputs.error_code = err;
+    if (err && xp->want_errortext) {
+        if (xp->outputs.error_text) zend_string_release(xp->outputs.error_text);
+        xp->outputs.error_text = php_socket_error_str(err);
+    }
+    return err == 0;
+}
 
 /* connect: the asynchronous form, then a wait for writability. */
 static int connect_one(php_stream *stream, const php_stream_ops *orig, php_stream_xport_param *xp)
@@ -208,26 +230,9 @@ static int connect_one(php_stream *stream, const php_stream_ops *orig, php_strea
     /* returncode 1: the connect is in progress */
     if (ret != PHP_STREAM_OPTION_RETURN_OK || xp->outputs.returncode < 0 || !sock || sock->socket < 0)
         return ret;
-    int err = 0;
-    xp->outputs.returncode = 0;
-    if (xp->outputs.error_code == EINPROGRESS) {
-        int r = ta_wait_fd(sock->socket, ASYNC_WRITABLE, xp->inputs.timeout);
-        if (r < 0) { xp->outputs.returncode = -1; return ret; }
-        if (r == 0) err = ETIMEDOUT;
-        else {
-            socklen_t len = sizeof err;
-            if (getsockopt(sock->socket, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-        }
-    }
+    bool pending = xp->outputs.returncode == 1 || xp->outputs.error_code == EINPROGRESS;
+    finish_connect(sock, xp, pending);
     php_set_sock_blocking(sock->socket, sock->is_blocked);
-    xp->outputs.error_code = err;
-    if (err) {
-        xp->outputs.returncode = -1;
-        if (xp->want_errortext) {
-            if (xp->outputs.error_text) zend_string_release(xp->outputs.error_text);
-            xp->outputs.error_text = php_socket_error_str(err);
-        }
-    }
     return ret;
 }
 
@@ -326,26 +331,7 @@ static int connect_tls(php_stream *stream, const php_stream_ops *orig, php_strea
     int ret = WITH_ORIG(stream, php_stream_socket_ops.set_option(stream, PHP_STREAM_OPTION_XPORT_API, 0, xp));
     xp->op = STREAM_XPORT_OP_CONNECT;
     if (ret != PHP_STREAM_OPTION_RETURN_OK || xp->outputs.returncode < 0 || !sock || sock->socket < 0) return ret;
-    int err = 0;
-    if (xp->outputs.returncode == 1) {
-        int r = ta_wait_fd(sock->socket, ASYNC_WRITABLE, xp->inputs.timeout);
-        if (r < 0) { xp->outputs.returncode = -1; return ret; }
-        if (r == 0) err = ETIMEDOUT;
-        else {
-            socklen_t len = sizeof err;
-            if (getsockopt(sock->socket, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-        }
-    }
-    xp->outputs.returncode = 0;
-    xp->outputs.error_code = err;
-    if (err) {
-        xp->outputs.returncode = -1;
-        if (xp->want_errortext) {
-            if (xp->outputs.error_text) zend_string_release(xp->outputs.error_text);
-            xp->outputs.error_text = php_socket_error_str(err);
-        }
-        return ret;
-    }
+    if (!finish_connect(sock, xp, xp->outputs.returncode == 1)) return ret;
     set_blocking(stream, orig, 0);
     if (php_stream_xport_crypto_setup(stream, method, NULL) < 0) {
         php_error_docref(NULL, E_WARNING, "Failed to enable crypto");

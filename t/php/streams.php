@@ -36,6 +36,36 @@ function reset_read(int $port): array
     return $r;
 }
 
+function curl_get(string $url): array
+{
+    $ch = curl_init($url);
+    curl_setopt_array($ch, [CURLOPT_RETURNTRANSFER => true, CURLOPT_TIMEOUT => 5]);
+    $body = curl_exec($ch);
+    $r = ['body' => $body, 'errno' => curl_errno($ch), 'code' => curl_getinfo($ch, CURLINFO_RESPONSE_CODE)];
+    curl_close($ch);
+    return $r;
+}
+
+function curl_multi_get(array $urls): array
+{
+    $mh = curl_multi_init();
+    $hs = [];
+    foreach ($urls as $u) {
+        $h = curl_init($u);
+        curl_setopt($h, CURLOPT_RETURNTRANSFER, true);
+        curl_multi_add_handle($mh, $h);
+        $hs[] = $h;
+    }
+    do {
+        $status = curl_multi_exec($mh, $active);
+        if ($active) curl_multi_select($mh, 1.0);
+    } while ($active && $status == CURLM_OK);
+    $out = [];
+    foreach ($hs as $h) { $out[] = curl_multi_getcontent($h); curl_multi_remove_handle($mh, $h); curl_close($h); }
+    curl_multi_close($mh);
+    return $out;
+}
+
 function run_proc(string $cmd, string $input = ''): array
 {
     $p = proc_open($cmd, [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
@@ -57,10 +87,11 @@ const PROC_CASES = [
 // Outside coroutines (while booting) PHP's own blocking code runs: the
 // reference results.
 $bootRefused = refused();
+$bootCurlRefused = curl_get('http://127.0.0.1:1/');
 $bootProc = [];
 foreach (PROC_CASES as $k => [$cmd, $in]) $bootProc[$k] = run_proc($cmd, $in);
 
-HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused, $bootProc) {
+HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused, $bootProc, $bootCurlRefused) {
     $q = $req->getQueryParams();
     $port = (int) ($q['port'] ?? 0);
     $id = $q['id'] ?? '';
@@ -148,6 +179,15 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused, 
         // Peer verification still applies: the suite's certificate is self-signed.
         $s = @stream_socket_client("ssl://127.0.0.1:$port", $errno, $errstr, 5);
         $out = ['connected' => $s !== false, 'error' => error_get_last()['message'] ?? ''];
+        break;
+    case '/curl':
+        $out = curl_get("http://127.0.0.1:$port/u$id");
+        break;
+    case '/curl-multi':
+        $out = ['bodies' => curl_multi_get(["http://127.0.0.1:$port/m{$id}a", "http://127.0.0.1:$port/m{$id}b"])];
+        break;
+    case '/curl-refused':
+        $out = ['coroutine' => curl_get('http://127.0.0.1:1/'), 'boot' => $bootCurlRefused];
         break;
     case '/refused':
         $out = ['coroutine' => refused(), 'boot' => $bootRefused];

@@ -12,7 +12,7 @@ use IO::Socket::INET ();
 use TATest qw(raw_request parallel json_decode);
 use TAUpstream;
 
-plan tests => 45;
+plan tests => 51;
 
 my ($port, $pid) = TAUpstream::start();
 END { TAUpstream::stop($pid) if $pid }
@@ -117,6 +117,23 @@ for my $kind (qw(client fgc fsockopen)) {
     ($st, $js) = sget("/tls-verify?port=$hp");
     ok !$js->{connected} && $js->{error} =~ /Unable to connect to ssl:/,
         'peer verification still rejects the self-signed certificate' or diag explain $js;
+}
+
+# curl: curl_exec and curl_multi_exec/curl_multi_select yield.
+{
+    my $t0 = time;
+    my @res = parallel([ map { my $id = $_; sub { my ($st, $js) = sget("/curl?port=$port&id=$id"); return $js } } 1 .. 20 ], 20);
+    my $elapsed = time - $t0;
+    is_deeply [ map { $_->{body} } @res ], [ map { "slow:/u$_" } 1 .. 20 ], 'curl_exec: 20 requests, each its own answer';
+    ok((grep { $_->{errno} == 0 && $_->{code} == 200 } @res) == 20, 'curl_errno 0, response code 200');
+    ok $elapsed < 1.5, sprintf('curl_exec: 20 x 200 ms on one thread took %.2f s (one after another: 4 s)', $elapsed);
+    $t0 = time;
+    @res = parallel([ map { my $id = $_; sub { my ($st, $js) = sget("/curl-multi?port=$port&id=$id"); return $js } } 1 .. 10 ], 20);
+    $elapsed = time - $t0;
+    is_deeply [ map { $_->{bodies} } @res ], [ map { ["slow:/m${_}a", "slow:/m${_}b"] } 1 .. 10 ], 'curl_multi: each request got both answers';
+    ok $elapsed < 1.5, sprintf('curl_multi_select: 10 requests overlapped (%.2f s)', $elapsed);
+    my ($st, $js) = sget('/curl-refused');
+    is_deeply $js->{coroutine}, $js->{boot}, 'curl to a refused port: same result as PHP outside coroutines' or diag explain $js;
 }
 
 ($s, $j) = sget('/refused');

@@ -357,9 +357,38 @@ static int connect_tls(php_stream *stream, const php_stream_ops *orig, php_strea
     return ret;
 }
 
+/* stream_socket_enable_crypto() on a blocking stream: PHP's handshake,
+ * non-blocking, the coroutine waiting for the peer in between. */
+static int crypto_enable_yield(php_stream *stream, const php_stream_ops *orig, int option, int value,
+                               php_stream_xport_crypto_param *cp)
+{
+    php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
+    struct timeval tv = sock->timeout;
+    bool limited = tv.tv_sec != -1;
+    set_blocking(stream, orig, 0);
+    int ret;
+    for (;;) {
+        ret = WITH_ORIG(stream, orig->set_option(stream, option, value, cp));
+        if (ret != PHP_STREAM_OPTION_RETURN_OK || cp->outputs.returncode != 0) break;
+        int r = ta_wait_fd(sock->socket, ASYNC_READABLE, limited ? &tv : NULL);
+        if (r <= 0) {
+            if (r == 0) php_error_docref(NULL, E_WARNING, "SSL: Handshake timed out");
+            cp->outputs.returncode = -1;
+            break;
+        }
+    }
+    set_blocking(stream, orig, 1);
+    return ret;
+}
+
 static int w_set_option(php_stream *stream, int option, int value, void *ptrparam)
 {
     const php_stream_ops *orig = orig_ops(stream);
+    if (option == PHP_STREAM_OPTION_CRYPTO_API && ptrparam && waiting_socket(stream)) {
+        php_stream_xport_crypto_param *cp = ptrparam;
+        if (cp->op == STREAM_XPORT_CRYPTO_OP_ENABLE && cp->inputs.activate)
+            return crypto_enable_yield(stream, orig, option, value, cp);
+    }
     if (option == PHP_STREAM_OPTION_XPORT_API && ptrparam && ta_coro_current()) {
         php_stream_xport_param *xp = ptrparam;
         php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;

@@ -175,6 +175,16 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused, 
         $out = ['ok' => $body !== false, 'body' => $body, 'ms' => (hrtime(true) - $t) / 1e6,
                 'error' => $body === false ? (error_get_last()['message'] ?? '') : ''];
         break;
+    case '/starttls':
+        // Plain connect, then stream_socket_enable_crypto() (as mysqlnd and
+        // SMTP clients do).
+        $ctx = stream_context_create(['ssl' => ['verify_peer' => false, 'verify_peer_name' => false]]);
+        $s = stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 5, STREAM_CLIENT_CONNECT, $ctx);
+        $ok = stream_socket_enable_crypto($s, true, STREAM_CRYPTO_METHOD_TLS_CLIENT);
+        fwrite($s, "GET /st$id HTTP/1.0\r\n\r\n");
+        $r = stream_get_contents($s);
+        $out = ['enabled' => $ok, 'body' => substr($r, strpos($r, "\r\n\r\n") + 4)];
+        break;
     case '/tls-verify':
         // Peer verification still applies: the suite's certificate is self-signed.
         $s = @stream_socket_client("ssl://127.0.0.1:$port", $errno, $errstr, 5);

@@ -12,7 +12,7 @@ use IO::Socket::INET ();
 use TATest qw(raw_request parallel json_decode);
 use TAUpstream;
 
-plan tests => 51;
+plan tests => 54;
 
 my ($port, $pid) = TAUpstream::start();
 END { TAUpstream::stop($pid) if $pid }
@@ -107,7 +107,13 @@ for my $kind (qw(client fgc fsockopen)) {
     my $t0 = time;
     my @res = parallel([ map { my $id = $_; sub { my ($st, $js) = sget("/https?port=$tport&path=t$id"); return $js } } 1 .. 10 ], 20);
     my $elapsed = time - $t0;
+    $t0 = time;
+    my @st = parallel([ map { my $id = $_; sub { my ($st, $js) = sget("/starttls?port=$tport&id=$id"); return $js } } 1 .. 10 ], 20);
+    my $st_elapsed = time - $t0;
     TAUpstream::stop($tpid);
+    ok((grep { $_->{enabled} } @st) == 10, 'stream_socket_enable_crypto on a connected stream: all 10 succeeded');
+    is_deeply [ map { $_->{body} } @st ], [ map { "tls:/st$_" } 1 .. 10 ], 'and each read its own answer over TLS';
+    ok $st_elapsed < 2.0, sprintf('10 enable_crypto handshakes held 300 ms each overlapped (%.2f s)', $st_elapsed);
     is scalar(grep { $_->{ok} } @res), 10, 'https: all 10 fetches succeeded' or diag explain \@res;
     is_deeply [ map { $_->{body} } @res ], [ map { "tls:/t$_" } 1 .. 10 ], 'https: each got its own answer';
     ok $elapsed < 2.0, sprintf('https: 10 handshakes each held 300 ms by the server overlapped (%.2f s; one after another: 3 s)', $elapsed);

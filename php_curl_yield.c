@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <sys/select.h>
+#include <string.h>
 
 #define TA_EXPORT __attribute__((visibility("default")))
 
@@ -35,9 +36,65 @@ static multi_wait_fn real_multi_wait(void)
     return fn;
 }
 
-/* Waits on the reactor for the multi handle's sockets or its timeout (at
- * most limit_ms; -1 none). Returns 1 if a socket got ready, 0 on timeout,
- * -1 if the coroutine was cancelled. */
+/* The sockets and timeout libcurl asks us to watch (its socket API, which
+ * has no FD_SETSIZE limit, unlike curl_multi_fdset). */
+typedef struct {
+    int fds[64], evs[64], n;
+    long timeout_ms;
+} ta_curl_watch;
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void) easy; (void) socketp;
+    ta_curl_watch *w = userp;
+    int i;
+    for (i = 0; i < w->n && w->fds[i] != s; i++) {}
+    if (what == CURL_POLL_REMOVE) {
+        if (i < w->n) { w->fds[i] = w->fds[w->n - 1]; w->evs[i] = w->evs[w->n - 1]; w->n--; }
+        return 0;
+    }
+    int ev = ((what & CURL_POLL_IN) ? ASYNC_READABLE : 0) | ((what & CURL_POLL_OUT) ? ASYNC_WRITABLE : 0);
+    if (i == w->n) {
+        if (w->n == 64) return -1;
+        w->fds[w->n++] = s;
+    }
+    w->evs[i] = ev;
+    return 0;
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *userp)
+{
+    (void) m;
+    ((ta_curl_watch *) userp)->timeout_ms = timeout_ms;
+    return 0;
+}
+
+/* Drives a multi handle to completion with socket actions, waiting on the
+ * reactor in between. -1 if the coroutine was cancelled. */
+static int drive(CURLM *m, ta_curl_watch *w)
+{
+    int running = 0;
+    curl_multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, &running);
+    while (running) {
+        long ms = w->timeout_ms;
+        struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+        int r = ta_wait_fds(w->fds, w->evs, w->n, ms >= 0 ? &tv : NULL);
+        if (r < 0) return -1;
+        if (r == 0) {
+            curl_multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, &running);
+            continue;
+        }
+        /* which one is ready is not known here: let libcurl look at each */
+        int fds[64], n = w->n;
+        memcpy(fds, w->fds, sizeof fds);
+        for (int i = 0; i < n && running; i++) curl_multi_socket_action(m, fds[i], 0, &running);
+    }
+    return 0;
+}
+
+/* For curl_multi_select(): the multi handle's own sockets, found with a
+ * poll-free fdset (descriptors past FD_SETSIZE cannot be seen that way, so
+ * then a short timeout stands in). 1 ready, 0 timeout, -1 cancelled. */
 static int wait_multi(CURLM *m, long limit_ms)
 {
     fd_set r, w, e;
@@ -47,8 +104,7 @@ static int wait_multi(CURLM *m, long limit_ms)
     long ms = -1;
     curl_multi_timeout(m, &ms);
     if (limit_ms >= 0 && (ms < 0 || ms > limit_ms)) ms = limit_ms;
-    /* no sockets yet and no timeout: curl wants to be called again soon */
-    if (maxfd < 0 && ms < 0) ms = 10;
+    if (maxfd < 0 && (ms < 0 || ms > 10)) ms = 10;
     int fds[FD_SETSIZE], evs[FD_SETSIZE], n = 0;
     for (int fd = 0; fd <= maxfd && n < FD_SETSIZE; fd++) {
         int ev = (FD_ISSET(fd, &r) ? ASYNC_READABLE : 0) | (FD_ISSET(fd, &w) ? ASYNC_WRITABLE : 0);
@@ -64,21 +120,21 @@ TA_EXPORT CURLcode curl_easy_perform(CURL *easy)
     if (!ta_coro_current()) return real_easy_perform()(easy);
     CURLM *m = curl_multi_init();
     if (!m) return real_easy_perform()(easy);
+    ta_curl_watch w = { .n = 0, .timeout_ms = -1 };
+    curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, &w);
+    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(m, CURLMOPT_TIMERDATA, &w);
     if (curl_multi_add_handle(m, easy) != CURLM_OK) {
         curl_multi_cleanup(m);
         return real_easy_perform()(easy);
     }
     CURLcode result = CURLE_OK;
-    int running = 1;
-    while (running) {
-        if (curl_multi_perform(m, &running) != CURLM_OK) { result = CURLE_FAILED_INIT; break; }
-        if (!running) break;
-        if (wait_multi(m, -1) < 0) { result = CURLE_ABORTED_BY_CALLBACK; break; }
-    }
+    if (drive(m, &w) < 0) result = CURLE_ABORTED_BY_CALLBACK;
     int left;
     CURLMsg *msg;
     while ((msg = curl_multi_info_read(m, &left)))
-        if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) result = msg->data.result;
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy && result == CURLE_OK) result = msg->data.result;
     curl_multi_remove_handle(m, easy);
     curl_multi_cleanup(m);
     return result;

@@ -196,6 +196,14 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused, 
     case '/curl-multi':
         $out = ['bodies' => curl_multi_get(["http://127.0.0.1:$port/m{$id}a", "http://127.0.0.1:$port/m{$id}b"])];
         break;
+    case '/curl-timeout':
+        $ch = curl_init("http://127.0.0.1:$port/hang");
+        curl_setopt_array($ch, [CURLOPT_RETURNTRANSFER => true, CURLOPT_TIMEOUT_MS => 200]);
+        $t = hrtime(true);
+        $body = curl_exec($ch);
+        $out = ['body' => $body, 'errno' => curl_errno($ch), 'ms' => (hrtime(true) - $t) / 1e6];
+        curl_close($ch);
+        break;
     case '/curl-refused':
         $out = ['coroutine' => curl_get('http://127.0.0.1:1/'), 'boot' => $bootCurlRefused];
         break;

@@ -12,7 +12,7 @@ use IO::Socket::INET ();
 use TATest qw(raw_request parallel json_decode);
 use TAUpstream;
 
-plan tests => 54;
+plan tests => 56;
 
 my ($port, $pid) = TAUpstream::start();
 END { TAUpstream::stop($pid) if $pid }
@@ -138,7 +138,10 @@ for my $kind (qw(client fgc fsockopen)) {
     $elapsed = time - $t0;
     is_deeply [ map { $_->{bodies} } @res ], [ map { ["slow:/m${_}a", "slow:/m${_}b"] } 1 .. 10 ], 'curl_multi: each request got both answers';
     ok $elapsed < 1.5, sprintf('curl_multi_select: 10 requests overlapped (%.2f s)', $elapsed);
-    my ($st, $js) = sget('/curl-refused');
+    my ($st, $js) = sget("/curl-timeout?port=$port");
+    ok !$js->{body} && $js->{errno} == 28, 'CURLOPT_TIMEOUT_MS: curl_exec fails with CURLE_OPERATION_TIMEDOUT (28)';
+    ok $js->{ms} >= 190 && $js->{ms} < 1500, sprintf('after the 200 ms timeout (%.1f ms)', $js->{ms} // -1);
+    ($st, $js) = sget('/curl-refused');
     is_deeply $js->{coroutine}, $js->{boot}, 'curl to a refused port: same result as PHP outside coroutines' or diag explain $js;
 }
 

@@ -377,6 +377,20 @@ static void exec_result_free(bl_exec_result *r)
     zval_ptr_dtor(&r->err);
 }
 
+/* PHP's own checks on a command argument (ext/standard/exec.c). */
+static bool valid_command(const char *cmd, size_t len)
+{
+    if (!len) {
+        zend_argument_value_error(1, "cannot be empty");
+        return false;
+    }
+    if (strlen(cmd) != len) {
+        zend_argument_value_error(1, "must not contain any null bytes");
+        return false;
+    }
+    return true;
+}
+
 /* The last line of `s` with trailing whitespace stripped, as php_exec()
  * returns it: a final newline ends the last line rather than starting one. */
 static zend_string *last_line(const char *s, size_t len)
@@ -404,14 +418,7 @@ static void exec_common(INTERNAL_FUNCTION_PARAMETERS, int type, ta_coro *co)
         Z_PARAM_ZVAL(ret_code)
     ZEND_PARSE_PARAMETERS_END();
 
-    if (!cmd_len) {
-        zend_argument_value_error(1, "cannot be empty");
-        RETURN_THROWS();
-    }
-    if (strlen(cmd) != cmd_len) {
-        zend_argument_value_error(1, "must not contain any null bytes");
-        RETURN_THROWS();
-    }
+    if (!valid_command(cmd, cmd_len)) RETURN_THROWS();
     if (ret_array && Z_TYPE_P(Z_REFVAL_P(ret_array)) != IS_ARRAY) {
         if (!zend_try_array_init(ret_array)) RETURN_THROWS();
     }
@@ -489,14 +496,7 @@ static ZEND_FUNCTION(ta_shell_exec)
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_STRING(command, command_len)
     ZEND_PARSE_PARAMETERS_END();
-    if (!command_len) {
-        zend_argument_value_error(1, "cannot be empty");
-        RETURN_THROWS();
-    }
-    if (strlen(command) != command_len) {
-        zend_argument_value_error(1, "must not contain any null bytes");
-        RETURN_THROWS();
-    }
+    if (!valid_command(command, command_len)) RETURN_THROWS();
     bl_exec_result r;
     if (run_command(co, ZEND_ASYNC_EXEC_MODE_SHELL_EXEC, command, &r) == FAILURE) {
         exec_result_free(&r);

@@ -11,16 +11,22 @@
 
 /* A copy of a transport's ops with the waiting operations replaced. The
  * original ops are put back on the stream around every call into them:
- * PHP's socket code tells unix from tcp sockets by the ops pointer. */
-typedef struct {
+ * PHP's socket code tells unix from tcp sockets by the ops pointer.
+ * Each transport has two copies, and the one a stream points at says how
+ * its descriptor is: [0] in the mode PHP set, [1] left non-blocking by a
+ * coroutine although PHP sees a blocking stream. Coroutines' reads and
+ * writes then cost no fcntl() each; anything else puts the mode back. */
+typedef struct ta_wrapped_ops {
     php_stream_ops ops;         /* first: stream->ops points here */
     const php_stream_ops *orig;
     bool plain;                 /* opened as tcp/udp/unix/udg: no TLS handshake in connect */
     zend_long tls_method;       /* ssl://, tls://...: the crypto method to connect with */
+    bool fd_nonblocking;        /* this is copy [1] */
+    struct ta_wrapped_ops *twin;
 } ta_wrapped_ops;
 
 #define TA_MAX_WRAPPED 16
-static ta_wrapped_ops wrapped[TA_MAX_WRAPPED];
+static ta_wrapped_ops wrapped[TA_MAX_WRAPPED][2];
 static int n_wrapped;
 
 typedef struct {
@@ -34,7 +40,8 @@ static int n_factories;
 
 static bool is_wrapped(const php_stream_ops *ops)
 {
-    return ops >= &wrapped[0].ops && ops < &wrapped[TA_MAX_WRAPPED].ops;
+    return (const void *) ops >= (const void *) wrapped
+        && (const void *) ops < (const void *) (wrapped + TA_MAX_WRAPPED);
 }
 
 static const php_stream_ops *orig_ops(php_stream *stream)
@@ -130,9 +137,44 @@ int ta_wait_fd(int fd, int events, const struct timeval *tv)
         (stream)->ops = w_;                                          \
         r_; })
 
-static int set_blocking(php_stream *stream, const php_stream_ops *orig, int on)
+static ta_wrapped_ops *wrapper_of(php_stream *stream) { return (ta_wrapped_ops *) stream->ops; }
+
+/* The descriptor back in the mode PHP set: before any call but a
+ * coroutine's read or write, and before the descriptor leaves our hands. */
+static void sync_fd(php_stream *stream)
 {
-    return WITH_ORIG(stream, orig->set_option(stream, PHP_STREAM_OPTION_BLOCKING, on, NULL));
+    ta_wrapped_ops *w = wrapper_of(stream);
+    if (!w->fd_nonblocking) return;
+    php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
+    if (sock && sock->socket >= 0) php_set_sock_blocking(sock->socket, sock->is_blocked);
+    stream->ops = &w->twin->ops;
+}
+
+/* Notes that a blocking stream's descriptor is non-blocking now. */
+static void keep_nonblocking(php_stream *stream)
+{
+    ta_wrapped_ops *w = wrapper_of(stream);
+    if (!w->fd_nonblocking) stream->ops = &w->twin->ops;
+}
+
+/* A blocking stream's descriptor made non-blocking, and left so. */
+static void fd_nonblocking(php_stream *stream, php_netstream_data_t *sock)
+{
+    if (wrapper_of(stream)->fd_nonblocking) return;
+    php_set_sock_blocking(sock->socket, 0);
+    keep_nonblocking(stream);
+}
+
+/* Options that neither depend on the descriptor's mode nor expose it. */
+static bool mode_agnostic(int option)
+{
+    switch (option) {
+    case PHP_STREAM_OPTION_CHECK_LIVENESS: case PHP_STREAM_OPTION_READ_TIMEOUT:
+    case PHP_STREAM_OPTION_META_DATA_API: case PHP_STREAM_OPTION_READ_BUFFER:
+    case PHP_STREAM_OPTION_WRITE_BUFFER: case PHP_STREAM_OPTION_SET_CHUNK_SIZE:
+        return true;
+    }
+    return false;
 }
 
 /* Only blocking-mode sockets, inside a coroutine, need us. */
@@ -143,24 +185,32 @@ static php_netstream_data_t *waiting_socket(php_stream *stream)
     return sock;
 }
 
+/* One call of the original read or write in non-blocking mode: PHP's code
+ * then returns 0 instead of waiting. The stream reads as blocking again
+ * before the coroutine waits, so others using it meanwhile see it so. */
+#define NONBLOCKING_CALL(stream, sock, expr) ({                      \
+        (sock)->is_blocked = 0;                                      \
+        __typeof__(expr) nb_ = WITH_ORIG(stream, expr);              \
+        (sock)->is_blocked = 1;                                      \
+        nb_; })
+
 static ssize_t w_read(php_stream *stream, char *buf, size_t count)
 {
     const php_stream_ops *orig = orig_ops(stream);
     php_netstream_data_t *sock = waiting_socket(stream);
-    if (!sock) return WITH_ORIG(stream, orig->read(stream, buf, count));
+    if (!sock) { sync_fd(stream); return WITH_ORIG(stream, orig->read(stream, buf, count)); }
     struct timeval tv = sock->timeout;
     bool limited = tv.tv_sec != -1;
     /* Non-blocking for the call: TLS may already hold decrypted bytes that
      * a wait on the socket would never see. */
-    set_blocking(stream, orig, 0);
+    fd_nonblocking(stream, sock);
     ssize_t n;
     for (;;) {
-        n = WITH_ORIG(stream, orig->read(stream, buf, count));
+        n = NONBLOCKING_CALL(stream, sock, orig->read(stream, buf, count));
         if (n != 0 || stream->eof) break;
         int r = ta_wait_fd(sock->socket, ASYNC_READABLE, limited ? &tv : NULL);
         if (r <= 0) { n = -1; if (r == 0) sock->timeout_event = 1; break; }
     }
-    set_blocking(stream, orig, 1);
     return n;
 }
 
@@ -168,18 +218,17 @@ static ssize_t w_write(php_stream *stream, const char *buf, size_t count)
 {
     const php_stream_ops *orig = orig_ops(stream);
     php_netstream_data_t *sock = waiting_socket(stream);
-    if (!sock) return WITH_ORIG(stream, orig->write(stream, buf, count));
+    if (!sock) { sync_fd(stream); return WITH_ORIG(stream, orig->write(stream, buf, count)); }
     struct timeval tv = sock->timeout;
     bool limited = tv.tv_sec != -1;
-    set_blocking(stream, orig, 0);
+    fd_nonblocking(stream, sock);
     ssize_t n;
     for (;;) {
-        n = WITH_ORIG(stream, orig->write(stream, buf, count));
+        n = NONBLOCKING_CALL(stream, sock, orig->write(stream, buf, count));
         if (n != 0) break;
         int r = ta_wait_fd(sock->socket, ASYNC_WRITABLE, limited ? &tv : NULL);
         if (r <= 0) { n = -1; if (r == 0) sock->timeout_event = 1; break; }
     }
-    set_blocking(stream, orig, 1);
     return n;
 }
 
@@ -231,8 +280,13 @@ static int connect_one(php_stream *stream, const php_stream_ops *orig, php_strea
     if (ret != PHP_STREAM_OPTION_RETURN_OK || xp->outputs.returncode < 0 || !sock || sock->socket < 0)
         return ret;
     bool pending = xp->outputs.returncode == 1 || xp->outputs.error_code == EINPROGRESS;
-    finish_connect(sock, xp, pending);
-    php_set_sock_blocking(sock->socket, sock->is_blocked);
+    /* PHP's asynchronous connect leaves the descriptor non-blocking: kept
+     * so for the coroutine's reads and writes to come. */
+    if (finish_connect(sock, xp, pending) && sock->is_blocked) {
+        keep_nonblocking(stream);
+    } else {
+        php_set_sock_blocking(sock->socket, sock->is_blocked);
+    }
     return ret;
 }
 
@@ -332,13 +386,15 @@ static int connect_tls(php_stream *stream, const php_stream_ops *orig, php_strea
     xp->op = STREAM_XPORT_OP_CONNECT;
     if (ret != PHP_STREAM_OPTION_RETURN_OK || xp->outputs.returncode < 0 || !sock || sock->socket < 0) return ret;
     if (!finish_connect(sock, xp, xp->outputs.returncode == 1)) return ret;
-    set_blocking(stream, orig, 0);
-    if (php_stream_xport_crypto_setup(stream, method, NULL) < 0) {
+    /* The asynchronous connect left the descriptor non-blocking. The
+     * crypto calls go straight to PHP's ops: ours would put the mode back. */
+    sock->is_blocked = 0;
+    if (WITH_ORIG(stream, php_stream_xport_crypto_setup(stream, method, NULL)) < 0) {
         php_error_docref(NULL, E_WARNING, "Failed to enable crypto");
         xp->outputs.returncode = -1;
     } else {
         for (;;) {
-            int n = php_stream_xport_crypto_enable(stream, 1);
+            int n = WITH_ORIG(stream, php_stream_xport_crypto_enable(stream, 1));
             if (n > 0) break;
             if (n < 0) {
                 php_error_docref(NULL, E_WARNING, "Failed to enable crypto");
@@ -353,7 +409,8 @@ static int connect_tls(php_stream *stream, const php_stream_ops *orig, php_strea
             }
         }
     }
-    set_blocking(stream, orig, 1);
+    sock->is_blocked = 1;
+    keep_nonblocking(stream);
     return ret;
 }
 
@@ -365,7 +422,8 @@ static int crypto_enable_yield(php_stream *stream, const php_stream_ops *orig, i
     php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
     struct timeval tv = sock->timeout;
     bool limited = tv.tv_sec != -1;
-    set_blocking(stream, orig, 0);
+    fd_nonblocking(stream, sock);
+    sock->is_blocked = 0;
     int ret;
     for (;;) {
         ret = WITH_ORIG(stream, orig->set_option(stream, option, value, cp));
@@ -377,13 +435,14 @@ static int crypto_enable_yield(php_stream *stream, const php_stream_ops *orig, i
             break;
         }
     }
-    set_blocking(stream, orig, 1);
+    sock->is_blocked = 1;
     return ret;
 }
 
 static int w_set_option(php_stream *stream, int option, int value, void *ptrparam)
 {
     const php_stream_ops *orig = orig_ops(stream);
+    if (!mode_agnostic(option)) sync_fd(stream);
     if (option == PHP_STREAM_OPTION_CRYPTO_API && ptrparam && waiting_socket(stream)) {
         php_stream_xport_crypto_param *cp = ptrparam;
         if (cp->op == STREAM_XPORT_CRYPTO_OP_ENABLE && cp->inputs.activate)
@@ -422,6 +481,7 @@ static int w_set_option(php_stream *stream, int option, int value, void *ptrpara
 static int w_close(php_stream *stream, int close_handle)
 {
     const php_stream_ops *orig = orig_ops(stream);
+    if (!close_handle) sync_fd(stream);
     return WITH_ORIG(stream, orig->close(stream, close_handle));
 }
 
@@ -440,6 +500,7 @@ static int w_seek(php_stream *stream, zend_off_t offset, int whence, zend_off_t 
 static int w_cast(php_stream *stream, int castas, void **ret)
 {
     const php_stream_ops *orig = orig_ops(stream);
+    if ((castas & ~PHP_STREAM_CAST_MASK) != PHP_STREAM_AS_FD_FOR_SELECT) sync_fd(stream);
     return WITH_ORIG(stream, orig->cast(stream, castas, ret));
 }
 
@@ -457,33 +518,37 @@ static php_stream_ops *wrap_ops(const php_stream_ops *orig, bool plain, zend_lon
 {
     int n = __atomic_load_n(&n_wrapped, __ATOMIC_ACQUIRE);
     for (int i = 0; i < n; i++)
-        if (wrapped[i].orig == orig && wrapped[i].plain == plain && wrapped[i].tls_method == tls_method)
-            return &wrapped[i].ops;
+        if (wrapped[i][0].orig == orig && wrapped[i][0].plain == plain && wrapped[i][0].tls_method == tls_method)
+            return &wrapped[i][0].ops;
     pthread_mutex_lock(&wrap_lock);
     n = n_wrapped;
     for (int i = 0; i < n; i++) {
-        if (wrapped[i].orig == orig && wrapped[i].plain == plain && wrapped[i].tls_method == tls_method) {
+        if (wrapped[i][0].orig == orig && wrapped[i][0].plain == plain && wrapped[i][0].tls_method == tls_method) {
             pthread_mutex_unlock(&wrap_lock);
-            return &wrapped[i].ops;
+            return &wrapped[i][0].ops;
         }
     }
     if (n == TA_MAX_WRAPPED) { pthread_mutex_unlock(&wrap_lock); return (php_stream_ops *) orig; }
-    ta_wrapped_ops *w = &wrapped[n];
-    w->orig = orig;
-    w->plain = plain;
-    w->tls_method = tls_method;
-    w->ops = *orig;
-    w->ops.write = w_write;
-    w->ops.read = w_read;
-    w->ops.close = w_close;
-    w->ops.flush = w_flush;
-    w->ops.seek = orig->seek ? w_seek : NULL;
-    w->ops.cast = orig->cast ? w_cast : NULL;
-    w->ops.stat = orig->stat ? w_stat : NULL;
-    w->ops.set_option = orig->set_option ? w_set_option : NULL;
+    for (int k = 0; k < 2; k++) {
+        ta_wrapped_ops *w = &wrapped[n][k];
+        w->orig = orig;
+        w->plain = plain;
+        w->tls_method = tls_method;
+        w->fd_nonblocking = k == 1;
+        w->twin = &wrapped[n][1 - k];
+        w->ops = *orig;
+        w->ops.write = w_write;
+        w->ops.read = w_read;
+        w->ops.close = w_close;
+        w->ops.flush = w_flush;
+        w->ops.seek = orig->seek ? w_seek : NULL;
+        w->ops.cast = orig->cast ? w_cast : NULL;
+        w->ops.stat = orig->stat ? w_stat : NULL;
+        w->ops.set_option = orig->set_option ? w_set_option : NULL;
+    }
     __atomic_store_n(&n_wrapped, n + 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&wrap_lock);
-    return &w->ops;
+    return &wrapped[n][0].ops;
 }
 
 /* The method PHP's TLS transport picks for a protocol name (xp_ssl.c's

@@ -77,6 +77,56 @@ function run_proc(string $cmd, string $input = ''): array
     return ['out' => $out, 'err' => $err, 'code' => $code];
 }
 
+// What a child process finds on its stdin: the descriptor's real mode.
+const MODE_CHECK = ['perl', '-MFcntl', '-e', 'print((fcntl(STDIN, F_GETFL, 0) & O_NONBLOCK) ? "nonblocking" : "blocking")'];
+
+function child_sees($stream): string
+{
+    $p = proc_open(MODE_CHECK, [0 => $stream, 1 => ['pipe', 'w']], $pipes);
+    $seen = stream_get_contents($pipes[1]);
+    fclose($pipes[1]);
+    proc_close($p);
+    return $seen;
+}
+
+// A blocking socket read in a coroutine (the peer writes later when
+// $peerLater) and then handed to a child; a non-blocking one read empty
+// and handed over too. The modes PHP set must be what the child sees.
+function fd_modes(bool $peerLater): array
+{
+    $path = sys_get_temp_dir() . '/ta-mode-' . getmypid() . '-' . mt_rand() . '.sock';
+    $srv = stream_socket_server("unix://$path", $errno, $errstr);
+    $c = stream_socket_client("unix://$path", $errno, $errstr, 2);
+    $peer = stream_socket_accept($srv, 2);
+    $send = function () use ($peer, $peerLater) {
+        if ($peerLater) delay(30);
+        fwrite($peer, "first second");
+        fclose($peer);
+    };
+    $writer = $peerLater ? spawn($send) : null;
+    if (!$peerLater) $send();
+    $r = ['head' => fread($c, 6)];
+    $r['child_blocking'] = child_sees($c);
+    $r['rest'] = stream_get_contents($c);
+    $r['meta_blocked'] = stream_get_meta_data($c)['blocked'];
+    if ($writer) await($writer);
+    fclose($c);
+
+    $n = stream_socket_client("unix://$path", $errno, $errstr, 2);
+    $peer = stream_socket_accept($srv, 2);
+    stream_set_blocking($n, false);
+    $r['nonblocking_read'] = fread($n, 10);
+    $r['child_nonblocking'] = child_sees($n);
+    stream_set_blocking($n, true);
+    fwrite($peer, "later");
+    fclose($peer);
+    $r['blocking_again'] = stream_get_contents($n);
+    fclose($n);
+    fclose($srv);
+    @unlink($path);
+    return $r;
+}
+
 const PROC_CASES = [
     'echo' => ['sleep 0.2; echo out; echo err >&2', ''],
     'cat' => ['cat', "piped\ninput\n"],
@@ -90,8 +140,9 @@ $bootRefused = refused();
 $bootCurlRefused = curl_get('http://127.0.0.1:1/');
 $bootProc = [];
 foreach (PROC_CASES as $k => [$cmd, $in]) $bootProc[$k] = run_proc($cmd, $in);
+$bootModes = fd_modes(false);
 
-HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused, $bootProc, $bootCurlRefused) {
+HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused, $bootProc, $bootCurlRefused, $bootModes) {
     $q = $req->getQueryParams();
     $port = (int) ($q['port'] ?? 0);
     $id = $q['id'] ?? '';
@@ -258,6 +309,9 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused, 
         $out = ['server_got' => $line, 'client_got' => await($client)];
         fclose($srv);
         @unlink($path);
+        break;
+    case '/fd-mode':
+        $out = ['coroutine' => fd_modes(true), 'boot' => $bootModes];
         break;
     case '/ping':
         $out = ['pong' => true];

@@ -12,7 +12,7 @@ use IO::Socket::INET ();
 use TATest qw(raw_request parallel json_decode);
 use TAUpstream;
 
-plan tests => 56;
+plan tests => 59;
 
 my ($port, $pid) = TAUpstream::start();
 END { TAUpstream::stop($pid) if $pid }
@@ -169,6 +169,14 @@ ok $j->{ms} >= 190 && $j->{ms} < 1500, sprintf('after its timeout (%.1f ms)', $j
 ($s, $j) = sget('/unix');
 is $j->{server_got}, "over unix\n", 'unix socket server coroutine read from its client';
 is $j->{client_got}, "OVER UNIX\n", 'and the client got the reply';
+
+# Coroutines leave a blocking socket's descriptor non-blocking between
+# reads (no fcntl per read); whatever else touches it, here a child process
+# given it as stdin, finds the mode PHP set.
+($s, $j) = sget('/fd-mode');
+is $j->{coroutine}{child_blocking}, 'blocking', 'a blocking socket read in a coroutine reaches a child process blocking';
+is $j->{coroutine}{child_nonblocking}, 'nonblocking', 'a non-blocking one reaches it non-blocking';
+is_deeply $j->{coroutine}, $j->{boot}, 'reads, modes and metadata as PHP gives them outside coroutines' or diag explain $j;
 
 # The other requests of the thread were never held up: a ping during a
 # slow upstream call answers at once.

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,6 +39,22 @@ struct ta_ev {
     unsigned pending;           /* handles not yet closed + requests in flight */
 };
 
+typedef struct ta_poll ta_poll;
+
+typedef struct {
+    uint32_t armed;             /* epoll events registered, 0: not registered */
+    ta_poll *polls;
+} ta_fd_slot;
+
+struct ta_fdset {
+    int epfd;
+    uv_poll_t watch;            /* libuv's view of epfd; referenced while any poll runs */
+    ta_fd_slot *slots;
+    int nslots;
+    unsigned started;
+    uint64_t round;
+};
+
 struct ta_reactor {
     uv_loop_t loop;
     ta_ev *events;              /* every event not yet freed */
@@ -47,6 +64,7 @@ struct ta_reactor {
     uint64_t delivered_mark;    /* ... when this execute() began */
     uv_prepare_t before_poll;   /* unreferenced: see reactor_execute() */
     uv_idle_t no_block;
+    struct ta_fdset *fdset;     /* poll events' descriptors, made on first use */
 };
 
 static __thread ta_reactor *tl_reactor;
@@ -240,6 +258,8 @@ static ta_reactor *reactor_new(void)
     return r;
 }
 
+static void fdset_closed(uv_handle_t *h);
+
 static bool handle_is_ours(ta_reactor *r, uv_handle_t *h)
 {
     for (ta_ev *ev = r->events; ev; ev = ev->next) {
@@ -277,6 +297,10 @@ static void reactor_destroy(ta_reactor *r, bool abandon)
             ZEND_ASYNC_EVENT_SET_CLOSED(e);
         }
         ev->ops->release_uv(ev);
+    }
+    if (r->fdset) {
+        uv_close((uv_handle_t *) &r->fdset->watch, fdset_closed);
+        r->fdset = NULL;
     }
     uv_walk(&r->loop, close_foreign, r);
     /* Runs close callbacks and waits for thread-pool work already running. */
@@ -422,39 +446,163 @@ static zend_async_timer_event_t *new_timer_event(const zend_ulong timeout, const
 
 /* ---- poll / socket -------------------------------------------------------- */
 
-typedef struct {
+/* Poll events do not get a uv_poll each: they share one epoll set per
+ * thread, which libuv watches as a single descriptor. Several events may
+ * then watch one descriptor (a coroutine reading a socket while another
+ * writes to it or selects on it; libuv allows one uv_poll per descriptor),
+ * a wait costs two epoll_ctl() calls instead of six system calls, and the
+ * descriptor's blocking mode is left alone (uv_poll_init sets O_NONBLOCK
+ * behind PHP's back). Level-triggered, as uv_poll. */
+
+struct ta_poll {
     zend_async_poll_event_t event;
     ta_ev ev;
-    uv_poll_t handle;
-} ta_poll;
+    ta_poll *next_on_fd;        /* started events on the same descriptor */
+    uint64_t round;             /* the dispatch round that last notified it */
+};
 
 static int poll_fd(ta_poll *p) { return p->event.is_socket ? p->event.socket : p->event.file; }
 
-static void poll_ready(uv_poll_t *h, int status, int events)
+static uint32_t to_epoll(unsigned events)
 {
-    ta_ev *ev = h->data;
-    ta_poll *p = (ta_poll *) ev->event;
-    if (status < 0) {
-        /* libuv stopped watching; so do we, and say why. */
-        ev_stop_all(&p->event.base);
-        ev_notify_error(ev, ta_ce_input_output_exception, status, "I/O error on descriptor %d: %s",
-                        poll_fd(p), err_text(status));
-        return;
+    return (events & ASYNC_READABLE ? EPOLLIN : 0u) | (events & ASYNC_WRITABLE ? EPOLLOUT : 0u)
+         | (events & ASYNC_DISCONNECT ? EPOLLRDHUP : 0u) | (events & ASYNC_PRIORITIZED ? EPOLLPRI : 0u);
+}
+
+static unsigned from_epoll(uint32_t ev, unsigned wanted)
+{
+    unsigned got = (ev & EPOLLIN ? ASYNC_READABLE : 0u) | (ev & EPOLLOUT ? ASYNC_WRITABLE : 0u)
+                 | (ev & EPOLLRDHUP ? ASYNC_DISCONNECT : 0u) | (ev & EPOLLPRI ? ASYNC_PRIORITIZED : 0u);
+    /* An error or hang-up wakes every waiter: the operation reports it. */
+    if (ev & (EPOLLERR | EPOLLHUP)) got |= wanted;
+    return got & wanted;
+}
+
+static void fdset_dispatch(uv_poll_t *h, int status, int events);
+
+static struct ta_fdset *fdset_get(ta_reactor *r)
+{
+    if (r->fdset) return r->fdset;
+    struct ta_fdset *fs = pecalloc(1, sizeof *fs, 1);
+    fs->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (fs->epfd < 0 || uv_poll_init(&r->loop, &fs->watch, fs->epfd) != 0) {
+        if (fs->epfd >= 0) close(fs->epfd);
+        pefree(fs, 1);
+        return NULL;
     }
-    p->event.triggered_events = (async_poll_event) events;
-    ev_notify(ev, &p->event.triggered_events);
+    fs->watch.data = r;
+    uv_poll_start(&fs->watch, UV_READABLE, fdset_dispatch);
+    uv_unref((uv_handle_t *) &fs->watch);
+    r->fdset = fs;
+    return fs;
+}
+
+static void fdset_closed(uv_handle_t *h)
+{
+    struct ta_fdset *fs = (struct ta_fdset *) ((char *) h - offsetof(struct ta_fdset, watch));
+    close(fs->epfd);
+    pefree(fs->slots, 1);
+    pefree(fs, 1);
+}
+
+/* Registers what the descriptor's started events want; 0 on success or
+ * the errno (EBADF, EPERM for regular files...). */
+static int fdset_arm(struct ta_fdset *fs, int fd)
+{
+    ta_fd_slot *slot = &fs->slots[fd];
+    uint32_t want = 0;
+    for (ta_poll *q = slot->polls; q; q = q->next_on_fd) want |= to_epoll(q->event.events);
+    if (want == slot->armed && want != 0) return 0;
+    struct epoll_event ee = { .events = want, .data.fd = fd };
+    int rc = 0;
+    if (!slot->polls) {
+        /* errors ignored: a descriptor closed under us left the set by itself */
+        if (slot->armed) epoll_ctl(fs->epfd, EPOLL_CTL_DEL, fd, &ee);
+        slot->armed = 0;
+        return 0;
+    }
+    if (slot->armed) {
+        rc = epoll_ctl(fs->epfd, EPOLL_CTL_MOD, fd, &ee);
+        if (rc < 0 && errno == ENOENT) rc = epoll_ctl(fs->epfd, EPOLL_CTL_ADD, fd, &ee);
+    } else {
+        rc = epoll_ctl(fs->epfd, EPOLL_CTL_ADD, fd, &ee);
+        if (rc < 0 && errno == EEXIST) rc = epoll_ctl(fs->epfd, EPOLL_CTL_MOD, fd, &ee);
+    }
+    if (rc < 0) return errno;
+    slot->armed = want ? want : 1;
+    return 0;
+}
+
+static void fdset_unlist(struct ta_fdset *fs, ta_poll *p)
+{
+    int fd = poll_fd(p);
+    if (fd < 0 || fd >= fs->nslots) return;
+    for (ta_poll **pp = &fs->slots[fd].polls; *pp; pp = &(*pp)->next_on_fd) {
+        if (*pp == p) { *pp = p->next_on_fd; p->next_on_fd = NULL; return; }
+    }
+}
+
+static void fdset_dispatch(uv_poll_t *h, int status, int events)
+{
+    (void) status; (void) events;
+    ta_reactor *r = h->data;
+    struct ta_fdset *fs = r->fdset;
+    struct epoll_event evs[64];
+    int n = epoll_wait(fs->epfd, evs, 64, 0);
+    uint64_t round = ++fs->round;
+    for (int i = 0; i < n; i++) {
+        int fd = evs[i].data.fd;
+        if (fd < 0 || fd >= fs->nslots) continue;
+        /* A callback may stop or free any event of the slot: look again
+         * from the head after each notification. */
+        for (;;) {
+            ta_poll *p = fs->slots[fd].polls;
+            while (p && p->round == round) p = p->next_on_fd;
+            if (!p) break;
+            p->round = round;
+            if ((evs[i].events & EPOLLERR) && !(evs[i].events & EPOLLPRI)) {
+                /* as libuv reports it: the watch ends, with an error */
+                ev_stop_all(&p->event.base);
+                ev_notify_error(&p->ev, ta_ce_input_output_exception, UV_EBADF, "I/O error on descriptor %d: %s",
+                                fd, err_text(UV_EBADF));
+                continue;
+            }
+            unsigned got = from_epoll(evs[i].events, p->event.events);
+            if (!got) continue;
+            p->event.triggered_events = (async_poll_event) got;
+            ev_notify(&p->ev, &p->event.triggered_events);
+        }
+    }
 }
 
 static void poll_start(zend_async_event_t *e)
 {
     EVENT_START_PROLOGUE(e);
     ta_poll *p = (ta_poll *) e;
-    int mask = p->event.events & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED);
-    int rc = uv_poll_start(&p->handle, mask, poll_ready);
-    if (rc < 0) {
-        zend_throw_error(NULL, "Failed to poll descriptor %d: %s", poll_fd(p), err_text(rc));
+    ta_reactor *r = p->ev.reactor;
+    int fd = poll_fd(p);
+    struct ta_fdset *fs = r ? fdset_get(r) : NULL;
+    if (!fs) {
+        zend_throw_error(NULL, "Failed to poll descriptor %d: %s", fd, err_text(UV_ENOMEM));
         return;
     }
+    if (fd >= fs->nslots) {
+        int n = fs->nslots ? fs->nslots : 64;
+        while (n <= fd) n *= 2;
+        fs->slots = perealloc(fs->slots, (size_t) n * sizeof *fs->slots, 1);
+        memset(fs->slots + fs->nslots, 0, (size_t) (n - fs->nslots) * sizeof *fs->slots);
+        fs->nslots = n;
+    }
+    p->next_on_fd = fs->slots[fd].polls;
+    fs->slots[fd].polls = p;
+    int err = fdset_arm(fs, fd);
+    if (err) {
+        fdset_unlist(fs, p);
+        fdset_arm(fs, fd);
+        zend_throw_error(NULL, "Failed to poll descriptor %d: %s", fd, err_text(-err));
+        return;
+    }
+    if (fs->started++ == 0) uv_ref((uv_handle_t *) &fs->watch);
     e->loop_ref_count++;
     ZEND_ASYNC_INCREASE_EVENT_COUNT;
 }
@@ -462,36 +610,38 @@ static void poll_start(zend_async_event_t *e)
 static void poll_stop(zend_async_event_t *e)
 {
     EVENT_STOP_PROLOGUE(e);
-    uv_poll_stop(&((ta_poll *) e)->handle);
+    ta_poll *p = (ta_poll *) e;
+    struct ta_fdset *fs = p->ev.reactor ? p->ev.reactor->fdset : NULL;
+    if (fs) {
+        fdset_unlist(fs, p);
+        fdset_arm(fs, poll_fd(p));
+        if (--fs->started == 0) uv_unref((uv_handle_t *) &fs->watch);
+    }
     e->loop_ref_count = 0;
     ZEND_ASYNC_DECREASE_EVENT_COUNT;
 }
 
 static void poll_dispose(zend_async_event_t *e) { ev_dispose(&((ta_poll *) e)->ev); }
 
-static void poll_release_uv(ta_ev *ev) { ev_close((uv_handle_t *) &((ta_poll *) ev->event)->handle); }
+/* Stopping (done before this) was all there was to let go of. */
+static void poll_release_uv(ta_ev *ev) { (void) ev; }
 
 static const ta_ev_ops poll_ops = { poll_release_uv, nothing_to_clean };
 
-/* Note: libuv puts the descriptor into non-blocking mode. */
 static zend_async_poll_event_t *poll_create(int fd, bool is_socket, async_poll_event events, size_t extra_size)
 {
     ta_reactor *r = current_reactor(is_socket ? "socket event" : "poll event");
     if (!r) return NULL;
+    if (fd < 0) {
+        zend_throw_error(NULL, "Failed to create %s event for descriptor %d: %s",
+                         is_socket ? "socket" : "poll", fd, err_text(UV_EBADF));
+        return NULL;
+    }
     ta_poll *p = ev_alloc(sizeof *p, extra_size);
     ev_init(&p->ev, &p->event.base, sizeof *p, &poll_ops, poll_start, poll_stop, poll_dispose);
     p->event.is_socket = is_socket;
     if (is_socket) p->event.socket = fd; else p->event.file = fd;
     p->event.events = events;
-    int rc = is_socket ? uv_poll_init_socket(&r->loop, &p->handle, fd)
-                       : uv_poll_init(&r->loop, &p->handle, fd);
-    if (rc < 0) {
-        pefree(p, 1);
-        zend_throw_error(NULL, "Failed to create %s event for descriptor %d: %s",
-                         is_socket ? "socket" : "poll", fd, err_text(rc));
-        return NULL;
-    }
-    ev_adopt(&p->ev, (uv_handle_t *) &p->handle);
     ev_link(&p->ev, r);
     return &p->event;
 }

@@ -310,6 +310,25 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($bootRefused, 
         fclose($srv);
         @unlink($path);
         break;
+    case '/duplex':
+        // One coroutine waits to read a socket while another waits to write
+        // 4 MiB to it (the peer is not reading yet): two waits on one
+        // descriptor at once.
+        $path = sys_get_temp_dir() . '/ta-duplex-' . getmypid() . '-' . mt_rand() . '.sock';
+        $srv = stream_socket_server("unix://$path", $errno, $errstr);
+        $c = stream_socket_client("unix://$path", $errno, $errstr, 2);
+        $peer = stream_socket_accept($srv, 2);
+        $big = str_repeat('x', 4 << 20);
+        $reader = spawn(fn() => fread($c, 4));
+        $writer = spawn(fn() => fwrite($c, $big));
+        delay(50);
+        fwrite($peer, "pong");
+        $got = 0;
+        while ($got < strlen($big) && ($chunk = fread($peer, 65536)) !== false && $chunk !== '') $got += strlen($chunk);
+        $out = ['read' => await($reader), 'written' => await($writer), 'peer_got' => $got];
+        fclose($c); fclose($peer); fclose($srv);
+        @unlink($path);
+        break;
     case '/fd-mode':
         $out = ['coroutine' => fd_modes(true), 'boot' => $bootModes];
         break;

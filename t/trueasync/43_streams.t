@@ -12,7 +12,7 @@ use IO::Socket::INET ();
 use TATest qw(raw_request parallel json_decode);
 use TAUpstream;
 
-plan tests => 59;
+plan tests => 60;
 
 my ($port, $pid) = TAUpstream::start();
 END { TAUpstream::stop($pid) if $pid }
@@ -169,6 +169,10 @@ ok $j->{ms} >= 190 && $j->{ms} < 1500, sprintf('after its timeout (%.1f ms)', $j
 ($s, $j) = sget('/unix');
 is $j->{server_got}, "over unix\n", 'unix socket server coroutine read from its client';
 is $j->{client_got}, "OVER UNIX\n", 'and the client got the reply';
+
+($s, $j) = sget('/duplex');
+is_deeply $j, { read => 'pong', written => 4 << 20, peer_got => 4 << 20 },
+    'one coroutine reads a socket while another writes 4 MiB to it: both waits on one descriptor work' or diag explain $j;
 
 # Coroutines leave a blocking socket's descriptor non-blocking between
 # reads (no fcntl per read); whatever else touches it, here a child process

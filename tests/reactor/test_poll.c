@@ -1,5 +1,5 @@
 /* Poll and socket events: readable, writable, disconnect, the eventfd
- * notifier pattern, bad descriptors, an I/O error delivered as
+ * notifier pattern, two events on one descriptor, bad descriptors, an I/O error delivered as
  * Async\InputOutputException, dispose with callbacks attached. */
 #include "harness.h"
 
@@ -83,17 +83,31 @@ static void test_notifier(void)
     close(efd);
 }
 
+/* Starts a poll event on fd; returns the exception start threw (or NULL). */
+static zend_object *start_error(int fd, async_poll_event events)
+{
+    zend_async_poll_event_t *pe = ZEND_ASYNC_NEW_POLL_EVENT(fd, ZEND_SOCKET_INVALID, events);
+    zend_object *ex = take_exception();
+    if (ex) return ex;
+    uint32_t base = ZEND_ASYNC_ACTIVE_EVENT_COUNT;
+    pe->base.start(&pe->base);
+    ex = take_exception();
+    if (!ex && pe->base.loop_ref_count > 0) pe->base.stop(&pe->base);
+    if (ex && (pe->base.loop_ref_count != 0 || ZEND_ASYNC_ACTIVE_EVENT_COUNT != base)) tap_diag("a failed start left the event started");
+    ZEND_ASYNC_EVENT_RELEASE(&pe->base);
+    return ex;
+}
+
 static void test_bad_descriptor(void)
 {
     int fd = open("/dev/null", O_RDONLY);
     close(fd);  /* now certainly not open */
-    zend_async_poll_event_t *pe = ZEND_ASYNC_NEW_POLL_EVENT(fd, ZEND_SOCKET_INVALID, ASYNC_READABLE);
-    zend_object *ex = take_exception();
-    tap_ok(pe == NULL && is_instance(ex, zend_ce_error) && contains(exception_message(ex), "bad file descriptor"),
-           "a poll event on a closed descriptor throws Error: %s", ex ? exception_message(ex) : "(none)");
+    zend_object *ex = start_error(fd, ASYNC_READABLE);
+    tap_ok(is_instance(ex, zend_ce_error) && contains(exception_message(ex), "bad file descriptor"),
+           "polling a closed descriptor throws Error: %s", ex ? exception_message(ex) : "(none)");
     if (ex) OBJ_RELEASE(ex);
 
-    pe = ZEND_ASYNC_NEW_SOCKET_EVENT(-1, ASYNC_READABLE);
+    zend_async_poll_event_t *pe = ZEND_ASYNC_NEW_SOCKET_EVENT(-1, ASYNC_READABLE);
     ex = take_exception();
     tap_ok(pe == NULL && is_instance(ex, zend_ce_error), "a socket event on -1 throws Error: %s",
            ex ? exception_message(ex) : "(none)");
@@ -102,14 +116,44 @@ static void test_bad_descriptor(void)
     /* epoll refuses regular files. */
     char path[] = "/tmp/ta_reactor_pollXXXXXX";
     fd = mkstemp(path);
-    pe = ZEND_ASYNC_NEW_POLL_EVENT(fd, ZEND_SOCKET_INVALID, ASYNC_READABLE);
-    ex = take_exception();
-    tap_ok(pe == NULL && is_instance(ex, zend_ce_error) && contains(exception_message(ex), "not permitted"),
-           "a poll event on a regular file throws Error: %s", ex ? exception_message(ex) : "(none)");
+    ex = start_error(fd, ASYNC_READABLE);
+    tap_ok(is_instance(ex, zend_ce_error) && contains(exception_message(ex), "not permitted"),
+           "polling a regular file throws Error: %s", ex ? exception_message(ex) : "(none)");
     if (ex) OBJ_RELEASE(ex);
     close(fd);
     unlink(path);
     tap_ok(EG(exception) == NULL, "no exception is left pending");
+}
+
+/* Two events on one descriptor (a coroutine reading a socket while another
+ * writes to it): both work, each sees only what it asked for, stopping one
+ * leaves the other, and the descriptor's blocking mode is not touched. */
+static void test_shared_descriptor(void)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) { tap_ok(0, "socketpair"); return; }
+    rec rd = {0}, wr = {0};
+    zend_async_event_t *r = &ZEND_ASYNC_NEW_SOCKET_EVENT(sv[0], ASYNC_READABLE)->base;
+    zend_async_event_t *w = &ZEND_ASYNC_NEW_SOCKET_EVENT(sv[0], ASYNC_WRITABLE)->base;
+    r->add_callback(r, rec_callback(&rd));
+    w->add_callback(w, rec_callback(&wr));
+    r->start(r);
+    w->start(w);
+    tap_ok(EG(exception) == NULL && r->loop_ref_count == 1 && w->loop_ref_count == 1,
+           "two events start on one descriptor");
+    RUN_UNTIL(wr.calls > 0, 3000);
+    tap_ok(wr.calls > 0 && rd.calls == 0 && triggered(&wr) == ASYNC_WRITABLE,
+           "nothing to read: only the writable one fires (events 0x%x)", triggered(&wr));
+    w->stop(w);
+    if (write(sv[1], "x", 1) != 1) tap_diag("write failed");
+    RUN_UNTIL(rd.calls > 0, 3000);
+    tap_ok(rd.calls > 0 && triggered(&rd) == ASYNC_READABLE, "after the other stopped, the reader still fires");
+    int fl = fcntl(sv[0], F_GETFL);
+    tap_ok(fl >= 0 && !(fl & O_NONBLOCK), "the descriptor is still blocking");
+    ZEND_ASYNC_EVENT_RELEASE(r);
+    ZEND_ASYNC_EVENT_RELEASE(w);
+    close(sv[0]);
+    close(sv[1]);
 }
 
 static void test_io_error(void)
@@ -154,10 +198,11 @@ static void test_dispose_attached(void)
 
 static void body(void)
 {
-    tap_plan(14);
+    tap_plan(18);
     test_pipe_readable();
     test_socket();
     test_notifier();
+    test_shared_descriptor();
     test_bad_descriptor();
     test_io_error();
     test_dispose_attached();

@@ -67,6 +67,37 @@ static void signal_apache_locked(ta_exchange *ex)
     if (ex->wake_apache) ta_notifier_signal(ex->wake_apache);
 }
 
+static __thread ta_exchange **tl_deferred;
+
+void ta_exchange_defer_signals(ta_exchange **list) { tl_deferred = list; }
+
+/* Under lock: queue the signal on this thread's list, or send it. */
+static void signal_apache_post_locked(ta_exchange *ex)
+{
+    if (!tl_deferred || !ex->wake_apache) { signal_apache_locked(ex); return; }
+    if (ex->signal_queued) return;
+    ex->signal_queued = 1;
+    ex->refs++;
+    ex->signal_next = *tl_deferred;
+    *tl_deferred = ex;
+}
+
+void ta_exchange_flush_signals(ta_exchange **list)
+{
+    ta_exchange *ex = *list;
+    *list = NULL;
+    while (ex) {
+        ta_exchange *next = ex->signal_next;
+        pthread_mutex_lock(&ex->lock);
+        ex->signal_queued = 0;
+        ex->signal_next = NULL;
+        signal_apache_locked(ex);
+        pthread_mutex_unlock(&ex->lock);
+        ta_exchange_release(ex);
+        ex = next;
+    }
+}
+
 int ta_exchange_post(ta_exchange *ex, int status, ta_kv *headers, size_t n_headers,
                      const char *data, size_t len, int end)
 {
@@ -98,7 +129,7 @@ int ta_exchange_post(ta_exchange *ex, int status, ta_kv *headers, size_t n_heade
         ex->pending += len;
     }
     if (end) ex->ended = 1;
-    signal_apache_locked(ex);
+    signal_apache_post_locked(ex);
     pthread_mutex_unlock(&ex->lock);
     ta_kv_free(headers, n_headers);
     return 0;

@@ -63,6 +63,8 @@ struct ta_exchange {
     void *php_thread;
 
     /* Owned by the PHP thread only */
+    ta_exchange *signal_next;    /* on the thread's list of signals to send */
+    int signal_queued;           /* under lock */
     void *php_ctx;
     ta_exchange *inbox_next;
     int in_inbox;              /* under the thread's inbox lock */
@@ -79,6 +81,13 @@ char *ta_strdup(const char *s);
  * copied. Returns 0, or -1 if the client is gone (nothing was queued). */
 int ta_exchange_post(ta_exchange *ex, int status, ta_kv *headers, size_t n_headers,
                      const char *data, size_t len, int end);
+/* PHP side: while a list is set (per thread), posts queue their signal to
+ * Apache there instead of sending it; ta_exchange_flush_signals() sends
+ * them, once per exchange. A handler's write() and end() then wake the
+ * Apache thread once, and a response complete by then gets Content-Length.
+ * The list holds a reference on each exchange. NULL: signal at once. */
+void ta_exchange_defer_signals(ta_exchange **list);
+void ta_exchange_flush_signals(ta_exchange **list);
 /* PHP side: the response can't be completed (fatal error, shutdown). Apache
  * answers `status` if the head has not gone out, else drops the connection. */
 void ta_exchange_fail(ta_exchange *ex, int status);

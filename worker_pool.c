@@ -174,6 +174,7 @@ void ta_thread_serve(ta_php_thread *t)
 {
     int stop_phase = 0;
     uint64_t deadline = 0;
+    ta_exchange_defer_signals(&t->deferred);
     for (;;) {
         drain_inbox(t, 1);
         if (!stop_phase) take_requests(t);
@@ -191,8 +192,11 @@ void ta_thread_serve(ta_php_thread *t)
         }
         if (stop_phase && (t->sched.live == 0 || now_ms() >= deadline)) break;
         int more = !ta_sched_has_ready(&t->sched) && ta_sched_trim(&t->sched);
+        ta_exchange_flush_signals(&t->deferred);
         ZEND_ASYNC_REACTOR_EXECUTE(ta_sched_has_ready(&t->sched) || more);
     }
+    ta_exchange_flush_signals(&t->deferred);
+    ta_exchange_defer_signals(NULL);
     if (t->stop_timer) {
         ZEND_ASYNC_EVENT_RELEASE(&t->stop_timer->base);
         t->stop_timer = NULL;
@@ -280,6 +284,9 @@ static int run_worker_once(ta_php_thread *t)
             }
         } zend_end_try();
 
+        /* a bailout skipped the loop's own flush */
+        ta_exchange_flush_signals(&t->deferred);
+        ta_exchange_defer_signals(NULL);
         fail_inflight(t, 500);
         if (result == RUN_BAILED) {
             /* The engine state is unwound; let request shutdown free it all,

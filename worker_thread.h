@@ -32,6 +32,7 @@ typedef struct ta_php_thread {
     zend_async_timer_event_t *stop_timer;
     ta_sched sched;
     ta_exchange *inflight;      /* exchanges the PHP side holds, for failing them */
+    ta_exchange *deferred;      /* responses whose Apache thread is told before the loop waits */
 } ta_php_thread;
 
 struct ta_worker {

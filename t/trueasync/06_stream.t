@@ -7,7 +7,7 @@ use Apache::Test qw(-withtestmore);
 use Time::HiRes qw(time);
 use TATest qw(raw_request);
 
-plan tests => 12;
+plan tests => 13;
 
 my $c = TATest::Conn->new(undef);     # connect first: time only the exchange
 my $t0 = time;
@@ -50,3 +50,12 @@ ok defined $t[4] && $t[4] < $total - 0.09,
 my @php = map { ($_->{data} =~ /t=([\d.]+)/)[0] } @chunks;
 my $late = grep { defined $php[$_] && $chunks[$_]{t} - $php[$_] > 0.1 } 0 .. $#chunks;
 is $late, 0, 'every chunk reached the client within 100 ms of its write()';
+
+# A handler that writes once and ends without waiting in between: Apache
+# is told once, with the whole response, and sends it with Content-Length.
+$c = TATest::Conn->new(undef);
+$c->send_request(path => '/api/req?n=whole');
+$r = $c->read_response(timeout => 10);
+$c->close;
+ok !defined TATest::Conn::hdr($r, 'Transfer-Encoding') && (TATest::Conn::hdr($r, 'Content-Length') // -1) == length($r->{body}),
+   sprintf('write() then end(): Content-Length %s, not chunked', TATest::Conn::hdr($r, 'Content-Length') // 'none');

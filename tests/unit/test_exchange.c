@@ -299,14 +299,56 @@ static void test_stream_threads(void)
     ta_notifier_destroy(&apache);
 }
 
+/* Deferred signals: posts made while a list is set wake Apache once, at the
+ * flush, and the list's reference keeps an exchange alive until then. */
+static void test_deferred_signals(void)
+{
+    ta_notifier apache;
+    ta_take t;
+    ta_notifier_init(&apache, TA_NOTIFIER_EVENTFD);
+    ta_exchange *ex = dispatched(&apache);
+    ta_exchange *list = NULL;
+
+    ta_exchange_defer_signals(&list);
+    ta_exchange_post(ex, 200, headers1("X-A", "1"), 1, "ok", 2, 0);
+    ta_exchange_post(ex, 0, NULL, 0, NULL, 0, 1);
+    tap_is_int(ta_notifier_drain(&apache), 0, "deferred: posts do not signal Apache");
+    tap_ok(list == ex && ex->refs == 3, "the exchange is listed once, with a reference (refs %d)", ex->refs);
+    ta_exchange_release(ex);                 /* the PHP side lets go before the flush */
+    ta_exchange_flush_signals(&list);
+    tap_is_int(ta_notifier_drain(&apache), 1, "the flush signals Apache once for both posts");
+    tap_ok(list == NULL, "and empties the list");
+    ta_exchange_take(ex, &t);
+    tap_ok(t.status == 200 && t.bytes == 2 && t.ended, "Apache then takes the head, the data and the end at once");
+    take_free(&t);
+
+    ta_exchange *gone = dispatched(&apache);
+    ta_exchange_post(gone, 200, NULL, 0, "x", 1, 0);
+    ta_exchange_detach_apache(gone);         /* Apache left meanwhile */
+    ta_exchange_release(gone);
+    ta_exchange_flush_signals(&list);        /* frees it: the leak checker sees */
+    tap_is_int(ta_notifier_drain(&apache), 0, "no signal for an exchange Apache has left");
+
+    ta_exchange_defer_signals(NULL);
+    ta_exchange *now = dispatched(&apache);
+    ta_exchange_post(now, 200, NULL, 0, "y", 1, 1);
+    tap_ok(ta_notifier_drain(&apache) == 1 && list == NULL, "with no list set, a post signals at once again");
+    ta_exchange_take(now, &t);
+    take_free(&t);
+    finish(now);
+    ta_exchange_detach_apache(ex);
+    ta_notifier_destroy(&apache);
+}
+
 int main(void)
 {
-    tap_plan(6 + 21 + 10 + 4);   /* helpers, response, abort/fail/detach, stream */
+    tap_plan(6 + 21 + 10 + 4 + 7);   /* helpers, response, abort/fail/detach, stream, deferred */
     ta_notifier_init(&php_wake, TA_NOTIFIER_EVENTFD);
     test_helpers();
     test_response_flow();
     test_abort_fail_detach();
     test_stream_threads();
+    test_deferred_signals();
     ta_notifier_destroy(&php_wake);
     return tap_done();
 }

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -542,6 +543,27 @@ static void fdset_unlist(struct ta_fdset *fs, ta_poll *p)
     }
 }
 
+/* A descriptor closed while watched, whose file lives on in a copy (a
+ * child's, say), stays in the set under its old number and can't be
+ * removed by that number: level-triggered, it would wake the loop forever.
+ * A fresh set under the same descriptor number drops it. */
+static void fdset_rebuild(struct ta_fdset *fs)
+{
+    int nfd = epoll_create1(EPOLL_CLOEXEC);
+    if (nfd < 0) return;
+    for (int fd = 0; fd < fs->nslots; fd++) {
+        ta_fd_slot *slot = &fs->slots[fd];
+        if (!slot->armed) continue;
+        struct epoll_event ee = { .events = slot->armed, .data.fd = fd };
+        if (epoll_ctl(nfd, EPOLL_CTL_ADD, fd, &ee) < 0) slot->armed = 0;
+    }
+    if (dup3(nfd, fs->epfd, O_CLOEXEC) < 0) { close(nfd); return; }
+    close(nfd);
+    /* libuv watched the set's old file: make it register the new one */
+    uv_poll_stop(&fs->watch);
+    uv_poll_start(&fs->watch, UV_READABLE, fdset_dispatch);
+}
+
 static void fdset_dispatch(uv_poll_t *h, int status, int events)
 {
     (void) status; (void) events;
@@ -550,9 +572,15 @@ static void fdset_dispatch(uv_poll_t *h, int status, int events)
     struct epoll_event evs[64];
     int n = epoll_wait(fs->epfd, evs, 64, 0);
     uint64_t round = ++fs->round;
+    bool stale = false;
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
-        if (fd < 0 || fd >= fs->nslots) continue;
+        if (fd < 0 || fd >= fs->nslots || !fs->slots[fd].polls) {
+            struct epoll_event ee = {0};
+            if (epoll_ctl(fs->epfd, EPOLL_CTL_DEL, fd, &ee) < 0) stale = true;
+            if (fd >= 0 && fd < fs->nslots) fs->slots[fd].armed = 0;
+            continue;
+        }
         /* A callback may stop or free any event of the slot: look again
          * from the head after each notification. */
         for (;;) {
@@ -573,6 +601,7 @@ static void fdset_dispatch(uv_poll_t *h, int status, int events)
             ev_notify(&p->ev, &p->event.triggered_events);
         }
     }
+    if (stale && r->fdset == fs) fdset_rebuild(fs);
 }
 
 static void poll_start(zend_async_event_t *e)

@@ -1,6 +1,8 @@
 /* A tiny HTTP upstream for bench/io.sh: answers every request after a fixed
- * delay (default 20 ms), on libuv, so it never is the bottleneck.
+ * delay (default 20 ms), on libuv, so it never is the bottleneck. A request
+ * that sends "Connection: keep-alive" keeps its connection for the next.
  *   upstream PORT [DELAY_MS]        (loopback only; SIGTERM stops it) */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +15,13 @@ typedef struct {
     char buf[4096];
     size_t len;
     int answered;
+    int keep;
 } conn_t;
 
 static uv_loop_t *loop;
 static uint64_t delay_ms = 20;
 static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+static const char reply_keep[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok";
 
 static void closed_timer(uv_handle_t *h) { free(h->data); }
 static void closed_tcp(uv_handle_t *h)
@@ -26,12 +30,25 @@ static void closed_tcp(uv_handle_t *h)
     c->timer.data = c;
     uv_close((uv_handle_t *) &c->timer, closed_timer);
 }
-static void written(uv_write_t *w, int status) { (void) status; uv_close((uv_handle_t *) &((conn_t *) w->data)->tcp, closed_tcp); }
+static void alloc(uv_handle_t *h, size_t sz, uv_buf_t *b);
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+
+static void written(uv_write_t *w, int status)
+{
+    conn_t *c = w->data;
+    if (status == 0 && c->keep) {
+        c->answered = 0;
+        c->len = 0;
+        if (uv_read_start((uv_stream_t *) &c->tcp, alloc, on_read) == 0) return;
+    }
+    uv_close((uv_handle_t *) &c->tcp, closed_tcp);
+}
 
 static void answer(uv_timer_t *t)
 {
     conn_t *c = t->data;
-    uv_buf_t b = uv_buf_init((char *) reply, sizeof reply - 1);
+    uv_buf_t b = c->keep ? uv_buf_init((char *) reply_keep, sizeof reply_keep - 1)
+                         : uv_buf_init((char *) reply, sizeof reply - 1);
     c->wr.data = c;
     if (uv_write(&c->wr, (uv_stream_t *) &c->tcp, &b, 1, written) != 0)
         uv_close((uv_handle_t *) &c->tcp, closed_tcp);
@@ -53,6 +70,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     c->buf[c->len] = 0;
     if (!c->answered && strstr(c->buf, "\r\n\r\n")) {
         c->answered = 1;
+        c->keep = strcasestr(c->buf, "\r\nConnection: keep-alive") != NULL;
         uv_read_stop(s);
         uv_timer_start(&c->timer, answer, delay_ms, 0);
     } else if (c->len >= sizeof c->buf - 1) {

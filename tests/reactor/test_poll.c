@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -156,6 +157,51 @@ static void test_shared_descriptor(void)
     close(sv[1]);
 }
 
+static uint64_t thread_cpu_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return (uint64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000
+         + (uint64_t) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+/* A descriptor closed while watched, its file kept open by a copy: the
+ * stale registration must not keep the loop busy once it fires. */
+static void test_closed_while_watched(void)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) { tap_ok(0, "socketpair"); return; }
+    int copy = dup(sv[0]);
+    rec r = {0};
+    zend_async_event_t *e = &ZEND_ASYNC_NEW_SOCKET_EVENT(sv[0], ASYNC_READABLE)->base;
+    e->add_callback(e, rec_callback(&r));
+    e->start(e);
+    close(sv[0]);
+    e->stop(e);
+    ZEND_ASYNC_EVENT_RELEASE(e);
+    if (write(sv[1], "x", 1) != 1) tap_diag("write failed");
+    RUN_FOR(20);    /* the stale registration fires here, once */
+    uint64_t cpu = thread_cpu_ms();
+    RUN_FOR(200);
+    cpu = thread_cpu_ms() - cpu;
+    tap_ok(cpu < 100 && r.calls == 0, "a descriptor closed while watched does not keep the loop busy "
+           "(%llu ms of CPU in 200 ms)", (unsigned long long) cpu);
+    /* and the set still works */
+    int p[2];
+    if (pipe(p) != 0) { tap_ok(0, "pipe"); return; }
+    rec ok = {0};
+    zend_async_event_t *e2 = &ZEND_ASYNC_NEW_POLL_EVENT(p[0], ZEND_SOCKET_INVALID, ASYNC_READABLE)->base;
+    e2->add_callback(e2, rec_callback(&ok));
+    e2->start(e2);
+    if (write(p[1], "y", 1) != 1) tap_diag("write failed");
+    RUN_UNTIL(ok.calls > 0, 3000);
+    tap_ok(ok.calls > 0, "polling goes on after that");
+    ZEND_ASYNC_EVENT_RELEASE(e2);
+    close(p[0]); close(p[1]);
+    close(copy);
+    close(sv[1]);
+}
+
 static void test_io_error(void)
 {
     int p[2];
@@ -198,11 +244,12 @@ static void test_dispose_attached(void)
 
 static void body(void)
 {
-    tap_plan(18);
+    tap_plan(20);
     test_pipe_readable();
     test_socket();
     test_notifier();
     test_shared_descriptor();
+    test_closed_while_watched();
     test_bad_descriptor();
     test_io_error();
     test_dispose_attached();

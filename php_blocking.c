@@ -321,14 +321,14 @@ typedef struct {
     zend_long status;           /* as pclose() reports it to PHP */
 } bl_exec_result;
 
-/* The reactor learns that an exec'd command exited from SIGCHLD, which
- * httpd blocks in every thread; unblocked on the PHP threads that run
- * commands, it reaches the reactor's handler there. (The reactor's process
- * events use a pidfd and do not need this.) */
+/* Where the kernel has no pidfd_open(), the reactor learns that a command
+ * exited from SIGCHLD, which httpd blocks in every thread: unblocked on the
+ * PHP threads that run commands, it reaches the reactor's handler there.
+ * With pidfds (Linux 5.3+) nothing needs it, and it stays blocked. */
 static void sigchld_unblock(void)
 {
     static __thread bool done;
-    if (done) return;
+    if (done || ta_reactor_pidfd_works()) return;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);

@@ -17,8 +17,12 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <spawn.h>
+
+extern char **environ;
 #include <unistd.h>
 #include <zend_smart_str.h>
 
@@ -894,10 +898,8 @@ static void process_cleanup(ta_ev *ev)
 
 static const ta_ev_ops process_ops = { process_release_uv, process_cleanup };
 
-static zend_async_process_event_t *new_process_event(zend_process_t pid, size_t extra_size)
+static zend_async_process_event_t *process_create(ta_reactor *r, zend_process_t pid, size_t extra_size)
 {
-    ta_reactor *r = current_reactor("process event");
-    if (!r) return NULL;
     int st = 0;
     /* Only a child of ours can be waited for; say so now, not later. */
     pid_t w = pid > 0 ? wait_nohang(pid, &st) : (errno = EINVAL, -1);
@@ -940,6 +942,25 @@ static zend_async_process_event_t *new_process_event(zend_process_t pid, size_t 
     }
     ev_link(&x->ev, r);
     return &x->event;
+}
+
+static zend_async_process_event_t *new_process_event(zend_process_t pid, size_t extra_size)
+{
+    ta_reactor *r = current_reactor("process event");
+    return r ? process_create(r, pid, extra_size) : NULL;
+}
+
+bool ta_reactor_pidfd_works(void)
+{
+    static int works = -1;
+    int w = __atomic_load_n(&works, __ATOMIC_RELAXED);
+    if (w < 0) {
+        int fd = open_pidfd(getpid());
+        w = fd >= 0;
+        if (fd >= 0) close(fd);
+        __atomic_store_n(&works, w, __ATOMIC_RELAXED);
+    }
+    return w && __atomic_load_n(&g_use_pidfd, __ATOMIC_RELAXED);
 }
 
 /* ---- thread (work on the libuv thread pool) --------------------------------- */
@@ -1384,13 +1405,19 @@ static zend_async_dns_nameinfo_t *r_getnameinfo(const struct sockaddr *addr, int
 
 /* ---- exec ------------------------------------------------------------------------ */
 
+/* The command runs in a process group of its own, spawned here rather than
+ * by uv_spawn: its exit is watched by a process event (a pidfd, where
+ * libuv would need SIGCHLD), and a timeout or a cancel kills the whole
+ * group, not only the shell. */
 typedef struct {
     zend_async_exec_event_t event;
     ta_ev ev;
-    uv_process_t proc;
+    pid_t pid;
+    zend_async_process_event_t *watch;
+    zend_async_event_callback_t watch_cb;   /* embedded: nothing to free */
     uv_pipe_t out, err;
     uv_timer_t timer;
-    bool proc_init, spawned, exited, out_open, err_open;
+    bool spawned, exited, out_open, err_open;
     smart_str out_buf, err_buf;     /* persistent */
     char rbuf[16384];
 } ta_exec;
@@ -1532,26 +1559,47 @@ static void exec_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     exec_maybe_done(x);
 }
 
-static void exec_exited(uv_process_t *proc, int64_t exit_status, int term_signal)
+static void exec_watch_release(ta_exec *x)
 {
-    ta_ev *ev = proc->data;
-    ta_exec *x = (ta_exec *) ev->event;
+    if (!x->watch) return;
+    zend_async_event_t *w = &x->watch->base;
+    x->watch = NULL;
+    w->del_callback(w, &x->watch_cb);
+    ZEND_ASYNC_EVENT_RELEASE(w);
+}
+
+/* The process event reaped the shell. */
+static void exec_exited(zend_async_event_t *w, zend_async_event_callback_t *cb, void *result, zend_object *exception)
+{
+    (void) w; (void) result;
+    ta_exec *x = (ta_exec *) ((char *) cb - offsetof(ta_exec, watch_cb));
     x->exited = true;
-    x->event.term_signal = term_signal;
-    x->event.exit_code = term_signal ? -(zend_long) term_signal : (zend_long) exit_status;
-    if (ZEND_ASYNC_EVENT_IS_DISPOSED(&x->event.base) || !ev_can_notify(ev)) {
-        /* Killed on dispose or shutdown; it is reaped now, let go. */
-        ev_close((uv_handle_t *) proc);
-        return;
+    if (exception) {
+        x->event.term_signal = 0;
+        x->event.exit_code = -1;
+    } else {
+        x->event.term_signal = x->watch->term_signal;
+        x->event.exit_code = x->watch->exit_code;
     }
-    exec_maybe_done(x);
+    exec_watch_release(x);
+    if (!ZEND_ASYNC_EVENT_IS_DISPOSED(&x->event.base) && ev_can_notify(&x->ev)) exec_maybe_done(x);
+}
+
+static void exec_watch_cb_dispose(zend_async_event_callback_t *cb, zend_async_event_t *event)
+{
+    (void) cb; (void) event;
+}
+
+static void exec_kill(ta_exec *x)
+{
+    if (x->spawned && !x->exited) kill(-x->pid, SIGKILL);
 }
 
 static void exec_timed_out(uv_timer_t *h)
 {
     ta_exec *x = (ta_exec *) ((ta_ev *) h->data)->event;
     x->event.timed_out = true;
-    uv_process_kill(&x->proc, SIGKILL);
+    exec_kill(x);
     /* A grandchild may hold the pipes open: stop waiting for their EOF. */
     if (x->out_open) exec_close_pipe(x, &x->out);
     if (x->err_open) exec_close_pipe(x, &x->err);
@@ -1569,38 +1617,78 @@ static char **exec_envp(char *env)
     return v;
 }
 
+/* Spawns /bin/sh -c cmd with stdout and stderr on pipes, stdin on
+ * /dev/null, default signal handling and mask, in a new process group.
+ * 0 or an errno (a bad cwd is the child's error, reported here too). */
+static int exec_spawn(ta_exec *x, int *out_r, int *err_r)
+{
+    /* Checked here too: where the spawn really forks (valgrind) the
+     * child's chdir() failure would only show as exit code 127. */
+    struct stat sb;
+    if (x->event.cwd && stat(x->event.cwd, &sb) != 0) return errno;
+    if (x->event.cwd && !S_ISDIR(sb.st_mode)) return ENOTDIR;
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) != 0) return errno;
+    if (pipe2(err, O_CLOEXEC) != 0) { int e = errno; close(out[0]); close(out[1]); return e; }
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&at);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    if (x->event.cwd) posix_spawn_file_actions_addchdir_np(&fa, x->event.cwd);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &all);
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    char *args[] = { "/bin/sh", "-c", x->event.cmd, NULL };
+    char **envp = x->event.env ? exec_envp(x->event.env) : environ;
+    int rc = posix_spawn(&x->pid, args[0], &fa, &at, args, envp);
+    if (x->event.env) pefree(envp, 1);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    close(out[1]);
+    close(err[1]);
+    if (rc != 0) { close(out[0]); close(err[0]); return rc; }
+    *out_r = out[0];
+    *err_r = err[0];
+    return 0;
+}
+
 static void exec_start(zend_async_event_t *e)
 {
     EVENT_START_PROLOGUE(e);
     ta_exec *x = (ta_exec *) e;
     if (!x->spawned) {
-        char *args[] = { "/bin/sh", "-c", x->event.cmd, NULL };
-        uv_stdio_container_t stdio[3];
-        stdio[0].flags = UV_IGNORE;
-        stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-        stdio[1].data.stream = (uv_stream_t *) &x->out;
-        stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-        stdio[2].data.stream = (uv_stream_t *) &x->err;
-        uv_process_options_t o;
-        memset(&o, 0, sizeof o);
-        o.exit_cb = exec_exited;
-        o.file = args[0];
-        o.args = args;
-        o.cwd = x->event.cwd;
-        o.env = x->event.env ? exec_envp(x->event.env) : NULL;
-        o.stdio_count = 3;
-        o.stdio = stdio;
-        int rc = uv_spawn(&x->ev.reactor->loop, &x->proc, &o);
-        if (o.env) pefree(o.env, 1);
-        /* uv_spawn initialises the handle even when it fails. */
-        x->proc_init = true;
-        ev_adopt(&x->ev, (uv_handle_t *) &x->proc);
-        if (rc < 0) {
+        int out_fd, err_fd;
+        int rc = exec_spawn(x, &out_fd, &err_fd);
+        if (rc != 0) {
             ZEND_ASYNC_EVENT_SET_CLOSED(e);
-            zend_throw_error(NULL, "Failed to run command %s: %s", x->event.cmd, err_text(rc));
+            zend_throw_error(NULL, "Failed to run command %s: %s", x->event.cmd, err_text(-rc));
             return;
         }
         x->spawned = true;
+        x->watch = process_create(x->ev.reactor, x->pid, 0);
+        if (!x->watch) {
+            /* cannot happen for our own child; do not leave it behind */
+            kill(-x->pid, SIGKILL);
+            while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR) {}
+            x->exited = true;
+            close(out_fd);
+            close(err_fd);
+            ZEND_ASYNC_EVENT_SET_CLOSED(e);
+            return;
+        }
+        x->watch_cb.callback = exec_exited;
+        x->watch_cb.dispose = exec_watch_cb_dispose;
+        x->watch->base.add_callback(&x->watch->base, &x->watch_cb);
+        x->watch->base.start(&x->watch->base);
+        uv_pipe_open(&x->out, out_fd);
+        uv_pipe_open(&x->err, err_fd);
         x->out_open = x->err_open = true;
         uv_read_start((uv_stream_t *) &x->out, exec_alloc, exec_read);
         uv_read_start((uv_stream_t *) &x->err, exec_alloc, exec_read);
@@ -1626,10 +1714,14 @@ static void exec_release_uv(ta_ev *ev)
     ev_close((uv_handle_t *) &x->timer);
     exec_close_pipe(x, &x->out);
     exec_close_pipe(x, &x->err);
-    if (!x->proc_init) return;
-    /* A running command is killed, and its handle closed once reaped. */
-    if (x->spawned && !x->exited) uv_process_kill(&x->proc, SIGKILL);
-    else ev_close((uv_handle_t *) &x->proc);
+    /* A running command is killed with its whole group and reaped here:
+     * nothing would be left to wait for it (SIGKILL ends it at once). */
+    if (x->spawned && !x->exited) {
+        exec_kill(x);
+        while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR) {}
+        x->exited = true;
+    }
+    exec_watch_release(x);
 }
 
 static void exec_cleanup(ta_ev *ev)

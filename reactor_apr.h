@@ -24,5 +24,8 @@ void ta_reactor_abandon(void);
 /* Process events watch a pidfd when the kernel has pidfd_open(); false
  * forces the SIGCHLD + waitpid() fallback (for tests). Process-wide. */
 void ta_reactor_process_use_pidfd(bool on);
+/* True when process events (and so commands run by exec events) are
+ * watched by pidfd, without SIGCHLD. */
+bool ta_reactor_pidfd_works(void);
 
 #endif

@@ -154,6 +154,26 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($boot, $bootDi
         try { Async\await($c); $out['class'] = null; }
         catch (Throwable $e) { $out['class'] = get_class($e); }
         break;
+    case '/cancel-group':
+        // Cancelling a coroutine in shell_exec() kills the command's whole
+        // process group: the shell's background child goes too.
+        $f = sys_get_temp_dir() . '/ta-grp-' . getmypid() . '-' . mt_rand();
+        $c = Async\spawn(fn() => shell_exec('sleep 30 & echo $! > ' . escapeshellarg($f) . '; wait'));
+        Async\delay(300);
+        $c->cancel();
+        try { Async\await($c); } catch (Throwable $e) { $out['class'] = get_class($e); }
+        $pid = (int) @file_get_contents($f);
+        @unlink($f);
+        $state = '?';
+        for ($i = 0; $pid > 0 && $i < 100; $i++) {
+            $st = @file_get_contents("/proc/$pid/stat");
+            if ($st === false) { $state = 'gone'; break; }
+            $state = substr($st, strrpos($st, ')') + 2, 1);
+            if ($state === 'Z') break;
+            Async\delay(10);
+        }
+        $out += ['pid' => $pid, 'state' => $state];
+        break;
     case '/exec-checks':
         $out = ['boot' => ta_b64($boot['exec']), 'now' => ta_b64(ta_exec_checks())];
         break;

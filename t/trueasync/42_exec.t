@@ -10,7 +10,7 @@ use MIME::Base64 qw(decode_base64);
 use TATest qw(raw_request parallel json_decode);
 
 my @cmds = qw(lines no_newline blank_tail silent exit3 killed stderr binary);
-plan tests => 3 * 4 + 5 + 2 * 3 * @cmds;
+plan tests => 3 * 4 + 5 + 2 * 3 * @cmds + 2;
 
 sub get {
     my ($path) = @_;
@@ -69,3 +69,10 @@ for my $k (@cmds) {
             or diag explain $d;
     }
 }
+
+# Cancelling a coroutine while it runs a command kills the command's whole
+# process group: the shell's background child does not outlive it.
+($s, $j) = get('/cancel-group');
+is $j->{class}, 'Async\CancellationError', 'a coroutine cancelled in shell_exec() gets CancellationError';
+ok $j->{pid} && ($j->{state} eq 'gone' || $j->{state} eq 'Z'),
+    "the command's background child was killed too (pid $j->{pid}, state $j->{state})" or diag explain $j;

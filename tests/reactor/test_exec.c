@@ -3,6 +3,13 @@
  * by a signal, env and cwd, large output, dispose while running. */
 #include "harness.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include <string.h>
 
 typedef struct {
@@ -202,6 +209,55 @@ static void test_blocking_exec(void)
     zval_ptr_dtor(&err);
 }
 
+/* "R", "S", "Z"...: a process's state, or "gone". */
+static char proc_state(long pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 'X';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* A timeout kills the command's whole process group, not only the shell. */
+static void test_kills_group(void)
+{
+    run t;
+    run_start(&t, ZEND_ASYNC_EXEC_MODE_SHELL_EXEC, "sleep 30 & echo $!; wait", NULL, NULL, 200);
+    run_wait(&t);
+    long pid = Z_TYPE(t.out) == IS_STRING ? strtol(Z_STRVAL(t.out), NULL, 10) : 0;
+    uint64_t dl = now_ms() + 2000;
+    char st = pid > 0 ? proc_state(pid) : '?';
+    while (pid > 0 && st != 'X' && st != 'Z' && now_ms() < dl) { usleep(10000); st = proc_state(pid); }
+    tap_ok(is_instance(t.r.exception, ta_ce_timeout_exception) && pid > 0 && (st == 'X' || st == 'Z'),
+           "a timeout kills the shell's background child too (pid %ld, state %c)", pid, st);
+    run_end(&t);
+}
+
+/* With a pidfd the exit is seen without SIGCHLD, which httpd blocks. */
+static void test_without_sigchld(void)
+{
+    if (!ta_reactor_pidfd_works()) {
+        tap_ok(1, "# SKIP no pidfd here (the SIGCHLD fallback is what runs)");
+        return;
+    }
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    run t;
+    run_start(&t, ZEND_ASYNC_EXEC_MODE_SHELL_EXEC, "echo fine", NULL, NULL, 0);
+    run_wait(&t);
+    tap_ok(t.r.calls == 1 && t.x->exit_code == 0 && str_is(&t.out, "fine\n"),
+           "a command ends normally with SIGCHLD blocked in the thread");
+    run_end(&t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void test_dispose_running(void)
 {
     run t;
@@ -221,7 +277,7 @@ static void test_dispose_running(void)
 
 static void body(void)
 {
-    tap_plan(21);
+    tap_plan(23);
     test_modes();
     test_echo_modes();
     test_failures();
@@ -229,6 +285,8 @@ static void body(void)
     test_env_cwd_large();
     test_blocking_exec();
     test_dispose_running();
+    test_kills_group();
+    test_without_sigchld();
 }
 
 int main(int argc, char **argv)

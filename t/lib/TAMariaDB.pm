@@ -28,9 +28,9 @@ sub start {
     if (!$pid) {
         open STDOUT, '>', "$dir/server.log";
         open STDERR, '>&', \*STDOUT;
-        exec $mysqld, '--no-defaults', "--user=$user", "--datadir=$dir/data", "--socket=$dir/sock",
+        { exec $mysqld, '--no-defaults', "--user=$user", "--datadir=$dir/data", "--socket=$dir/sock",
              "--port=$port", '--bind-address=127.0.0.1', '--skip-grant-tables', "--pid-file=$dir/pid",
-             '--max-connections=200', '--skip-log-bin', '--innodb-buffer-pool-size=16M';
+             '--max-connections=200', '--skip-log-bin', '--innodb-buffer-pool-size=16M' };
         POSIX::_exit(127);
     }
     my $deadline = time + 30;

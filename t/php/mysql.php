@@ -10,6 +10,16 @@ HttpServer::onRequest(function (Request $req, Response $res) {
     $port = (int) ($q['port'] ?? 0);
     $id = (int) ($q['id'] ?? 0);
     $out = [];
+    // ?together=N: wait (up to 3 s) until N requests of the batch have
+    // arrived, so all their queries start at once however slowly the
+    // test's clients come in; the thread serves the others meanwhile.
+    static $arrived = [];
+    if (($n = (int) ($q['together'] ?? 0)) > 0) {
+        $batch = (string) ($q['batch'] ?? '');
+        $arrived[$batch] = ($arrived[$batch] ?? 0) + 1;
+        $deadline = microtime(true) + 3;
+        while ($arrived[$batch] < $n && microtime(true) < $deadline) Async\delay(5);
+    }
     $t0 = microtime(true);
     switch (parse_url($req->getUri(), PHP_URL_PATH)) {
     case '/pdo':

@@ -194,11 +194,15 @@ static php_netstream_data_t *waiting_socket(php_stream *stream)
         (sock)->is_blocked = 1;                                      \
         nb_; })
 
-static ssize_t w_read(php_stream *stream, char *buf, size_t count)
+/* A read (rbuf) or write (wbuf): outside a coroutine PHP's own call; inside
+ * one, PHP's call made non-blocking, and a wait on the reactor (within the
+ * stream's timeout) each time it would block. */
+static ssize_t socket_io(php_stream *stream, char *rbuf, const char *wbuf, size_t count)
 {
     const php_stream_ops *orig = orig_ops(stream);
     php_netstream_data_t *sock = waiting_socket(stream);
-    if (!sock) { sync_fd(stream); return WITH_ORIG(stream, orig->read(stream, buf, count)); }
+#define TA_IO_CALL() (wbuf ? orig->write(stream, wbuf, count) : orig->read(stream, rbuf, count))
+    if (!sock) { sync_fd(stream); return WITH_ORIG(stream, TA_IO_CALL()); }
     struct timeval tv = sock->timeout;
     bool limited = tv.tv_sec != -1;
     /* Non-blocking for the call: TLS may already hold decrypted bytes that
@@ -206,31 +210,17 @@ static ssize_t w_read(php_stream *stream, char *buf, size_t count)
     fd_nonblocking(stream, sock);
     ssize_t n;
     for (;;) {
-        n = NONBLOCKING_CALL(stream, sock, orig->read(stream, buf, count));
-        if (n != 0 || stream->eof) break;
-        int r = ta_wait_fd(sock->socket, ASYNC_READABLE, limited ? &tv : NULL);
+        n = NONBLOCKING_CALL(stream, sock, TA_IO_CALL());
+        if (n != 0 || (!wbuf && stream->eof)) break;
+        int r = ta_wait_fd(sock->socket, wbuf ? ASYNC_WRITABLE : ASYNC_READABLE, limited ? &tv : NULL);
         if (r <= 0) { n = -1; if (r == 0) sock->timeout_event = 1; break; }
     }
+#undef TA_IO_CALL
     return n;
 }
 
-static ssize_t w_write(php_stream *stream, const char *buf, size_t count)
-{
-    const php_stream_ops *orig = orig_ops(stream);
-    php_netstream_data_t *sock = waiting_socket(stream);
-    if (!sock) { sync_fd(stream); return WITH_ORIG(stream, orig->write(stream, buf, count)); }
-    struct timeval tv = sock->timeout;
-    bool limited = tv.tv_sec != -1;
-    fd_nonblocking(stream, sock);
-    ssize_t n;
-    for (;;) {
-        n = NONBLOCKING_CALL(stream, sock, orig->write(stream, buf, count));
-        if (n != 0) break;
-        int r = ta_wait_fd(sock->socket, ASYNC_WRITABLE, limited ? &tv : NULL);
-        if (r <= 0) { n = -1; if (r == 0) sock->timeout_event = 1; break; }
-    }
-    return n;
-}
+static ssize_t w_read(php_stream *stream, char *buf, size_t count) { return socket_io(stream, buf, NULL, count); }
+static ssize_t w_write(php_stream *stream, const char *buf, size_t count) { return socket_io(stream, NULL, buf, count); }
 
 /* Streams opened as tcp/udp/unix/udg connect without a handshake (tcp://
  * streams carry the TLS ops too, so the transport name decides, not the

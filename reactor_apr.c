@@ -1595,6 +1595,16 @@ static void exec_kill(ta_exec *x)
     if (x->spawned && !x->exited) kill(-x->pid, SIGKILL);
 }
 
+/* Nothing else will wait for it: kill the group, reap the shell now
+ * (SIGKILL ends it at once). */
+static void exec_kill_reap(ta_exec *x)
+{
+    if (!x->spawned || x->exited) return;
+    exec_kill(x);
+    while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR) {}
+    x->exited = true;
+}
+
 static void exec_timed_out(uv_timer_t *h)
 {
     ta_exec *x = (ta_exec *) ((ta_ev *) h->data)->event;
@@ -1675,9 +1685,7 @@ static void exec_start(zend_async_event_t *e)
         x->watch = process_create(x->ev.reactor, x->pid, 0);
         if (!x->watch) {
             /* cannot happen for our own child; do not leave it behind */
-            kill(-x->pid, SIGKILL);
-            while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR) {}
-            x->exited = true;
+            exec_kill_reap(x);
             close(out_fd);
             close(err_fd);
             ZEND_ASYNC_EVENT_SET_CLOSED(e);
@@ -1714,13 +1722,7 @@ static void exec_release_uv(ta_ev *ev)
     ev_close((uv_handle_t *) &x->timer);
     exec_close_pipe(x, &x->out);
     exec_close_pipe(x, &x->err);
-    /* A running command is killed with its whole group and reaped here:
-     * nothing would be left to wait for it (SIGKILL ends it at once). */
-    if (x->spawned && !x->exited) {
-        exec_kill(x);
-        while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR) {}
-        x->exited = true;
-    }
+    exec_kill_reap(x);
     exec_watch_release(x);
 }
 

@@ -195,8 +195,6 @@ void ta_thread_serve(ta_php_thread *t)
         ta_exchange_flush_signals(&t->deferred);
         ZEND_ASYNC_REACTOR_EXECUTE(ta_sched_has_ready(&t->sched) || more);
     }
-    ta_exchange_flush_signals(&t->deferred);
-    ta_exchange_defer_signals(NULL);
     if (t->stop_timer) {
         ZEND_ASYNC_EVENT_RELEASE(&t->stop_timer->base);
         t->stop_timer = NULL;
@@ -284,7 +282,7 @@ static int run_worker_once(ta_php_thread *t)
             }
         } zend_end_try();
 
-        /* a bailout skipped the loop's own flush */
+        /* signals the loop still holds (all of them after a bailout) */
         ta_exchange_flush_signals(&t->deferred);
         ta_exchange_defer_signals(NULL);
         fail_inflight(t, 500);

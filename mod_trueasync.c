@@ -8,6 +8,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "ap_mpm.h"
+#include "mpm_common.h"
 #include "apr_strings.h"
 #include "util_filter.h"
 
@@ -209,6 +210,28 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     }
     g_workers = workers;
     apr_pool_cleanup_register(pchild, NULL, child_cleanup, apr_pool_cleanup_null);
+}
+
+/* The MPM tells us before it waits for its worker threads. A graceful stop
+ * lets in-flight requests finish (each holds an Apache thread, so the MPM
+ * waits for them as for its own requests); an ungraceful one (stop, or
+ * GracefulShutdownTimeout ran out) cancels them so their finally blocks run
+ * and the child can exit before the parent kills it. */
+static void child_stopping(apr_pool_t *pchild, int graceful)
+{
+    (void) pchild;
+    if (!g_workers) return;
+    unsigned held = ta_pool_held();
+    if (graceful) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, g_main_server, TA_LOGNO(10851)
+                     "child %" APR_PID_T_FMT " stopping gracefully: %u PHP request(s) in flight or "
+                     "queued are served first", getpid(), held);
+        return;
+    }
+    ap_log_error(APLOG_MARK, held ? APLOG_NOTICE : APLOG_INFO, 0, g_main_server, TA_LOGNO(10852)
+                 "child %" APR_PID_T_FMT " stopping now: cancelling %u PHP request(s) in flight or queued",
+                 getpid(), held);
+    ta_pool_cancel_all();
 }
 
 /* ---- the handler --------------------------------------------------------------- */
@@ -446,6 +469,7 @@ static void register_hooks(apr_pool_t *p)
     (void) p;
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_stopping(child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ta_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

@@ -250,6 +250,27 @@ static void request_done(ta_coro *co, zend_object *uncaught)
     zend_object *robj = co->scope;
     ta_response_obj *r = OBJ_OF(ta_response_obj, robj);
     ta_exchange *ex = r->ex;
+    if (co->fatal || co->no_stack) {
+        /* A fatal error (PHP logged it) or no fiber stack (out of memory
+         * mappings: the server is overloaded, so 503). Frames of a fatal
+         * coroutine are never freed: let go of the exchange here so its
+         * body and headers do not stay with them. */
+        if (co->no_stack) log_uncaught(uncaught, ta_thread_current->worker->cfg.script);
+        if (ex && !r->ended) ta_exchange_fail(ex, co->no_stack ? 503 : 500);
+        r->headers_sent = r->ended = true;
+        if (co->argc >= 1 && Z_TYPE(co->args[0]) == IS_OBJECT && Z_OBJCE(co->args[0]) == ce_request) {
+            ta_request_obj *req = OBJ_OF(ta_request_obj, Z_OBJ(co->args[0]));
+            if (req->ex) { ta_exchange_release(req->ex); req->ex = NULL; }
+        }
+        r->coro = NULL;
+        r->ex = NULL;
+        if (ex) {
+            ex->php_ctx = NULL;
+            ta_thread_request_done(ta_thread_current, ex);
+            ta_exchange_release(ex);
+        }
+        return;
+    }
     if (uncaught) {
         bool client_gone = ex && ta_exchange_is_aborted(ex)
             && instanceof_function(uncaught->ce, ta_ce_cancellation_error);

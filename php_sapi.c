@@ -7,6 +7,8 @@
 #include "reactor_apr.h"
 #include "php_stream_yield.h"
 #include "php_proc_yield.h"
+#include "php_signals.h"
+#include "coro_bailout.h"
 
 #include <ext/standard/info.h>
 #include <syslog.h>
@@ -88,6 +90,8 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_stream_yield_install();
     ta_stream_select_install();
     ta_proc_yield_install();
+    ta_signals_hooks_install();
+    ta_bailout_install();
     if (!ta_reactor_register()) {
         php_error_docref(NULL, E_CORE_ERROR, "Cannot register the TrueAsync reactor");
         return FAILURE;

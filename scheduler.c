@@ -1,5 +1,6 @@
 #include "scheduler.h"
 #include "php_async_api.h"
+#include "coro_bailout.h"
 
 #include <zend_closures.h>
 
@@ -186,9 +187,30 @@ static void park_runner(ta_sched *s, zend_object *fiber)
     s->idle[s->n_idle++] = fiber;
 }
 
+/* Switches into the coroutine's fiber. A fatal error inside it comes back
+ * here as a bailout: the engine is put back as it was before the switch and
+ * the coroutine ends as failed, or, if that is not safe, the bailout goes on
+ * to the thread's own boundary (which reboots the worker). */
+static bool switch_guarded(ta_coro *co, zend_function *fn, uint32_t argc, zval *argv, zval *rv)
+{
+    ta_engine_mark m;
+    volatile bool bailed = false;
+    ta_engine_mark_take(&m);
+    ta_boundary_enter();
+    zend_try {
+        zend_call_known_function(fn, co->fiber, zend_ce_fiber, rv, argc, argv, NULL);
+    } zend_catch {
+        bailed = true;
+    } zend_end_try();
+    ta_boundary_leave();
+    if (bailed && !ta_engine_recover(&m)) zend_bailout();
+    return bailed;
+}
+
 static void run_one(ta_sched *s, ta_coro *co)
 {
     zval rv;
+    bool bailed = false;
     ZVAL_UNDEF(&rv);
     s->current = co;
     co->state = TA_CORO_RUNNING;
@@ -202,25 +224,36 @@ static void run_one(ta_sched *s, ta_coro *co)
             co->finished = 1;
         } else {
             zend_fiber *f = (zend_fiber *) co->fiber;
-            if (f->context.status == ZEND_FIBER_STATUS_INIT)
-                zend_call_known_function(fn_start, co->fiber, zend_ce_fiber, &rv, 0, NULL, NULL);
-            else
-                zend_call_known_function(fn_resume, co->fiber, zend_ce_fiber, &rv, 0, NULL, NULL);
+            bailed = switch_guarded(co, f->context.status == ZEND_FIBER_STATUS_INIT ? fn_start : fn_resume,
+                                    0, NULL, &rv);
         }
     } else if (co->throw_in) {
         zval ex;
         ZVAL_OBJ(&ex, co->throw_in);
         co->throw_in = NULL;
-        zend_call_known_function(fn_throw, co->fiber, zend_ce_fiber, &rv, 1, &ex, NULL);
-        zval_ptr_dtor(&ex);
+        bailed = switch_guarded(co, fn_throw, 1, &ex, &rv);
+        if (!bailed) zval_ptr_dtor(&ex);
     } else {
-        zend_call_known_function(fn_resume, co->fiber, zend_ce_fiber, &rv, 0, NULL, NULL);
+        bailed = switch_guarded(co, fn_resume, 0, NULL, &rv);
     }
-    zval_ptr_dtor(&rv);
+    if (!bailed) zval_ptr_dtor(&rv);
     s->current = NULL;
 
-    if (EG(exception)) {
-        /* Escaped the runner itself: count it as the coroutine's. */
+    if (bailed) {
+        /* Its fiber is dead (PHP freed the stack); what its frames held
+         * stays allocated until the worker's state is released. */
+        s->fatals++;
+        co->fatal = 1;
+        co->finished = 1;
+        if (co->scope) {
+            /* The request failed: so does everything it spawned. */
+            for (ta_coro *o = s->all; o; o = o->next)
+                if (o != co && o->scope == co->scope) ta_coro_cancel(o, NULL, "The request failed with a fatal error");
+        }
+    } else if (EG(exception)) {
+        /* Escaped the runner itself: count it as the coroutine's. A fiber
+         * still in INIT could not get a stack (mmap failed). */
+        if (co->fiber && ((zend_fiber *) co->fiber)->context.status == ZEND_FIBER_STATUS_INIT) co->no_stack = 1;
         if (!co->uncaught) { co->uncaught = EG(exception); GC_ADDREF(co->uncaught); }
         zend_clear_exception();
         co->finished = 1;

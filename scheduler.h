@@ -28,6 +28,8 @@ struct ta_coro {
     int started;
     int cancelled;              /* cancellation requested */
     int finished;               /* its function returned or threw */
+    int fatal;                  /* a fatal error ended it (no result, no exception) */
+    int no_stack;               /* no fiber stack could be had for it */
     zval result;
     zend_object *uncaught;
     zend_object *throw_in;      /* thrown at the suspension point on resume */
@@ -50,6 +52,7 @@ struct ta_sched {
     ta_coro *current;
     uint64_t next_id;
     size_t live;
+    uint64_t fatals;            /* fatal errors stopped at a coroutine boundary */
 };
 
 extern __thread ta_sched *ta_sched_current;

@@ -4,6 +4,8 @@
 #include "ta_log.h"
 #include "reactor_apr.h"
 #include "php_async_api.h"
+#include "php_signals.h"
+#include "coro_bailout.h"
 
 #include <errno.h>
 #include <time.h>
@@ -15,7 +17,7 @@ static ta_worker **g_workers;
 static int g_n_workers;
 static int g_php_up;
 
-enum { RUN_STOPPED, RUN_BOOT_FAILED, RUN_BAILED };
+enum { RUN_STOPPED, RUN_BOOT_FAILED, RUN_BAILED, RUN_RECYCLED };
 
 #define TA_BATCH 64
 #define TA_STOP_GRACE_MS 5000
@@ -44,7 +46,7 @@ static void wake_php(ta_exchange *ex)
 static int thread_alive(ta_php_thread *t)
 {
     int s = load_state(t);
-    return (s == TA_THREAD_BOOTING || s == TA_THREAD_READY) && !stopping(t);
+    return (s == TA_THREAD_BOOTING || s == TA_THREAD_READY || s == TA_THREAD_RECYCLING) && !stopping(t);
 }
 
 int ta_worker_has_room(ta_worker *w)
@@ -67,6 +69,8 @@ int ta_worker_dispatch(ta_worker *w, ta_exchange *ex)
             if (tried_mask[i / 64] & (1ull << (i % 64))) continue;
             ta_php_thread *t = &w->threads[i];
             unsigned load = ta_queue_load(&t->queue);
+            /* a recycling thread only takes what the others have no room for */
+            if (load_state(t) == TA_THREAD_RECYCLING) load += t->queue.capacity;
             if (!best || load < best_load) { best = t; best_load = load; }
         }
         tried_mask[best->index / 64] |= 1ull << (best->index % 64);
@@ -165,24 +169,58 @@ static uint64_t now_ms(void)
     return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
-static void cancel_all(ta_sched *s)
+static void cancel_all(ta_sched *s, const char *why)
 {
-    for (ta_coro *co = s->all; co; co = co->next) ta_coro_cancel(co, NULL, "Worker is shutting down");
+    for (ta_coro *co = s->all; co; co = co->next) ta_coro_cancel(co, NULL, why);
+}
+
+/* What a recovered fatal error leaves behind (the frames of the failed
+ * coroutine, never freed) stays until the thread recycles; once that is a
+ * quarter of memory_limit over what the booted worker used, the thread
+ * recycles so later requests do not fail for lack of memory. */
+static bool worth_recycling(size_t boot_usage)
+{
+    zend_long limit = PG(memory_limit);
+    size_t now = zend_memory_usage(0);
+    return limit > 0 && now > boot_usage && now - boot_usage > (size_t) limit / 4;
 }
 
 void ta_thread_serve(ta_php_thread *t)
 {
     int stop_phase = 0;
-    uint64_t deadline = 0;
+    uint64_t deadline = 0, fatals_seen = 0;
+    bool recycle = false;
+    size_t boot_usage = zend_memory_usage(0);
+    t->recycled = 0;
     ta_exchange_defer_signals(&t->deferred);
     for (;;) {
         drain_inbox(t, 1);
-        if (!stop_phase) take_requests(t);
-        ta_sched_run_ready(&t->sched);
-        if (!stop_phase && stopping(t)) {
-            stop_phase = 1;
-            cancel_all(&t->sched);
+        if (!stop_phase && !recycle) take_requests(t);
+        if (__atomic_exchange_n(&t->cancel, 0, __ATOMIC_ACQ_REL)) {
+            /* Apache stops the child without grace: what runs is cancelled
+             * (finally blocks run), what waits in the queue gets 503. */
+            cancel_all(&t->sched, "Apache is stopping the server");
             fail_queued(t, 503);
+        }
+        ta_sched_run_ready(&t->sched);
+        if (t->sched.fatals != fatals_seen) {
+            fatals_seen = t->sched.fatals;
+            if (!recycle && !stop_phase && worth_recycling(boot_usage)) {
+                ta_log(TA_LOG_INFO, TA_LOGNO(10818) "PHP thread %d of %s recycles after a fatal error "
+                       "(%zu bytes in use): its requests finish first, new ones wait",
+                       t->index, t->worker->cfg.script, zend_memory_usage(0));
+                recycle = true;
+                set_state(t, TA_THREAD_RECYCLING);
+            }
+        }
+        bool stop_now = stopping(t) || (recycle && !t->inflight);
+        if (!stop_phase && stop_now) {
+            /* Stopping, or recycling with no request left: what is left
+             * (background coroutines) is cancelled and given a grace. */
+            stop_phase = 1;
+            cancel_all(&t->sched, "Worker is shutting down");
+            if (stopping(t)) fail_queued(t, 503);
+            else t->recycled = 1;
             deadline = now_ms() + TA_STOP_GRACE_MS;
             /* only there so the loop wakes up in time to give up */
             t->stop_timer = ZEND_ASYNC_NEW_TIMER_EVENT(TA_STOP_GRACE_MS, false);
@@ -268,7 +306,7 @@ static int run_worker_once(ta_php_thread *t)
                 phase = 2;
                 set_state(t, TA_THREAD_READY);
                 ta_http_run_loop();
-                result = RUN_STOPPED;
+                result = t->recycled ? RUN_RECYCLED : RUN_STOPPED;
             }
         } zend_catch {
             if (phase == 2) {
@@ -288,7 +326,9 @@ static int run_worker_once(ta_php_thread *t)
         fail_inflight(t, 500);
         if (result == RUN_BAILED) {
             /* The engine state is unwound; let request shutdown free it all,
-             * and the reactor drop its events without calling into it. */
+             * and the reactor drop its events without calling into it.
+             * Fiber stacks are not Zend memory: they go now. */
+            ta_fibers_release_all();
             ta_sched_abandon(&t->sched);
             ZVAL_UNDEF(&t->callback);
             ta_reactor_abandon();
@@ -329,12 +369,14 @@ static void *thread_main(void *arg)
     ta_php_thread *t = arg;
     ts_resource(0);
     ZEND_TSRMLS_CACHE_UPDATE();
+    ta_signals_thread_init();
     ta_thread_current = t;
     unsigned backoff = 1000;
     while (!stopping(t)) {
         set_state(t, TA_THREAD_BOOTING);
         int rc = run_worker_once(t);
         if (rc == RUN_STOPPED) break;
+        if (rc == RUN_RECYCLED) { backoff = 1000; continue; }
         if (rc == RUN_BOOT_FAILED) {
             set_state(t, TA_THREAD_FAILED);
             failed_wait(t, backoff);
@@ -394,6 +436,25 @@ int ta_pool_start(const ta_worker_config *configs, int n, ta_worker **out)
         }
     }
     return 0;
+}
+
+unsigned ta_pool_held(void)
+{
+    unsigned n = 0;
+    for (int i = 0; i < g_n_workers; i++)
+        for (int j = 0; j < g_workers[i]->n_threads; j++) n += ta_queue_load(&g_workers[i]->threads[j].queue);
+    return n;
+}
+
+void ta_pool_cancel_all(void)
+{
+    for (int i = 0; i < g_n_workers; i++) {
+        ta_worker *w = g_workers[i];
+        for (int j = 0; j < w->n_threads; j++) {
+            __atomic_store_n(&w->threads[j].cancel, 1, __ATOMIC_RELEASE);
+            ta_notifier_signal(&w->threads[j].wake);
+        }
+    }
 }
 
 void ta_pool_stop(void)

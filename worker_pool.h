@@ -26,6 +26,12 @@ int ta_pool_start(const ta_worker_config *configs, int n, ta_worker **out_worker
 /* Stops taking work, cancels what is in flight, joins, shuts PHP down. */
 void ta_pool_stop(void);
 
+/* Requests the PHP threads hold (queued or running), for the log. */
+unsigned ta_pool_held(void);
+/* Apache stops without grace: every PHP thread cancels its coroutines at
+ * their suspension points (finally blocks run) and fails what is queued. */
+void ta_pool_cancel_all(void);
+
 /* Whether some thread of the worker could take a request now. */
 int ta_worker_has_room(ta_worker *w);
 /* Queues the exchange on the least-loaded live thread. On anything but

@@ -10,7 +10,7 @@
 #include "scheduler.h"
 #include "ta_async_api.h"
 
-enum { TA_THREAD_BOOTING = 0, TA_THREAD_READY, TA_THREAD_FAILED, TA_THREAD_STOPPED };
+enum { TA_THREAD_BOOTING = 0, TA_THREAD_READY, TA_THREAD_FAILED, TA_THREAD_STOPPED, TA_THREAD_RECYCLING };
 
 typedef struct ta_php_thread {
     ta_worker *worker;
@@ -23,7 +23,9 @@ typedef struct ta_php_thread {
     ta_exchange *inbox;
     int state;                  /* atomic: TA_THREAD_* */
     int stop;                   /* atomic */
+    int cancel;                 /* atomic: cancel everything running now */
     int entering_loop;
+    int recycled;               /* the loop ended to boot the script afresh */
 
     /* PHP thread only */
     zval callback;

@@ -1,0 +1,67 @@
+<?php
+// Fatal errors stay with their request (TrueAsyncThreads 1, memory_limit 32M).
+// /wait?ms=N: waits, then reports the boot id; the fatal routes fail in
+// different ways; /maps counts this process's memory mappings.
+use FrankenPHP\HttpServer;
+use FrankenPHP\Request;
+use FrankenPHP\Response;
+
+$GLOBALS['boot'] = bin2hex(random_bytes(8));
+$GLOBALS['finally_ran'] = 0;
+$GLOBALS['served'] = 0;
+
+function maps(): int { return count(file('/proc/self/maps')); }
+
+HttpServer::onRequest(function (Request $req, Response $res) {
+    $path = parse_url($req->getUri(), PHP_URL_PATH);
+    $q = $req->getQueryParams();
+    $res->setHeader('Content-Type', 'text/plain');
+    switch ($path) {
+    case '/wait':
+        Async\delay((int) ($q['ms'] ?? 100));
+        $GLOBALS['served']++;
+        $res->write("ok boot={$GLOBALS['boot']} id=" . ($q['id'] ?? '') . "\n");
+        return;
+    case '/compile':
+        eval('function strlen($s) { return 0; }');
+        break;
+    case '/include':
+        include __DIR__ . '/inc/redeclare.inc';
+        break;
+    case '/oom-big':
+        $s = str_repeat('x', 64 * 1024 * 1024);
+        break;
+    case '/oom-grow':
+        $chunks = [];
+        for ($i = 0; $i < 1000; $i++) $chunks[] = str_repeat('y', 1024 * 1024);
+        break;
+    case '/user-error':
+        trigger_error('ta-user-fatal', E_USER_ERROR);
+        break;
+    case '/spawn-fatal':
+        // children in flight when their request dies: they are cancelled
+        for ($i = 0; $i < 10; $i++) {
+            Async\spawn(function () {
+                try { Async\delay(5000); } finally { $GLOBALS['finally_ran']++; }
+            });
+        }
+        Async\delay(1);
+        eval('function strlen($s) { return 0; }');
+        break;
+    case '/spawn-ok':
+        $cs = [];
+        for ($i = 0; $i < 10; $i++) $cs[] = Async\spawn(fn () => Async\delay(1));
+        Async\await_all($cs);
+        $res->write("ok\n");
+        return;
+    case '/state':
+        $res->write(json_encode(['boot' => $GLOBALS['boot'], 'maps' => maps(),
+            'finally' => $GLOBALS['finally_ran'], 'served' => $GLOBALS['served'],
+            'strlen' => strlen('abc'), 'mem' => memory_get_usage()]));
+        return;
+    default:
+        $res->setStatus(404);
+        return;
+    }
+    $res->write("unreachable\n");
+});

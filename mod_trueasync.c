@@ -212,11 +212,21 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     apr_pool_cleanup_register(pchild, NULL, child_cleanup, apr_pool_cleanup_null);
 }
 
+static void graceful_timeout_hit(unsigned held)
+{
+    ap_log_error(APLOG_MARK, held ? APLOG_NOTICE : APLOG_INFO, 0, g_main_server, TA_LOGNO(10853)
+                 "child %" APR_PID_T_FMT ": GracefulShutdownTimeout (%d s) has passed; cancelling %u "
+                 "PHP request(s) still in flight or queued", getpid(), ap_graceful_shutdown_timeout, held);
+}
+
 /* The MPM tells us before it waits for its worker threads. A graceful stop
  * lets in-flight requests finish (each holds an Apache thread, so the MPM
- * waits for them as for its own requests); an ungraceful one (stop, or
- * GracefulShutdownTimeout ran out) cancels them so their finally blocks run
- * and the child can exit before the parent kills it. */
+ * waits for them as for its own requests) until GracefulShutdownTimeout, if
+ * set; an ungraceful one (stop) cancels them now, so their finally blocks
+ * run and the child exits before the parent kills it. A child in its
+ * graceful phase does not react to the parent's SIGTERM once that timeout
+ * is over, so the module keeps the deadline itself; it has no way to tell
+ * a graceful restart from a graceful stop and applies it to both. */
 static void child_stopping(apr_pool_t *pchild, int graceful)
 {
     (void) pchild;
@@ -226,6 +236,13 @@ static void child_stopping(apr_pool_t *pchild, int graceful)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, g_main_server, TA_LOGNO(10851)
                      "child %" APR_PID_T_FMT " stopping gracefully: %u PHP request(s) in flight or "
                      "queued are served first", getpid(), held);
+        if (ap_graceful_shutdown_timeout > 0) {
+            int rc = ta_pool_cancel_after((unsigned) ap_graceful_shutdown_timeout * 1000u, graceful_timeout_hit);
+            if (rc)
+                ap_log_error(APLOG_MARK, APLOG_ERR, rc, g_main_server, TA_LOGNO(10854)
+                             "cannot watch GracefulShutdownTimeout; requests still running then are "
+                             "ended by the parent's SIGKILL");
+        }
         return;
     }
     ap_log_error(APLOG_MARK, held ? APLOG_NOTICE : APLOG_INFO, 0, g_main_server, TA_LOGNO(10852)

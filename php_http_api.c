@@ -272,11 +272,12 @@ static void request_done(ta_coro *co, zend_object *uncaught)
         return;
     }
     if (uncaught) {
-        bool client_gone = ex && ta_exchange_is_aborted(ex)
-            && instanceof_function(uncaught->ce, ta_ce_cancellation_error);
-        if (!client_gone) log_uncaught(uncaught, ta_thread_current->worker->cfg.script);
+        /* Cancelled from outside (client gone, server stopping): not the
+         * script's error; the client, if still there, gets 503. */
+        bool cancelled = co->cancelled && instanceof_function(uncaught->ce, ta_ce_cancellation_error);
+        if (!cancelled) log_uncaught(uncaught, ta_thread_current->worker->cfg.script);
         if (!r->ended && ex) {
-            ta_exchange_fail(ex, 500);
+            ta_exchange_fail(ex, cancelled ? 503 : 500);
             r->headers_sent = r->ended = true;
         }
     } else if (!r->ended) {

@@ -457,8 +457,60 @@ void ta_pool_cancel_all(void)
     }
 }
 
+/* The graceful-stop deadline: a thread that waits for it, or for the pool
+ * to stop first (then it never fires). */
+static struct {
+    pthread_t tid;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    unsigned ms;
+    int started, done;
+    void (*on_fire)(unsigned held);
+} g_deadline = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+static void *deadline_main(void *arg)
+{
+    (void) arg;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += g_deadline.ms / 1000;
+    ts.tv_nsec += (long) (g_deadline.ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    pthread_mutex_lock(&g_deadline.lock);
+    int rc = 0;
+    while (!g_deadline.done && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&g_deadline.cond, &g_deadline.lock, &ts);
+    int fire = !g_deadline.done;
+    pthread_mutex_unlock(&g_deadline.lock);
+    if (fire) {
+        if (g_deadline.on_fire) g_deadline.on_fire(ta_pool_held());
+        ta_pool_cancel_all();
+    }
+    return NULL;
+}
+
+int ta_pool_cancel_after(unsigned ms, void (*on_fire)(unsigned held))
+{
+    pthread_mutex_lock(&g_deadline.lock);
+    int rc = 0;
+    if (!g_deadline.started && !g_deadline.done) {
+        g_deadline.ms = ms;
+        g_deadline.on_fire = on_fire;
+        rc = pthread_create(&g_deadline.tid, NULL, deadline_main, NULL);
+        if (rc == 0) g_deadline.started = 1;
+    }
+    pthread_mutex_unlock(&g_deadline.lock);
+    return rc;
+}
+
 void ta_pool_stop(void)
 {
+    pthread_mutex_lock(&g_deadline.lock);
+    g_deadline.done = 1;
+    pthread_cond_signal(&g_deadline.cond);
+    int joinable = g_deadline.started;
+    pthread_mutex_unlock(&g_deadline.lock);
+    if (joinable) pthread_join(g_deadline.tid, NULL);
+
     for (int i = 0; i < g_n_workers; i++) {
         ta_worker *w = g_workers[i];
         for (int j = 0; j < w->n_threads; j++) {

@@ -32,6 +32,10 @@ unsigned ta_pool_held(void);
  * their suspension points (finally blocks run) and fails what is queued. */
 void ta_pool_cancel_all(void);
 
+/* Calls on_fire (from another thread) and ta_pool_cancel_all() once `ms`
+ * have passed, unless the pool stopped first. 0 or an errno value. */
+int ta_pool_cancel_after(unsigned ms, void (*on_fire)(unsigned held));
+
 /* Whether some thread of the worker could take a request now. */
 int ta_worker_has_room(ta_worker *w);
 /* Queues the exchange on the least-loaded live thread. On anything but

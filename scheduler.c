@@ -202,9 +202,11 @@ static void run_one(ta_sched *s, ta_coro *co)
             co->finished = 1;
         } else {
             zend_fiber *f = (zend_fiber *) co->fiber;
-            if (f->context.status == ZEND_FIBER_STATUS_INIT)
+            if (f->context.status == ZEND_FIBER_STATUS_INIT) {
+                s->starting_runner = 1;
                 zend_call_known_function(fn_start, co->fiber, zend_ce_fiber, &rv, 0, NULL, NULL);
-            else
+                s->starting_runner = 0;
+            } else
                 zend_call_known_function(fn_resume, co->fiber, zend_ce_fiber, &rv, 0, NULL, NULL);
         }
     } else if (co->throw_in) {

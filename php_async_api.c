@@ -14,6 +14,14 @@ zend_class_entry *ta_ce_channel_exception;
 static zend_class_entry *ce_awaitable, *ce_coroutine, *ce_timeout, *ce_channel;
 static zend_object_handlers h_coroutine, h_timeout, h_channel;
 
+/* Coroutine and Timeout objects only come from spawn() and timeout(); `new`
+ * is refused the way the engine refuses it for Closure. */
+static zend_function *refuse_new(zend_object *obj)
+{
+    zend_throw_error(NULL, "Instantiation of class %s is not allowed", ZSTR_VAL(obj->ce->name));
+    return NULL;
+}
+
 /* ---- awaitables: something coroutines wait for, completed once ------------- */
 
 typedef struct ta_awaitable {
@@ -59,7 +67,7 @@ static void aw_free(ta_awaitable *aw)
 
 typedef struct {
     ta_coro *co;                /* NULL once finished */
-    uint64_t id;
+    uint64_t id;                /* 0: not made by spawn() (PDO can make objects) */
     zval result;
     zend_object *exception;
     bool cancelled;
@@ -178,7 +186,7 @@ static zend_async_timer_event_t *timer_start(zend_long ms, ta_coro *co, ta_await
 typedef struct {
     zend_async_timer_event_t *timer;
     uint32_t generation;
-    zend_long ms;
+    zend_long ms;               /* 0: not made by timeout() */
     ta_awaitable aw;
     zend_object std;
 } ta_timeout_obj;
@@ -205,11 +213,31 @@ static void timeout_free(zend_object *obj)
 
 /* ---- waiting -------------------------------------------------------------------- */
 
+/* What a module awaitable completes; NULL for anything else (a userland
+ * class may implement Async\Awaitable, the module cannot wait for it), with
+ * an Error thrown for one that could never complete (not made by spawn() or
+ * timeout()). */
 static ta_awaitable *awaitable_of(zend_object *obj)
 {
-    if (obj->ce == ce_coroutine) return &CORO_OBJ(obj)->aw;
-    if (obj->ce == ce_timeout) return &TIMEOUT_OBJ(obj)->aw;
+    if (obj->ce == ce_coroutine) {
+        if (CORO_OBJ(obj)->id) return &CORO_OBJ(obj)->aw;
+        zend_throw_error(NULL, "This Async\\Coroutine was not started by Async\\spawn()");
+        return NULL;
+    }
+    if (obj->ce == ce_timeout) {
+        if (TIMEOUT_OBJ(obj)->ms) return &TIMEOUT_OBJ(obj)->aw;
+        zend_throw_error(NULL, "This Async\\Timeout was not made by Async\\timeout()");
+        return NULL;
+    }
     return NULL;
+}
+
+/* The optional cancellation argument of await and the await_* functions. */
+static bool cancellation_ok(zend_object *cancel, uint32_t arg)
+{
+    if (!cancel || awaitable_of(cancel)) return true;
+    if (!EG(exception)) zend_argument_type_error(arg, "must be an awaitable made by Async\\spawn() or Async\\timeout() (cancellation)");
+    return false;
 }
 
 static void nothing_to_undo(ta_coro *co, void *data) { (void) co; (void) data; }
@@ -267,11 +295,13 @@ ZEND_FUNCTION(Async_await)
         Z_PARAM_OPTIONAL
         Z_PARAM_OBJ_OF_CLASS_OR_NULL(cancel, ce_awaitable)
     ZEND_PARSE_PARAMETERS_END();
-    ta_awaitable *list[2] = { awaitable_of(target), cancel ? awaitable_of(cancel) : NULL };
-    if (!list[0] || (cancel && !list[1])) {
-        zend_type_error("Async\\await(): unsupported awaitable");
+    ta_awaitable *list[2] = { awaitable_of(target), NULL };
+    if (!list[0]) {
+        if (!EG(exception)) zend_type_error("Async\\await(): unsupported awaitable");
         RETURN_THROWS();
     }
+    if (!cancellation_ok(cancel, 2)) RETURN_THROWS();
+    if (cancel) list[1] = awaitable_of(cancel);
     if (target->ce == ce_coroutine && CORO_OBJ(target)->co && CORO_OBJ(target)->co == ta_coro_current()) {
         zend_throw_error(NULL, "A coroutine cannot await itself");
         RETURN_THROWS();
@@ -376,6 +406,7 @@ ZEND_FUNCTION(Async_await_all)
         Z_PARAM_BOOL(fill_null)
     ZEND_PARSE_PARAMETERS_END();
     (void) preserve;   /* results always come back under their keys, in input order */
+    if (!cancellation_ok(cancel, 2)) RETURN_THROWS();
     HashTable items;
     if (!collect(iterable, &items)) RETURN_THROWS();
     if (wait_all(&items, cancel) == FAILURE) { zend_hash_destroy(&items); RETURN_THROWS(); }
@@ -415,6 +446,7 @@ ZEND_FUNCTION(Async_await_any_or_fail)
         Z_PARAM_OPTIONAL
         Z_PARAM_OBJ_OF_CLASS_OR_NULL(cancel, ce_awaitable)
     ZEND_PARSE_PARAMETERS_END();
+    if (!cancellation_ok(cancel, 2)) RETURN_THROWS();
     HashTable items;
     if (!collect(iterable, &items)) RETURN_THROWS();
     uint32_t n = zend_hash_num_elements(&items);
@@ -550,16 +582,26 @@ ZEND_FUNCTION(Async_suspend)
 
 /* ---- Coroutine methods -------------------------------------------------------------- */
 
-#define CORO_THIS() CORO_OBJ(Z_OBJ_P(ZEND_THIS))
+static ta_coro_obj *coro_data(zval *this_zv)
+{
+    ta_coro_obj *o = CORO_OBJ(Z_OBJ_P(this_zv));
+    if (!o->id) {
+        zend_throw_error(NULL, "This Async\\Coroutine was not started by Async\\spawn()");
+        return NULL;
+    }
+    return o;
+}
 
-ZEND_METHOD(Async_Coroutine, getId) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_LONG((zend_long) CORO_THIS()->id); }
-ZEND_METHOD(Async_Coroutine, isFinished) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(CORO_THIS()->aw.done); }
-ZEND_METHOD(Async_Coroutine, isCancelled) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(CORO_THIS()->cancelled); }
+#define CORO_OR_THROW(o) ta_coro_obj *o = coro_data(ZEND_THIS); if (!o) RETURN_THROWS()
+
+ZEND_METHOD(Async_Coroutine, getId) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_LONG((zend_long) o->id); }
+ZEND_METHOD(Async_Coroutine, isFinished) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->aw.done); }
+ZEND_METHOD(Async_Coroutine, isCancelled) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->cancelled); }
 
 ZEND_METHOD(Async_Coroutine, getResult)
 {
     ZEND_PARSE_PARAMETERS_NONE();
-    ta_coro_obj *o = CORO_THIS();
+    CORO_OR_THROW(o);
     o->observed = true;
     RETURN_COPY(&o->result);
 }
@@ -567,7 +609,7 @@ ZEND_METHOD(Async_Coroutine, getResult)
 ZEND_METHOD(Async_Coroutine, getException)
 {
     ZEND_PARSE_PARAMETERS_NONE();
-    ta_coro_obj *o = CORO_THIS();
+    CORO_OR_THROW(o);
     o->observed = true;
     if (!o->exception) RETURN_NULL();
     GC_ADDREF(o->exception);
@@ -581,7 +623,7 @@ ZEND_METHOD(Async_Coroutine, cancel)
         Z_PARAM_OPTIONAL
         Z_PARAM_OBJ_OF_CLASS_OR_NULL(error, ta_ce_cancellation_error)
     ZEND_PARSE_PARAMETERS_END();
-    ta_coro_obj *o = CORO_THIS();
+    CORO_OR_THROW(o);
     if (o->aw.done || !o->co) return;
     o->cancelled = true;
     ta_coro_cancel(o->co, error, "Coroutine cancelled");
@@ -593,10 +635,14 @@ ZEND_METHOD(Async_Coroutine, runner)
 {
     ZEND_PARSE_PARAMETERS_NONE();
     ta_sched *s = ta_sched_current;
-    if (!s || !s->current || EG(active_fiber) == NULL || s->current->fiber != &EG(active_fiber)->std) {
+    /* Only a runner fiber the scheduler is starting may enter: called again
+     * (by Reflection) from a coroutine it would run that coroutine twice. */
+    if (!s || !s->starting_runner || !s->current || EG(active_fiber) == NULL
+        || s->current->fiber != &EG(active_fiber)->std) {
         zend_throw_error(NULL, "Async\\Coroutine::runner() is internal");
         RETURN_THROWS();
     }
+    s->starting_runner = 0;
     ta_sched_runner_main();
 }
 
@@ -611,9 +657,9 @@ typedef struct ta_chan_waiter {
 
 typedef struct {
     zend_long capacity;
-    zval *buf;
-    zend_long head, count;
-    bool closed;
+    zval *buf;                  /* a ring of buf_cap slots, grown up to capacity */
+    zend_long buf_cap, head, count;
+    bool constructed, closed;
     ta_chan_waiter *senders, *receivers;   /* FIFO lists */
     zend_object std;
 } ta_channel_obj;
@@ -633,7 +679,7 @@ static zend_object *channel_create(zend_class_entry *ce)
 static void channel_free(zend_object *obj)
 {
     ta_channel_obj *o = CHAN_OBJ(obj);
-    for (zend_long i = 0; i < o->count; i++) zval_ptr_dtor(&o->buf[(o->head + i) % o->capacity]);
+    for (zend_long i = 0; i < o->count; i++) zval_ptr_dtor(&o->buf[(o->head + i) % o->buf_cap]);
     if (o->buf) efree(o->buf);
     zend_object_std_dtor(obj);
 }
@@ -657,6 +703,21 @@ static void wl_remove(ta_chan_waiter **list, ta_chan_waiter *w)
     for (; *list; list = &(*list)->next) if (*list == w) { *list = w->next; return; }
 }
 
+/* Room for one more value (count < capacity): the ring is allocated as it
+ * fills, so a large capacity costs nothing until it is used. */
+static void chan_grow(ta_channel_obj *o)
+{
+    if (o->count < o->buf_cap) return;
+    zend_long cap = o->buf_cap ? (o->buf_cap > o->capacity / 2 ? o->capacity : o->buf_cap * 2) : 16;
+    if (cap > o->capacity) cap = o->capacity;
+    zval *buf = safe_emalloc((size_t) cap, sizeof(zval), 0);
+    for (zend_long i = 0; i < o->count; i++) ZVAL_COPY_VALUE(&buf[i], &o->buf[(o->head + i) % o->buf_cap]);
+    if (o->buf) efree(o->buf);
+    o->buf = buf;
+    o->buf_cap = cap;
+    o->head = 0;
+}
+
 static void throw_closed(void)
 {
     zend_throw_exception(ta_ce_channel_exception, "Channel is closed", 0);
@@ -674,8 +735,13 @@ ZEND_METHOD(Async_Channel, __construct)
         RETURN_THROWS();
     }
     ta_channel_obj *o = CHAN_THIS();
+    /* Its ring and waiters depend on the capacity it was made with. */
+    if (o->constructed) {
+        zend_throw_error(NULL, "Async\\Channel object is already constructed");
+        RETURN_THROWS();
+    }
+    o->constructed = true;
     o->capacity = capacity;
-    if (capacity) o->buf = safe_emalloc((size_t) capacity, sizeof(zval), 0);
 }
 
 ZEND_METHOD(Async_Channel, send)
@@ -694,7 +760,8 @@ ZEND_METHOD(Async_Channel, send)
         return;
     }
     if (o->count < o->capacity) {
-        ZVAL_COPY(&o->buf[(o->head + o->count) % o->capacity], value);
+        chan_grow(o);
+        ZVAL_COPY(&o->buf[(o->head + o->count) % o->buf_cap], value);
         o->count++;
         return;
     }
@@ -722,11 +789,12 @@ ZEND_METHOD(Async_Channel, recv)
     ta_channel_obj *o = CHAN_THIS();
     if (o->count > 0) {
         ZVAL_COPY_VALUE(return_value, &o->buf[o->head]);
-        o->head = (o->head + 1) % o->capacity;
+        o->head = (o->head + 1) % o->buf_cap;
         o->count--;
         ta_chan_waiter *s = wl_pop(&o->senders);
         if (s) {
-            ZVAL_COPY_VALUE(&o->buf[(o->head + o->count) % o->capacity], &s->value);
+            /* the slot just emptied takes it */
+            ZVAL_COPY_VALUE(&o->buf[(o->head + o->count) % o->buf_cap], &s->value);
             o->count++;
             s->done = true;
             ta_coro_wake(s->co);
@@ -867,12 +935,13 @@ static zend_class_entry *register_class(const char *name, const zend_function_en
     return out;
 }
 
-static void handlers_for(zend_object_handlers *h, size_t offset, void (*free_obj)(zend_object *))
+static void handlers_for(zend_object_handlers *h, size_t offset, void (*free_obj)(zend_object *), bool sealed_new)
 {
     memcpy(h, zend_get_std_object_handlers(), sizeof *h);
     h->offset = (int) offset;
     h->free_obj = free_obj;
     h->clone_obj = NULL;
+    if (sealed_new) h->get_constructor = refuse_new;
 }
 
 void ta_async_api_register(void)
@@ -891,16 +960,16 @@ void ta_async_api_register(void)
     ce_coroutine = register_class("Async\\Coroutine", coroutine_methods, NULL, sealed);
     zend_class_implements(ce_coroutine, 1, ce_awaitable);
     ce_coroutine->create_object = coroutine_create;
-    handlers_for(&h_coroutine, XtOffsetOf(ta_coro_obj, std), coroutine_free);
+    handlers_for(&h_coroutine, XtOffsetOf(ta_coro_obj, std), coroutine_free, true);
     ta_sched_set_runner_function(zend_hash_str_find_ptr(&ce_coroutine->function_table, ZEND_STRL("runner")));
 
     ce_timeout = register_class("Async\\Timeout", NULL, NULL, sealed);
     zend_class_implements(ce_timeout, 1, ce_awaitable);
     ce_timeout->create_object = timeout_create;
-    handlers_for(&h_timeout, XtOffsetOf(ta_timeout_obj, std), timeout_free);
+    handlers_for(&h_timeout, XtOffsetOf(ta_timeout_obj, std), timeout_free, true);
 
     ce_channel = register_class("Async\\Channel", channel_methods, NULL, sealed);
     zend_class_implements(ce_channel, 1, zend_ce_countable);
     ce_channel->create_object = channel_create;
-    handlers_for(&h_channel, XtOffsetOf(ta_channel_obj, std), channel_free);
+    handlers_for(&h_channel, XtOffsetOf(ta_channel_obj, std), channel_free, false);
 }

@@ -16,7 +16,16 @@ enum { UPLOAD_ERR_OK = 0, UPLOAD_ERR_INI_SIZE = 1, UPLOAD_ERR_NO_FILE = 4, UPLOA
 #include <unistd.h>
 
 static zend_class_entry *ce_server, *ce_request, *ce_response, *ce_upload;
-static zend_object_handlers h_request, h_response, h_upload;
+static zend_object_handlers h_server, h_request, h_response, h_upload;
+
+/* `new` (and ReflectionClass::newInstance) ask this handler for the
+ * constructor: refusing there is how the engine seals Closure. Objects of
+ * these classes only come from the module, attached to their request. */
+static zend_function *refuse_new(zend_object *obj)
+{
+    zend_throw_error(NULL, "Instantiation of class %s is not allowed", ZSTR_VAL(obj->ce->name));
+    return NULL;
+}
 
 /* ---- object layouts ------------------------------------------------------ */
 
@@ -37,7 +46,7 @@ typedef struct {
 } ta_response_obj;
 
 typedef struct {
-    zend_string *name, *type, *tmp;
+    zend_string *name, *type, *tmp;     /* all NULL until make_upload() */
     zend_long size, error;
     bool moved;
     zend_object std;
@@ -45,8 +54,16 @@ typedef struct {
 
 #define OBJ_OF(type, o) ((type *) ((char *) (o) - XtOffsetOf(type, std)))
 #define REQ_THIS() OBJ_OF(ta_request_obj, Z_OBJ_P(ZEND_THIS))
-#define RES_THIS() OBJ_OF(ta_response_obj, Z_OBJ_P(ZEND_THIS))
-#define UPL_THIS() OBJ_OF(ta_upload_obj, Z_OBJ_P(ZEND_THIS))
+
+/* HttpServer is static-only; a create handler (plus final) makes
+ * ReflectionClass::newInstanceWithoutConstructor() refuse it too. */
+static zend_object *server_create(zend_class_entry *ce)
+{
+    zend_object *o = zend_objects_new(ce);
+    object_properties_init(o, ce);
+    o->handlers = &h_server;
+    return o;
+}
 
 static zend_object *request_create(zend_class_entry *ce)
 {
@@ -202,7 +219,8 @@ static zend_result wait_drained(ta_response_obj *r)
 {
     ta_coro *co = ta_coro_current();
     if (!co || !r->ex) return SUCCESS;
-    while (ta_exchange_pending_wait(r->ex) > 0) {
+    /* request_done() wakes a writer when the response ends under it */
+    while (!r->ended && ta_exchange_pending_wait(r->ex) > 0) {
         if (r->writer && r->writer != co) {
             zend_throw_error(NULL, "Another coroutine is already writing to this response");
             return FAILURE;
@@ -282,6 +300,13 @@ static void request_done(ta_coro *co, zend_object *uncaught)
         }
     } else if (!r->ended) {
         response_post(r, NULL, 0, 1);
+    }
+    /* A coroutine of this request still waiting in write() would never hear
+     * from Apache again (the exchange leaves the thread): let it see the end. */
+    if (r->writer) {
+        ta_coro *w = r->writer;
+        r->writer = NULL;
+        ta_coro_wake(w);
     }
     r->coro = NULL;
     if (ex) ta_thread_request_done(ta_thread_current, ex);
@@ -376,7 +401,7 @@ static ta_request *req_data(zval *this_zv)
 {
     ta_request_obj *o = OBJ_OF(ta_request_obj, Z_OBJ_P(this_zv));
     if (!o->ex) {
-        zend_throw_error(NULL, "This Request is not attached to an HTTP request");
+        zend_throw_error(NULL, "This FrankenPHP\\Request is not attached to an HTTP request");
         return NULL;
     }
     return &o->ex->req;
@@ -612,6 +637,20 @@ ZEND_METHOD(FrankenPHP_Request, getUploadedFiles)
 
 /* ---- Response -------------------------------------------------------------- */
 
+/* A Response userland got without the module (PDO's FETCH_CLASSTYPE makes
+ * objects without any constructor) belongs to no request. */
+static ta_response_obj *res_data(zval *this_zv)
+{
+    ta_response_obj *r = OBJ_OF(ta_response_obj, Z_OBJ_P(this_zv));
+    if (!r->ex) {
+        zend_throw_error(NULL, "This FrankenPHP\\Response is not attached to an HTTP request");
+        return NULL;
+    }
+    return r;
+}
+
+#define RES_OR_THROW(r) ta_response_obj *r = res_data(ZEND_THIS); if (!r) RETURN_THROWS()
+
 static bool head_open(ta_response_obj *r)
 {
     if (r->headers_sent) {
@@ -631,12 +670,12 @@ ZEND_METHOD(FrankenPHP_Response, setStatus)
         zend_argument_value_error(1, "must be between 100 and 599");
         RETURN_THROWS();
     }
-    ta_response_obj *r = RES_THIS();
+    RES_OR_THROW(r);
     if (!head_open(r)) RETURN_THROWS();
     r->status = code;
 }
 
-ZEND_METHOD(FrankenPHP_Response, getStatus) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_LONG(RES_THIS()->status); }
+ZEND_METHOD(FrankenPHP_Response, getStatus) { ZEND_PARSE_PARAMETERS_NONE(); RES_OR_THROW(r); RETURN_LONG(r->status); }
 
 static void header_put(ta_response_obj *r, zend_string *name, zend_string *value, bool replace)
 {
@@ -660,7 +699,7 @@ static void set_or_add(INTERNAL_FUNCTION_PARAMETERS, bool replace)
         Z_PARAM_STR(value)
     ZEND_PARSE_PARAMETERS_END();
     if (!check_header(name, value, 1)) RETURN_THROWS();
-    ta_response_obj *r = RES_THIS();
+    RES_OR_THROW(r);
     if (!head_open(r)) RETURN_THROWS();
     header_put(r, name, value, replace);
 }
@@ -674,7 +713,7 @@ ZEND_METHOD(FrankenPHP_Response, removeHeader)
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_STR(name)
     ZEND_PARSE_PARAMETERS_END();
-    ta_response_obj *r = RES_THIS();
+    RES_OR_THROW(r);
     if (!head_open(r)) RETURN_THROWS();
     zend_string *lc = zend_string_tolower(name);
     zend_hash_del(&r->headers, lc);
@@ -687,7 +726,7 @@ ZEND_METHOD(FrankenPHP_Response, getHeader)
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_STR(name)
     ZEND_PARSE_PARAMETERS_END();
-    ta_response_obj *r = RES_THIS();
+    RES_OR_THROW(r);
     zend_string *lc = zend_string_tolower(name);
     zval *entry = zend_hash_find(&r->headers, lc);
     zend_string_release(lc);
@@ -708,7 +747,7 @@ ZEND_METHOD(FrankenPHP_Response, getHeader)
 ZEND_METHOD(FrankenPHP_Response, getHeaders)
 {
     ZEND_PARSE_PARAMETERS_NONE();
-    ta_response_obj *r = RES_THIS();
+    RES_OR_THROW(r);
     array_init(return_value);
     zval *entry;
     ZEND_HASH_FOREACH_VAL(&r->headers, entry) {
@@ -724,7 +763,7 @@ ZEND_METHOD(FrankenPHP_Response, getHeaders)
     } ZEND_HASH_FOREACH_END();
 }
 
-ZEND_METHOD(FrankenPHP_Response, isHeadersSent) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(RES_THIS()->headers_sent); }
+ZEND_METHOD(FrankenPHP_Response, isHeadersSent) { ZEND_PARSE_PARAMETERS_NONE(); RES_OR_THROW(r); RETURN_BOOL(r->headers_sent); }
 
 ZEND_METHOD(FrankenPHP_Response, write)
 {
@@ -732,7 +771,7 @@ ZEND_METHOD(FrankenPHP_Response, write)
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_STR(data)
     ZEND_PARSE_PARAMETERS_END();
-    ta_response_obj *r = RES_THIS();
+    RES_OR_THROW(r);
     if (r->ended) {
         zend_throw_error(NULL, "Cannot write: the response has already ended");
         RETURN_THROWS();
@@ -748,7 +787,7 @@ ZEND_METHOD(FrankenPHP_Response, write)
 ZEND_METHOD(FrankenPHP_Response, end)
 {
     ZEND_PARSE_PARAMETERS_NONE();
-    ta_response_obj *r = RES_THIS();
+    RES_OR_THROW(r);
     if (r->ended) return;
     response_post(r, NULL, 0, 1);
 }
@@ -773,7 +812,7 @@ ZEND_METHOD(FrankenPHP_Response, redirect)
             RETURN_THROWS();
         }
     }
-    ta_response_obj *r = RES_THIS();
+    RES_OR_THROW(r);
     if (!head_open(r)) RETURN_THROWS();
     zend_string *loc = zend_string_init("Location", 8, 0);
     header_put(r, loc, url, true);
@@ -784,11 +823,24 @@ ZEND_METHOD(FrankenPHP_Response, redirect)
 
 /* ---- UploadedFile ---------------------------------------------------------- */
 
-ZEND_METHOD(FrankenPHP_UploadedFile, getName) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_STR_COPY(UPL_THIS()->name); }
-ZEND_METHOD(FrankenPHP_UploadedFile, getType) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_STR_COPY(UPL_THIS()->type); }
-ZEND_METHOD(FrankenPHP_UploadedFile, getSize) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_LONG(UPL_THIS()->size); }
-ZEND_METHOD(FrankenPHP_UploadedFile, getTmpName) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_STR_COPY(UPL_THIS()->tmp); }
-ZEND_METHOD(FrankenPHP_UploadedFile, getError) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_LONG(UPL_THIS()->error); }
+/* An UploadedFile not made by make_upload() has no strings to return. */
+static ta_upload_obj *upl_data(zval *this_zv)
+{
+    ta_upload_obj *u = OBJ_OF(ta_upload_obj, Z_OBJ_P(this_zv));
+    if (!u->tmp) {
+        zend_throw_error(NULL, "This FrankenPHP\\UploadedFile is not attached to an uploaded file");
+        return NULL;
+    }
+    return u;
+}
+
+#define UPL_OR_THROW(u) ta_upload_obj *u = upl_data(ZEND_THIS); if (!u) RETURN_THROWS()
+
+ZEND_METHOD(FrankenPHP_UploadedFile, getName) { ZEND_PARSE_PARAMETERS_NONE(); UPL_OR_THROW(u); RETURN_STR_COPY(u->name); }
+ZEND_METHOD(FrankenPHP_UploadedFile, getType) { ZEND_PARSE_PARAMETERS_NONE(); UPL_OR_THROW(u); RETURN_STR_COPY(u->type); }
+ZEND_METHOD(FrankenPHP_UploadedFile, getSize) { ZEND_PARSE_PARAMETERS_NONE(); UPL_OR_THROW(u); RETURN_LONG(u->size); }
+ZEND_METHOD(FrankenPHP_UploadedFile, getTmpName) { ZEND_PARSE_PARAMETERS_NONE(); UPL_OR_THROW(u); RETURN_STR_COPY(u->tmp); }
+ZEND_METHOD(FrankenPHP_UploadedFile, getError) { ZEND_PARSE_PARAMETERS_NONE(); UPL_OR_THROW(u); RETURN_LONG(u->error); }
 
 static bool copy_file(const char *from, const char *to)
 {
@@ -809,7 +861,7 @@ ZEND_METHOD(FrankenPHP_UploadedFile, moveTo)
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_PATH_STR(path)
     ZEND_PARSE_PARAMETERS_END();
-    ta_upload_obj *u = UPL_THIS();
+    UPL_OR_THROW(u);
     if (u->error != UPLOAD_ERR_OK || u->moved || !ZSTR_LEN(u->tmp)) RETURN_FALSE;
     if (php_check_open_basedir(ZSTR_VAL(path))) RETURN_FALSE;
     if (rename(ZSTR_VAL(u->tmp), ZSTR_VAL(path)) != 0) {
@@ -908,19 +960,18 @@ static zend_class_entry *register_final(const char *name, const zend_function_en
     INIT_CLASS_ENTRY_EX(ce, name, strlen(name), methods);
     out = zend_register_internal_class(&ce);
     out->ce_flags |= ZEND_ACC_FINAL | ZEND_ACC_NO_DYNAMIC_PROPERTIES | ZEND_ACC_NOT_SERIALIZABLE;
-    if (create) {
-        out->create_object = create;
-        memcpy(h, zend_get_std_object_handlers(), sizeof *h);
-        h->offset = (int) offset;
-        h->free_obj = free_obj;
-        h->clone_obj = NULL;
-    }
+    out->create_object = create;
+    memcpy(h, zend_get_std_object_handlers(), sizeof *h);
+    h->offset = (int) offset;
+    if (free_obj) h->free_obj = free_obj;
+    h->clone_obj = NULL;
+    h->get_constructor = refuse_new;
     return out;
 }
 
 void ta_http_api_register(void)
 {
-    ce_server = register_final("FrankenPHP\\HttpServer", server_methods, NULL, NULL, 0, NULL);
+    ce_server = register_final("FrankenPHP\\HttpServer", server_methods, server_create, &h_server, 0, NULL);
     ce_request = register_final("FrankenPHP\\Request", request_methods, request_create, &h_request,
                                 XtOffsetOf(ta_request_obj, std), request_free);
     ce_response = register_final("FrankenPHP\\Response", response_methods, response_create, &h_response,

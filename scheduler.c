@@ -224,8 +224,10 @@ static void run_one(ta_sched *s, ta_coro *co)
             co->finished = 1;
         } else {
             zend_fiber *f = (zend_fiber *) co->fiber;
-            bailed = switch_guarded(co, f->context.status == ZEND_FIBER_STATUS_INIT ? fn_start : fn_resume,
-                                    0, NULL, &rv);
+            bool init = f->context.status == ZEND_FIBER_STATUS_INIT;
+            s->starting_runner = init;
+            bailed = switch_guarded(co, init ? fn_start : fn_resume, 0, NULL, &rv);
+            s->starting_runner = 0;
         }
     } else if (co->throw_in) {
         zval ex;

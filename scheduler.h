@@ -50,6 +50,7 @@ struct ta_sched {
     ta_coro *ready_head, *ready_tail;
     ta_coro *all;
     ta_coro *current;
+    int starting_runner;        /* a new runner fiber is being started */
     uint64_t next_id;
     size_t live;
     uint64_t fatals;            /* fatal errors stopped at a coroutine boundary */

@@ -4,6 +4,10 @@
  * For IDEs and static analysis only: this file is never loaded.
  *
  * @generate-nothing
+ *
+ * Objects of HttpServer, Request, Response, UploadedFile, Coroutine and
+ * Timeout only come from the module: `new` throws Error ("Instantiation of
+ * class X is not allowed"). No module object can be cloned or serialized.
  */
 
 namespace FrankenPHP {
@@ -177,7 +181,11 @@ namespace Async {
      */
     final class Channel implements \Countable
     {
-        /** @throws \ValueError if $capacity < 0 */
+        /**
+         * Values are buffered as they come, so a large capacity costs nothing
+         * until it is used.
+         * @throws \ValueError if $capacity < 0; \Error if called a second time
+         */
         public function __construct(int $capacity = 0) {}
         /** @throws ChannelException if closed; \Error if it would wait outside a coroutine */
         public function send(mixed $value): void {}

@@ -429,10 +429,17 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_no
             return body_started ? OK : HTTP_INTERNAL_SERVER_ERROR;
         }
         if (rev & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) {
-            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10847)
-                          "client closed the connection; cancelling its PHP coroutine");
-            ta_exchange_abort(ex);
-            ta_exchange_detach_apache(ex);
+            if (ta_worker_withdraw(ex)) {
+                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, TA_LOGNO(10855)
+                              "client closed the connection while its request was queued; slot freed");
+                ta_exchange_detach_apache(ex);
+                ta_exchange_release(ex);
+            } else {
+                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10847)
+                              "client closed the connection; cancelling its PHP coroutine");
+                ta_exchange_abort(ex);
+                ta_exchange_detach_apache(ex);
+            }
             c->keepalive = AP_CONN_CLOSE;
             c->aborted = 1;
             return OK;

@@ -77,3 +77,21 @@ void ta_queue_open(ta_queue *q)
     q->closed = 0;
     pthread_mutex_unlock(&q->lock);
 }
+
+int ta_queue_withdraw(ta_queue *q, void *item)
+{
+    int found = 0;
+    pthread_mutex_lock(&q->lock);
+    for (unsigned i = 0; i < q->queued; i++) {
+        if (q->ring[(q->head + i) % q->capacity] != item) continue;
+        /* close the gap: later items move one place towards the head */
+        for (unsigned j = i; j + 1 < q->queued; j++)
+            q->ring[(q->head + j) % q->capacity] = q->ring[(q->head + j + 1) % q->capacity];
+        q->queued--;
+        __atomic_store_n(&q->held, q->held - 1, __ATOMIC_RELAXED);
+        found = 1;
+        break;
+    }
+    pthread_mutex_unlock(&q->lock);
+    return found;
+}

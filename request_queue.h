@@ -26,6 +26,9 @@ void ta_queue_destroy(ta_queue *q);
 int ta_queue_push(ta_queue *q, void *item);
 /* Moves up to max queued items, oldest first, into out; they stay held. */
 unsigned ta_queue_pop(ta_queue *q, void **out, unsigned max);
+/* Takes a still-queued item out again and frees its slot (its client left
+ * before a PHP thread took it). 1 if it was queued, 0 if already popped. */
+int ta_queue_withdraw(ta_queue *q, void *item);
 /* One held request finished; frees its slot. */
 void ta_queue_release(ta_queue *q);
 /* Held slots (an unlocked read is fine for picking the least-loaded). */

@@ -366,3 +366,14 @@ zend_object *ta_new_cancellation(const char *why)
     zend_update_property_string(zend_ce_error, Z_OBJ(ex), ZEND_STRL("message"), why);
     return Z_OBJ(ex);
 }
+
+bool ta_coro_throw_pending_cancel(void)
+{
+    ta_coro *co = ta_coro_current();
+    if (!co || !co->cancelled || !co->throw_in || EG(exception)) return false;
+    zval ex;
+    ZVAL_OBJ(&ex, co->throw_in);
+    co->throw_in = NULL;
+    zend_throw_exception_object(&ex);
+    return true;
+}

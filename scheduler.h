@@ -93,6 +93,11 @@ void ta_coro_wake(ta_coro *co);
  * a running one gets it at its next suspension. */
 void ta_coro_cancel(ta_coro *co, zend_object *error, const char *why);
 
+/* For a coroutine that runs without suspending (called from the VM's
+ * interrupt, at an opcode boundary): throws its pending cancellation now.
+ * Returns whether it threw. */
+bool ta_coro_throw_pending_cancel(void);
+
 /* Async\CancellationError, created with `why` as message. */
 zend_object *ta_new_cancellation(const char *why);
 

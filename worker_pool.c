@@ -28,10 +28,22 @@ static int stopping(ta_php_thread *t) { return __atomic_load_n(&t->stop, __ATOMI
 
 /* ---- Apache side -------------------------------------------------------- */
 
+/* Makes the PHP thread look at its inbox and cancel flag even while one of
+ * its coroutines runs without suspending: the engine calls our interrupt
+ * hook at the next opcode boundary, inside that coroutine. */
+static void raise_interrupt(ta_php_thread *t)
+{
+    pthread_mutex_lock(&t->inbox_lock);
+    __atomic_store_n(&t->interrupt, 1, __ATOMIC_RELEASE);
+    if (t->vm_interrupt) zend_atomic_bool_store(t->vm_interrupt, true);
+    pthread_mutex_unlock(&t->inbox_lock);
+}
+
 /* Called on an Apache thread (which holds a reference to ex). */
 static void wake_php(ta_exchange *ex)
 {
     ta_php_thread *t = ex->php_thread;
+    if (ta_exchange_is_aborted(ex)) raise_interrupt(t);
     pthread_mutex_lock(&t->inbox_lock);
     if (!ex->in_inbox) {
         ex->in_inbox = 1;
@@ -56,6 +68,12 @@ int ta_worker_has_room(ta_worker *w)
         if (thread_alive(t) && ta_queue_load(&t->queue) < t->queue.capacity) return 1;
     }
     return 0;
+}
+
+int ta_worker_withdraw(ta_exchange *ex)
+{
+    ta_php_thread *t = ex->php_thread;
+    return t && ta_queue_withdraw(&t->queue, ex);
 }
 
 int ta_worker_dispatch(ta_worker *w, ta_exchange *ex)
@@ -172,6 +190,24 @@ static uint64_t now_ms(void)
 static void cancel_all(ta_sched *s, const char *why)
 {
     for (ta_coro *co = s->all; co; co = co->next) ta_coro_cancel(co, NULL, why);
+}
+
+static void (*prev_interrupt)(zend_execute_data *execute_data);
+
+/* The VM interrupt, on a PHP thread, at an opcode boundary of whatever PHP
+ * code runs. Inside a coroutine that does not suspend, a client that left
+ * or a stop is seen now: the cancellation is thrown right there. */
+static void on_vm_interrupt(zend_execute_data *execute_data)
+{
+    ta_php_thread *t = ta_thread_current;
+    if (t && __atomic_load_n(&t->interrupt, __ATOMIC_ACQUIRE) && ta_coro_current()) {
+        __atomic_store_n(&t->interrupt, 0, __ATOMIC_RELEASE);
+        drain_inbox(t, 1);
+        if (__atomic_load_n(&t->cancel, __ATOMIC_ACQUIRE))
+            cancel_all(&t->sched, "Apache is stopping the server");   /* the loop does the rest */
+        ta_coro_throw_pending_cancel();
+    }
+    if (prev_interrupt) prev_interrupt(execute_data);
 }
 
 /* What a recovered fatal error leaves behind (the frames of the failed
@@ -371,6 +407,9 @@ static void *thread_main(void *arg)
     ZEND_TSRMLS_CACHE_UPDATE();
     ta_signals_thread_init();
     ta_thread_current = t;
+    pthread_mutex_lock(&t->inbox_lock);
+    t->vm_interrupt = &EG(vm_interrupt);
+    pthread_mutex_unlock(&t->inbox_lock);
     unsigned backoff = 1000;
     while (!stopping(t)) {
         set_state(t, TA_THREAD_BOOTING);
@@ -388,6 +427,9 @@ static void *thread_main(void *arg)
     ta_queue_close(&t->queue);
     fail_queued(t, 503);
     set_state(t, TA_THREAD_STOPPED);
+    pthread_mutex_lock(&t->inbox_lock);
+    t->vm_interrupt = NULL;
+    pthread_mutex_unlock(&t->inbox_lock);
     ta_thread_current = NULL;
     ts_free_thread();
     return NULL;
@@ -404,6 +446,10 @@ int ta_pool_start(const ta_worker_config *configs, int n, ta_worker **out)
 {
     if (ta_php_startup() != 0) return -1;
     g_php_up = 1;
+    if (zend_interrupt_function != on_vm_interrupt) {
+        prev_interrupt = zend_interrupt_function;
+        zend_interrupt_function = on_vm_interrupt;
+    }
     g_workers = calloc(n ? n : 1, sizeof *g_workers);
     if (!g_workers) return -1;
     for (int i = 0; i < n; i++) {
@@ -452,6 +498,7 @@ void ta_pool_cancel_all(void)
         ta_worker *w = g_workers[i];
         for (int j = 0; j < w->n_threads; j++) {
             __atomic_store_n(&w->threads[j].cancel, 1, __ATOMIC_RELEASE);
+            raise_interrupt(&w->threads[j]);
             ta_notifier_signal(&w->threads[j].wake);
         }
     }

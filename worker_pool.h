@@ -36,6 +36,11 @@ void ta_pool_cancel_all(void);
  * have passed, unless the pool stopped first. 0 or an errno value. */
 int ta_pool_cancel_after(unsigned ms, void (*on_fire)(unsigned held));
 
+/* The client left while its request waited in a queue: takes it out again
+ * and frees the slot at once. 1: withdrawn (PHP will never see it; the PHP
+ * side's reference is the caller's to drop), 0: a PHP thread has it. */
+int ta_worker_withdraw(ta_exchange *ex);
+
 /* Whether some thread of the worker could take a request now. */
 int ta_worker_has_room(ta_worker *w);
 /* Queues the exchange on the least-loaded live thread. On anything but

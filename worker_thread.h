@@ -24,6 +24,8 @@ typedef struct ta_php_thread {
     int state;                  /* atomic: TA_THREAD_* */
     int stop;                   /* atomic */
     int cancel;                 /* atomic: cancel everything running now */
+    int interrupt;              /* atomic: the VM interrupt was raised for us */
+    zend_atomic_bool *vm_interrupt; /* the thread's EG(vm_interrupt), under inbox_lock */
     int entering_loop;
     int recycled;               /* the loop ended to boot the script afresh */
 

@@ -5,7 +5,7 @@ PORT ?= 8080
 # PHP_CONFIG=/path/to/php-config picks another ZTS+embed PHP (scripts/setup.sh)
 export PHP_CONFIG TRUEASYNC_CACHE
 
-.PHONY: all setup module run test unit apache-test bench clean
+.PHONY: all setup module run test unit apache-test bench bench-chaos bench-soak clean
 all: module
 
 # Installs Debian packages and the cached ZTS PHP when missing (fast when present).
@@ -33,6 +33,14 @@ test: module
 
 bench: module
 	bench/run.sh
+
+# On demand, not part of `make test`: requests lost under restarts, kill -9
+# and fatal errors; memory over a million requests (SOAK_REQUESTS=100000).
+bench-chaos: module
+	bench/chaos.sh
+
+bench-soak: module
+	bench/soak.sh $(SOAK_REQUESTS)
 
 clean:
 	rm -rf $(BUILD)

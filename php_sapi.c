@@ -9,6 +9,7 @@
 #include "php_proc_yield.h"
 #include "php_signals.h"
 #include "coro_bailout.h"
+#include "scheduler.h"
 
 #include <ext/standard/info.h>
 #include <syslog.h>
@@ -92,6 +93,7 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_proc_yield_install();
     ta_signals_hooks_install();
     ta_bailout_install();
+    ta_sched_guard_fibers();
     if (!ta_reactor_register()) {
         php_error_docref(NULL, E_CORE_ERROR, "Cannot register the TrueAsync reactor");
         return FAILURE;

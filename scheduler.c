@@ -26,6 +26,68 @@ static void lookup_fiber_methods(void)
 
 static zend_function *runner_fn;
 
+/* Runner fibers are the scheduler's: PHP code that gets one (through
+ * Fiber::getCurrent()) must not suspend, resume or throw into it, or the
+ * scheduler loses track of which coroutine runs. Marked with a flag bit
+ * PHP 8.2 leaves unused; the scheduler authorises its own switches one
+ * call at a time. */
+#define TA_FIBER_RUNNER (1 << 7)
+static __thread bool tl_switching;
+static zif_handler orig_fiber_suspend, orig_fiber_resume, orig_fiber_throw;
+static zend_class_entry *ce_fiber_error;
+
+static bool fiber_allowed(zend_fiber *f, const char *what)
+{
+    if (tl_switching) { tl_switching = false; return true; }
+    if (!f || !(f->flags & TA_FIBER_RUNNER)) return true;
+    zend_throw_error(ce_fiber_error, "Cannot %s the fiber of an Async coroutine; use Async\\suspend() "
+                     "and the other Async functions", what);
+    return false;
+}
+
+static ZEND_FUNCTION(ta_fiber_suspend)
+{
+    if (!fiber_allowed(EG(active_fiber), "suspend")) RETURN_THROWS();
+    orig_fiber_suspend(INTERNAL_FUNCTION_PARAM_PASSTHRU);
+}
+
+static ZEND_FUNCTION(ta_fiber_resume)
+{
+    if (!fiber_allowed((zend_fiber *) Z_OBJ_P(ZEND_THIS), "resume")) RETURN_THROWS();
+    orig_fiber_resume(INTERNAL_FUNCTION_PARAM_PASSTHRU);
+}
+
+static ZEND_FUNCTION(ta_fiber_throw)
+{
+    if (!fiber_allowed((zend_fiber *) Z_OBJ_P(ZEND_THIS), "throw into")) RETURN_THROWS();
+    orig_fiber_throw(INTERNAL_FUNCTION_PARAM_PASSTHRU);
+}
+
+void ta_sched_guard_fibers(void)
+{
+    struct { const char *name; zif_handler *orig; zif_handler wrapper; } hooks[] = {
+        { "suspend", &orig_fiber_suspend, zif_ta_fiber_suspend },
+        { "resume", &orig_fiber_resume, zif_ta_fiber_resume },
+        { "throw", &orig_fiber_throw, zif_ta_fiber_throw },
+    };
+    ce_fiber_error = zend_hash_str_find_ptr(CG(class_table), ZEND_STRL("fibererror"));
+    if (!ce_fiber_error) ce_fiber_error = zend_ce_error;
+    for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++) {
+        zend_function *fn = zend_hash_str_find_ptr(&zend_ce_fiber->function_table, hooks[i].name, strlen(hooks[i].name));
+        if (!fn || fn->type != ZEND_INTERNAL_FUNCTION || fn->internal_function.handler == hooks[i].wrapper) continue;
+        *hooks[i].orig = fn->internal_function.handler;
+        fn->internal_function.handler = hooks[i].wrapper;
+    }
+}
+
+/* One fiber call by the scheduler itself. */
+static void sched_fiber_call(zend_function *fn, zend_object *fiber, zval *rv, uint32_t argc, zval *argv)
+{
+    tl_switching = fn != fn_start;      /* start is not guarded: nothing would consume it */
+    zend_call_known_function(fn, fiber, zend_ce_fiber, rv, argc, argv, NULL);
+    tl_switching = false;
+}
+
 void ta_sched_set_runner_function(zend_function *fn) { runner_fn = fn; }
 
 void ta_sched_init(ta_sched *s, uv_loop_t *loop)
@@ -161,7 +223,7 @@ void ta_sched_runner_main(void)
         co->finished = 1;
         /* Park until the scheduler hands this fiber another coroutine. */
         zval ignored;
-        zend_call_known_function(fn_suspend, NULL, zend_ce_fiber, &ignored, 0, NULL, NULL);
+        sched_fiber_call(fn_suspend, NULL, &ignored, 0, NULL);
         zval_ptr_dtor(&ignored);
         if (EG(exception)) return;                        /* destroyed while parked */
     }
@@ -175,6 +237,7 @@ static zend_object *take_runner(ta_sched *s)
     zend_call_known_instance_method_with_1_params(zend_ce_fiber->constructor, Z_OBJ(fiber), &rv, &s->runner);
     zval_ptr_dtor(&rv);
     if (EG(exception)) { zval_ptr_dtor(&fiber); return NULL; }
+    ((zend_fiber *) Z_OBJ(fiber))->flags |= TA_FIBER_RUNNER;
     return Z_OBJ(fiber);
 }
 
@@ -198,7 +261,7 @@ static bool switch_guarded(ta_coro *co, zend_function *fn, uint32_t argc, zval *
     ta_engine_mark_take(&m);
     ta_boundary_enter();
     zend_try {
-        zend_call_known_function(fn, co->fiber, zend_ce_fiber, rv, argc, argv, NULL);
+        sched_fiber_call(fn, co->fiber, rv, argc, argv);
     } zend_catch {
         bailed = true;
     } zend_end_try();
@@ -321,7 +384,7 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
     /* A coroutine that queued itself (a plain yield) stays READY. */
     if (co->state == TA_CORO_RUNNING) co->state = TA_CORO_SUSPENDED;
     zval rv;
-    zend_call_known_function(fn_suspend, NULL, zend_ce_fiber, &rv, 0, NULL, NULL);
+    sched_fiber_call(fn_suspend, NULL, &rv, 0, NULL);
     zval_ptr_dtor(&rv);
     s->current = co;
     co->wait_cancel = NULL;

@@ -69,6 +69,9 @@ int ta_sched_trim(ta_sched *s);
 void ta_sched_destroy(ta_sched *s);
 /* Set once at start-up: the internal function runner fibers execute. */
 void ta_sched_set_runner_function(zend_function *fn);
+/* From MINIT: Fiber::suspend()/resume()/throw() refuse a coroutine's own
+ * fiber when called by PHP code (FiberError). */
+void ta_sched_guard_fibers(void);
 /* The body of a runner fiber (called by that internal function). */
 void ta_sched_runner_main(void);
 

@@ -54,6 +54,27 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         Async\await_all($cs);
         $res->write("ok\n");
         return;
+    case '/fiber':     // PHP's Fiber API on a coroutine's own fiber, and on a user fiber
+        $out = [];
+        $try = function (string $name, callable $f) use (&$out) {
+            try { $out[$name] = 'returned ' . var_export($f(), true); }
+            catch (Throwable $e) { $out[$name] = get_class($e) . ': ' . $e->getMessage(); }
+        };
+        $mine = Fiber::getCurrent();
+        $try('suspend', fn () => Fiber::suspend());
+        $try('resume_self', fn () => $mine->resume());
+        $other = null;
+        $c = Async\spawn(function () use (&$other) { $other = Fiber::getCurrent(); Async\delay(50); return 'child done'; });
+        Async\delay(10);
+        $try('resume_other', fn () => $other->resume());
+        $try('throw_other', fn () => $other->throw(new Exception('x')));
+        $try('child', fn () => Async\await($c));
+        $user = new Fiber(function () { $v = Fiber::suspend('paused'); return "got $v"; });
+        $try('user_start', fn () => $user->start());
+        $try('user_resume', fn () => $user->resume('go'));
+        $try('user_result', fn () => $user->getReturn());
+        $res->write(json_encode($out));
+        return;
     case '/state':
         $res->write(json_encode(['boot' => $GLOBALS['boot'], 'maps' => maps(),
             'finally' => $GLOBALS['finally_ran'], 'served' => $GLOBALS['served'],

@@ -179,11 +179,36 @@ static void test_stress(void)
     free(seen);
 }
 
+/* A client that leaves while queued: its item is taken out from any place
+ * in a wrapped ring, the others keep their order, and its slot is free. */
+static void test_withdraw(void)
+{
+    ta_queue q;
+    int v[6];
+    void *out[8];
+    ta_queue_init(&q, 4);
+    /* move head to the ring's end so the queued items wrap around */
+    for (int i = 0; i < 3; i++) { ta_queue_push(&q, &v[0]); ta_queue_pop(&q, out, 1); ta_queue_release(&q); }
+    for (int i = 1; i <= 4; i++) ta_queue_push(&q, &v[i]);
+    tap_is_int(ta_queue_push(&q, &v[5]), TA_QUEUE_FULL, "withdraw: ring full before");
+    tap_is_int(ta_queue_withdraw(&q, &v[2]), 1, "withdraw: a queued item in the middle comes out");
+    tap_is_int(ta_queue_load(&q), 3, "withdraw: its slot is free at once");
+    tap_is_int(ta_queue_withdraw(&q, &v[2]), 0, "withdraw: a second time finds nothing");
+    tap_is_int(ta_queue_push(&q, &v[5]), TA_QUEUE_OK, "withdraw: the freed slot takes a new item");
+    unsigned n = ta_queue_pop(&q, out, 8);
+    tap_ok(n == 4 && out[0] == &v[1] && out[1] == &v[3] && out[2] == &v[4] && out[3] == &v[5],
+           "withdraw: the others pop in their order (%u items)", n);
+    tap_is_int(ta_queue_withdraw(&q, &v[3]), 0, "withdraw: a popped item stays with its thread");
+    tap_is_int(ta_queue_load(&q), 4, "withdraw: popped items still hold their slots");
+    ta_queue_destroy(&q);
+}
+
 int main(void)
 {
-    tap_plan(25 + 2 + 5);   /* basics, wrap-around, stress */
+    tap_plan(25 + 2 + 5 + 8);   /* basics, wrap-around, stress, withdraw */
     test_basics();
     test_wraparound();
+    test_withdraw();
     test_stress();
     return tap_done();
 }

@@ -22,5 +22,14 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         }
         return;
     }
+    if (parse_url($req->getUri(), PHP_URL_PATH) === '/spin') {   // never suspends
+        try {
+            $until = hrtime(true) + (int) ($q['ms'] ?? 1000) * 1000000;
+            while (hrtime(true) < $until) { }
+        } finally {
+            file_put_contents($GLOBALS['log'], "finally $id\n", FILE_APPEND);
+        }
+        return;
+    }
     $res->write(VERSION . " pid=" . getmypid() . "\n");
 });

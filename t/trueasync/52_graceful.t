@@ -16,7 +16,7 @@ use TATest qw(parallel top_dir);
 use TAServer;
 use TAUpstream;
 
-plan tests => 25;
+plan tests => 29;
 
 my $top = top_dir();
 my $work = tempdir('ta-graceful-XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -114,15 +114,29 @@ like $srv->log_text, qr/GracefulShutdownTimeout \(2 s\) has passed; cancelling 1
     'the timeout and what it cancelled are logged';
 ok $srv->wait_gone(15), 'the server is gone';
 
-# ---- stop
+# ---- restart (ungraceful): in-flight requests are cancelled, the server goes on
 $srv = server();
 ok $srv->start, 'server starts again';
+my $pid1 = ($srv->get('/')->{body} // '') =~ /pid=(\d+)/ ? $1 : 0;
+@res = parallel([
+    sub { $srv->get('/slow?ms=15000&id=r1', 20) },
+    sub { sleep 0.5; TAServer::ctl($srv, 'restart') ? { ok => 1 } : { ok => 0 } },
+], 30);
+ok !$res[0]{error} && !($res[0]{status} == 200 && $res[0]{complete}), 'restart: the request in flight ends (no hang)';
+is finally_count('r1'), 1, 'restart: it was cancelled and ran its finally block';
+my $pid2;
+for (1 .. 50) { my $b = $srv->get('/')->{body} // ''; if ($b =~ /pid=(\d+)/ && $1 != $pid1) { $pid2 = $1; last } sleep 0.2 }
+ok $pid2, 'restart: a new child serves afterwards';
+
+# ---- stop, with one request waiting and one running code that never suspends
 @res = parallel([
     sub { $srv->get('/slow?ms=15000&id=k1', 20) },
-    sub { sleep 0.5; my $t = time; TAServer::ctl($srv, 'stop'); { ok => $srv->wait_gone(15) ? 1 : 0, t => time - $t } },
+    sub { $srv->get('/spin?ms=15000&id=k2', 20) },
+    sub { sleep 0.7; my $t = time; TAServer::ctl($srv, 'stop'); { ok => $srv->wait_gone(15) ? 1 : 0, t => time - $t } },
 ], 30);
-ok $res[1]{ok} && $res[1]{t} < 8, "stop: the server is gone in $res[1]{t} s";
-is finally_count('k1'), 1, 'stop: the in-flight request was cancelled and ran its finally block';
-like $srv->log_text, qr/stopping now: cancelling 1 PHP request/, 'the cancellation is logged';
+ok $res[2]{ok} && $res[2]{t} < 5, "stop: the server is gone in $res[2]{t} s";
+is finally_count('k1'), 1, 'stop: the waiting request was cancelled and ran its finally block';
+is finally_count('k2'), 1, 'stop: the request busy in PHP code was interrupted and ran its finally block';
+like $srv->log_text, qr/stopping now: cancelling 2 PHP request/, 'the cancellation is logged';
 
 TAUpstream::stop($up_pid);

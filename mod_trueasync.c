@@ -106,7 +106,7 @@ static const char *cmd_worker(cmd_parms *cmd, void *dc, const char *arg)
 static const char *cmd_threads(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void) dc;
-    return parse_int(cmd, arg, 1, 256, &SRV_CONF(cmd)->threads);
+    return parse_int(cmd, arg, 1, TA_MAX_THREADS, &SRV_CONF(cmd)->threads);
 }
 
 static const char *cmd_buffer(cmd_parms *cmd, void *dc, const char *arg)
@@ -146,9 +146,9 @@ static const command_rec ta_cmds[] = {
     {NULL}
 };
 
-static int conf_threads(const ta_srv_conf *c) { return c->threads > 0 ? c->threads : 2; }
-static int conf_buffer(const ta_srv_conf *c) { return c->buffer > 0 ? c->buffer : 20; }
-static int conf_retry_after(const ta_srv_conf *c) { return c->retry_after >= 0 ? c->retry_after : 1; }
+static int conf_threads(const ta_srv_conf *c) { return c->threads > 0 ? c->threads : TA_DEFAULT_THREADS; }
+static int conf_buffer(const ta_srv_conf *c) { return c->buffer > 0 ? c->buffer : TA_DEFAULT_BUFFER_SIZE; }
+static int conf_retry_after(const ta_srv_conf *c) { return c->retry_after >= 0 ? c->retry_after : TA_DEFAULT_RETRY_AFTER; }
 
 /* One worker per distinct script; the first server naming it sets its size. */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)

@@ -1,6 +1,5 @@
 #include "php_http_api.h"
 #include "php_async_api.h"
-#include "worker_thread.h"
 #include "multipart.h"
 #include "ta_log.h"
 
@@ -16,6 +15,11 @@ enum { UPLOAD_ERR_OK = 0, UPLOAD_ERR_INI_SIZE = 1, UPLOAD_ERR_NO_FILE = 4, UPLOA
 #include <unistd.h>
 
 static zend_class_entry *ce_server, *ce_request, *ce_response, *ce_upload;
+
+static __thread const ta_http_host *tl_host;
+static __thread bool tl_entering_loop;
+
+void ta_http_bind(const ta_http_host *host) { tl_host = host; }
 static zend_object_handlers h_server, h_request, h_response, h_upload;
 
 /* `new` (and ReflectionClass::newInstance) ask this handler for the
@@ -273,7 +277,7 @@ static void request_done(ta_coro *co, zend_object *uncaught)
          * mappings: the server is overloaded, so 503). Frames of a fatal
          * coroutine are never freed: let go of the exchange here so its
          * body and headers do not stay with them. */
-        if (co->no_stack) log_uncaught(uncaught, ta_thread_current->worker->cfg.script);
+        if (co->no_stack) log_uncaught(uncaught, tl_host->script);
         if (ex && !r->ended) ta_exchange_fail(ex, co->no_stack ? 503 : 500);
         r->headers_sent = r->ended = true;
         if (co->argc >= 1 && Z_TYPE(co->args[0]) == IS_OBJECT && Z_OBJCE(co->args[0]) == ce_request) {
@@ -284,7 +288,7 @@ static void request_done(ta_coro *co, zend_object *uncaught)
         r->ex = NULL;
         if (ex) {
             ex->php_ctx = NULL;
-            ta_thread_request_done(ta_thread_current, ex);
+            tl_host->request_done(tl_host->ctx, ex);
             ta_exchange_release(ex);
         }
         return;
@@ -293,7 +297,7 @@ static void request_done(ta_coro *co, zend_object *uncaught)
         /* Cancelled from outside (client gone, server stopping): not the
          * script's error; the client, if still there, gets 503. */
         bool cancelled = co->cancelled && instanceof_function(uncaught->ce, ta_ce_cancellation_error);
-        if (!cancelled) log_uncaught(uncaught, ta_thread_current->worker->cfg.script);
+        if (!cancelled) log_uncaught(uncaught, tl_host->script);
         if (!r->ended && ex) {
             ta_exchange_fail(ex, cancelled ? 503 : 500);
             r->headers_sent = r->ended = true;
@@ -309,7 +313,7 @@ static void request_done(ta_coro *co, zend_object *uncaught)
         ta_coro_wake(w);
     }
     r->coro = NULL;
-    if (ex) ta_thread_request_done(ta_thread_current, ex);
+    if (ex) tl_host->request_done(tl_host->ctx, ex);
 }
 
 int ta_http_start_request(ta_exchange *ex, zval *callback)
@@ -361,13 +365,12 @@ ZEND_METHOD(FrankenPHP_HttpServer, onRequest)
         Z_PARAM_FUNC(fci, fcc)
     ZEND_PARSE_PARAMETERS_END();
     cb = &fci.function_name;
-    ta_php_thread *t = ta_thread_current;
-    if (!t) {
+    if (!tl_host) {
         zend_throw_error(NULL, "HttpServer::onRequest() can only be called from a TrueAsync worker script");
         RETURN_THROWS();
     }
-    zval_ptr_dtor(&t->callback);
-    ZVAL_COPY(&t->callback, cb);
+    zval_ptr_dtor(tl_host->handler);
+    ZVAL_COPY(tl_host->handler, cb);
     RETURN_TRUE;
 }
 
@@ -377,20 +380,19 @@ ZEND_METHOD(FrankenPHP_HttpServer, onRequest)
 ZEND_METHOD(FrankenPHP_HttpServer, loop)
 {
     ZEND_PARSE_PARAMETERS_NONE();
-    ta_php_thread *t = ta_thread_current;
-    if (!t || !t->entering_loop) {
+    if (!tl_host || !tl_entering_loop) {
         zend_throw_error(NULL, "HttpServer::loop() is internal");
         RETURN_THROWS();
     }
-    t->entering_loop = 0;
-    ta_thread_serve(t);
+    tl_entering_loop = false;
+    tl_host->serve(tl_host->ctx);
 }
 
 void ta_http_run_loop(void)
 {
     zend_function *fn = zend_hash_str_find_ptr(&ce_server->function_table, ZEND_STRL("loop"));
     zval rv;
-    ta_thread_current->entering_loop = 1;
+    tl_entering_loop = true;
     zend_call_known_function(fn, NULL, ce_server, &rv, 0, NULL, NULL);
     zval_ptr_dtor(&rv);
 }

@@ -6,13 +6,27 @@
 #include "exchange.h"
 #include "scheduler.h"
 
+/* What the PHP thread that runs a worker gives the HTTP API: it does not
+ * know the thread, only these. */
+typedef struct ta_http_host {
+    zval *handler;              /* where onRequest() stores the callback */
+    const char *script;         /* the worker script, for log lines */
+    /* the request is finished on the PHP side: free its slot */
+    void (*request_done)(void *ctx, ta_exchange *ex);
+    /* the thread's event loop, run from HttpServer's loop frame */
+    void (*serve)(void *ctx);
+    void *ctx;
+} ta_http_host;
+
 void ta_http_api_register(void);
+/* Binds the calling PHP thread to its host (NULL: unbinds). */
+void ta_http_bind(const ta_http_host *host);
 /* Starts the request's coroutine on the current thread's scheduler. */
 int ta_http_start_request(ta_exchange *ex, zval *callback);
 /* The inbox said something about this exchange: Apache took the pending
  * bytes, or the client went away. */
 void ta_http_exchange_event(ta_exchange *ex);
-/* Runs the current thread's event loop (ta_thread_serve) until it stops. */
+/* Runs the bound host's serve() inside a PHP frame, until it returns. */
 void ta_http_run_loop(void);
 /* echo/print from PHP: appended to the current request's response. */
 size_t ta_http_echo(const char *str, size_t len);

@@ -1,17 +1,7 @@
 #include "php_common.h"
 #include "php_sapi.h"
-#include "php_http_api.h"
-#include "php_async_api.h"
-#include "php_blocking.h"
 #include "ta_log.h"
-#include "reactor_apr.h"
-#include "php_stream_yield.h"
-#include "php_proc_yield.h"
-#include "php_signals.h"
-#include "coro_bailout.h"
-#include "scheduler.h"
 
-#include <ext/standard/info.h>
 #include <syslog.h>
 
 ZEND_TSRMLS_CACHE_DEFINE()
@@ -30,9 +20,12 @@ static const char ta_hardcoded_ini[] =
     "zend_extension=opcache.so\n"
     "opcache.enable=1\n";
 
+static zend_module_entry *module_entry;
+static size_t (*output_sink)(const char *str, size_t len);
+
 static size_t ta_ub_write(const char *str, size_t len)
 {
-    return ta_http_echo(str, len);
+    return output_sink(str, len);
 }
 
 static void ta_flush(void *server_context) { (void) server_context; }
@@ -83,56 +76,18 @@ static sapi_module_struct ta_sapi = {
     STANDARD_SAPI_MODULE_PROPERTIES
 };
 
-static PHP_MINIT_FUNCTION(trueasync)
-{
-    ta_async_api_register();
-    ta_http_api_register();
-    ta_blocking_hooks_install();
-    ta_stream_yield_install();
-    ta_stream_select_install();
-    ta_proc_yield_install();
-    ta_signals_hooks_install();
-    ta_bailout_install();
-    ta_sched_guard_fibers();
-    if (!ta_reactor_register()) {
-        php_error_docref(NULL, E_CORE_ERROR, "Cannot register the TrueAsync reactor");
-        return FAILURE;
-    }
-    /* OPcache only enables itself for SAPI names it knows, and checks the
-     * name when it starts, which is after this. Our name comes back once
-     * start-up is over (PHP_SAPI was registered before this point). */
-    sapi_module.name = "apache2handler";
-    return SUCCESS;
-}
-
-static PHP_MINFO_FUNCTION(trueasync)
-{
-    php_info_print_table_start();
-    php_info_print_table_row(2, "mod_trueasync", "enabled");
-    php_info_print_table_end();
-}
-
-static zend_module_entry ta_module_entry = {
-    STANDARD_MODULE_HEADER,
-    "trueasync",
-    ta_async_functions,
-    PHP_MINIT(trueasync),
-    NULL, NULL, NULL,
-    PHP_MINFO(trueasync),
-    "0.1.0",
-    STANDARD_MODULE_PROPERTIES
-};
-
 static int ta_sapi_startup(sapi_module_struct *sm)
 {
-    return php_module_startup(sm, &ta_module_entry);
+    return php_module_startup(sm, module_entry);
 }
 
 static int started;
 
-int ta_php_startup(void)
+int ta_php_startup(zend_module_entry *module, size_t (*sink)(const char *str, size_t len))
 {
     if (started) return 0;
+    module_entry = module;
+    output_sink = sink;
     if (!php_tsrm_startup()) {
         ta_log(TA_LOG_ERR, TA_LOGNO(10802) "PHP thread-safe resource manager failed to start");
         return -1;

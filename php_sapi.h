@@ -3,8 +3,12 @@
 #ifndef TA_PHP_SAPI_H
 #define TA_PHP_SAPI_H
 
-/* In the thread that will later call ta_php_shutdown. 0 or -1 (logged). */
-int ta_php_startup(void);
+#include "php_common.h"
+
+/* In the thread that will later call ta_php_shutdown: starts PHP with
+ * `module` as this SAPI's own extension; PHP's output (echo, print) goes to
+ * `sink`. 0 or -1 (logged). */
+int ta_php_startup(zend_module_entry *module, size_t (*sink)(const char *str, size_t len));
 void ta_php_shutdown(void);
 
 #endif

@@ -1,6 +1,6 @@
 #include "php_common.h"
 #include "php_signals.h"
-#include "php_blocking.h"
+#include "php_fn_hook.h"
 
 #include <signal.h>
 #include <Zend/zend_signal.h>

@@ -2,7 +2,7 @@
 #include "php_stream_yield.h"
 #include "scheduler.h"
 #include "ta_async_api.h"
-#include "php_blocking.h"
+#include "php_fn_hook.h"
 
 #include <main/php_network.h>
 #include <arpa/inet.h>

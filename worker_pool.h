@@ -1,24 +1,14 @@
-/* PHP worker threads: per-thread bounded queues, dispatch to the least
- * loaded thread, boot/reboot of the worker script, orderly stop. The Apache
- * glue sees only this header; PHP lives behind it. */
+/* The PHP workers of this Apache child: their threads' start and stop, and
+ * dispatch of requests to them. The Apache glue sees only this header; no
+ * Zend behind it either (PHP lives behind worker_thread.h). */
 #ifndef TA_WORKER_POOL_H
 #define TA_WORKER_POOL_H
 
 #include "exchange.h"
-
-typedef struct ta_ini { const char *name; const char *value; } ta_ini;
-
-typedef struct ta_worker_config {
-    const char *script;
-    int threads;
-    int buffer_size;
-    const ta_ini *ini;
-    int n_ini;
-} ta_worker_config;
+#include "worker_config.h"
+#include "worker_dispatch.h"
 
 typedef struct ta_worker ta_worker;
-
-enum { TA_DISPATCH_OK = 0, TA_DISPATCH_FULL = 1, TA_DISPATCH_UNAVAILABLE = 2 };
 
 /* Boots PHP in this process (once) and starts every worker's threads.
  * Returns 0, or -1 with the reason logged. */
@@ -31,20 +21,18 @@ unsigned ta_pool_held(void);
 /* Apache stops without grace: every PHP thread cancels its coroutines at
  * their suspension points (finally blocks run) and fails what is queued. */
 void ta_pool_cancel_all(void);
-
 /* Calls on_fire (from another thread) and ta_pool_cancel_all() once `ms`
  * have passed, unless the pool stopped first. 0 or an errno value. */
 int ta_pool_cancel_after(unsigned ms, void (*on_fire)(unsigned held));
-
-/* The client left while its request waited in a queue: takes it out again
- * and frees the slot at once. 1: withdrawn (PHP will never see it; the PHP
- * side's reference is the caller's to drop), 0: a PHP thread has it. */
-int ta_worker_withdraw(ta_exchange *ex);
 
 /* Whether some thread of the worker could take a request now. */
 int ta_worker_has_room(ta_worker *w);
 /* Queues the exchange on the least-loaded live thread. On anything but
  * TA_DISPATCH_OK the exchange was not queued (both refs stay with caller). */
 int ta_worker_dispatch(ta_worker *w, ta_exchange *ex);
+/* The client left while its request waited in a queue: takes it out again
+ * and frees the slot at once. 1: withdrawn (PHP will never see it; the PHP
+ * side's reference is the caller's to drop), 0: a PHP thread has it. */
+int ta_worker_withdraw(ta_exchange *ex);
 
 #endif

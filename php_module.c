@@ -1,0 +1,54 @@
+#include "php_common.h"
+#include "php_module.h"
+#include "php_http_api.h"
+#include "php_async_api.h"
+#include "php_blocking.h"
+#include "php_stream_yield.h"
+#include "php_proc_yield.h"
+#include "php_signals.h"
+#include "coro_bailout.h"
+#include "scheduler.h"
+#include "reactor_apr.h"
+
+#include <ext/standard/info.h>
+
+static PHP_MINIT_FUNCTION(trueasync)
+{
+    ta_async_api_register();
+    ta_http_api_register();
+    ta_blocking_hooks_install();
+    ta_stream_yield_install();
+    ta_stream_select_install();
+    ta_proc_yield_install();
+    ta_signals_hooks_install();
+    ta_bailout_install();
+    ta_sched_guard_fibers();
+    if (!ta_reactor_register()) {
+        php_error_docref(NULL, E_CORE_ERROR, "Cannot register the TrueAsync reactor");
+        return FAILURE;
+    }
+    /* OPcache only enables itself for SAPI names it knows, and checks the
+     * name when it starts, which is after this. Our name comes back once
+     * start-up is over (PHP_SAPI was registered before this point). */
+    sapi_module.name = "apache2handler";
+    return SUCCESS;
+}
+
+static PHP_MINFO_FUNCTION(trueasync)
+{
+    php_info_print_table_start();
+    php_info_print_table_row(2, "mod_trueasync", "enabled");
+    php_info_print_table_end();
+}
+
+zend_module_entry ta_module_entry = {
+    STANDARD_MODULE_HEADER,
+    "trueasync",
+    ta_async_functions,
+    PHP_MINIT(trueasync),
+    NULL, NULL, NULL,
+    PHP_MINFO(trueasync),
+    "0.1.0",
+    STANDARD_MODULE_PROPERTIES
+};
+

@@ -1,0 +1,97 @@
+#include "thread_mailbox.h"
+
+#include <string.h>
+
+int ta_mailbox_init(ta_mailbox *m, int index, unsigned capacity)
+{
+    memset(m, 0, sizeof *m);
+    m->index = index;
+    int rc = ta_queue_init(&m->queue, capacity);
+    if (rc) return rc;
+    if ((rc = ta_notifier_init(&m->wake, TA_NOTIFIER_AUTO))) { ta_queue_destroy(&m->queue); return rc; }
+    if ((rc = pthread_mutex_init(&m->lock, NULL))) {
+        ta_notifier_destroy(&m->wake);
+        ta_queue_destroy(&m->queue);
+        return rc;
+    }
+    return 0;
+}
+
+void ta_mailbox_destroy(ta_mailbox *m)
+{
+    ta_queue_destroy(&m->queue);
+    ta_notifier_destroy(&m->wake);
+    pthread_mutex_destroy(&m->lock);
+}
+
+int ta_mailbox_alive(ta_mailbox *m)
+{
+    int s = ta_mailbox_state(m);
+    return (s == TA_THREAD_BOOTING || s == TA_THREAD_READY || s == TA_THREAD_RECYCLING) && !ta_mailbox_stopping(m);
+}
+
+static void raise_locked(ta_mailbox *m)
+{
+    __atomic_store_n(&m->interrupt, 1, __ATOMIC_RELEASE);
+    if (m->raise_fn) m->raise_fn(m->raise_arg);
+}
+
+void ta_mailbox_interrupt(ta_mailbox *m)
+{
+    pthread_mutex_lock(&m->lock);
+    raise_locked(m);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void ta_mailbox_post(ta_exchange *ex)
+{
+    ta_mailbox *m = ex->php_thread;
+    int gone = ta_exchange_is_aborted(ex);
+    pthread_mutex_lock(&m->lock);
+    if (!ex->in_inbox) {
+        ex->in_inbox = 1;
+        ta_exchange_ref(ex);
+        ex->inbox_next = m->inbox;
+        m->inbox = ex;
+    }
+    if (gone) raise_locked(m);
+    pthread_mutex_unlock(&m->lock);
+    ta_notifier_signal(&m->wake);
+}
+
+void ta_mailbox_request_stop(ta_mailbox *m)
+{
+    __atomic_store_n(&m->stop, 1, __ATOMIC_RELEASE);
+    ta_queue_close(&m->queue);
+    ta_notifier_signal(&m->wake);
+}
+
+void ta_mailbox_request_cancel(ta_mailbox *m)
+{
+    __atomic_store_n(&m->cancel, 1, __ATOMIC_RELEASE);
+    ta_mailbox_interrupt(m);
+    ta_notifier_signal(&m->wake);
+}
+
+ta_exchange *ta_mailbox_take_inbox(ta_mailbox *m)
+{
+    pthread_mutex_lock(&m->lock);
+    ta_exchange *ex = m->inbox;
+    m->inbox = NULL;
+    for (ta_exchange *e = ex; e; e = e->inbox_next) e->in_inbox = 0;
+    pthread_mutex_unlock(&m->lock);
+    return ex;
+}
+
+void ta_mailbox_set_interrupt(ta_mailbox *m, void (*raise_fn)(void *), void *arg)
+{
+    pthread_mutex_lock(&m->lock);
+    m->raise_fn = raise_fn;
+    m->raise_arg = arg;
+    pthread_mutex_unlock(&m->lock);
+}
+
+int ta_mailbox_take_interrupt(ta_mailbox *m)
+{
+    return __atomic_exchange_n(&m->interrupt, 0, __ATOMIC_ACQ_REL);
+}

@@ -1,0 +1,60 @@
+/* The part of a PHP thread that Apache threads touch: its bounded request
+ * queue, its wake-up notifier, its inbox of exchanges with news (chunk
+ * taken, client gone), its state and its stop/cancel flags. No Zend here:
+ * the PHP side registers a callback that raises the engine's VM interrupt,
+ * so news reach a coroutine that runs without suspending. */
+#ifndef TA_THREAD_MAILBOX_H
+#define TA_THREAD_MAILBOX_H
+
+#include <pthread.h>
+#include "request_queue.h"
+#include "notifier.h"
+#include "exchange.h"
+
+enum { TA_THREAD_BOOTING = 0, TA_THREAD_READY, TA_THREAD_FAILED, TA_THREAD_STOPPED, TA_THREAD_RECYCLING };
+
+typedef struct ta_mailbox {
+    int index;                  /* the thread's number in its worker */
+    ta_queue queue;
+    ta_notifier wake;
+    int state;                  /* atomic: TA_THREAD_* */
+    int stop;                   /* atomic: stop for good */
+    int cancel;                 /* atomic: cancel everything running now */
+    int interrupt;              /* atomic: news arrived while PHP code ran */
+
+    pthread_mutex_t lock;       /* guards the inbox and the interrupt hook */
+    ta_exchange *inbox;
+    void (*raise_fn)(void *arg);    /* set by the PHP thread while it can take it */
+    void *raise_arg;
+} ta_mailbox;
+
+/* 0 or an errno value. */
+int ta_mailbox_init(ta_mailbox *m, int index, unsigned capacity);
+void ta_mailbox_destroy(ta_mailbox *m);
+
+static inline int ta_mailbox_state(ta_mailbox *m) { return __atomic_load_n(&m->state, __ATOMIC_ACQUIRE); }
+static inline void ta_mailbox_set_state(ta_mailbox *m, int s) { __atomic_store_n(&m->state, s, __ATOMIC_RELEASE); }
+static inline int ta_mailbox_stopping(ta_mailbox *m) { return __atomic_load_n(&m->stop, __ATOMIC_ACQUIRE); }
+/* Booting, ready or recycling, and not asked to stop. */
+int ta_mailbox_alive(ta_mailbox *m);
+
+/* Any thread: the exchange has news for PHP (the wake_php of an exchange).
+ * Queues it on the inbox (holding a reference) and wakes the thread; for
+ * a client that left, also interrupts running PHP code. */
+void ta_mailbox_post(ta_exchange *ex);
+/* Any thread: interrupt the PHP code the thread runs, if any. */
+void ta_mailbox_interrupt(ta_mailbox *m);
+/* Any thread: stop for good (queue closed), or cancel what runs now. */
+void ta_mailbox_request_stop(ta_mailbox *m);
+void ta_mailbox_request_cancel(ta_mailbox *m);
+
+/* PHP thread: takes the whole inbox (each exchange holds a reference the
+ * taker releases); the list is linked through inbox_next. */
+ta_exchange *ta_mailbox_take_inbox(ta_mailbox *m);
+/* PHP thread: installs (or, with NULL, removes) what raises its engine's
+ * interrupt. */
+void ta_mailbox_set_interrupt(ta_mailbox *m, void (*raise_fn)(void *), void *arg);
+/* PHP thread: whether an interrupt is pending; clears it. */
+int ta_mailbox_take_interrupt(ta_mailbox *m);
+
+#endif

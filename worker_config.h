@@ -1,0 +1,21 @@
+/* What one worker is: its script, thread count, queue size and php.ini
+ * settings, as the directives gave them; and the directives' defaults. */
+#ifndef TA_WORKER_CONFIG_H
+#define TA_WORKER_CONFIG_H
+
+/* Defaults of TrueAsyncThreads, TrueAsyncBufferSize, TrueAsyncRetryAfter. */
+#define TA_DEFAULT_THREADS 2
+#define TA_DEFAULT_BUFFER_SIZE 20
+#define TA_DEFAULT_RETRY_AFTER 1
+
+typedef struct ta_ini { const char *name; const char *value; } ta_ini;
+
+typedef struct ta_worker_config {
+    const char *script;
+    int threads;
+    int buffer_size;
+    const ta_ini *ini;
+    int n_ini;
+} ta_worker_config;
+
+#endif

@@ -1,0 +1,418 @@
+/* One PHP thread of a worker: boots the worker script (a long PHP
+ * request), runs its loop (requests as coroutines, the reactor), reboots it
+ * after an unrecovered fatal error or to recycle, and fails what it holds
+ * when it cannot go on. Apache threads reach it only through its mailbox. */
+#include "php_common.h"
+#include "worker_thread.h"
+#include "php_sapi.h"
+#include "php_module.h"
+#include "php_http_api.h"
+#include "ta_log.h"
+#include "reactor_apr.h"
+#include "php_async_api.h"
+#include "php_signals.h"
+#include "coro_bailout.h"
+#include "scheduler.h"
+#include "ta_async_api.h"
+
+#include <errno.h>
+#include <time.h>
+#include <string.h>
+
+struct ta_php_thread {
+    const ta_worker_config *cfg;
+    ta_mailbox *box;
+    int index;
+    pthread_t tid;
+    int recycled;               /* the loop ended to boot the script afresh */
+
+    zval callback;              /* what the script gave onRequest() */
+    zend_async_poll_event_t *wake_event;    /* the notifier, on the reactor */
+    zend_async_event_callback_t wake_cb;    /* embedded: nothing to free */
+    zend_async_timer_event_t *stop_timer;
+    ta_sched sched;
+    ta_exchange *inflight;      /* exchanges the PHP side holds, for failing them */
+    ta_exchange *deferred;      /* responses whose Apache thread is told before the loop waits */
+    ta_http_host host;          /* what the HTTP API may call back */
+};
+
+static __thread ta_php_thread *tl_thread;
+
+enum { RUN_STOPPED, RUN_BOOT_FAILED, RUN_BAILED, RUN_RECYCLED };
+
+#define TA_BATCH 64
+#define TA_STOP_GRACE_MS 5000
+
+static void set_state(ta_php_thread *t, int s) { ta_mailbox_set_state(t->box, s); }
+static int stopping(ta_php_thread *t) { return ta_mailbox_stopping(t->box); }
+
+static void request_done(ta_php_thread *t, ta_exchange *ex)
+{
+    if (ex->php_prev) ex->php_prev->php_next = ex->php_next; else t->inflight = ex->php_next;
+    if (ex->php_next) ex->php_next->php_prev = ex->php_prev;
+    ex->php_prev = ex->php_next = NULL;
+    ex->php_ctx = NULL;
+    ta_queue_release(&t->box->queue);
+    ta_exchange_release(ex);
+}
+
+static void fail_inflight(ta_php_thread *t, int status)
+{
+    while (t->inflight) {
+        ta_exchange *ex = t->inflight;
+        ta_exchange_fail(ex, status);
+        request_done(t, ex);
+    }
+}
+
+/* Requests still queued on a thread that can't run them get `status`. */
+static void fail_queued(ta_php_thread *t, int status)
+{
+    void *batch[TA_BATCH];
+    unsigned n;
+    while ((n = ta_queue_pop(&t->box->queue, batch, TA_BATCH)) > 0) {
+        for (unsigned i = 0; i < n; i++) {
+            ta_exchange *ex = batch[i];
+            ta_exchange_fail(ex, status);
+            ta_queue_release(&t->box->queue);
+            ta_exchange_release(ex);
+        }
+    }
+}
+
+static void drain_inbox(ta_php_thread *t, int deliver)
+{
+    ta_exchange *ex = ta_mailbox_take_inbox(t->box);
+    while (ex) {
+        ta_exchange *next = ex->inbox_next;
+        if (deliver && ex->php_ctx) ta_http_exchange_event(ex);
+        ta_exchange_release(ex);
+        ex = next;
+    }
+}
+
+static void take_requests(ta_php_thread *t)
+{
+    void *batch[TA_BATCH];
+    unsigned n = ta_queue_pop(&t->box->queue, batch, TA_BATCH);
+    for (unsigned i = 0; i < n; i++) {
+        ta_exchange *ex = batch[i];
+        ex->php_prev = NULL;
+        ex->php_next = t->inflight;
+        if (t->inflight) t->inflight->php_prev = ex;
+        t->inflight = ex;
+        if (ta_http_start_request(ex, &t->callback) != 0) {
+            ta_exchange_fail(ex, 500);
+            request_done(t, ex);
+        }
+    }
+}
+
+static void on_wake(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *ex)
+{
+    (void) ev; (void) result; (void) ex;
+    ta_php_thread *t = (ta_php_thread *) ((char *) cb - offsetof(ta_php_thread, wake_cb));
+    ta_notifier_drain(&t->box->wake);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static void cancel_all(ta_sched *s, const char *why)
+{
+    for (ta_coro *co = s->all; co; co = co->next) ta_coro_cancel(co, NULL, why);
+}
+
+static void (*prev_interrupt)(zend_execute_data *execute_data);
+
+/* From any thread, under the mailbox lock (so not after the thread left). */
+static void raise_vm_interrupt(void *arg)
+{
+    zend_atomic_bool_store((zend_atomic_bool *) arg, true);
+}
+
+/* The VM interrupt, on a PHP thread, at an opcode boundary of whatever PHP
+ * code runs. Inside a coroutine that does not suspend, a client that left
+ * or a stop is seen now: the cancellation is thrown right there. */
+static void on_vm_interrupt(zend_execute_data *execute_data)
+{
+    ta_php_thread *t = tl_thread;
+    if (t && ta_coro_current() && ta_mailbox_take_interrupt(t->box)) {
+        drain_inbox(t, 1);
+        if (__atomic_load_n(&t->box->cancel, __ATOMIC_ACQUIRE))
+            cancel_all(&t->sched, "Apache is stopping the server");   /* the loop does the rest */
+        ta_coro_throw_pending_cancel();
+    }
+    if (prev_interrupt) prev_interrupt(execute_data);
+}
+
+/* What a recovered fatal error leaves behind (the frames of the failed
+ * coroutine, never freed) stays until the thread recycles; once that is a
+ * quarter of memory_limit over what the booted worker used, the thread
+ * recycles so later requests do not fail for lack of memory. */
+static bool worth_recycling(size_t boot_usage)
+{
+    zend_long limit = PG(memory_limit);
+    size_t now = zend_memory_usage(0);
+    return limit > 0 && now > boot_usage && now - boot_usage > (size_t) limit / 4;
+}
+
+static void serve(ta_php_thread *t);
+
+static void host_request_done(void *ctx, ta_exchange *ex) { request_done(ctx, ex); }
+static void host_serve(void *ctx) { serve(ctx); }
+
+static void serve(ta_php_thread *t)
+{
+    int stop_phase = 0;
+    uint64_t deadline = 0, fatals_seen = 0;
+    bool recycle = false;
+    size_t boot_usage = zend_memory_usage(0);
+    t->recycled = 0;
+    ta_exchange_defer_signals(&t->deferred);
+    for (;;) {
+        drain_inbox(t, 1);
+        if (!stop_phase && !recycle) take_requests(t);
+        if (__atomic_exchange_n(&t->box->cancel, 0, __ATOMIC_ACQ_REL)) {
+            /* Apache stops the child without grace: what runs is cancelled
+             * (finally blocks run), what waits in the queue gets 503. */
+            cancel_all(&t->sched, "Apache is stopping the server");
+            fail_queued(t, 503);
+        }
+        ta_sched_run_ready(&t->sched);
+        if (t->sched.fatals != fatals_seen) {
+            fatals_seen = t->sched.fatals;
+            if (!recycle && !stop_phase && worth_recycling(boot_usage)) {
+                ta_log(TA_LOG_INFO, TA_LOGNO(10818) "PHP thread %d of %s recycles after a fatal error "
+                       "(%zu bytes in use): its requests finish first, new ones wait",
+                       t->index, t->cfg->script, zend_memory_usage(0));
+                recycle = true;
+                set_state(t, TA_THREAD_RECYCLING);
+            }
+        }
+        bool stop_now = stopping(t) || (recycle && !t->inflight);
+        if (!stop_phase && stop_now) {
+            /* Stopping, or recycling with no request left: what is left
+             * (background coroutines) is cancelled and given a grace. */
+            stop_phase = 1;
+            cancel_all(&t->sched, "Worker is shutting down");
+            if (stopping(t)) fail_queued(t, 503);
+            else t->recycled = 1;
+            deadline = now_ms() + TA_STOP_GRACE_MS;
+            /* only there so the loop wakes up in time to give up */
+            t->stop_timer = ZEND_ASYNC_NEW_TIMER_EVENT(TA_STOP_GRACE_MS, false);
+            if (t->stop_timer) t->stop_timer->base.start(&t->stop_timer->base);
+            if (EG(exception)) zend_clear_exception();
+            continue;
+        }
+        if (stop_phase && (t->sched.live == 0 || now_ms() >= deadline)) break;
+        int more = !ta_sched_has_ready(&t->sched) && ta_sched_trim(&t->sched);
+        ta_exchange_flush_signals(&t->deferred);
+        ZEND_ASYNC_REACTOR_EXECUTE(ta_sched_has_ready(&t->sched) || more);
+    }
+    if (t->stop_timer) {
+        ZEND_ASYNC_EVENT_RELEASE(&t->stop_timer->base);
+        t->stop_timer = NULL;
+    }
+}
+
+static void apply_ini(ta_php_thread *t)
+{
+    const ta_worker_config *c = t->cfg;
+    for (int i = 0; i < c->n_ini; i++) {
+        zend_string *name = zend_string_init(c->ini[i].name, strlen(c->ini[i].name), 0);
+        if (zend_alter_ini_entry_chars(name, c->ini[i].value, strlen(c->ini[i].value),
+                                       PHP_INI_SYSTEM, PHP_INI_STAGE_ACTIVATE) == FAILURE) {
+            ta_log(TA_LOG_WARNING, TA_LOGNO(10810) "TrueAsyncPHPIni %s %s: unknown setting or value refused (worker %s)",
+                   c->ini[i].name, c->ini[i].value, c->script);
+        }
+        zend_string_release(name);
+    }
+}
+
+/* The notifier becomes a poll event on the thread's reactor. */
+static int wake_event_start(ta_php_thread *t)
+{
+    t->wake_event = ZEND_ASYNC_NEW_POLL_EVENT(ta_notifier_fd(&t->box->wake), ZEND_SOCKET_INVALID, ASYNC_READABLE);
+    if (!t->wake_event) return -1;
+    memset(&t->wake_cb, 0, sizeof t->wake_cb);
+    t->wake_cb.callback = on_wake;
+    t->wake_event->base.add_callback(&t->wake_event->base, &t->wake_cb);
+    t->wake_event->base.start(&t->wake_event->base);
+    return EG(exception) ? -1 : 0;
+}
+
+static int run_worker_once(ta_php_thread *t)
+{
+    volatile int result = RUN_STOPPED;
+    volatile int phase = 0;
+    const char *script = t->cfg->script;
+
+    ZVAL_UNDEF(&t->callback);
+    ta_queue_open(&t->box->queue);
+
+    SG(server_context) = t;
+    SG(options) |= SAPI_OPTION_NO_CHDIR;
+    SG(request_info).path_translated = (char *) script;
+    if (php_request_startup() == FAILURE) {
+        ta_log(TA_LOG_ERR, TA_LOGNO(10811) "PHP request start-up failed for worker %s", script);
+        result = RUN_BOOT_FAILED;
+    } else {
+        SG(headers_sent) = 1;
+        SG(request_info).no_headers = 1;
+        apply_ini(t);
+        ta_sched_init(&t->sched, NULL);
+        zend_try {
+            if (!ZEND_ASYNC_REACTOR_STARTUP() || wake_event_start(t) != 0) {
+                ta_log(TA_LOG_ERR, TA_LOGNO(10817) "cannot start the event loop of PHP thread %d for %s",
+                       t->index, script);
+                zend_bailout();
+            }
+            t->sched.loop = ta_reactor_loop();
+            phase = 1;
+            zend_file_handle fh;
+            zend_stream_init_filename(&fh, script);
+            fh.primary_script = 1;
+            php_execute_script(&fh);
+            zend_destroy_file_handle(&fh);
+            if (Z_TYPE(t->callback) == IS_UNDEF) {
+                ta_log(TA_LOG_ERR, TA_LOGNO(10812) "worker script %s returned without calling "
+                       "FrankenPHP\\HttpServer::onRequest(); its requests get 503", script);
+                result = RUN_BOOT_FAILED;
+            } else {
+                phase = 2;
+                set_state(t, TA_THREAD_READY);
+                ta_http_run_loop();     /* calls serve() from a PHP frame */
+                result = t->recycled ? RUN_RECYCLED : RUN_STOPPED;
+            }
+        } zend_catch {
+            if (phase == 2) {
+                ta_log(TA_LOG_ERR, TA_LOGNO(10813) "fatal error in worker %s (thread %d): its in-flight "
+                       "requests get 500, the worker script boots again", script, t->index);
+                result = RUN_BAILED;
+            } else {
+                ta_log(TA_LOG_ERR, TA_LOGNO(10814) "worker script %s failed to boot (see the PHP error "
+                       "above); its requests get 503", script);
+                result = RUN_BOOT_FAILED;
+            }
+        } zend_end_try();
+
+        /* signals the loop still holds (all of them after a bailout) */
+        ta_exchange_flush_signals(&t->deferred);
+        ta_exchange_defer_signals(NULL);
+        fail_inflight(t, 500);
+        if (result == RUN_BAILED) {
+            /* The engine state is unwound; let request shutdown free it all,
+             * and the reactor drop its events without calling into it.
+             * Fiber stacks are not Zend memory: they go now. */
+            ta_fibers_release_all();
+            ta_sched_abandon(&t->sched);
+            ZVAL_UNDEF(&t->callback);
+            ta_reactor_abandon();
+            ta_async_reactor_abandoned();
+        } else {
+            ta_sched_destroy(&t->sched);
+            zval_ptr_dtor(&t->callback);
+            ZVAL_UNDEF(&t->callback);
+            if (t->wake_event) ZEND_ASYNC_EVENT_RELEASE(&t->wake_event->base);
+            ZEND_ASYNC_REACTOR_SHUTDOWN();
+        }
+        t->wake_event = NULL;
+        t->stop_timer = NULL;
+        php_request_shutdown(NULL);
+    }
+    SG(request_info).path_translated = NULL;
+    ta_sched_current = NULL;
+    drain_inbox(t, 0);
+    return result;
+}
+
+/* A thread whose script would not boot waits, failing what was queued, then
+ * tries again, so a fixed script comes back without a restart. */
+static void failed_wait(ta_php_thread *t, unsigned ms)
+{
+    ta_queue_close(&t->box->queue);
+    fail_queued(t, 503);
+    unsigned waited = 0;
+    while (waited < ms && !stopping(t)) {
+        ta_notifier_wait(&t->box->wake, 200, -1, 0, NULL);
+        drain_inbox(t, 0);
+        waited += 200;
+    }
+}
+
+static void *thread_main(void *arg)
+{
+    ta_php_thread *t = arg;
+    ts_resource(0);
+    ZEND_TSRMLS_CACHE_UPDATE();
+    ta_signals_thread_init();
+    tl_thread = t;
+    ta_mailbox_set_interrupt(t->box, raise_vm_interrupt, &EG(vm_interrupt));
+    ta_http_bind(&t->host);
+    unsigned backoff = 1000;
+    while (!stopping(t)) {
+        set_state(t, TA_THREAD_BOOTING);
+        int rc = run_worker_once(t);
+        if (rc == RUN_STOPPED) break;
+        if (rc == RUN_RECYCLED) { backoff = 1000; continue; }
+        if (rc == RUN_BOOT_FAILED) {
+            set_state(t, TA_THREAD_FAILED);
+            failed_wait(t, backoff);
+            backoff = backoff >= 30000 ? 60000 : backoff * 2;
+        } else {
+            backoff = 1000;
+        }
+    }
+    ta_queue_close(&t->box->queue);
+    fail_queued(t, 503);
+    set_state(t, TA_THREAD_STOPPED);
+    ta_mailbox_set_interrupt(t->box, NULL, NULL);
+    ta_http_bind(NULL);
+    tl_thread = NULL;
+    ts_free_thread();
+    return NULL;
+}
+
+
+int ta_threads_php_startup(void)
+{
+    if (ta_php_startup(&ta_module_entry, ta_http_echo) != 0) return -1;
+    if (zend_interrupt_function != on_vm_interrupt) {
+        prev_interrupt = zend_interrupt_function;
+        zend_interrupt_function = on_vm_interrupt;
+    }
+    return 0;
+}
+
+void ta_threads_php_shutdown(void)
+{
+    ta_php_shutdown();
+}
+
+ta_php_thread *ta_thread_start(const ta_worker_config *cfg, ta_mailbox *box, int *err)
+{
+    ta_php_thread *t = calloc(1, sizeof *t);
+    if (!t) { *err = ENOMEM; return NULL; }
+    t->cfg = cfg;
+    t->box = box;
+    t->index = box->index;
+    t->host = (ta_http_host) { .handler = &t->callback, .script = cfg->script,
+                               .request_done = host_request_done, .serve = host_serve, .ctx = t };
+    ZVAL_UNDEF(&t->callback);
+    if ((*err = pthread_create(&t->tid, NULL, thread_main, t))) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void ta_thread_join(ta_php_thread *t)
+{
+    pthread_join(t->tid, NULL);
+    free(t);
+}

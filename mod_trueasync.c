@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -363,21 +364,71 @@ static void apply_head(request_rec *r, ta_take *t)
     t->headers = NULL;
 }
 
+/* Passes one take's chunks down the filters (its head is applied already).
+ * A response complete before anything went out gets Content-Length instead
+ * of chunked encoding. False: the client went away (the exchange is
+ * aborted). */
+static bool pass_take(request_rec *r, ta_exchange *ex, ta_take *t, apr_bucket_brigade *bb, int *body_started)
+{
+    conn_rec *c = r->connection;
+    if (t->ended && !*body_started && r->status != HTTP_NO_CONTENT
+        && r->status != HTTP_NOT_MODIFIED && r->status >= 200)
+        ap_set_content_length(r, (apr_off_t) t->bytes);
+    for (ta_chunk *ch = t->chunks; ch; ch = ch->next)
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(ch->data, ch->len, c->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, t->ended ? apr_bucket_eos_create(c->bucket_alloc)
+                                         : apr_bucket_flush_create(c->bucket_alloc));
+    *body_started = 1;
+    apr_status_t rv = ap_pass_brigade(r->output_filters, bb);
+    apr_brigade_cleanup(bb);
+    ta_chunks_free(t->chunks);
+    t->chunks = NULL;
+    if (rv != APR_SUCCESS || c->aborted) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, APLOGNO(10844)
+                      "client went away while the response was being sent");
+        ta_exchange_abort(ex);
+        return false;
+    }
+    ta_exchange_consumed(ex, t->bytes);
+    return true;
+}
+
+/* The client hung up while PHP had the request: a queued one is taken back
+ * (its slot is free at once), a running one is cancelled. */
+static void client_left(request_rec *r, ta_exchange *ex)
+{
+    if (ta_worker_withdraw(ex)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, TA_LOGNO(10855)
+                      "client closed the connection while its request was queued; slot freed");
+        ta_exchange_release(ex);            /* the PHP side's: it never had it */
+    } else {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10847)
+                      "client closed the connection; cancelling its PHP coroutine");
+        ta_exchange_abort(ex);
+    }
+    r->connection->keepalive = AP_CONN_CLOSE;
+    r->connection->aborted = 1;
+}
+
+/* The client's socket, watched for hang-ups while PHP works. An HTTP/2
+ * stream (secondary connection) has none of its own: watch the
+ * connection's (polling it only reports, it consumes nothing); a reset
+ * stream shows up as a failed pass. */
+static int client_fd(conn_rec *c)
+{
+    int fd = -1;
+    apr_socket_t *sock = ap_get_conn_socket(c->master ? c->master : c);
+    if (sock) apr_os_sock_get(&fd, sock);
+    return fd;
+}
+
 /* Relays what PHP produces until the response ends, the PHP side fails, or
  * the client goes away. */
 static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_notifier *n)
 {
     conn_rec *c = r->connection;
-    int fd = -1;
-    /* An HTTP/2 stream (secondary connection) has no client socket of its
-     * own: watch the connection's, so a client that hangs up is still seen
-     * (polling it only reports, it consumes nothing). A reset stream shows
-     * up as a failed pass. */
-    apr_socket_t *sock = ap_get_conn_socket(c->master ? c->master : c);
-    if (sock) apr_os_sock_get(&fd, sock);
+    int fd = client_fd(c), body_started = 0, rc = OK;
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, c->bucket_alloc);
-    int body_started = 0;
-
     for (;;) {
         ta_take t;
         ta_exchange_take(ex, &t);
@@ -385,68 +436,33 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_no
             /* PHP could not produce a response: Apache answers the error. */
             ta_chunks_free(t.chunks);
             ta_kv_free(t.headers, t.n_headers);
-            ta_exchange_detach_apache(ex);
-            if (t.status == HTTP_SERVICE_UNAVAILABLE) return busy(r, conf);
-            return t.status;
+            rc = t.status == HTTP_SERVICE_UNAVAILABLE ? busy(r, conf) : t.status;
+            break;
         }
         if (t.status > 0) apply_head(r, &t);
-        if (t.status > 0 || t.chunks || t.ended) {
-            /* Complete before anything went out: no need for chunking. */
-            if (t.ended && !body_started && r->status != HTTP_NO_CONTENT
-                && r->status != HTTP_NOT_MODIFIED && r->status >= 200)
-                ap_set_content_length(r, (apr_off_t) t.bytes);
-            for (ta_chunk *ch = t.chunks; ch; ch = ch->next)
-                APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(ch->data, ch->len, c->bucket_alloc));
-            APR_BRIGADE_INSERT_TAIL(bb, t.ended ? apr_bucket_eos_create(c->bucket_alloc)
-                                                : apr_bucket_flush_create(c->bucket_alloc));
-            body_started = 1;
-            apr_status_t rv = ap_pass_brigade(r->output_filters, bb);
-            apr_brigade_cleanup(bb);
-            ta_chunks_free(t.chunks);
-            if (rv != APR_SUCCESS || c->aborted) {
-                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, APLOGNO(10844)
-                              "client went away while the response was being sent");
-                ta_exchange_abort(ex);
-                ta_exchange_detach_apache(ex);
-                return OK;
-            }
-            ta_exchange_consumed(ex, t.bytes);
-        }
+        if ((t.status > 0 || t.chunks || t.ended) && !pass_take(r, ex, &t, bb, &body_started)) break;
         if (t.failed) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10845)
                           "the PHP side failed after the response began; closing the connection");
             c->keepalive = AP_CONN_CLOSE;
             c->aborted = 1;
-            ta_exchange_detach_apache(ex);
-            return OK;
+            break;
         }
         if (t.ended) break;
         short rev = 0;
         if (ta_notifier_wait(n, -1, fd, POLLRDHUP, &rev) < 0 && errno != EINTR) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, APLOGNO(10846) "waiting for PHP failed");
             ta_exchange_abort(ex);
-            ta_exchange_detach_apache(ex);
-            return body_started ? OK : HTTP_INTERNAL_SERVER_ERROR;
+            rc = body_started ? OK : HTTP_INTERNAL_SERVER_ERROR;
+            break;
         }
         if (rev & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) {
-            if (ta_worker_withdraw(ex)) {
-                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, TA_LOGNO(10855)
-                              "client closed the connection while its request was queued; slot freed");
-                ta_exchange_detach_apache(ex);
-                ta_exchange_release(ex);
-            } else {
-                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10847)
-                              "client closed the connection; cancelling its PHP coroutine");
-                ta_exchange_abort(ex);
-                ta_exchange_detach_apache(ex);
-            }
-            c->keepalive = AP_CONN_CLOSE;
-            c->aborted = 1;
-            return OK;
+            client_left(r, ex);
+            break;
         }
     }
     ta_exchange_detach_apache(ex);
-    return OK;
+    return rc;
 }
 
 static int ta_handler(request_rec *r)

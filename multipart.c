@@ -124,6 +124,21 @@ static int parse_part_headers(const char *p, const char *hend, ta_mp_part *part)
     return part->name ? TA_MP_OK : TA_MP_EMALFORMED;
 }
 
+/* A new zeroed part at the end of the array, or NULL without memory. */
+static ta_mp_part *grow(ta_mp_part **parts, size_t *n, size_t *cap)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        ta_mp_part *np = realloc(*parts, ncap * sizeof *np);
+        if (!np) return NULL;
+        *parts = np;
+        *cap = ncap;
+    }
+    ta_mp_part *part = &(*parts)[(*n)++];
+    memset(part, 0, sizeof *part);
+    return part;
+}
+
 int ta_multipart_parse(const char *body, size_t len, const char *boundary,
                        size_t max_parts, ta_mp_part **out, size_t *n_out)
 {
@@ -164,16 +179,8 @@ int ta_multipart_parse(const char *body, size_t len, const char *boundary,
         const char *next = memmem(dataptr, (size_t)(end - dataptr), delim, dlen);
         if (!next) { rc = TA_MP_EMALFORMED; break; }
         if (max_parts && n >= max_parts) { rc = TA_MP_ETOOMANY; break; }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            ta_mp_part *np = realloc(parts, ncap * sizeof *np);
-            if (!np) { rc = TA_MP_ENOMEM; break; }
-            parts = np;
-            cap = ncap;
-        }
-        ta_mp_part *part = &parts[n];
-        memset(part, 0, sizeof *part);
-        n++;
+        ta_mp_part *part = grow(&parts, &n, &cap);
+        if (!part) { rc = TA_MP_ENOMEM; break; }
         rc = parse_part_headers(p, hend, part);
         if (rc != TA_MP_OK) break;
         part->data = dataptr;

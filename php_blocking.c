@@ -404,6 +404,38 @@ static zend_string *last_line(const char *s, size_t len)
     return zend_string_init(s + start, end - start, 0);
 }
 
+/* The return value of exec()/system()/passthru(), as PHP gives it, from
+ * the finished command's output. */
+static void exec_return(zval *return_value, int type, zend_async_exec_mode mode, zval *ret_array, bl_exec_result *r)
+{
+    if (mode == ZEND_ASYNC_EXEC_MODE_EXEC_ARRAY) {
+        /* Appended now: the array may have changed while we waited. */
+        zval *arr = Z_REFVAL_P(ret_array);
+        if (Z_TYPE_P(arr) != IS_ARRAY) arr = zend_try_array_init(ret_array);
+        else SEPARATE_ARRAY(arr);
+        zval *line;
+        if (arr) {
+            ZEND_HASH_FOREACH_VAL(Z_ARRVAL(r->out), line) {
+                Z_TRY_ADDREF_P(line);
+                add_next_index_zval(arr, line);
+            } ZEND_HASH_FOREACH_END();
+        }
+        uint32_t n = zend_hash_num_elements(Z_ARRVAL(r->out));
+        line = n ? zend_hash_index_find(Z_ARRVAL(r->out), n - 1) : NULL;
+        if (line) RETVAL_COPY(line); else RETVAL_EMPTY_STRING();
+    } else if (type == PHP_EXEC_LAST) {
+        if (Z_TYPE(r->out) == IS_STRING) RETVAL_COPY(&r->out); else RETVAL_EMPTY_STRING();
+    } else {
+        const char *s = Z_TYPE(r->out) == IS_STRING ? Z_STRVAL(r->out) : "";
+        size_t len = Z_TYPE(r->out) == IS_STRING ? Z_STRLEN(r->out) : 0;
+        if (len) PHPWRITE(s, len);
+        if (type == PHP_EXEC_SYSTEM) {
+            if (php_output_get_level() < 1) sapi_flush();
+            RETVAL_STR(last_line(s, len));
+        }
+    }
+}
+
 static void exec_common(INTERNAL_FUNCTION_PARAMETERS, int type, ta_coro *co)
 {
     char *cmd;
@@ -439,32 +471,7 @@ static void exec_common(INTERNAL_FUNCTION_PARAMETERS, int type, ta_coro *co)
         status = -1;
     } else {
         status = r.status;
-        if (mode == ZEND_ASYNC_EXEC_MODE_EXEC_ARRAY) {
-            /* Appended now: the array may have changed while we waited. */
-            zval *arr = Z_REFVAL_P(ret_array);
-            if (Z_TYPE_P(arr) != IS_ARRAY) arr = zend_try_array_init(ret_array);
-            else SEPARATE_ARRAY(arr);
-            zval *line;
-            if (arr) {
-                ZEND_HASH_FOREACH_VAL(Z_ARRVAL(r.out), line) {
-                    Z_TRY_ADDREF_P(line);
-                    add_next_index_zval(arr, line);
-                } ZEND_HASH_FOREACH_END();
-            }
-            line = zend_hash_num_elements(Z_ARRVAL(r.out))
-                ? zend_hash_index_find(Z_ARRVAL(r.out), zend_hash_num_elements(Z_ARRVAL(r.out)) - 1) : NULL;
-            if (line) RETVAL_COPY(line); else RETVAL_EMPTY_STRING();
-        } else if (type == PHP_EXEC_LAST) {
-            if (Z_TYPE(r.out) == IS_STRING) RETVAL_COPY(&r.out); else RETVAL_EMPTY_STRING();
-        } else {
-            const char *s = Z_TYPE(r.out) == IS_STRING ? Z_STRVAL(r.out) : "";
-            size_t len = Z_TYPE(r.out) == IS_STRING ? Z_STRLEN(r.out) : 0;
-            if (len) PHPWRITE(s, len);
-            if (type == PHP_EXEC_SYSTEM) {
-                if (php_output_get_level() < 1) sapi_flush();
-                RETVAL_STR(last_line(s, len));
-            }
-        }
+        exec_return(return_value, type, mode, ret_array, &r);
         exec_result_free(&r);
         if (EG(exception)) RETURN_THROWS();
     }

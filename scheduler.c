@@ -270,13 +270,13 @@ static bool switch_guarded(ta_coro *co, zend_function *fn, uint32_t argc, zval *
     return bailed;
 }
 
-static void run_one(ta_sched *s, ta_coro *co)
+/* Switches into the coroutine where it left off: its first start, a throw
+ * of its pending cancellation, or a plain resume. True if it bailed out. */
+static bool enter(ta_sched *s, ta_coro *co)
 {
     zval rv;
     bool bailed = false;
     ZVAL_UNDEF(&rv);
-    s->current = co;
-    co->state = TA_CORO_RUNNING;
     if (!co->started) {
         co->started = 1;
         co->fiber = take_runner(s);
@@ -285,13 +285,12 @@ static void run_one(ta_sched *s, ta_coro *co)
             GC_ADDREF(co->uncaught);
             zend_clear_exception();
             co->finished = 1;
-        } else {
-            zend_fiber *f = (zend_fiber *) co->fiber;
-            bool init = f->context.status == ZEND_FIBER_STATUS_INIT;
-            s->starting_runner = init;
-            bailed = switch_guarded(co, init ? fn_start : fn_resume, 0, NULL, &rv);
-            s->starting_runner = 0;
+            return false;
         }
+        bool init = ((zend_fiber *) co->fiber)->context.status == ZEND_FIBER_STATUS_INIT;
+        s->starting_runner = init;
+        bailed = switch_guarded(co, init ? fn_start : fn_resume, 0, NULL, &rv);
+        s->starting_runner = 0;
     } else if (co->throw_in) {
         zval ex;
         ZVAL_OBJ(&ex, co->throw_in);
@@ -302,19 +301,44 @@ static void run_one(ta_sched *s, ta_coro *co)
         bailed = switch_guarded(co, fn_resume, 0, NULL, &rv);
     }
     if (!bailed) zval_ptr_dtor(&rv);
-    s->current = NULL;
+    return bailed;
+}
 
+/* A fatal error ended the coroutine. Its fiber is dead (PHP freed the
+ * stack); what its frames held stays allocated until the worker's state is
+ * released. The request failed: so does everything it spawned. */
+static void failed_fatally(ta_sched *s, ta_coro *co)
+{
+    s->fatals++;
+    co->fatal = 1;
+    co->finished = 1;
+    if (!co->scope) return;
+    for (ta_coro *o = s->all; o; o = o->next)
+        if (o != co && o->scope == co->scope) ta_coro_cancel(o, NULL, "The request failed with a fatal error");
+}
+
+static void finish(ta_sched *s, ta_coro *co)
+{
+    co->state = TA_CORO_DONE;
+    zend_object *fiber = co->fiber;
+    co->fiber = NULL;
+    if (fiber) {
+        zend_fiber *f = (zend_fiber *) fiber;
+        if (f->context.status == ZEND_FIBER_STATUS_SUSPENDED) park_runner(s, fiber);
+        else OBJ_RELEASE(fiber);
+    }
+    if (co->on_done) co->on_done(co, co->uncaught);
+    coro_free(s, co);
+}
+
+static void run_one(ta_sched *s, ta_coro *co)
+{
+    s->current = co;
+    co->state = TA_CORO_RUNNING;
+    bool bailed = enter(s, co);
+    s->current = NULL;
     if (bailed) {
-        /* Its fiber is dead (PHP freed the stack); what its frames held
-         * stays allocated until the worker's state is released. */
-        s->fatals++;
-        co->fatal = 1;
-        co->finished = 1;
-        if (co->scope) {
-            /* The request failed: so does everything it spawned. */
-            for (ta_coro *o = s->all; o; o = o->next)
-                if (o != co && o->scope == co->scope) ta_coro_cancel(o, NULL, "The request failed with a fatal error");
-        }
+        failed_fatally(s, co);
     } else if (EG(exception)) {
         /* Escaped the runner itself: count it as the coroutine's. A fiber
          * still in INIT could not get a stack (mmap failed). */
@@ -323,20 +347,8 @@ static void run_one(ta_sched *s, ta_coro *co)
         zend_clear_exception();
         co->finished = 1;
     }
-    if (co->finished) {
-        co->state = TA_CORO_DONE;
-        zend_object *fiber = co->fiber;
-        co->fiber = NULL;
-        if (fiber) {
-            zend_fiber *f = (zend_fiber *) fiber;
-            if (f->context.status == ZEND_FIBER_STATUS_SUSPENDED) park_runner(s, fiber);
-            else OBJ_RELEASE(fiber);
-        }
-        if (co->on_done) co->on_done(co, co->uncaught);
-        coro_free(s, co);
-    } else if (co->state == TA_CORO_RUNNING) {
-        co->state = TA_CORO_SUSPENDED;
-    }
+    if (co->finished) finish(s, co);
+    else if (co->state == TA_CORO_RUNNING) co->state = TA_CORO_SUSPENDED;
 }
 
 void ta_sched_run_ready(ta_sched *s)

@@ -246,83 +246,97 @@ static int wake_event_start(ta_php_thread *t)
     return EG(exception) ? -1 : 0;
 }
 
-static int run_worker_once(ta_php_thread *t)
+/* Inside the worker's PHP request: starts the loop, runs the script, then
+ * serves until told to stop. A bailout that reaches here (fatal error
+ * outside any coroutine, or one not safe to recover) ends the run. */
+static int boot_and_serve(ta_php_thread *t)
 {
     volatile int result = RUN_STOPPED;
     volatile int phase = 0;
     const char *script = t->cfg->script;
+    zend_try {
+        if (!ZEND_ASYNC_REACTOR_STARTUP() || wake_event_start(t) != 0) {
+            ta_log(TA_LOG_ERR, TA_LOGNO(10817) "cannot start the event loop of PHP thread %d for %s",
+                   t->index, script);
+            zend_bailout();
+        }
+        t->sched.loop = ta_reactor_loop();
+        phase = 1;
+        zend_file_handle fh;
+        zend_stream_init_filename(&fh, script);
+        fh.primary_script = 1;
+        php_execute_script(&fh);
+        zend_destroy_file_handle(&fh);
+        if (Z_TYPE(t->callback) == IS_UNDEF) {
+            ta_log(TA_LOG_ERR, TA_LOGNO(10812) "worker script %s returned without calling "
+                   "FrankenPHP\\HttpServer::onRequest(); its requests get 503", script);
+            result = RUN_BOOT_FAILED;
+        } else {
+            phase = 2;
+            set_state(t, TA_THREAD_READY);
+            ta_http_run_loop();     /* calls serve() from a PHP frame */
+            result = t->recycled ? RUN_RECYCLED : RUN_STOPPED;
+        }
+    } zend_catch {
+        if (phase == 2) {
+            ta_log(TA_LOG_ERR, TA_LOGNO(10813) "fatal error in worker %s (thread %d): its in-flight "
+                   "requests get 500, the worker script boots again", script, t->index);
+            result = RUN_BAILED;
+        } else {
+            ta_log(TA_LOG_ERR, TA_LOGNO(10814) "worker script %s failed to boot (see the PHP error "
+                   "above); its requests get 503", script);
+            result = RUN_BOOT_FAILED;
+        }
+    } zend_end_try();
+    return result;
+}
 
+/* After a run: what it still holds fails, its loop and scheduler go. */
+static void end_run(ta_php_thread *t, int result)
+{
+    /* signals the loop still holds (all of them after a bailout) */
+    ta_exchange_flush_signals(&t->deferred);
+    ta_exchange_defer_signals(NULL);
+    fail_inflight(t, 500);
+    if (result == RUN_BAILED) {
+        /* The engine state is unwound; let request shutdown free it all,
+         * and the reactor drop its events without calling into it.
+         * Fiber stacks are not Zend memory: they go now. */
+        ta_fibers_release_all();
+        ta_sched_abandon(&t->sched);
+        ZVAL_UNDEF(&t->callback);
+        ta_reactor_abandon();
+        ta_async_reactor_abandoned();
+    } else {
+        ta_sched_destroy(&t->sched);
+        zval_ptr_dtor(&t->callback);
+        ZVAL_UNDEF(&t->callback);
+        if (t->wake_event) ZEND_ASYNC_EVENT_RELEASE(&t->wake_event->base);
+        ZEND_ASYNC_REACTOR_SHUTDOWN();
+    }
+    t->wake_event = NULL;
+    t->stop_timer = NULL;
+}
+
+/* One life of the worker script: a PHP request from boot to stop. */
+static int run_worker_once(ta_php_thread *t)
+{
+    int result;
     ZVAL_UNDEF(&t->callback);
     ta_queue_open(&t->box->queue);
-
     SG(server_context) = t;
     SG(options) |= SAPI_OPTION_NO_CHDIR;
-    SG(request_info).path_translated = (char *) script;
+    SG(request_info).path_translated = (char *) t->cfg->script;
     if (php_request_startup() == FAILURE) {
-        ta_log(TA_LOG_ERR, TA_LOGNO(10811) "PHP request start-up failed for worker %s", script);
+        ta_log(TA_LOG_ERR, TA_LOGNO(10811) "PHP request start-up failed for worker %s", t->cfg->script);
         result = RUN_BOOT_FAILED;
     } else {
         SG(headers_sent) = 1;
         SG(request_info).no_headers = 1;
         apply_ini(t);
         ta_sched_init(&t->sched, NULL);
-        zend_try {
-            if (!ZEND_ASYNC_REACTOR_STARTUP() || wake_event_start(t) != 0) {
-                ta_log(TA_LOG_ERR, TA_LOGNO(10817) "cannot start the event loop of PHP thread %d for %s",
-                       t->index, script);
-                zend_bailout();
-            }
-            t->sched.loop = ta_reactor_loop();
-            phase = 1;
-            zend_file_handle fh;
-            zend_stream_init_filename(&fh, script);
-            fh.primary_script = 1;
-            php_execute_script(&fh);
-            zend_destroy_file_handle(&fh);
-            if (Z_TYPE(t->callback) == IS_UNDEF) {
-                ta_log(TA_LOG_ERR, TA_LOGNO(10812) "worker script %s returned without calling "
-                       "FrankenPHP\\HttpServer::onRequest(); its requests get 503", script);
-                result = RUN_BOOT_FAILED;
-            } else {
-                phase = 2;
-                set_state(t, TA_THREAD_READY);
-                ta_http_run_loop();     /* calls serve() from a PHP frame */
-                result = t->recycled ? RUN_RECYCLED : RUN_STOPPED;
-            }
-        } zend_catch {
-            if (phase == 2) {
-                ta_log(TA_LOG_ERR, TA_LOGNO(10813) "fatal error in worker %s (thread %d): its in-flight "
-                       "requests get 500, the worker script boots again", script, t->index);
-                result = RUN_BAILED;
-            } else {
-                ta_log(TA_LOG_ERR, TA_LOGNO(10814) "worker script %s failed to boot (see the PHP error "
-                       "above); its requests get 503", script);
-                result = RUN_BOOT_FAILED;
-            }
-        } zend_end_try();
-
-        /* signals the loop still holds (all of them after a bailout) */
-        ta_exchange_flush_signals(&t->deferred);
-        ta_exchange_defer_signals(NULL);
-        fail_inflight(t, 500);
-        if (result == RUN_BAILED) {
-            /* The engine state is unwound; let request shutdown free it all,
-             * and the reactor drop its events without calling into it.
-             * Fiber stacks are not Zend memory: they go now. */
-            ta_fibers_release_all();
-            ta_sched_abandon(&t->sched);
-            ZVAL_UNDEF(&t->callback);
-            ta_reactor_abandon();
-            ta_async_reactor_abandoned();
-        } else {
-            ta_sched_destroy(&t->sched);
-            zval_ptr_dtor(&t->callback);
-            ZVAL_UNDEF(&t->callback);
-            if (t->wake_event) ZEND_ASYNC_EVENT_RELEASE(&t->wake_event->base);
-            ZEND_ASYNC_REACTOR_SHUTDOWN();
-        }
-        t->wake_event = NULL;
-        t->stop_timer = NULL;
+        result = boot_and_serve(t);
+        end_run(t, result);
         php_request_shutdown(NULL);
     }
     SG(request_info).path_translated = NULL;

@@ -5,7 +5,7 @@ PORT ?= 8080
 # PHP_CONFIG=/path/to/php-config picks another ZTS+embed PHP (scripts/setup.sh)
 export PHP_CONFIG TRUEASYNC_CACHE
 
-.PHONY: all setup module run test unit apache-test bench bench-chaos bench-soak clean
+.PHONY: all setup module module-asan run test unit apache-test asan-test bench bench-chaos bench-soak clean
 all: module
 
 # Installs Debian packages and the cached ZTS PHP when missing (fast when present).
@@ -15,6 +15,18 @@ setup:
 
 module: setup
 	@$(MAKE) --no-print-directory -f Makefile.apxs PHP_CONFIG=$$(cat $(PHP_CONFIG_FILE)) BUILD=$(BUILD)
+
+# The same sources instrumented for scripts/apache-test.sh --asan. ASan
+# reports are made recoverable so halt_on_error=0 (scripts/asan-httpd) can
+# keep the server up after one; UBSan recovers by default.
+ASAN_FLAGS := -fsanitize=address,undefined -fsanitize-recover=address -fno-omit-frame-pointer
+module-asan: setup $(BUILD)/asan/nodeepbind.so
+	@$(MAKE) --no-print-directory -f Makefile.apxs PHP_CONFIG=$$(cat $(PHP_CONFIG_FILE)) BUILD=$(BUILD)/asan SAN="$(ASAN_FLAGS)"
+
+# dlopen() without RTLD_DEEPBIND for the ASan httpd (see the source)
+$(BUILD)/asan/nodeepbind.so: tests/asan/nodeepbind.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -Wall -Wextra -O2 -shared -fPIC -o $@ $< -ldl
 
 run: module
 	scripts/run-server.sh $(PORT)
@@ -27,6 +39,10 @@ unit: setup
 
 apache-test: module
 	scripts/apache-test.sh
+
+# The Apache::Test suite against the ASan/UBSan build (part of `make test`).
+asan-test: module-asan
+	scripts/apache-test.sh --asan
 
 test: module
 	scripts/test.sh

@@ -21,7 +21,7 @@ our @ISA = ('Exporter');
 our @EXPORT_OK = qw(hostport base_url ua raw_request parallel
                     log_mark log_since wait_log error_log_path
                     json_decode json_encode php_line top_dir
-                    child_crashes);
+                    child_crashes module_so);
 
 $SIG{PIPE} = 'IGNORE';
 
@@ -34,6 +34,13 @@ sub import {
 }
 
 sub top_dir { Apache::Test::vars('top_dir') }
+
+# The module the test server loads: the ASan build when the suite runs
+# with -defines TRUEASYNC_ASAN (scripts/apache-test.sh --asan).
+sub module_so {
+    my $asan = (Apache::Test::vars('defines') // '') =~ /\bTRUEASYNC_ASAN\b/;
+    return top_dir() . ($asan ? '/build/asan/mod_trueasync.so' : '/build/mod_trueasync.so');
+}
 
 # (host, port) of a vhost from extra.conf.in, or of the main server for undef.
 sub hostport {

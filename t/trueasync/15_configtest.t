@@ -6,11 +6,11 @@ use Apache::Test qw(-withtestmore);
 use File::Temp qw(tempdir);
 use IO::Socket::INET ();
 use POSIX ();
-use TATest qw(top_dir);
+use TATest qw(top_dir module_so);
 
 my $top    = top_dir();
 my $httpd  = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
-my $so     = "$top/build/mod_trueasync.so";
+my $so     = module_so();
 my $worker = "$top/t/php/guide.php";
 my $moddir = '/usr/lib/apache2/modules';
 

@@ -3,6 +3,11 @@
 #include <main/php_output.h>
 #include <zend_compile.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <pthread.h>
+#include <sanitizer/asan_interface.h>
+#endif
+
 enum { FATAL_NONE = 0, FATAL_RECOVERABLE, FATAL_UNSAFE };
 
 static __thread int tl_boundary;    /* depth of active boundaries */
@@ -63,6 +68,26 @@ void ta_bailout_install(void)
     zend_error_cb = ta_error_cb;
 }
 
+void ta_bailout_landed(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    /* The longjmp came from a fiber's stack, so ASan could not clear the
+     * poison of the frames it abandoned on this one (it says so: "ignoring
+     * requested __asan_handle_no_return"); later frames there would then
+     * be reported falsely. Everything below this frame is unused now. */
+    pthread_attr_t attr;
+    void *lo;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
+    int rc = pthread_attr_getstack(&attr, &lo, &size);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) return;
+    char *here = __builtin_frame_address(0);
+    if (here > (char *) lo && here <= (char *) lo + size)
+        __asan_unpoison_memory_region(lo, (size_t) (here - (char *) lo));
+#endif
+}
+
 void ta_engine_mark_take(ta_engine_mark *m)
 {
     m->execute_data = EG(current_execute_data);
@@ -83,6 +108,7 @@ void ta_boundary_leave(void) { tl_boundary--; }
 
 bool ta_engine_recover(const ta_engine_mark *m)
 {
+    ta_bailout_landed();
     int why = tl_fatal;
     tl_fatal = FATAL_NONE;
     if (why != FATAL_RECOVERABLE) return false;

@@ -36,6 +36,11 @@ void ta_boundary_leave(void);
  * passes the bailout on). */
 bool ta_engine_recover(const ta_engine_mark *m);
 
+/* Where a bailout lands (any zend_catch that may have come from a fiber):
+ * in AddressSanitizer builds, clears the stale poison of the frames the
+ * longjmp abandoned. Nothing otherwise. */
+void ta_bailout_landed(void);
+
 /* Frees the C stack of every suspended Fiber of the thread (ours and the
  * script's) without running PHP code, before a worker's state is thrown
  * away after an unrecovered bailout: two memory mappings each. */

@@ -278,6 +278,7 @@ static int boot_and_serve(ta_php_thread *t)
             result = t->recycled ? RUN_RECYCLED : RUN_STOPPED;
         }
     } zend_catch {
+        ta_bailout_landed();
         if (phase == 2) {
             ta_log(TA_LOG_ERR, TA_LOGNO(10813) "fatal error in worker %s (thread %d): its in-flight "
                    "requests get 500, the worker script boots again", script, t->index);

@@ -1,6 +1,7 @@
 /* The TrueAsync reactor backend on libuv: one loop per PHP thread.
- * (The file keeps the design card's name; there is no APR inside, so the
- * PHP threads never touch Apache's pools.) */
+ * (The file keeps the design card's name for the reactor backend; there is
+ * no APR inside, so the PHP threads never touch Apache's pools. The event
+ * families are reactor_<family>.c, behind the private reactor_event.h.) */
 #ifndef TA_REACTOR_APR_H
 #define TA_REACTOR_APR_H
 

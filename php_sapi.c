@@ -85,6 +85,7 @@ static sapi_module_struct ta_sapi = {
 
 static PHP_MINIT_FUNCTION(trueasync)
 {
+    ta_async_exceptions_register();
     ta_async_api_register();
     ta_http_api_register();
     ta_blocking_hooks_install();

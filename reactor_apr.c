@@ -8,6 +8,7 @@
  *
  * The event families live in reactor_<family>.c; what they share is in
  * reactor_event.h/.c. */
+#include "reactor_apr.h"
 #include "reactor_event.h"
 
 static __thread ta_reactor *tl_reactor;
@@ -118,7 +119,12 @@ static void reactor_teardown(bool abandon)
 
 static void reactor_shutdown(void) { reactor_teardown(false); }
 
-void ta_reactor_abandon(void) { reactor_teardown(true); }
+void ta_reactor_abandon(void)
+{
+    reactor_teardown(true);
+    /* Objects of the layers above may still point at the freed events. */
+    ta_async_reactor_abandoned();
+}
 
 static bool reactor_loop_alive(void)
 {

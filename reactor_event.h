@@ -15,7 +15,8 @@
 #ifndef TA_REACTOR_EVENT_H
 #define TA_REACTOR_EVENT_H
 
-#include "reactor_apr.h"
+#include "ta_async_api.h"
+#include <uv.h>
 
 typedef struct ta_reactor ta_reactor;
 typedef struct ta_ev ta_ev;

@@ -3,7 +3,6 @@
  * Made by the contract's new_exec_event slot; its blocking form (the exec
  * slot) runs one on a private loop. php_blocking.c calls both. */
 #include "reactor_event.h"
-#include "php_async_api.h"   /* TimeoutException, until the contract has it */
 
 #include <ctype.h>
 #include <errno.h>

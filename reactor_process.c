@@ -6,6 +6,7 @@
  * or where pidfd_open is refused, every SIGCHLD triggers a waitpid(pid,
  * WNOHANG) for our pid only. A 0 ms timer covers an exit that happened
  * before the watcher was in place. */
+#include "reactor_apr.h"
 #include "reactor_event.h"
 
 #include <errno.h>

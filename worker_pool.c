@@ -3,7 +3,6 @@
 #include "php_http_api.h"
 #include "ta_log.h"
 #include "reactor_apr.h"
-#include "php_async_api.h"
 #include "php_signals.h"
 #include "coro_bailout.h"
 
@@ -368,7 +367,6 @@ static int run_worker_once(ta_php_thread *t)
             ta_sched_abandon(&t->sched);
             ZVAL_UNDEF(&t->callback);
             ta_reactor_abandon();
-            ta_async_reactor_abandoned();
         } else {
             ta_sched_destroy(&t->sched);
             zval_ptr_dtor(&t->callback);

@@ -270,13 +270,11 @@ static bool switch_guarded(ta_coro *co, zend_function *fn, uint32_t argc, zval *
     return bailed;
 }
 
-static void run_one(ta_sched *s, ta_coro *co)
+/* Switches into co: its first start, a throw-in or a resume. True if it
+ * bailed out (rv is then undefined). */
+static bool switch_in(ta_sched *s, ta_coro *co, zval *rv)
 {
-    zval rv;
     bool bailed = false;
-    ZVAL_UNDEF(&rv);
-    s->current = co;
-    co->state = TA_CORO_RUNNING;
     if (!co->started) {
         co->started = 1;
         co->fiber = take_runner(s);
@@ -289,32 +287,61 @@ static void run_one(ta_sched *s, ta_coro *co)
             zend_fiber *f = (zend_fiber *) co->fiber;
             bool init = f->context.status == ZEND_FIBER_STATUS_INIT;
             s->starting_runner = init;
-            bailed = switch_guarded(co, init ? fn_start : fn_resume, 0, NULL, &rv);
+            bailed = switch_guarded(co, init ? fn_start : fn_resume, 0, NULL, rv);
             s->starting_runner = 0;
         }
     } else if (co->throw_in) {
         zval ex;
         ZVAL_OBJ(&ex, co->throw_in);
         co->throw_in = NULL;
-        bailed = switch_guarded(co, fn_throw, 1, &ex, &rv);
+        bailed = switch_guarded(co, fn_throw, 1, &ex, rv);
         if (!bailed) zval_ptr_dtor(&ex);
     } else {
-        bailed = switch_guarded(co, fn_resume, 0, NULL, &rv);
+        bailed = switch_guarded(co, fn_resume, 0, NULL, rv);
     }
+    return bailed;
+}
+
+static void after_bailout(ta_sched *s, ta_coro *co)
+{
+    /* Its fiber is dead (PHP freed the stack); what its frames held
+     * stays allocated until the worker's state is released. */
+    s->fatals++;
+    co->fatal = 1;
+    co->finished = 1;
+    if (co->scope) {
+        /* The request failed: so does everything it spawned. */
+        for (ta_coro *o = s->all; o; o = o->next)
+            if (o != co && o->scope == co->scope) ta_coro_cancel(o, NULL, "The request failed with a fatal error");
+    }
+}
+
+static void retire(ta_sched *s, ta_coro *co)
+{
+    co->state = TA_CORO_DONE;
+    zend_object *fiber = co->fiber;
+    co->fiber = NULL;
+    if (fiber) {
+        zend_fiber *f = (zend_fiber *) fiber;
+        if (f->context.status == ZEND_FIBER_STATUS_SUSPENDED) park_runner(s, fiber);
+        else OBJ_RELEASE(fiber);
+    }
+    if (co->on_done) co->on_done(co, co->uncaught);
+    coro_free(s, co);
+}
+
+static void run_one(ta_sched *s, ta_coro *co)
+{
+    zval rv;
+    ZVAL_UNDEF(&rv);
+    s->current = co;
+    co->state = TA_CORO_RUNNING;
+    bool bailed = switch_in(s, co, &rv);
     if (!bailed) zval_ptr_dtor(&rv);
     s->current = NULL;
 
     if (bailed) {
-        /* Its fiber is dead (PHP freed the stack); what its frames held
-         * stays allocated until the worker's state is released. */
-        s->fatals++;
-        co->fatal = 1;
-        co->finished = 1;
-        if (co->scope) {
-            /* The request failed: so does everything it spawned. */
-            for (ta_coro *o = s->all; o; o = o->next)
-                if (o != co && o->scope == co->scope) ta_coro_cancel(o, NULL, "The request failed with a fatal error");
-        }
+        after_bailout(s, co);
     } else if (EG(exception)) {
         /* Escaped the runner itself: count it as the coroutine's. A fiber
          * still in INIT could not get a stack (mmap failed). */
@@ -324,16 +351,7 @@ static void run_one(ta_sched *s, ta_coro *co)
         co->finished = 1;
     }
     if (co->finished) {
-        co->state = TA_CORO_DONE;
-        zend_object *fiber = co->fiber;
-        co->fiber = NULL;
-        if (fiber) {
-            zend_fiber *f = (zend_fiber *) fiber;
-            if (f->context.status == ZEND_FIBER_STATUS_SUSPENDED) park_runner(s, fiber);
-            else OBJ_RELEASE(fiber);
-        }
-        if (co->on_done) co->on_done(co, co->uncaught);
-        coro_free(s, co);
+        retire(s, co);
     } else if (co->state == TA_CORO_RUNNING) {
         co->state = TA_CORO_SUSPENDED;
     }

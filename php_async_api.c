@@ -126,9 +126,6 @@ static void spawned_done(ta_coro *co, zend_object *uncaught)
 
 /* ---- timers on the reactor ---------------------------------------------------- */
 
-/* After a bailout the reactor frees every event at once; objects that still
- * point at one (a Timeout in a global) must then leave it alone: they note
- * ta_async_reactor_generation() when they take it. */
 /* A reactor callback that wakes a coroutine or completes an awaitable. The
  * event owns it (ref_count starts at 0) and frees it on dispose. */
 typedef struct {
@@ -179,6 +176,9 @@ static zend_async_timer_event_t *timer_start(zend_long ms, ta_coro *co, ta_await
 
 typedef struct {
     zend_async_timer_event_t *timer;
+    /* ta_async_reactor_generation() when the timer was taken: after a
+     * bailout the reactor frees every event at once, and a Timeout that
+     * outlived it (in a global) must leave its timer alone. */
     uint32_t generation;
     zend_long ms;               /* 0: not made by timeout() */
     ta_awaitable aw;

@@ -8,9 +8,6 @@
 #include <errno.h>
 #include <time.h>
 
-zend_class_entry *ta_ce_cancellation_error;
-zend_class_entry *ta_ce_timeout_exception;
-zend_class_entry *ta_ce_channel_exception;
 static zend_class_entry *ce_awaitable, *ce_coroutine, *ce_timeout, *ce_channel;
 static zend_object_handlers h_coroutine, h_timeout, h_channel;
 
@@ -129,12 +126,6 @@ static void spawned_done(ta_coro *co, zend_object *uncaught)
 
 /* ---- timers on the reactor ---------------------------------------------------- */
 
-/* After a bailout the reactor frees every event at once; objects that still
- * point at one (a Timeout in a global) must then leave it alone. */
-static __thread uint32_t reactor_generation;
-
-void ta_async_reactor_abandoned(void) { reactor_generation++; }
-
 /* A reactor callback that wakes a coroutine or completes an awaitable. The
  * event owns it (ref_count starts at 0) and frees it on dispose. */
 typedef struct {
@@ -185,6 +176,9 @@ static zend_async_timer_event_t *timer_start(zend_long ms, ta_coro *co, ta_await
 
 typedef struct {
     zend_async_timer_event_t *timer;
+    /* ta_async_reactor_generation() when the timer was taken: after a
+     * bailout the reactor frees every event at once, and a Timeout that
+     * outlived it (in a global) must leave its timer alone. */
     uint32_t generation;
     zend_long ms;               /* 0: not made by timeout() */
     ta_awaitable aw;
@@ -205,7 +199,7 @@ static zend_object *timeout_create(zend_class_entry *ce)
 static void timeout_free(zend_object *obj)
 {
     ta_timeout_obj *o = TIMEOUT_OBJ(obj);
-    if (o->timer && o->generation == reactor_generation) ZEND_ASYNC_EVENT_RELEASE(&o->timer->base);
+    if (o->timer && o->generation == ta_async_reactor_generation()) ZEND_ASYNC_EVENT_RELEASE(&o->timer->base);
     o->timer = NULL;
     aw_free(&o->aw);
     zend_object_std_dtor(obj);
@@ -524,7 +518,7 @@ ZEND_FUNCTION(Async_timeout)
     object_init_ex(return_value, ce_timeout);
     ta_timeout_obj *o = TIMEOUT_OBJ(Z_OBJ_P(return_value));
     o->ms = ms;
-    o->generation = reactor_generation;
+    o->generation = ta_async_reactor_generation();
     o->timer = timer_start(ms, NULL, &o->aw);
     if (!o->timer) { zval_ptr_dtor(return_value); ZVAL_NULL(return_value); RETURN_THROWS(); }
 }
@@ -949,12 +943,6 @@ void ta_async_api_register(void)
     zend_class_entry ce;
     INIT_NS_CLASS_ENTRY(ce, "Async", "Awaitable", NULL);
     ce_awaitable = zend_register_internal_interface(&ce);
-
-    /* AsyncException, DnsException, InputOutputException (the reactor's) */
-    ta_async_exceptions_register();
-    ta_ce_cancellation_error = register_class("Async\\CancellationError", NULL, zend_ce_error, 0);
-    ta_ce_timeout_exception = register_class("Async\\TimeoutException", NULL, ta_ce_async_exception, 0);
-    ta_ce_channel_exception = register_class("Async\\ChannelException", NULL, ta_ce_async_exception, 0);
 
     const uint32_t sealed = ZEND_ACC_FINAL | ZEND_ACC_NO_DYNAMIC_PROPERTIES | ZEND_ACC_NOT_SERIALIZABLE;
     ce_coroutine = register_class("Async\\Coroutine", coroutine_methods, NULL, sealed);

@@ -9,11 +9,13 @@
 #include "coro_bailout.h"
 #include "scheduler.h"
 #include "reactor_apr.h"
+#include "ta_async_api.h"
 
 #include <ext/standard/info.h>
 
 static PHP_MINIT_FUNCTION(trueasync)
 {
+    ta_async_exceptions_register();
     ta_async_api_register();
     ta_http_api_register();
     ta_blocking_hooks_install();

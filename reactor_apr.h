@@ -1,6 +1,7 @@
 /* The TrueAsync reactor backend on libuv: one loop per PHP thread.
- * (The file keeps the design card's name; there is no APR inside, so the
- * PHP threads never touch Apache's pools.) */
+ * (The file keeps the design card's name for the reactor backend; there is
+ * no APR inside, so the PHP threads never touch Apache's pools. The event
+ * families are reactor_<family>.c, behind the private reactor_event.h.) */
 #ifndef TA_REACTOR_APR_H
 #define TA_REACTOR_APR_H
 
@@ -17,8 +18,9 @@ uv_loop_t *ta_reactor_loop(void);
 
 /* Shutdown for after a bailout: like the shutdown slot, but then frees the
  * events nobody released, without calling their callbacks' dispose (those
- * live in the Zend heap that is about to be discarded). Call it before
- * php_request_shutdown(). */
+ * live in the Zend heap that is about to be discarded), and tells every
+ * layer above (ta_async_reactor_generation() changes). The one call to
+ * make; before php_request_shutdown(). */
 void ta_reactor_abandon(void);
 
 /* Process events watch a pidfd when the kernel has pidfd_open(); false

@@ -1,5 +1,5 @@
 #include "scheduler.h"
-#include "php_async_api.h"
+#include "ta_async_api.h"
 #include "coro_bailout.h"
 
 #include <zend_closures.h>

@@ -1,5 +1,5 @@
-/* The TrueAsync reactor registry, the generic callback vector and the
- * exception classes the reactor reports failures with. */
+/* The TrueAsync reactor registry, the generic callback vector, the count
+ * of abandoned reactors and every Async\ exception class. */
 #include "ta_async_api.h"
 
 #include <stdarg.h>
@@ -11,6 +11,11 @@ __thread uint32_t zend_async_active_event_count;
 zend_class_entry *ta_ce_async_exception;
 zend_class_entry *ta_ce_dns_exception;
 zend_class_entry *ta_ce_input_output_exception;
+zend_class_entry *ta_ce_cancellation_error;
+zend_class_entry *ta_ce_timeout_exception;
+zend_class_entry *ta_ce_channel_exception;
+
+static __thread uint32_t reactor_generation;
 
 /* ---- registry ------------------------------------------------------------ */
 
@@ -155,17 +160,29 @@ void zend_async_event_del_callback(zend_async_event_t *event, zend_async_event_c
     zend_async_callbacks_remove(event, callback);
 }
 
+/* ---- abandoned reactors ------------------------------------------------------ */
+
+uint32_t ta_async_reactor_generation(void) { return reactor_generation; }
+
+void ta_async_reactor_abandoned(void) { reactor_generation++; }
+
 /* ---- exceptions ------------------------------------------------------------ */
+
+static zend_class_entry *register_exception(const char *name, zend_class_entry *parent)
+{
+    zend_class_entry ce;
+    INIT_CLASS_ENTRY_EX(ce, name, strlen(name), NULL);
+    return zend_register_internal_class_ex(&ce, parent);
+}
 
 void ta_async_exceptions_register(void)
 {
-    zend_class_entry ce;
-    INIT_NS_CLASS_ENTRY(ce, "Async", "AsyncException", NULL);
-    ta_ce_async_exception = zend_register_internal_class_ex(&ce, zend_ce_exception);
-    INIT_NS_CLASS_ENTRY(ce, "Async", "DnsException", NULL);
-    ta_ce_dns_exception = zend_register_internal_class_ex(&ce, ta_ce_async_exception);
-    INIT_NS_CLASS_ENTRY(ce, "Async", "InputOutputException", NULL);
-    ta_ce_input_output_exception = zend_register_internal_class_ex(&ce, ta_ce_async_exception);
+    ta_ce_async_exception = register_exception("Async\\AsyncException", zend_ce_exception);
+    ta_ce_dns_exception = register_exception("Async\\DnsException", ta_ce_async_exception);
+    ta_ce_input_output_exception = register_exception("Async\\InputOutputException", ta_ce_async_exception);
+    ta_ce_cancellation_error = register_exception("Async\\CancellationError", zend_ce_error);
+    ta_ce_timeout_exception = register_exception("Async\\TimeoutException", ta_ce_async_exception);
+    ta_ce_channel_exception = register_exception("Async\\ChannelException", ta_ce_async_exception);
 }
 
 zend_object *ta_async_new_exception(zend_class_entry *ce, zend_long code, const char *format, ...)

@@ -427,18 +427,34 @@ void zend_async_event_del_callback(zend_async_event_t *event, zend_async_event_c
 
 /* ---- exceptions ------------------------------------------------------------ */
 
-extern zend_class_entry *ta_ce_async_exception;       /* Async\AsyncException */
-extern zend_class_entry *ta_ce_dns_exception;         /* Async\DnsException */
+/* Every Async\ exception class, so that the reactor, the scheduler and the
+ * userland API all reach them here, below themselves. */
+extern zend_class_entry *ta_ce_async_exception;        /* Async\AsyncException */
+extern zend_class_entry *ta_ce_dns_exception;          /* Async\DnsException */
 extern zend_class_entry *ta_ce_input_output_exception; /* Async\InputOutputException */
+extern zend_class_entry *ta_ce_cancellation_error;     /* Async\CancellationError */
+extern zend_class_entry *ta_ce_timeout_exception;      /* Async\TimeoutException */
+extern zend_class_entry *ta_ce_channel_exception;      /* Async\ChannelException */
 
-/* Registers AsyncException, DnsException and InputOutputException (both
- * extend AsyncException). Call once at module start-up. TimeoutException is
- * registered by php_async_api.c (ta_ce_timeout_exception). */
+/* Registers them: AsyncException extends Exception; DnsException,
+ * InputOutputException, TimeoutException and ChannelException extend
+ * AsyncException; CancellationError extends Error. Call once, from the
+ * module's MINIT, before anything that names them. */
 void ta_async_exceptions_register(void);
 
 /* A new exception object of class ce (message formatted, code set), NOT
  * thrown: EG(exception) is left alone. The caller owns one reference. */
 zend_object *ta_async_new_exception(zend_class_entry *ce, zend_long code, const char *format, ...)
     ZEND_ATTRIBUTE_FORMAT(printf, 3, 4);
+
+/* ---- a reactor abandoned after a bailout ---------------------------------- */
+
+/* How many times this thread's reactor was abandoned. An object that keeps
+ * an event across requests notes it when it takes the event, and leaves the
+ * event alone once it changed: the reactor has freed it. */
+uint32_t ta_async_reactor_generation(void);
+/* The reactor's abandon (ta_reactor_abandon) calls this, and nothing else:
+ * it is how every layer above learns of it. */
+void ta_async_reactor_abandoned(void);
 
 #endif

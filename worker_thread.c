@@ -9,7 +9,6 @@
 #include "php_http_api.h"
 #include "ta_log.h"
 #include "reactor_apr.h"
-#include "php_async_api.h"
 #include "php_signals.h"
 #include "coro_bailout.h"
 #include "scheduler.h"
@@ -307,7 +306,6 @@ static void end_run(ta_php_thread *t, int result)
         ta_sched_abandon(&t->sched);
         ZVAL_UNDEF(&t->callback);
         ta_reactor_abandon();
-        ta_async_reactor_abandoned();
     } else {
         ta_sched_destroy(&t->sched);
         zval_ptr_dtor(&t->callback);

@@ -6,10 +6,6 @@
 
 ZEND_TSRMLS_CACHE_DEFINE()
 
-/* php_async_api.c registers this in the module; the tests stand in for it
- * so they do not depend on the coroutine API. */
-zend_class_entry *ta_ce_timeout_exception;
-
 static uv_timer_t guard;
 static bool guard_ready;
 
@@ -62,10 +58,7 @@ static PHP_MINIT_FUNCTION(reactor_test)
 {
     (void) type;
     (void) module_number;
-    zend_class_entry ce;
-    INIT_NS_CLASS_ENTRY(ce, "Async", "TimeoutException", NULL);
-    ta_ce_timeout_exception = zend_register_internal_class_ex(&ce, zend_ce_exception);
-    ta_async_exceptions_register();
+    ta_async_exceptions_register();     /* as the module's MINIT does */
     return ta_reactor_register() ? SUCCESS : FAILURE;
 }
 

@@ -7,7 +7,6 @@
 #include "php_common.h"
 #include "ta_async_api.h"
 #include "reactor_apr.h"
-#include "php_async_api.h"
 #include "../unit/tap.h"
 
 #include <stdint.h>

@@ -1,7 +1,10 @@
 <?php
 /**
  * Signatures of the PHP API mod_trueasync provides inside a worker script.
- * For IDEs and static analysis only: this file is never loaded.
+ * For IDEs and static analysis: the module never loads this file.
+ * t/trueasync/60_stub_matches_runtime.t fails on any difference between it
+ * and what the module registers (names, types, defaults, flags, private
+ * methods included), so change it with the arginfo tables.
  *
  * @generate-nothing
  *
@@ -21,6 +24,9 @@ namespace FrankenPHP {
          * own. Calling it again replaces the handler.
          */
         public static function onRequest(callable $callback): bool {}
+
+        /** Internal: the thread's event loop runs in its frame; throws Error if called. */
+        private static function loop(): void {}
     }
 
     final class Request
@@ -171,6 +177,9 @@ namespace Async {
         public function getException(): ?\Throwable {}
         /** Throws $error (default: a new CancellationError) at its suspension point. */
         public function cancel(?CancellationError $error = null): void {}
+
+        /** Internal: every coroutine runs in it on a pooled fiber; throws Error if called. */
+        private static function runner(): void {}
     }
 
     final class Timeout implements Awaitable {}

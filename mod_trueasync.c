@@ -173,7 +173,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             w->ini = (const ta_ini *) c->ini->elts;
             w->n_ini = c->ini->nelts;
         } else if (g_configs[i].threads != conf_threads(c) || g_configs[i].buffer_size != conf_buffer(c)) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v, APLOGNO(10841)
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v, TA_LOGNO(00841)
                          "TrueAsyncWorker %s is shared with an earlier server; that server's "
                          "TrueAsyncThreads/TrueAsyncBufferSize apply", c->script);
         }
@@ -184,9 +184,9 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
 
 /* ---- process life ------------------------------------------------------------ */
 
-static void log_sink(int level, const char *msg)
+static void log_sink(const char *file, int line, int level, int status, const char *msg)
 {
-    ap_log_error(APLOG_MARK, level, 0, g_main_server, "%s", msg);
+    ap_log_error_(file, line, APLOG_MODULE_INDEX, level, status, g_main_server, "%s", msg);
 }
 
 static apr_status_t child_cleanup(void *data)
@@ -200,11 +200,11 @@ static apr_status_t child_cleanup(void *data)
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     g_main_server = s;
-    ta_log_set_sink(log_sink);
+    ta_log_set_sink(log_sink, ap_get_server_module_loglevel(s, APLOG_MODULE_INDEX));
     if (g_n_configs == 0) return;
     ta_worker **workers = apr_pcalloc(pchild, sizeof *workers * (size_t) g_n_configs);
     if (ta_pool_start(g_configs, g_n_configs, workers) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(10842)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, TA_LOGNO(00842)
                      "PHP workers could not start in this child; TrueAsync requests get 503");
         apr_pool_cleanup_register(pchild, NULL, child_cleanup, apr_pool_cleanup_null);
         return;
@@ -215,7 +215,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 
 static void graceful_timeout_hit(unsigned held)
 {
-    ap_log_error(APLOG_MARK, held ? APLOG_NOTICE : APLOG_INFO, 0, g_main_server, TA_LOGNO(10853)
+    ap_log_error(APLOG_MARK, held ? APLOG_NOTICE : APLOG_INFO, 0, g_main_server, TA_LOGNO(00853)
                  "child %" APR_PID_T_FMT ": GracefulShutdownTimeout (%d s) has passed; cancelling %u "
                  "PHP request(s) still in flight or queued", getpid(), ap_graceful_shutdown_timeout, held);
 }
@@ -234,19 +234,19 @@ static void child_stopping(apr_pool_t *pchild, int graceful)
     if (!g_workers) return;
     unsigned held = ta_pool_held();
     if (graceful) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, g_main_server, TA_LOGNO(10851)
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, g_main_server, TA_LOGNO(00851)
                      "child %" APR_PID_T_FMT " stopping gracefully: %u PHP request(s) in flight or "
                      "queued are served first", getpid(), held);
         if (ap_graceful_shutdown_timeout > 0) {
             int rc = ta_pool_cancel_after((unsigned) ap_graceful_shutdown_timeout * 1000u, graceful_timeout_hit);
             if (rc)
-                ap_log_error(APLOG_MARK, APLOG_ERR, rc, g_main_server, TA_LOGNO(10854)
+                ap_log_error(APLOG_MARK, APLOG_ERR, rc, g_main_server, TA_LOGNO(00854)
                              "cannot watch GracefulShutdownTimeout; requests still running then are "
                              "ended by the parent's SIGKILL");
         }
         return;
     }
-    ap_log_error(APLOG_MARK, held ? APLOG_NOTICE : APLOG_INFO, 0, g_main_server, TA_LOGNO(10852)
+    ap_log_error(APLOG_MARK, held ? APLOG_NOTICE : APLOG_INFO, 0, g_main_server, TA_LOGNO(00852)
                  "child %" APR_PID_T_FMT " stopping now: cancelling %u PHP request(s) in flight or queued",
                  getpid(), held);
     ta_pool_cancel_all();
@@ -265,7 +265,7 @@ static ta_notifier *thread_notifier(request_rec *r)
         int rc = n ? ta_notifier_init(n, TA_NOTIFIER_AUTO) : ENOMEM;
         if (rc) {
             free(n);
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, rc, r, APLOGNO(10843) "cannot create a notifier");
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rc, r, TA_LOGNO(00843) "cannot create a notifier");
             return NULL;
         }
         tl_notifier = n;
@@ -384,7 +384,7 @@ static bool pass_take(request_rec *r, ta_exchange *ex, ta_take *t, apr_bucket_br
     ta_chunks_free(t->chunks);
     t->chunks = NULL;
     if (rv != APR_SUCCESS || c->aborted) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, APLOGNO(10844)
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, TA_LOGNO(00844)
                       "client went away while the response was being sent");
         ta_exchange_abort(ex);
         return false;
@@ -398,11 +398,11 @@ static bool pass_take(request_rec *r, ta_exchange *ex, ta_take *t, apr_bucket_br
 static void client_left(request_rec *r, ta_exchange *ex)
 {
     if (ta_worker_withdraw(ex)) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, TA_LOGNO(10855)
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, TA_LOGNO(00855)
                       "client closed the connection while its request was queued; slot freed");
         ta_exchange_release(ex);            /* the PHP side's: it never had it */
     } else {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10847)
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, TA_LOGNO(00847)
                       "client closed the connection; cancelling its PHP coroutine");
         ta_exchange_abort(ex);
     }
@@ -442,7 +442,7 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_no
         if (t.status > 0) apply_head(r, &t);
         if ((t.status > 0 || t.chunks || t.ended) && !pass_take(r, ex, &t, bb, &body_started)) break;
         if (t.failed) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10845)
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(00845)
                           "the PHP side failed after the response began; closing the connection");
             c->keepalive = AP_CONN_CLOSE;
             c->aborted = 1;
@@ -451,7 +451,7 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_no
         if (t.ended) break;
         short rev = 0;
         if (ta_notifier_wait(n, -1, fd, POLLRDHUP, &rev) < 0 && errno != EINTR) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, APLOGNO(10846) "waiting for PHP failed");
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, TA_LOGNO(00846) "waiting for PHP failed");
             ta_exchange_abort(ex);
             rc = body_started ? OK : HTTP_INTERNAL_SERVER_ERROR;
             break;
@@ -470,7 +470,7 @@ static int ta_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, TA_HANDLER) != 0) return DECLINED;
     ta_srv_conf *conf = ap_get_module_config(r->server->module_config, &trueasync_module);
     if (!conf->script || conf->worker_index < 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10848)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(00848)
                       "SetHandler " TA_HANDLER " is used but no TrueAsyncWorker is configured for this server");
         return HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -101,7 +101,7 @@ static void log_unobserved(zend_object *ex, uint64_t id)
     zval *msg = zend_read_property_ex(base, ex, ZSTR_KNOWN(ZEND_STR_MESSAGE), 1, &rv1);
     zval *file = zend_read_property_ex(base, ex, ZSTR_KNOWN(ZEND_STR_FILE), 1, &rv2);
     zval *line = zend_read_property_ex(base, ex, ZSTR_KNOWN(ZEND_STR_LINE), 1, &rv3);
-    ta_log(TA_LOG_ERR, TA_LOGNO(10850) "Uncaught %s in coroutine %" PRIu64 ": %s in %s:" ZEND_LONG_FMT,
+    ta_log(TA_LOG_ERR, TA_LOGNO(00850) "Uncaught %s in coroutine %" PRIu64 ": %s in %s:" ZEND_LONG_FMT,
            ZSTR_VAL(ex->ce->name), id,
            Z_TYPE_P(msg) == IS_STRING ? Z_STRVAL_P(msg) : "",
            Z_TYPE_P(file) == IS_STRING ? Z_STRVAL_P(file) : "?",

@@ -40,7 +40,7 @@ size_t ta_http_echo(const char *str, size_t len)
     if (r && !r->ended) {
         ta_response_post(r, str, len, 0);
     } else if (len) {
-        ta_log(TA_LOG_INFO, TA_LOGNO(10830) "PHP output outside a request: %.*s",
+        ta_log(TA_LOG_INFO, TA_LOGNO(00830) "PHP output outside a request: %.*s",
                (int) (len > 512 ? 512 : len), str);
     }
     return len;
@@ -55,7 +55,7 @@ static void log_uncaught(zend_object *ex, const char *script)
     zval *msg = zend_read_property_ex(base, ex, ZSTR_KNOWN(ZEND_STR_MESSAGE), 1, &rv1);
     zval *file = zend_read_property_ex(base, ex, ZSTR_KNOWN(ZEND_STR_FILE), 1, &rv2);
     zval *line = zend_read_property_ex(base, ex, ZSTR_KNOWN(ZEND_STR_LINE), 1, &rv3);
-    ta_log(TA_LOG_ERR, TA_LOGNO(10831) "Uncaught %s: %s in %s:" ZEND_LONG_FMT " (request handler of %s)",
+    ta_log(TA_LOG_ERR, TA_LOGNO(00831) "Uncaught %s: %s in %s:" ZEND_LONG_FMT " (request handler of %s)",
            ZSTR_VAL(ex->ce->name),
            Z_TYPE_P(msg) == IS_STRING ? Z_STRVAL_P(msg) : "",
            Z_TYPE_P(file) == IS_STRING ? Z_STRVAL_P(file) : "?",

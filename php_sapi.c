@@ -50,7 +50,7 @@ static void ta_log_message(const char *msg, int syslog_type)
     case LOG_INFO: level = TA_LOG_INFO; break;
     case LOG_DEBUG: level = TA_LOG_DEBUG; break;
     }
-    ta_log(level, TA_LOGNO(10801) "%s", msg);
+    ta_log(level, TA_LOGNO(00801) "%s", msg);
 }
 
 static int ta_sapi_startup(sapi_module_struct *sm);
@@ -89,7 +89,7 @@ int ta_php_startup(zend_module_entry *module, size_t (*sink)(const char *str, si
     module_entry = module;
     output_sink = sink;
     if (!php_tsrm_startup()) {
-        ta_log(TA_LOG_ERR, TA_LOGNO(10802) "PHP thread-safe resource manager failed to start");
+        ta_log(TA_LOG_ERR, TA_LOGNO(00802) "PHP thread-safe resource manager failed to start");
         return -1;
     }
     ZEND_TSRMLS_CACHE_UPDATE();
@@ -99,7 +99,7 @@ int ta_php_startup(zend_module_entry *module, size_t (*sink)(const char *str, si
     memcpy(ta_sapi.ini_entries, ta_hardcoded_ini, sizeof ta_hardcoded_ini);
     sapi_module.ini_entries = ta_sapi.ini_entries;
     if (sapi_module.startup(&sapi_module) == FAILURE) {
-        ta_log(TA_LOG_ERR, TA_LOGNO(10803) "PHP module start-up failed");
+        ta_log(TA_LOG_ERR, TA_LOGNO(00803) "PHP module start-up failed");
         return -1;
     }
     sapi_module.name = "trueasync";

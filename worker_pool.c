@@ -30,19 +30,19 @@ static int worker_start(ta_worker *w, const ta_worker_config *cfg)
     w->boxes = calloc((size_t) cfg->threads, sizeof *w->boxes);
     w->threads = calloc((size_t) cfg->threads, sizeof *w->threads);
     if (!w->boxes || !w->threads) {
-        ta_log(TA_LOG_ERR, TA_LOGNO(10815) "cannot set up the PHP threads of %s: out of memory", cfg->script);
+        ta_log(TA_LOG_ERR, TA_LOGNO(00815) "cannot set up the PHP threads of %s: out of memory", cfg->script);
         return -1;
     }
     for (int j = 0; j < cfg->threads; j++) {
         int rc = ta_mailbox_init(&w->boxes[j], j, (unsigned) cfg->buffer_size);
         if (rc) {
-            ta_log(TA_LOG_ERR, TA_LOGNO(10815) "cannot set up PHP thread %d for %s: %s", j, cfg->script, strerror(rc));
+            ta_log(TA_LOG_ERR, TA_LOGNO(00856) "cannot set up PHP thread %d for %s: %s", j, cfg->script, strerror(rc));
             return -1;
         }
         w->n_threads++;
         w->threads[j] = ta_thread_start(&w->cfg, &w->boxes[j], &rc);
         if (!w->threads[j]) {
-            ta_log(TA_LOG_ERR, TA_LOGNO(10816) "cannot start PHP thread %d for %s: %s", j, cfg->script, strerror(rc));
+            ta_log(TA_LOG_ERR, TA_LOGNO(00816) "cannot start PHP thread %d for %s: %s", j, cfg->script, strerror(rc));
             ta_mailbox_set_state(&w->boxes[j], TA_THREAD_STOPPED);
             return -1;
         }

@@ -186,7 +186,7 @@ static void serve(ta_php_thread *t)
         if (t->sched.fatals != fatals_seen) {
             fatals_seen = t->sched.fatals;
             if (!recycle && !stop_phase && worth_recycling(boot_usage)) {
-                ta_log(TA_LOG_INFO, TA_LOGNO(10818) "PHP thread %d of %s recycles after a fatal error "
+                ta_log(TA_LOG_INFO, TA_LOGNO(00818) "PHP thread %d of %s recycles after a fatal error "
                        "(%zu bytes in use): its requests finish first, new ones wait",
                        t->index, t->cfg->script, zend_memory_usage(0));
                 recycle = true;
@@ -226,7 +226,7 @@ static void apply_ini(ta_php_thread *t)
         zend_string *name = zend_string_init(c->ini[i].name, strlen(c->ini[i].name), 0);
         if (zend_alter_ini_entry_chars(name, c->ini[i].value, strlen(c->ini[i].value),
                                        PHP_INI_SYSTEM, PHP_INI_STAGE_ACTIVATE) == FAILURE) {
-            ta_log(TA_LOG_WARNING, TA_LOGNO(10810) "TrueAsyncPHPIni %s %s: unknown setting or value refused (worker %s)",
+            ta_log(TA_LOG_WARNING, TA_LOGNO(00810) "TrueAsyncPHPIni %s %s: unknown setting or value refused (worker %s)",
                    c->ini[i].name, c->ini[i].value, c->script);
         }
         zend_string_release(name);
@@ -255,7 +255,7 @@ static int boot_and_serve(ta_php_thread *t)
     const char *script = t->cfg->script;
     zend_try {
         if (!ZEND_ASYNC_REACTOR_STARTUP() || wake_event_start(t) != 0) {
-            ta_log(TA_LOG_ERR, TA_LOGNO(10817) "cannot start the event loop of PHP thread %d for %s",
+            ta_log(TA_LOG_ERR, TA_LOGNO(00817) "cannot start the event loop of PHP thread %d for %s",
                    t->index, script);
             zend_bailout();
         }
@@ -267,7 +267,7 @@ static int boot_and_serve(ta_php_thread *t)
         php_execute_script(&fh);
         zend_destroy_file_handle(&fh);
         if (Z_TYPE(t->callback) == IS_UNDEF) {
-            ta_log(TA_LOG_ERR, TA_LOGNO(10812) "worker script %s returned without calling "
+            ta_log(TA_LOG_ERR, TA_LOGNO(00812) "worker script %s returned without calling "
                    "FrankenPHP\\HttpServer::onRequest(); its requests get 503", script);
             result = RUN_BOOT_FAILED;
         } else {
@@ -279,11 +279,11 @@ static int boot_and_serve(ta_php_thread *t)
     } zend_catch {
         ta_bailout_landed();
         if (phase == 2) {
-            ta_log(TA_LOG_ERR, TA_LOGNO(10813) "fatal error in worker %s (thread %d): its in-flight "
+            ta_log(TA_LOG_ERR, TA_LOGNO(00813) "fatal error in worker %s (thread %d): its in-flight "
                    "requests get 500, the worker script boots again", script, t->index);
             result = RUN_BAILED;
         } else {
-            ta_log(TA_LOG_ERR, TA_LOGNO(10814) "worker script %s failed to boot (see the PHP error "
+            ta_log(TA_LOG_ERR, TA_LOGNO(00814) "worker script %s failed to boot (see the PHP error "
                    "above); its requests get 503", script);
             result = RUN_BOOT_FAILED;
         }
@@ -327,7 +327,7 @@ static int run_worker_once(ta_php_thread *t)
     SG(options) |= SAPI_OPTION_NO_CHDIR;
     SG(request_info).path_translated = (char *) t->cfg->script;
     if (php_request_startup() == FAILURE) {
-        ta_log(TA_LOG_ERR, TA_LOGNO(10811) "PHP request start-up failed for worker %s", t->cfg->script);
+        ta_log(TA_LOG_ERR, TA_LOGNO(00811) "PHP request start-up failed for worker %s", t->cfg->script);
         result = RUN_BOOT_FAILED;
     } else {
         SG(headers_sent) = 1;

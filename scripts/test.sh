@@ -6,6 +6,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
+echo "== log tags =="
+scripts/check-log-tags.sh || status=1
 echo "== C unit tests =="
 make --no-print-directory unit || status=1
 echo "== Apache::Test suite =="

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Checks the module's log tags: each TA_LOGNO(n) in the sources is used
+# once, every one is listed in LOGTAGS, and LOGTAGS lists nothing else; and
+# no message uses httpd's own APLOGNO range.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+code=$(grep -oh 'TA_LOGNO([0-9]*)' ./*.c | sed 's/TA_LOGNO(\([0-9]*\))/TA\1/' | sort)
+dups=$(printf '%s\n' "$code" | uniq -d)
+if [ -n "$dups" ]; then echo "log tags used more than once: $dups"; status=1; fi
+listed=$(grep -o '^TA[0-9]*' LOGTAGS | sort)
+ldups=$(printf '%s\n' "$listed" | uniq -d)
+if [ -n "$ldups" ]; then echo "LOGTAGS lists a tag twice: $ldups"; status=1; fi
+missing=$(comm -23 <(printf '%s\n' "$code" | uniq) <(printf '%s\n' "$listed" | uniq))
+stale=$(comm -13 <(printf '%s\n' "$code" | uniq) <(printf '%s\n' "$listed" | uniq))
+if [ -n "$missing" ]; then echo "log tags not listed in LOGTAGS: $missing"; status=1; fi
+if [ -n "$stale" ]; then echo "LOGTAGS lists tags the code no longer uses: $stale"; status=1; fi
+if grep -n 'APLOGNO(' ./*.c; then echo "httpd's APLOGNO range is httpd's own: use TA_LOGNO"; status=1; fi
+n=$(printf '%s\n' "$code" | grep -c . || true)
+if [ $status -eq 0 ]; then echo "log tags: $n, each used once and listed in LOGTAGS"; fi
+exit $status

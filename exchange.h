@@ -43,11 +43,19 @@ typedef struct ta_exchange ta_exchange;
 typedef void (*ta_wake_php_fn)(ta_exchange *ex);
 
 struct ta_exchange {
+    /* Written by the Apache thread before dispatch; read-only after. */
     ta_request req;
-    pthread_mutex_t lock;
+
+    /* Set once at dispatch (worker_dispatch.c), before the PHP thread can
+     * see the exchange; read-only after. */
+    ta_wake_php_fn wake_php;     /* tells the PHP thread there is news */
+    void *php_thread;            /* its mailbox */
+
+    pthread_mutex_t lock;        /* guards the next three groups and refs */
     int refs;
 
-    /* PHP → Apache, under lock */
+    /* PHP -> Apache, under lock: appended by the PHP thread, taken by the
+     * Apache thread. */
     int status;
     ta_kv *resp_headers;
     size_t n_resp_headers;
@@ -55,19 +63,22 @@ struct ta_exchange {
     ta_chunk *chunks, *chunks_tail;
     size_t pending;              /* bytes appended and not yet consumed */
 
-    /* Apache → PHP, under lock */
+    /* Apache -> PHP, under lock. */
     int aborted;                 /* client went away or Apache gave up */
     int php_waiting;             /* a coroutine waits for pending == 0 */
     ta_notifier *wake_apache;    /* NULL once Apache has left */
-    ta_wake_php_fn wake_php;     /* set at dispatch by the worker pool */
-    void *php_thread;
 
-    /* Owned by the PHP thread only */
-    ta_exchange *signal_next;    /* on the thread's list of signals to send */
-    int signal_queued;           /* under lock */
-    void *php_ctx;
+    /* The PHP thread's list of Apache threads to tell (deferred signals):
+     * the link is the PHP thread's only; the flag is under lock. */
+    ta_exchange *signal_next;
+    int signal_queued;
+
+    /* The PHP thread's inbox (thread_mailbox.c): under the mailbox lock. */
     ta_exchange *inbox_next;
-    int in_inbox;              /* under the thread's inbox lock */
+    int in_inbox;
+
+    /* The PHP thread only: its request object and its in-flight list. */
+    void *php_ctx;
     ta_exchange *php_prev, *php_next;
 };
 

@@ -319,33 +319,49 @@ static int read_body(request_rec *r, char **body, size_t *len)
     return OK;
 }
 
-static int copy_header(void *rec, const char *key, const char *value)
+typedef struct { ta_request *rq; int oom; } copy_ctx;
+
+/* ta_strdup of a string that is there: NULL only without memory. */
+static char *dup_or_flag(const char *s, int *oom)
 {
-    ta_request *rq = rec;
-    rq->headers[rq->n_headers].name = ta_strdup(key);
-    rq->headers[rq->n_headers].value = ta_strdup(value ? value : "");
-    rq->n_headers++;
-    return 1;
+    char *d = ta_strdup(s);
+    if (s && !d) *oom = 1;
+    return d;
 }
 
-static void fill_request(request_rec *r, ta_request *rq)
+static int copy_header(void *rec, const char *key, const char *value)
+{
+    copy_ctx *cc = rec;
+    ta_kv *kv = &cc->rq->headers[cc->rq->n_headers++];
+    kv->name = dup_or_flag(key, &cc->oom);
+    kv->value = dup_or_flag(value ? value : "", &cc->oom);
+    return !cc->oom;
+}
+
+/* Copies what PHP may read of the request into plain memory. -1 without
+ * memory (the caller frees what was copied with the exchange). */
+static int fill_request(request_rec *r, ta_request *rq)
 {
     conn_rec *c = r->connection;
-    rq->method = ta_strdup(r->method);
-    rq->uri = ta_strdup(r->unparsed_uri);
+    int oom = 0;
     const char *host = apr_table_get(r->headers_in, "Host");
-    rq->host = ta_strdup(host ? host : r->hostname ? r->hostname : r->server->server_hostname);
-    rq->protocol = ta_strdup(r->protocol);
-    rq->scheme = ta_strdup(ap_http_scheme(r));
-    rq->remote_addr = ta_strdup(r->useragent_ip);
+    rq->method = dup_or_flag(r->method, &oom);
+    rq->uri = dup_or_flag(r->unparsed_uri, &oom);
+    rq->host = dup_or_flag(host ? host : r->hostname ? r->hostname : r->server->server_hostname, &oom);
+    rq->protocol = dup_or_flag(r->protocol, &oom);
+    rq->scheme = dup_or_flag(ap_http_scheme(r), &oom);
+    rq->remote_addr = dup_or_flag(r->useragent_ip, &oom);
     rq->remote_port = r->useragent_addr ? r->useragent_addr->port : 0;
-    rq->local_addr = ta_strdup(c->local_ip);
+    rq->local_addr = dup_or_flag(c->local_ip, &oom);
     rq->local_port = c->local_addr ? c->local_addr->port : 0;
-    rq->server_name = ta_strdup(ap_get_server_name(r));
-    rq->document_root = ta_strdup(ap_document_root(r));
+    rq->server_name = dup_or_flag(ap_get_server_name(r), &oom);
+    rq->document_root = dup_or_flag(ap_document_root(r), &oom);
     const apr_array_header_t *h = apr_table_elts(r->headers_in);
     rq->headers = calloc((size_t) h->nelts + 1, sizeof *rq->headers);
-    apr_table_do(copy_header, rq, r->headers_in, NULL);
+    if (!rq->headers) return -1;
+    copy_ctx cc = { rq, oom };
+    apr_table_do(copy_header, &cc, r->headers_in, NULL);
+    return cc.oom ? -1 : 0;
 }
 
 static void apply_head(request_rec *r, ta_take *t)
@@ -488,9 +504,14 @@ static int ta_handler(request_rec *r)
 
     ta_exchange *ex = ta_exchange_new();
     if (!ex) { free(body); return HTTP_INTERNAL_SERVER_ERROR; }
-    fill_request(r, &ex->req);
     ex->req.body = body;
     ex->req.body_len = body_len;
+    if (fill_request(r, &ex->req) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, ENOMEM, r, TA_LOGNO(00857) "out of memory copying the request for PHP");
+        ta_exchange_release(ex);
+        ta_exchange_release(ex);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     ta_notifier_drain(n);
     ex->wake_apache = n;
 

@@ -96,6 +96,10 @@ int ta_php_startup(zend_module_entry *module, size_t (*sink)(const char *str, si
     zend_signal_startup();
     sapi_startup(&ta_sapi);
     ta_sapi.ini_entries = malloc(sizeof ta_hardcoded_ini);
+    if (!ta_sapi.ini_entries) {
+        ta_log(TA_LOG_ERR, TA_LOGNO(00858) "out of memory starting PHP");
+        return -1;
+    }
     memcpy(ta_sapi.ini_entries, ta_hardcoded_ini, sizeof ta_hardcoded_ini);
     sapi_module.ini_entries = ta_sapi.ini_entries;
     if (sapi_module.startup(&sapi_module) == FAILURE) {

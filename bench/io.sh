@@ -16,7 +16,9 @@ SECONDS_RUN=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-256}
 DELAY_MS=20
 mkdir -p "$OUT"
-[ -f "$ROOT/build/mod_trueasync.so" ] || { echo "io: run 'make module' first" >&2; exit 1; }
+# BENCH_MODULE: another build's .so, to compare builds in the same harness.
+MODULE=${BENCH_MODULE:-$ROOT/build/mod_trueasync.so}
+[ -f "$MODULE" ] || { echo "io: $MODULE missing; run 'make module' first" >&2; exit 1; }
 for p in wrk php8.2-fpm; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {
     echo "io: installing $p" >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >&2; }
@@ -36,7 +38,7 @@ trap cleanup EXIT
 "$OUT/upstream" "$up" "$DELAY_MS" & pids+=($!)
 
 cat > "$OUT/io.conf" <<CONF
-LoadModule trueasync_module $ROOT/build/mod_trueasync.so
+LoadModule trueasync_module $MODULE
 LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
 LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so
 TrueAsyncWorker $ROOT/bench/io_worker.php

@@ -32,11 +32,37 @@ static zend_object *server_create(zend_class_entry *ce)
     return o;
 }
 
+/* The request whose output layer is the thread's now: set while one of its
+ * coroutines runs, and while its buffers are flushed at its end. */
+static __thread ta_response_obj *tl_out_owner;
+static __thread zend_output_globals tl_thread_og;
+
+static void scope_enter(zend_object *scope)
+{
+    ta_response_obj *r = OBJ_OF(ta_response_obj, scope);
+    ta_output_swap_in(&r->out, &tl_thread_og);
+    tl_out_owner = r;
+}
+
+static void scope_leave(zend_object *scope)
+{
+    ta_response_obj *r = OBJ_OF(ta_response_obj, scope);
+    ta_output_swap_out(&r->out, &tl_thread_og);
+    tl_out_owner = NULL;
+}
+
+/* What the request's ob_* buffers still hold goes out before its end. */
+static void flush_output(ta_response_obj *r)
+{
+    ta_response_obj *prev = tl_out_owner;
+    tl_out_owner = r;
+    ta_output_finish(&r->out);
+    tl_out_owner = prev;
+}
+
 size_t ta_http_echo(const char *str, size_t len)
 {
-    ta_sched *s = ta_sched_current;
-    ta_coro *co = s ? s->current : NULL;
-    ta_response_obj *r = co && co->scope ? OBJ_OF(ta_response_obj, co->scope) : NULL;
+    ta_response_obj *r = tl_out_owner;
     if (r && !r->ended) {
         ta_response_post(r, str, len, 0);
     } else if (len) {
@@ -98,7 +124,8 @@ static void request_done(ta_coro *co, zend_object *uncaught)
             r->headers_sent = r->ended = true;
         }
     } else if (!r->ended) {
-        ta_response_post(r, NULL, 0, 1);
+        flush_output(r);
+        if (!r->ended) ta_response_post(r, NULL, 0, 1);
     }
     /* A coroutine of this request still waiting in write() would never hear
      * from Apache again (the exchange leaves the thread): let it see the end. */
@@ -287,6 +314,7 @@ static zend_class_entry *register_final(const char *name, const zend_function_en
 
 void ta_http_api_register(void)
 {
+    ta_sched_set_scope_hooks((ta_scope_hooks) { scope_enter, scope_leave });
     ta_ce_server = register_final("FrankenPHP\\HttpServer", server_methods, server_create, &h_server, 0, NULL);
     ta_ce_request = register_final("FrankenPHP\\Request", request_methods, ta_request_create, &ta_h_request,
                                 XtOffsetOf(ta_request_obj, std), ta_request_free);

@@ -6,6 +6,7 @@
 #include "php_common.h"
 #include "exchange.h"
 #include "scheduler.h"
+#include "php_request_output.h"
 
 typedef struct {
     ta_exchange *ex;
@@ -20,6 +21,7 @@ typedef struct {
     zend_long status;
     HashTable headers;          /* lower-case name => [name, value, value...] */
     bool headers_sent, ended;
+    ta_output_state out;        /* the request's ob_* stack while it is swapped out */
     zend_object std;
 } ta_response_obj;
 

@@ -23,6 +23,7 @@ zend_object *ta_response_create(zend_class_entry *ce)
 void ta_response_free(zend_object *obj)
 {
     ta_response_obj *o = OBJ_OF(ta_response_obj, obj);
+    ta_output_destroy(&o->out);
     zend_hash_destroy(&o->headers);
     if (o->ex) ta_exchange_release(o->ex);
     zend_object_std_dtor(obj);

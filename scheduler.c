@@ -25,6 +25,9 @@ static void lookup_fiber_methods(void)
 #define TA_TRIM_BATCH 16
 
 static zend_function *runner_fn;
+static ta_scope_hooks scope_hooks;
+
+void ta_sched_set_scope_hooks(ta_scope_hooks hooks) { scope_hooks = hooks; }
 
 /* Runner fibers are the scheduler's: PHP code that gets one (through
  * Fiber::getCurrent()) must not suspend, resume or throw into it, or the
@@ -335,7 +338,10 @@ static void run_one(ta_sched *s, ta_coro *co)
 {
     s->current = co;
     co->state = TA_CORO_RUNNING;
+    zend_object *scope = co->scope;
+    if (scope && scope_hooks.enter) scope_hooks.enter(scope);
     bool bailed = enter(s, co);
+    if (scope && scope_hooks.leave) scope_hooks.leave(scope);
     s->current = NULL;
     if (bailed) {
         failed_fatally(s, co);

@@ -69,6 +69,16 @@ int ta_sched_trim(ta_sched *s);
 void ta_sched_destroy(ta_sched *s);
 /* Set once at start-up: the internal function runner fibers execute. */
 void ta_sched_set_runner_function(zend_function *fn);
+/* Per-request engine state follows the coroutine: the layer above swaps a
+ * request's state in before a coroutine of that request (scope) runs and
+ * out after it, so code outside coroutines always sees the thread's own.
+ * Set once at start-up. */
+typedef struct ta_scope_hooks {
+    void (*enter)(zend_object *scope);
+    void (*leave)(zend_object *scope);
+} ta_scope_hooks;
+void ta_sched_set_scope_hooks(ta_scope_hooks hooks);
+
 /* From MINIT: Fiber::suspend()/resume()/throw() refuse a coroutine's own
  * fiber when called by PHP code (FiberError). */
 void ta_sched_guard_fibers(void);

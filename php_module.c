@@ -6,6 +6,7 @@
 #include "php_stream_yield.h"
 #include "php_proc_yield.h"
 #include "php_signals.h"
+#include "php_session_guard.h"
 #include "coro_bailout.h"
 #include "scheduler.h"
 #include "reactor_apr.h"
@@ -23,6 +24,7 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_stream_select_install();
     ta_proc_yield_install();
     ta_signals_hooks_install();
+    ta_session_guard_install();
     ta_bailout_install();
     ta_sched_guard_fibers();
     if (!ta_reactor_register()) {

@@ -25,6 +25,16 @@ zend_class_entry *ta_class_register_final(const char *name, const zend_function_
     return out;
 }
 
+void *ta_object_new(size_t size, zend_class_entry *ce, const zend_object_handlers *h)
+{
+    char *mem = zend_object_alloc(size, ce);
+    zend_object *std = (zend_object *) (mem + h->offset);
+    zend_object_std_init(std, ce);
+    object_properties_init(std, ce);
+    std->handlers = h;
+    return mem;
+}
+
 void ta_exception_info_get(zend_object *ex, ta_exception_info *out)
 {
     zend_class_entry *base = zend_get_exception_base(ex);

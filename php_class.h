@@ -23,6 +23,12 @@ zend_class_entry *ta_class_register_final(const char *name, const zend_function_
                                           zend_object_handlers *h, size_t offset,
                                           void (*free_obj)(zend_object *), bool sealed_new);
 
+/* For a create_object handler: a new struct of `size` bytes ending in its
+ * zend_object (at h->offset, as ta_class_register_final set it), the
+ * fields before it zeroed, the object given `ce`'s properties and the
+ * handlers `h`. */
+void *ta_object_new(size_t size, zend_class_entry *ce, const zend_object_handlers *h);
+
 /* An exception's class, message, file and line for a log line: "" for no
  * message, "?" for no file, 0 for no line. Valid while `ex` lives. */
 typedef struct {

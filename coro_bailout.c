@@ -13,6 +13,35 @@ enum { FATAL_NONE = 0, FATAL_RECOVERABLE, FATAL_UNSAFE };
 static __thread int tl_boundary;    /* depth of active boundaries */
 static __thread int tl_fatal;       /* what the last bailout came from */
 
+#if defined(__SANITIZE_ADDRESS__)
+/* The first fields of PHP 8.2's private struct _zend_fiber_stack. */
+struct ta_fiber_stack_prefix { void *pointer; size_t size; };
+
+/* Our instrumented frames on a fiber's stack leave redzone poison behind
+ * when the fiber dies without returning (a bailout, or its stack freed
+ * while suspended). PHP then unmaps the stack, and whatever reuses that
+ * memory would be reported falsely: clear the whole stack first. */
+static void unpoison_fiber(zend_fiber_context *ctx)
+{
+    const struct ta_fiber_stack_prefix *st = (const void *) ctx->stack;
+    if (st && st->pointer && st->size) __asan_unpoison_memory_region(st->pointer, st->size);
+}
+
+/* The fibers a bailout from here unwinds: the running one and those that
+ * resumed it, down to the thread's own stack. */
+static void unpoison_fiber_chain(void)
+{
+    for (zend_fiber *f = EG(active_fiber); f; ) {
+        unpoison_fiber(&f->context);
+        zend_fiber_context *caller = f->caller;
+        f = caller && caller->kind == zend_ce_fiber ? zend_fiber_from_context(caller) : NULL;
+    }
+}
+#else
+static void unpoison_fiber(zend_fiber_context *ctx) { (void) ctx; }
+static void unpoison_fiber_chain(void) { }
+#endif
+
 static void (*orig_error_cb)(int type, zend_string *file, const uint32_t line, zend_string *message);
 
 #define TA_BAILING_ERRORS (E_ERROR | E_CORE_ERROR | E_COMPILE_ERROR | E_USER_ERROR | E_RECOVERABLE_ERROR | E_PARSE)
@@ -58,6 +87,7 @@ static void ta_error_cb(int type, zend_string *file, const uint32_t line, zend_s
     orig_error_cb(type | E_DONT_BAIL, file, line, message);
     zend_set_memory_limit(PG(memory_limit));
     if (compiling) reset_compiler();
+    unpoison_fiber_chain();
     zend_bailout();
 }
 
@@ -67,6 +97,7 @@ void ta_bailout_install(void)
     orig_error_cb = zend_error_cb;
     zend_error_cb = ta_error_cb;
 }
+
 
 void ta_bailout_landed(void)
 {
@@ -159,6 +190,7 @@ void ta_fibers_release_all(void)
         if (f->context.status != ZEND_FIBER_STATUS_SUSPENDED) continue;
         /* Never resumed again: its frames' values stay with the heap,
          * which request shutdown discards whole. */
+        unpoison_fiber(&f->context);
         zend_fiber_destroy_context(&f->context);
         f->context.status = ZEND_FIBER_STATUS_DEAD;
     }

@@ -22,84 +22,24 @@ static zif_handler orig_sleep, orig_usleep, orig_time_nanosleep, orig_time_sleep
 static zif_handler orig_gethostbyname, orig_gethostbynamel, orig_gethostbyaddr;
 static zif_handler orig_exec, orig_system, orig_passthru, orig_shell_exec;
 
-/* The coroutine to suspend, or NULL when the original must run (worker boot,
- * a plain Fiber, or no reactor on this thread). */
-static ta_coro *yielding_coro(void)
+/* Whether to suspend the coroutine; false when the original must run
+ * (worker boot, a plain Fiber, or no reactor on this thread). */
+static bool yielding(void)
 {
-    ta_coro *co = ta_coro_current();
-    if (!co || !zend_async_reactor_is_enabled() || !ta_reactor_loop()) return NULL;
-    return co;
+    return ta_coro_current() && zend_async_reactor_is_enabled() && ta_reactor_loop();
 }
 
-#define CALL_ORIGINAL_OUTSIDE_COROUTINE(orig, co)           \
-    ta_coro *co = yielding_coro();                          \
-    if (!co) { orig(INTERNAL_FUNCTION_PARAM_PASSTHRU); return; }
-
-/* ---- waiting for one event -------------------------------------------------------- */
-
-/* Owned by the event (ref_count starts at 0), freed on its dispose. */
-typedef struct {
-    zend_async_event_callback_t base;
-    ta_coro *co;
-    bool fired;
-    bool failed;                /* fired with an exception */
-} bl_waiter;
-
-static void waiter_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *ex)
-{
-    (void) ev; (void) result;
-    bl_waiter *w = (bl_waiter *) cb;
-    w->fired = true;
-    w->failed = ex != NULL;
-    if (w->co) { ta_coro *co = w->co; w->co = NULL; ta_coro_wake(co); }
-}
-
-static void waiter_dispose(zend_async_event_callback_t *cb, zend_async_event_t *ev)
-{
-    (void) ev;
-    efree(cb);
-}
-
-/* A cancelled coroutine stops listening; the release that follows frees it. */
-static void stop_event(ta_coro *co, void *data)
-{
-    (void) co;
-    zend_async_event_t *e = data;
-    e->stop(e);
-}
-
-enum { WAIT_REFUSED = -2, WAIT_THROWN = -1, WAIT_FAILED = 0, WAIT_OK = 1 };
-
-/* Starts `e` and suspends the coroutine until it fires. With an exception
- * pending: WAIT_REFUSED (start failed), WAIT_THROWN (cancelled). The caller
- * still owns and releases `e`. */
-static int await_event(zend_async_event_t *e, ta_coro *co)
-{
-    bl_waiter *w = ecalloc(1, sizeof *w);
-    w->base.callback = waiter_fire;
-    w->base.dispose = waiter_dispose;
-    w->co = co;
-    e->add_callback(e, &w->base);
-    e->start(e);
-    if (EG(exception)) return WAIT_REFUSED;
-    /* Loop: only our callback counts as the end of the wait. */
-    while (!w->fired) {
-        if (ta_coro_wait(stop_event, e) == FAILURE) {
-            w->co = NULL;
-            return WAIT_THROWN;
-        }
-    }
-    return w->failed ? WAIT_FAILED : WAIT_OK;
-}
+#define CALL_ORIGINAL_OUTSIDE_COROUTINE(orig)               \
+    if (!yielding()) { orig(INTERNAL_FUNCTION_PARAM_PASSTHRU); return; }
 
 /* ---- sleep family ------------------------------------------------------------------- */
 
 /* Suspends for ms + ns on a reactor timer; FAILURE with an exception pending. */
-static zend_result sleep_for(ta_coro *co, zend_ulong ms, zend_ulong ns)
+static zend_result sleep_for(zend_ulong ms, zend_ulong ns)
 {
     zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT_EX(ms, ns, false, 0);
     if (!t) return FAILURE;
-    int rc = await_event(&t->base, co);
+    int rc = ta_coro_wait_event(&t->base);
     ZEND_ASYNC_EVENT_RELEASE(&t->base);
     return rc < 0 ? FAILURE : SUCCESS;
 }
@@ -112,7 +52,7 @@ static zend_ulong secs_to_ms(zend_ulong s)
 
 static ZEND_FUNCTION(ta_sleep)
 {
-    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_sleep, co);
+    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_sleep);
     zend_long num;
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_LONG(num)
@@ -123,13 +63,13 @@ static ZEND_FUNCTION(ta_sleep)
     }
     /* PHP casts to unsigned int too; an interruption here is a thrown
      * cancellation, so there are never seconds left to report. */
-    if (sleep_for(co, secs_to_ms((unsigned int) num), 0) == FAILURE) RETURN_THROWS();
+    if (sleep_for(secs_to_ms((unsigned int) num), 0) == FAILURE) RETURN_THROWS();
     RETURN_LONG(0);
 }
 
 static ZEND_FUNCTION(ta_usleep)
 {
-    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_usleep, co);
+    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_usleep);
     zend_long num;
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_LONG(num)
@@ -139,12 +79,12 @@ static ZEND_FUNCTION(ta_usleep)
         RETURN_THROWS();
     }
     unsigned int us = (unsigned int) num;
-    if (sleep_for(co, us / 1000, (zend_ulong) (us % 1000) * 1000) == FAILURE) RETURN_THROWS();
+    if (sleep_for(us / 1000, (zend_ulong) (us % 1000) * 1000) == FAILURE) RETURN_THROWS();
 }
 
 static ZEND_FUNCTION(ta_time_nanosleep)
 {
-    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_time_nanosleep, co);
+    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_time_nanosleep);
     zend_long tv_sec, tv_nsec;
     ZEND_PARSE_PARAMETERS_START(2, 2)
         Z_PARAM_LONG(tv_sec)
@@ -166,13 +106,13 @@ static ZEND_FUNCTION(ta_time_nanosleep)
     zend_ulong ms = secs_to_ms((zend_ulong) tv_sec);
     zend_ulong extra_ms = (zend_ulong) tv_nsec / 1000000;
     ms = ms > ZEND_ULONG_MAX - extra_ms ? ZEND_ULONG_MAX : ms + extra_ms;
-    if (sleep_for(co, ms, (zend_ulong) tv_nsec % 1000000) == FAILURE) RETURN_THROWS();
+    if (sleep_for(ms, (zend_ulong) tv_nsec % 1000000) == FAILURE) RETURN_THROWS();
     RETURN_TRUE;
 }
 
 static ZEND_FUNCTION(ta_time_sleep_until)
 {
-    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_time_sleep_until, co);
+    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_time_sleep_until);
     double target_secs;
     struct timeval tm;
     const uint64_t ns_per_sec = 1000000000;
@@ -194,24 +134,24 @@ static ZEND_FUNCTION(ta_time_sleep_until)
         RETURN_FALSE;
     }
     uint64_t diff_ns = target_ns - current_ns;
-    if (sleep_for(co, (zend_ulong) (diff_ns / 1000000), (zend_ulong) (diff_ns % 1000000)) == FAILURE) RETURN_THROWS();
+    if (sleep_for((zend_ulong) (diff_ns / 1000000), (zend_ulong) (diff_ns % 1000000)) == FAILURE) RETURN_THROWS();
     RETURN_TRUE;
 }
 
 /* ---- DNS ---------------------------------------------------------------------------- */
 
 /* Appends name's IPv4 addresses (dotted, each once, resolver order) to the
- * array `list`. WAIT_FAILED when the name does not resolve. */
-static int resolve_ipv4(ta_coro *co, const char *name, zval *list)
+ * array `list`. TA_WAIT_FAILED when the name does not resolve. */
+static int resolve_ipv4(const char *name, zval *list)
 {
     struct addrinfo hints;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_INET;          /* gethostbyname() is IPv4 only */
     hints.ai_socktype = SOCK_STREAM;    /* one entry per address */
     zend_async_dns_addrinfo_t *ev = ZEND_ASYNC_GETADDRINFO(name, NULL, &hints);
-    if (!ev) return WAIT_THROWN;
-    int rc = await_event(&ev->base, co);
-    if (rc == WAIT_OK) {
+    if (!ev) return TA_WAIT_THROWN;
+    int rc = ta_coro_wait_event(&ev->base);
+    if (rc == TA_WAIT_OK) {
         for (struct addrinfo *ai = ev->result; ai; ai = ai->ai_next) {
             if (ai->ai_family != AF_INET || !ai->ai_addr) continue;
             char buf[INET_ADDRSTRLEN];
@@ -224,7 +164,7 @@ static int resolve_ipv4(ta_coro *co, const char *name, zval *list)
             } ZEND_HASH_FOREACH_END();
             if (!seen) add_next_index_string(list, buf);
         }
-        if (zend_hash_num_elements(Z_ARRVAL_P(list)) == 0) rc = WAIT_FAILED;
+        if (zend_hash_num_elements(Z_ARRVAL_P(list)) == 0) rc = TA_WAIT_FAILED;
     }
     ZEND_ASYNC_EVENT_RELEASE(&ev->base);
     return rc;
@@ -232,7 +172,7 @@ static int resolve_ipv4(ta_coro *co, const char *name, zval *list)
 
 static ZEND_FUNCTION(ta_gethostbyname)
 {
-    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_gethostbyname, co);
+    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_gethostbyname);
     char *hostname;
     size_t hostname_len;
     ZEND_PARSE_PARAMETERS_START(1, 1)
@@ -244,10 +184,10 @@ static ZEND_FUNCTION(ta_gethostbyname)
     }
     zval list;
     array_init(&list);
-    int rc = resolve_ipv4(co, hostname, &list);
-    if (rc == WAIT_OK) {
+    int rc = resolve_ipv4(hostname, &list);
+    if (rc == TA_WAIT_OK) {
         ZVAL_COPY(return_value, zend_hash_index_find(Z_ARRVAL(list), 0));
-    } else if (rc == WAIT_FAILED) {
+    } else if (rc == TA_WAIT_FAILED) {
         /* Unresolvable: PHP hands the name back. */
         RETVAL_STRING(hostname);
     }
@@ -256,7 +196,7 @@ static ZEND_FUNCTION(ta_gethostbyname)
 
 static ZEND_FUNCTION(ta_gethostbynamel)
 {
-    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_gethostbynamel, co);
+    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_gethostbynamel);
     char *hostname;
     size_t hostname_len;
     ZEND_PARSE_PARAMETERS_START(1, 1)
@@ -267,8 +207,8 @@ static ZEND_FUNCTION(ta_gethostbynamel)
         RETURN_FALSE;
     }
     array_init(return_value);
-    int rc = resolve_ipv4(co, hostname, return_value);
-    if (rc == WAIT_OK) return;
+    int rc = resolve_ipv4(hostname, return_value);
+    if (rc == TA_WAIT_OK) return;
     zval_ptr_dtor(return_value);
     if (rc < 0) RETURN_THROWS();
     RETURN_FALSE;
@@ -276,7 +216,7 @@ static ZEND_FUNCTION(ta_gethostbynamel)
 
 static ZEND_FUNCTION(ta_gethostbyaddr)
 {
-    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_gethostbyaddr, co);
+    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_gethostbyaddr);
     char *addr;
     size_t addr_len;
     ZEND_PARSE_PARAMETERS_START(1, 1)
@@ -301,8 +241,8 @@ static ZEND_FUNCTION(ta_gethostbyaddr)
     }
     zend_async_dns_nameinfo_t *ev = ZEND_ASYNC_GETNAMEINFO(sa, NI_NAMEREQD);
     if (!ev) RETURN_THROWS();
-    int rc = await_event(&ev->base, co);
-    if (rc == WAIT_OK && ev->hostname && ev->hostname[0]) {
+    int rc = ta_coro_wait_event(&ev->base);
+    if (rc == TA_WAIT_OK && ev->hostname && ev->hostname[0]) {
         RETVAL_STRING(ev->hostname);
     } else if (rc >= 0) {
         /* No name for it: PHP returns the address itself. */
@@ -339,7 +279,7 @@ static void sigchld_unblock(void)
 
 /* Runs `cmd` through the reactor and suspends until it is done. FAILURE
  * with no exception: it could not be started (PHP's popen() failure). */
-static zend_result run_command(ta_coro *co, zend_async_exec_mode mode, const char *cmd, bl_exec_result *r)
+static zend_result run_command(zend_async_exec_mode mode, const char *cmd, bl_exec_result *r)
 {
     ZVAL_NULL(&r->out);
     ZVAL_NULL(&r->err);
@@ -354,11 +294,11 @@ static zend_result run_command(ta_coro *co, zend_async_exec_mode mode, const cha
         zend_clear_exception();
         return FAILURE;
     }
-    int rc = await_event(&ev->base, co);
-    if (rc != WAIT_OK) {
+    int rc = ta_coro_wait_event(&ev->base);
+    if (rc != TA_WAIT_OK) {
         ZEND_ASYNC_EVENT_RELEASE(&ev->base);
         /* Not started is popen() failing; a cancellation stays thrown. */
-        if (rc == WAIT_REFUSED) zend_clear_exception();
+        if (rc == TA_WAIT_REFUSED) zend_clear_exception();
         return FAILURE;
     }
     /* pclose() gives the exit status, or the raw wait status if signalled. */
@@ -436,7 +376,7 @@ static void exec_return(zval *return_value, int type, zend_async_exec_mode mode,
     }
 }
 
-static void exec_common(INTERNAL_FUNCTION_PARAMETERS, int type, ta_coro *co)
+static void exec_common(INTERNAL_FUNCTION_PARAMETERS, int type)
 {
     char *cmd;
     size_t cmd_len;
@@ -463,7 +403,7 @@ static void exec_common(INTERNAL_FUNCTION_PARAMETERS, int type, ta_coro *co)
         : ZEND_ASYNC_EXEC_MODE_SHELL_EXEC;
     bl_exec_result r;
     zend_long status;
-    if (run_command(co, mode, cmd, &r) == FAILURE) {
+    if (run_command(mode, cmd, &r) == FAILURE) {
         exec_result_free(&r);
         if (EG(exception)) RETURN_THROWS();
         php_error_docref(NULL, E_WARNING, "Unable to fork [%s]", cmd);
@@ -480,25 +420,25 @@ static void exec_common(INTERNAL_FUNCTION_PARAMETERS, int type, ta_coro *co)
 
 static ZEND_FUNCTION(ta_exec)
 {
-    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_exec, co);
-    exec_common(INTERNAL_FUNCTION_PARAM_PASSTHRU, PHP_EXEC_LAST, co);
+    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_exec);
+    exec_common(INTERNAL_FUNCTION_PARAM_PASSTHRU, PHP_EXEC_LAST);
 }
 
 static ZEND_FUNCTION(ta_system)
 {
-    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_system, co);
-    exec_common(INTERNAL_FUNCTION_PARAM_PASSTHRU, PHP_EXEC_SYSTEM, co);
+    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_system);
+    exec_common(INTERNAL_FUNCTION_PARAM_PASSTHRU, PHP_EXEC_SYSTEM);
 }
 
 static ZEND_FUNCTION(ta_passthru)
 {
-    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_passthru, co);
-    exec_common(INTERNAL_FUNCTION_PARAM_PASSTHRU, PHP_EXEC_PASSTHRU, co);
+    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_passthru);
+    exec_common(INTERNAL_FUNCTION_PARAM_PASSTHRU, PHP_EXEC_PASSTHRU);
 }
 
 static ZEND_FUNCTION(ta_shell_exec)
 {
-    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_shell_exec, co);
+    CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_shell_exec);
     char *command;
     size_t command_len;
     ZEND_PARSE_PARAMETERS_START(1, 1)
@@ -506,7 +446,7 @@ static ZEND_FUNCTION(ta_shell_exec)
     ZEND_PARSE_PARAMETERS_END();
     if (!valid_command(command, command_len)) RETURN_THROWS();
     bl_exec_result r;
-    if (run_command(co, ZEND_ASYNC_EXEC_MODE_SHELL_EXEC, command, &r) == FAILURE) {
+    if (run_command(ZEND_ASYNC_EXEC_MODE_SHELL_EXEC, command, &r) == FAILURE) {
         exec_result_free(&r);
         if (EG(exception)) RETURN_THROWS();
         php_error_docref(NULL, E_WARNING, "Unable to execute '%s'", command);

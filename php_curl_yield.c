@@ -8,7 +8,7 @@
 #define _GNU_SOURCE
 #endif
 #include "php_common.h"
-#include "php_stream_yield.h"
+#include "coro_wait.h"
 #include "scheduler.h"
 #include "ta_async_api.h"
 

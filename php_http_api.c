@@ -13,15 +13,6 @@ static __thread bool tl_entering_loop;
 
 void ta_http_bind(const ta_http_host *host) { tl_host = host; }
 
-/* `new` (and ReflectionClass::newInstance) ask this handler for the
- * constructor: refusing there is how the engine seals Closure. Objects of
- * these classes only come from the module, attached to their request. */
-static zend_function *refuse_new(zend_object *obj)
-{
-    zend_throw_error(NULL, "Instantiation of class %s is not allowed", ZSTR_VAL(obj->ce->name));
-    return NULL;
-}
-
 /* HttpServer is static-only; a create handler (plus final) makes
  * ReflectionClass::newInstanceWithoutConstructor() refuse it too. */
 static zend_object *server_create(zend_class_entry *ce)
@@ -76,16 +67,10 @@ size_t ta_http_echo(const char *str, size_t len)
 
 static void log_uncaught(zend_object *ex, const char *script)
 {
-    zend_class_entry *base = zend_get_exception_base(ex);
-    zval rv1, rv2, rv3;
-    zval *msg = zend_read_property_ex(base, ex, ZSTR_KNOWN(ZEND_STR_MESSAGE), 1, &rv1);
-    zval *file = zend_read_property_ex(base, ex, ZSTR_KNOWN(ZEND_STR_FILE), 1, &rv2);
-    zval *line = zend_read_property_ex(base, ex, ZSTR_KNOWN(ZEND_STR_LINE), 1, &rv3);
+    ta_exception_info i;
+    ta_exception_info_get(ex, &i);
     ta_log(TA_LOG_ERR, TA_LOGNO(00831) "Uncaught %s: %s in %s:" ZEND_LONG_FMT " (request handler of %s)",
-           ZSTR_VAL(ex->ce->name),
-           Z_TYPE_P(msg) == IS_STRING ? Z_STRVAL_P(msg) : "",
-           Z_TYPE_P(file) == IS_STRING ? Z_STRVAL_P(file) : "?",
-           Z_TYPE_P(line) == IS_LONG ? Z_LVAL_P(line) : 0, script);
+           i.cls, i.message, i.file, i.line, script);
 }
 
 static void request_done(ta_coro *co, zend_object *uncaught)
@@ -294,32 +279,17 @@ static const zend_function_entry upload_methods[] = {
     ZEND_FE_END
 };
 
-static zend_class_entry *register_final(const char *name, const zend_function_entry *methods,
-                                        zend_object *(*create)(zend_class_entry *),
-                                        zend_object_handlers *h, size_t offset,
-                                        void (*free_obj)(zend_object *))
-{
-    zend_class_entry ce, *out;
-    INIT_CLASS_ENTRY_EX(ce, name, strlen(name), methods);
-    out = zend_register_internal_class(&ce);
-    out->ce_flags |= ZEND_ACC_FINAL | ZEND_ACC_NO_DYNAMIC_PROPERTIES | ZEND_ACC_NOT_SERIALIZABLE;
-    out->create_object = create;
-    memcpy(h, zend_get_std_object_handlers(), sizeof *h);
-    h->offset = (int) offset;
-    if (free_obj) h->free_obj = free_obj;
-    h->clone_obj = NULL;
-    h->get_constructor = refuse_new;
-    return out;
-}
-
+/* Objects of these classes only come from the module, attached to their
+ * request: `new` is refused. */
 void ta_http_api_register(void)
 {
     ta_sched_set_scope_hooks((ta_scope_hooks) { scope_enter, scope_leave });
-    ta_ce_server = register_final("FrankenPHP\\HttpServer", server_methods, server_create, &h_server, 0, NULL);
-    ta_ce_request = register_final("FrankenPHP\\Request", request_methods, ta_request_create, &ta_h_request,
-                                XtOffsetOf(ta_request_obj, std), ta_request_free);
-    ta_ce_response = register_final("FrankenPHP\\Response", response_methods, ta_response_create, &ta_h_response,
-                                 XtOffsetOf(ta_response_obj, std), ta_response_free);
-    ta_ce_upload = register_final("FrankenPHP\\UploadedFile", upload_methods, ta_upload_create, &ta_h_upload,
-                               XtOffsetOf(ta_upload_obj, std), ta_upload_free);
+    ta_ce_server = ta_class_register_final("FrankenPHP\\HttpServer", server_methods, server_create,
+                                           &h_server, 0, NULL, true);
+    ta_ce_request = ta_class_register_final("FrankenPHP\\Request", request_methods, ta_request_create,
+                                            &ta_h_request, XtOffsetOf(ta_request_obj, std), ta_request_free, true);
+    ta_ce_response = ta_class_register_final("FrankenPHP\\Response", response_methods, ta_response_create,
+                                             &ta_h_response, XtOffsetOf(ta_response_obj, std), ta_response_free, true);
+    ta_ce_upload = ta_class_register_final("FrankenPHP\\UploadedFile", upload_methods, ta_upload_create,
+                                           &ta_h_upload, XtOffsetOf(ta_upload_obj, std), ta_upload_free, true);
 }

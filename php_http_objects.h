@@ -4,6 +4,7 @@
 #define TA_PHP_HTTP_OBJECTS_H
 
 #include "php_common.h"
+#include "php_class.h"
 #include "exchange.h"
 #include "scheduler.h"
 #include "php_request_output.h"
@@ -32,7 +33,6 @@ typedef struct {
     zend_object std;
 } ta_upload_obj;
 
-#define OBJ_OF(type, o) ((type *) ((char *) (o) - XtOffsetOf(type, std)))
 #define REQ_THIS() OBJ_OF(ta_request_obj, Z_OBJ_P(ZEND_THIS))
 
 

@@ -20,10 +20,7 @@ zend_object_handlers ta_h_request, ta_h_upload;
 
 zend_object *ta_request_create(zend_class_entry *ce)
 {
-    ta_request_obj *o = zend_object_alloc(sizeof *o, ce);
-    zend_object_std_init(&o->std, ce);
-    object_properties_init(&o->std, ce);
-    o->std.handlers = &ta_h_request;
+    ta_request_obj *o = ta_object_new(sizeof *o, ce, &ta_h_request);
     ZVAL_UNDEF(&o->query); ZVAL_UNDEF(&o->cookies); ZVAL_UNDEF(&o->parsed); ZVAL_UNDEF(&o->files);
     return &o->std;
 }
@@ -39,10 +36,7 @@ void ta_request_free(zend_object *obj)
 
 zend_object *ta_upload_create(zend_class_entry *ce)
 {
-    ta_upload_obj *o = zend_object_alloc(sizeof *o, ce);
-    zend_object_std_init(&o->std, ce);
-    object_properties_init(&o->std, ce);
-    o->std.handlers = &ta_h_upload;
+    ta_upload_obj *o = ta_object_new(sizeof *o, ce, &ta_h_upload);
     return &o->std;
 }
 

@@ -11,10 +11,7 @@ zend_object_handlers ta_h_response;
 
 zend_object *ta_response_create(zend_class_entry *ce)
 {
-    ta_response_obj *o = zend_object_alloc(sizeof *o, ce);
-    zend_object_std_init(&o->std, ce);
-    object_properties_init(&o->std, ce);
-    o->std.handlers = &ta_h_response;
+    ta_response_obj *o = ta_object_new(sizeof *o, ce, &ta_h_response);
     o->status = 200;
     zend_hash_init(&o->headers, 8, NULL, ZVAL_PTR_DTOR, 0);
     return &o->std;

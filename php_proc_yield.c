@@ -3,7 +3,7 @@
 #endif
 #include "php_common.h"
 #include "php_proc_yield.h"
-#include "php_stream_yield.h"
+#include "coro_wait.h"
 #include "php_fn_hook.h"
 #include "scheduler.h"
 #include "ta_async_api.h"

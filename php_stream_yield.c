@@ -1,5 +1,6 @@
 #include "php_common.h"
 #include "php_stream_yield.h"
+#include "coro_wait.h"
 #include "scheduler.h"
 #include "ta_async_api.h"
 #include "php_fn_hook.h"
@@ -47,85 +48,6 @@ static bool is_wrapped(const php_stream_ops *ops)
 static const php_stream_ops *orig_ops(php_stream *stream)
 {
     return ((const ta_wrapped_ops *) stream->ops)->orig;
-}
-
-/* ---- waiting on the reactor -------------------------------------------------- */
-
-typedef struct {
-    zend_async_event_callback_t base;
-    ta_coro *co;
-    int *flag;
-} ta_fd_cb;
-
-static void fd_cb_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *ex)
-{
-    (void) ev; (void) result; (void) ex;
-    ta_fd_cb *c = (ta_fd_cb *) cb;
-    /* An error on the descriptor counts as ready: the operation reports it. */
-    if (c->flag) *c->flag = 1;
-    if (c->co) { ta_coro *co = c->co; c->co = NULL; ta_coro_wake(co); }
-}
-
-static void fd_cb_dispose(zend_async_event_callback_t *cb, zend_async_event_t *ev)
-{
-    (void) ev;
-    efree(cb);
-}
-
-static ta_fd_cb *fd_cb_new(ta_coro *co, int *flag)
-{
-    ta_fd_cb *c = ecalloc(1, sizeof *c);
-    c->base.callback = fd_cb_fire;
-    c->base.dispose = fd_cb_dispose;
-    c->co = co;
-    c->flag = flag;
-    return c;
-}
-
-static void stop_all_events(ta_coro *co, void *data)
-{
-    (void) co;
-    struct { zend_async_event_t **evs; int n; } *all = data;
-    for (int i = 0; i < all->n; i++) all->evs[i]->stop(all->evs[i]);
-}
-
-int ta_wait_fds(const int *fds, const int *events, int n, const struct timeval *tv)
-{
-    ta_coro *co = ta_coro_current();
-    if (!co) return 1;
-    int ready = 0, timed_out = 0, made = 0, rc = 0;
-    zend_async_event_t **evs = ecalloc((size_t) n + 1, sizeof *evs);
-    for (int i = 0; i < n; i++) {
-        zend_async_poll_event_t *p = ZEND_ASYNC_NEW_POLL_EVENT(ZEND_FD_INVALID, fds[i], (async_poll_event) events[i]);
-        if (!p) { rc = -1; break; }
-        evs[made++] = &p->base;
-        p->base.add_callback(&p->base, &fd_cb_new(co, &ready)->base);
-    }
-    if (rc == 0 && tv) {
-        zend_ulong ms = (zend_ulong) tv->tv_sec * 1000 + (zend_ulong) tv->tv_usec / 1000;
-        zend_ulong ns = (zend_ulong) (tv->tv_usec % 1000) * 1000;
-        zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT_EX(ms, ns, false, 0);
-        if (!t) rc = -1;
-        else {
-            evs[made++] = &t->base;
-            t->base.add_callback(&t->base, &fd_cb_new(co, &timed_out)->base);
-        }
-    }
-    for (int i = 0; rc == 0 && i < made; i++) evs[i]->start(evs[i]);
-    if (rc == 0 && EG(exception)) rc = -1;
-    if (rc == 0) {
-        struct { zend_async_event_t **evs; int n; } all = { evs, made };
-        rc = ta_coro_wait(stop_all_events, &all) == SUCCESS ? 0 : -1;
-    }
-    for (int i = 0; i < made; i++) { evs[i]->stop(evs[i]); ZEND_ASYNC_EVENT_RELEASE(evs[i]); }
-    efree(evs);
-    if (rc < 0) return -1;
-    return ready ? 1 : timed_out ? 0 : 1;
-}
-
-int ta_wait_fd(int fd, int events, const struct timeval *tv)
-{
-    return ta_wait_fds(&fd, &events, 1, tv);
 }
 
 /* ---- calls into the original ops --------------------------------------------- */
@@ -280,21 +202,6 @@ static int connect_one(php_stream *stream, const php_stream_ops *orig, php_strea
     return ret;
 }
 
-/* Waits for a one-shot event (a DNS lookup). 0 fired, -1 exception. */
-static int wait_event(zend_async_event_t *ev)
-{
-    ta_coro *co = ta_coro_current();
-    int fired = 0;
-    ta_fd_cb *cb = fd_cb_new(co, &fired);
-    ev->add_callback(ev, &cb->base);
-    ev->start(ev);
-    if (EG(exception)) return -1;
-    zend_async_event_t *evs[1] = { ev };
-    struct { zend_async_event_t **evs; int n; } all = { evs, 1 };
-    if (ta_coro_wait(stop_all_events, &all) == FAILURE) return -1;
-    return fired ? 0 : -1;
-}
-
 /* "name:port" where name is a host name, not an address literal. */
 static bool split_host(const char *name, size_t len, char *host, size_t hostsz, const char **port)
 {
@@ -327,7 +234,7 @@ static int connect_yield(php_stream *stream, const php_stream_ops *orig, php_str
     hints.ai_socktype = strncmp(label, "udp", 3) == 0 ? SOCK_DGRAM : SOCK_STREAM;
     zend_async_dns_addrinfo_t *dns = ZEND_ASYNC_GETADDRINFO(host, NULL, &hints);
     if (!dns) { zend_clear_exception(); return connect_one(stream, orig, xp); }
-    if (wait_event(&dns->base) < 0) {
+    if (ta_coro_wait_event(&dns->base) < 0) {
         ZEND_ASYNC_EVENT_RELEASE(&dns->base);
         xp->outputs.returncode = -1;
         return PHP_STREAM_OPTION_RETURN_OK;

@@ -5,6 +5,7 @@
 #define TA_SCHEDULER_H
 
 #include "php_common.h"
+#include "ta_async_api.h"
 #include <uv.h>
 
 typedef struct ta_coro ta_coro;
@@ -101,6 +102,27 @@ ta_coro *ta_coro_current(void);
  * exception (e.g. cancellation) is now pending in the caller. */
 zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data);
 void ta_coro_wake(ta_coro *co);
+/* How a wait on reactor events ended. */
+enum {
+    TA_WAIT_REFUSED = -2,       /* an event would not start: its exception is pending */
+    TA_WAIT_THROWN = -1,        /* cancelled (or unwound): the exception is pending */
+    TA_WAIT_FAILED = 0,         /* the event fired with an exception (a failed lookup) */
+    TA_WAIT_OK = 1,             /* it fired */
+};
+/* What one event of a wait did. */
+typedef struct { bool fired, failed; } ta_event_outcome;
+
+/* From inside a coroutine: attaches a callback to each of the n events,
+ * starts them and sleeps until the first fires; then, or on cancellation,
+ * stops them all and detaches the callbacks. Another ta_coro_wake() does
+ * not end the wait. The caller keeps its references (and releases the
+ * events). `out` (n entries, or NULL) gets what each event did. TA_WAIT_OK
+ * once one fired (with an exception or not), else TA_WAIT_REFUSED or
+ * TA_WAIT_THROWN. */
+int ta_coro_wait_events(zend_async_event_t *const *evs, int n, ta_event_outcome *out);
+/* The same for one event; TA_WAIT_FAILED if it fired with an exception. */
+int ta_coro_wait_event(zend_async_event_t *ev);
+
 /* Cancels: a waiting coroutine wakes with `error` (a reference is taken;
  * NULL: a new Async\CancellationError saying `why`) at its suspension point;
  * a running one gets it at its next suspension. */

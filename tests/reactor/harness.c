@@ -54,11 +54,13 @@ void rec_clear(rec *r)
 
 /* ---- PHP and reactor start-up ------------------------------------------------ */
 
+const zend_function_entry *harness_functions;
+
 static PHP_MINIT_FUNCTION(reactor_test)
 {
-    (void) type;
     (void) module_number;
     ta_async_exceptions_register();     /* as the module's MINIT does */
+    if (harness_functions && zend_register_functions(NULL, harness_functions, NULL, type) != SUCCESS) return FAILURE;
     return ta_reactor_register() ? SUCCESS : FAILURE;
 }
 

@@ -34,6 +34,9 @@ void rec_clear(rec *r);
  * everything down. Non-zero if PHP bailed out. tap.h keeps its counters
  * per file, so body prints the plan and main returns tap_done(). */
 int harness_run(int argc, char **argv, void (*body)(void));
+/* Set before harness_run: more functions for the test's PHP module (the
+ * scheduler's runner and coroutine bodies, for instance). */
+extern const zend_function_entry *harness_functions;
 /* Shutdown (or, if abandon, ta_reactor_abandon) and startup mid-test. */
 void harness_reactor_down(bool abandon);
 void harness_reactor_up(void);

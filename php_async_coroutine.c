@@ -1,0 +1,216 @@
+/* Async\Coroutine and Async\Timeout objects, and the awaitable both are:
+ * what a coroutine awaiting them waits on. */
+#include "php_async_objects.h"
+#include "ta_log.h"
+#include "reactor_apr.h"
+
+zend_object_handlers ta_h_coroutine, ta_h_timeout;
+
+/* ---- awaitables: something coroutines wait for, completed once ------------- */
+
+void ta_aw_add(ta_awaitable *aw, ta_coro *co)
+{
+    if (aw->n == aw->cap) {
+        aw->cap = aw->cap ? aw->cap * 2 : 4;
+        aw->waiters = erealloc(aw->waiters, aw->cap * sizeof *aw->waiters);
+    }
+    aw->waiters[aw->n++] = co;
+}
+
+void ta_aw_remove(ta_awaitable *aw, ta_coro *co)
+{
+    for (uint32_t i = 0; i < aw->n; i++) {
+        if (aw->waiters[i] == co) {
+            aw->waiters[i] = aw->waiters[--aw->n];
+            return;
+        }
+    }
+}
+
+static void aw_complete(ta_awaitable *aw)
+{
+    aw->done = true;
+    for (uint32_t i = 0; i < aw->n; i++) ta_coro_wake(aw->waiters[i]);
+    aw->n = 0;
+}
+
+static void aw_free(ta_awaitable *aw)
+{
+    if (aw->waiters) efree(aw->waiters);
+    aw->waiters = NULL;
+    aw->n = aw->cap = 0;
+}
+
+/* ---- Coroutine objects -------------------------------------------------------- */
+
+zend_object *ta_coroutine_create(zend_class_entry *ce)
+{
+    ta_coro_obj *o = ta_object_new(sizeof *o, ce, &ta_h_coroutine);
+    ZVAL_NULL(&o->result);
+    return &o->std;
+}
+
+void ta_coroutine_free(zend_object *obj)
+{
+    ta_coro_obj *o = CORO_OBJ(obj);
+    zval_ptr_dtor(&o->result);
+    if (o->exception) OBJ_RELEASE(o->exception);
+    aw_free(&o->aw);
+    zend_object_std_dtor(obj);
+}
+
+static void log_unobserved(zend_object *ex, uint64_t id)
+{
+    ta_exception_info i;
+    ta_exception_info_get(ex, &i);
+    ta_log(TA_LOG_ERR, TA_LOGNO(00850) "Uncaught %s in coroutine %" PRIu64 ": %s in %s:" ZEND_LONG_FMT,
+           i.cls, id, i.message, i.file, i.line);
+}
+
+void ta_spawned_done(ta_coro *co, zend_object *uncaught)
+{
+    ta_coro_obj *o = CORO_OBJ(co->handle);
+    o->co = NULL;
+    if (uncaught) {
+        GC_ADDREF(uncaught);
+        o->exception = uncaught;
+        /* Nobody is waiting to handle it: say so, with where it came from. */
+        if (o->aw.n == 0 && !instanceof_function(uncaught->ce, ta_ce_cancellation_error))
+            log_unobserved(uncaught, o->id);
+    } else {
+        ZVAL_COPY(&o->result, ta_coro_result(co));
+    }
+    aw_complete(&o->aw);
+}
+
+/* ---- Timeout objects ------------------------------------------------------------ */
+
+/* Completes a Timeout's awaitable when its timer fires. The timer owns it
+ * (ref_count starts at 0) and frees it on dispose. */
+typedef struct {
+    zend_async_event_callback_t base;
+    ta_awaitable *aw;
+} ta_timeout_cb;
+
+static void timeout_cb_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *ex)
+{
+    (void) ev; (void) result; (void) ex;
+    ta_timeout_cb *t = (ta_timeout_cb *) cb;
+    if (t->aw) { ta_awaitable *aw = t->aw; t->aw = NULL; aw_complete(aw); }
+}
+
+static void timeout_cb_dispose(zend_async_event_callback_t *cb, zend_async_event_t *ev)
+{
+    (void) ev;
+    efree(cb);
+}
+
+bool ta_async_loop_ok(void)
+{
+    if (zend_async_reactor_is_enabled() && ta_reactor_loop()) return true;
+    zend_throw_error(NULL, "No event loop on this thread");
+    return false;
+}
+
+bool ta_timeout_arm(ta_timeout_obj *o, zend_long ms)
+{
+    o->ms = ms;
+    o->generation = ta_async_reactor_generation();
+    if (!ta_async_loop_ok()) return false;
+    zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT((zend_ulong) ms, false);
+    if (!t) return false;
+    ta_timeout_cb *cb = ecalloc(1, sizeof *cb);
+    cb->base.callback = timeout_cb_fire;
+    cb->base.dispose = timeout_cb_dispose;
+    cb->aw = &o->aw;
+    t->base.add_callback(&t->base, &cb->base);
+    t->base.start(&t->base);
+    if (EG(exception)) {
+        ZEND_ASYNC_EVENT_RELEASE(&t->base);
+        return false;
+    }
+    o->timer = t;
+    return true;
+}
+
+zend_object *ta_timeout_create(zend_class_entry *ce)
+{
+    ta_timeout_obj *o = ta_object_new(sizeof *o, ce, &ta_h_timeout);
+    return &o->std;
+}
+
+void ta_timeout_free(zend_object *obj)
+{
+    ta_timeout_obj *o = TIMEOUT_OBJ(obj);
+    if (o->timer && o->generation == ta_async_reactor_generation()) ZEND_ASYNC_EVENT_RELEASE(&o->timer->base);
+    o->timer = NULL;
+    aw_free(&o->aw);
+    zend_object_std_dtor(obj);
+}
+
+/* ---- Coroutine methods -------------------------------------------------------------- */
+
+static ta_coro_obj *coro_data(zval *this_zv)
+{
+    ta_coro_obj *o = CORO_OBJ(Z_OBJ_P(this_zv));
+    if (!o->id) {
+        zend_throw_error(NULL, "This Async\\Coroutine was not started by Async\\spawn()");
+        return NULL;
+    }
+    return o;
+}
+
+#define CORO_OR_THROW(o) ta_coro_obj *o = coro_data(ZEND_THIS); if (!o) RETURN_THROWS()
+
+ZEND_METHOD(Async_Coroutine, getId) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_LONG((zend_long) o->id); }
+ZEND_METHOD(Async_Coroutine, isFinished) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->aw.done); }
+ZEND_METHOD(Async_Coroutine, isCancelled) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->cancelled); }
+
+ZEND_METHOD(Async_Coroutine, getResult)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    CORO_OR_THROW(o);
+    o->observed = true;
+    RETURN_COPY(&o->result);
+}
+
+ZEND_METHOD(Async_Coroutine, getException)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    CORO_OR_THROW(o);
+    o->observed = true;
+    if (!o->exception) RETURN_NULL();
+    GC_ADDREF(o->exception);
+    RETURN_OBJ(o->exception);
+}
+
+ZEND_METHOD(Async_Coroutine, cancel)
+{
+    zend_object *error = NULL;
+    ZEND_PARSE_PARAMETERS_START(0, 1)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(error, ta_ce_cancellation_error)
+    ZEND_PARSE_PARAMETERS_END();
+    CORO_OR_THROW(o);
+    if (o->aw.done || !o->co) return;
+    o->cancelled = true;
+    ta_coro_cancel(o->co, error, "Coroutine cancelled");
+}
+
+/* Every coroutine runs inside this method on a pooled fiber (private: only
+ * the scheduler starts it). */
+ZEND_METHOD(Async_Coroutine, runner)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    ta_sched *s = ta_sched_current;
+    /* Only a runner fiber the scheduler is starting may enter: called again
+     * (by Reflection) from a coroutine it would run that coroutine twice. */
+    if (!s || !s->starting_runner || !s->current || EG(active_fiber) == NULL
+        || s->current->fiber != &EG(active_fiber)->std) {
+        zend_throw_error(NULL, "Async\\Coroutine::runner() is internal");
+        RETURN_THROWS();
+    }
+    s->starting_runner = 0;
+    ta_sched_runner_main();
+}
+

@@ -1,0 +1,89 @@
+/* The Async\ objects' layouts and what the php_async_*.c files share of
+ * them; private to those files. */
+#ifndef TA_PHP_ASYNC_OBJECTS_H
+#define TA_PHP_ASYNC_OBJECTS_H
+
+#include "php_common.h"
+#include "php_class.h"
+#include "scheduler.h"
+#include "ta_async_api.h"
+
+/* Something coroutines wait for, completed once. */
+typedef struct ta_awaitable {
+    bool done;
+    ta_coro **waiters;
+    uint32_t n, cap;
+} ta_awaitable;
+
+void ta_aw_add(ta_awaitable *aw, ta_coro *co);
+void ta_aw_remove(ta_awaitable *aw, ta_coro *co);
+
+typedef struct {
+    ta_coro *co;                /* NULL once finished */
+    uint64_t id;                /* 0: not made by spawn() (PDO can make objects) */
+    zval result;
+    zend_object *exception;
+    bool cancelled;
+    bool observed;              /* someone awaited it or read its outcome */
+    ta_awaitable aw;
+    zend_object std;
+} ta_coro_obj;
+
+typedef struct {
+    zend_async_timer_event_t *timer;
+    /* ta_async_reactor_generation() when the timer was taken: after a
+     * bailout the reactor frees every event at once, and a Timeout that
+     * outlived it (in a global) must leave its timer alone. */
+    uint32_t generation;
+    zend_long ms;               /* 0: not made by timeout() */
+    ta_awaitable aw;
+    zend_object std;
+} ta_timeout_obj;
+
+typedef struct ta_chan_waiter {
+    ta_coro *co;
+    zval value;                 /* sender: what it sends; receiver: what it got */
+    bool done;                  /* handed over */
+    struct ta_chan_waiter *next;
+} ta_chan_waiter;
+
+typedef struct {
+    zend_long capacity;
+    zval *buf;                  /* a ring of buf_cap slots, grown up to capacity */
+    zend_long buf_cap, head, count;
+    bool constructed, closed;
+    ta_chan_waiter *senders, *receivers;   /* FIFO lists */
+    zend_object std;
+} ta_channel_obj;
+
+#define CORO_OBJ(o) OBJ_OF(ta_coro_obj, o)
+#define TIMEOUT_OBJ(o) OBJ_OF(ta_timeout_obj, o)
+
+extern zend_class_entry *ta_ce_awaitable, *ta_ce_coroutine, *ta_ce_timeout, *ta_ce_channel;
+extern zend_object_handlers ta_h_coroutine, ta_h_timeout, ta_h_channel;
+
+zend_object *ta_coroutine_create(zend_class_entry *ce);
+void ta_coroutine_free(zend_object *obj);
+zend_object *ta_timeout_create(zend_class_entry *ce);
+void ta_timeout_free(zend_object *obj);
+zend_object *ta_channel_create(zend_class_entry *ce);
+void ta_channel_free(zend_object *obj);
+
+/* The on_done of a coroutine made by spawn(): its object takes the outcome. */
+void ta_spawned_done(ta_coro *co, zend_object *uncaught);
+/* Starts the timer of a Timeout made by timeout(); false with an exception
+ * thrown if there is no reactor or it refused. */
+bool ta_timeout_arm(ta_timeout_obj *o, zend_long ms);
+/* The reactor is up on this thread; else an Error is thrown. */
+bool ta_async_loop_ok(void);
+
+/* The methods, for the tables in php_async_api.c. */
+#define TA_ASYNC_METHODS(X) \
+    X(Coroutine, getId) X(Coroutine, isFinished) X(Coroutine, isCancelled) X(Coroutine, getResult) \
+    X(Coroutine, getException) X(Coroutine, cancel) X(Coroutine, runner) \
+    X(Channel, __construct) X(Channel, send) X(Channel, recv) X(Channel, close) \
+    X(Channel, isClosed) X(Channel, count) X(Channel, capacity)
+#define TA_ASYNC_DECLARE(cls, name) ZEND_METHOD(Async_##cls, name);
+TA_ASYNC_METHODS(TA_ASYNC_DECLARE)
+
+#endif

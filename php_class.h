@@ -1,0 +1,42 @@
+/* The Zend class boilerplate the php_async_*.c and php_http_*.c classes
+ * share: sealed internal classes, and what a log line says of an exception
+ * nobody caught. */
+#ifndef TA_PHP_CLASS_H
+#define TA_PHP_CLASS_H
+
+#include "php_common.h"
+
+/* The struct of an object whose zend_object is its member `std`. */
+#define OBJ_OF(type, o) ((type *) ((char *) (o) - XtOffsetOf(type, std)))
+
+/* A get_constructor handler that refuses `new` (and
+ * ReflectionClass::newInstance), the way the engine seals Closure: objects
+ * of such classes only come from the module. */
+zend_function *ta_class_refuse_new(zend_object *obj);
+
+/* Registers a final internal class without dynamic properties that cannot
+ * be serialized or cloned. Its objects come from `create`; `h` gets the
+ * standard handlers with the zend_object at `offset`, `free_obj` (NULL:
+ * the standard one) and, if `sealed_new`, ta_class_refuse_new. From MINIT. */
+zend_class_entry *ta_class_register_final(const char *name, const zend_function_entry *methods,
+                                          zend_object *(*create)(zend_class_entry *),
+                                          zend_object_handlers *h, size_t offset,
+                                          void (*free_obj)(zend_object *), bool sealed_new);
+
+/* For a create_object handler: a new struct of `size` bytes ending in its
+ * zend_object (at h->offset, as ta_class_register_final set it), the
+ * fields before it zeroed, the object given `ce`'s properties and the
+ * handlers `h`. */
+void *ta_object_new(size_t size, zend_class_entry *ce, const zend_object_handlers *h);
+
+/* An exception's class, message, file and line for a log line: "" for no
+ * message, "?" for no file, 0 for no line. Valid while `ex` lives. */
+typedef struct {
+    const char *cls, *message, *file;
+    zend_long line;
+    zval rv[3];                 /* read_property's scratch */
+} ta_exception_info;
+
+void ta_exception_info_get(zend_object *ex, ta_exception_info *out);
+
+#endif

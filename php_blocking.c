@@ -50,17 +50,24 @@ static zend_ulong secs_to_ms(zend_ulong s)
     return s > ZEND_ULONG_MAX / 1000 ? ZEND_ULONG_MAX : s * 1000;
 }
 
+/* sleep()'s and usleep()'s one argument, checked as PHP checks it. */
+static bool one_non_negative(zend_execute_data *execute_data, zend_long *num)
+{
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_LONG(*num)
+    ZEND_PARSE_PARAMETERS_END_EX(return false);
+    if (*num < 0) {
+        zend_argument_value_error(1, "must be greater than or equal to 0");
+        return false;
+    }
+    return true;
+}
+
 static ZEND_FUNCTION(ta_sleep)
 {
     CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_sleep);
     zend_long num;
-    ZEND_PARSE_PARAMETERS_START(1, 1)
-        Z_PARAM_LONG(num)
-    ZEND_PARSE_PARAMETERS_END();
-    if (num < 0) {
-        zend_argument_value_error(1, "must be greater than or equal to 0");
-        RETURN_THROWS();
-    }
+    if (!one_non_negative(execute_data, &num)) RETURN_THROWS();
     /* PHP casts to unsigned int too; an interruption here is a thrown
      * cancellation, so there are never seconds left to report. */
     if (sleep_for(secs_to_ms((unsigned int) num), 0) == FAILURE) RETURN_THROWS();
@@ -71,13 +78,7 @@ static ZEND_FUNCTION(ta_usleep)
 {
     CALL_ORIGINAL_OUTSIDE_COROUTINE(orig_usleep);
     zend_long num;
-    ZEND_PARSE_PARAMETERS_START(1, 1)
-        Z_PARAM_LONG(num)
-    ZEND_PARSE_PARAMETERS_END();
-    if (num < 0) {
-        zend_argument_value_error(1, "must be greater than or equal to 0");
-        RETURN_THROWS();
-    }
+    if (!one_non_negative(execute_data, &num)) RETURN_THROWS();
     unsigned int us = (unsigned int) num;
     if (sleep_for(us / 1000, (zend_ulong) (us % 1000) * 1000) == FAILURE) RETURN_THROWS();
 }

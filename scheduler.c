@@ -336,6 +336,16 @@ static void finish(ta_sched *s, ta_coro *co)
 
 static void run_one(ta_sched *s, ta_coro *co)
 {
+    if (!co->started && co->cancelled) {
+        /* Cancelled before it ever ran: it never runs, and ends with its
+         * cancellation as its outcome. */
+        co->started = 1;
+        co->uncaught = co->throw_in;
+        co->throw_in = NULL;
+        co->finished = 1;
+        finish(s, co);
+        return;
+    }
     s->current = co;
     co->state = TA_CORO_RUNNING;
     zend_object *scope = co->scope;

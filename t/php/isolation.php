@@ -75,6 +75,19 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         $try('user_result', fn () => $user->getReturn());
         $res->write(json_encode($out));
         return;
+    case '/cancel-unstarted':   // cancelled before it ever ran
+        $log = [];
+        $c = Async\spawn(function () use (&$log) { $log[] = 'ran'; Async\suspend(); return 7; });
+        $c->cancel();
+        try { $log[] = 'returned ' . var_export(Async\await($c), true); }
+        catch (Throwable $e) { $log[] = get_class($e); }
+        $log[] = 'cancelled=' . var_export($c->isCancelled(), true);
+        $d = Async\spawn(function () use (&$log) { $log[] = 'yielded'; Async\suspend(); $log[] = 'resumed'; });
+        Async\suspend();                    // $d runs up to its suspend(), then waits its turn
+        $d->cancel();
+        try { Async\await($d); $log[] = 'returned'; } catch (Throwable $e) { $log[] = get_class($e); }
+        $res->write(implode(',', $log) . ' pid=' . getmypid());
+        return;
     case '/state':
         $res->write(json_encode(['boot' => $GLOBALS['boot'], 'maps' => maps(),
             'finally' => $GLOBALS['finally_ran'], 'served' => $GLOBALS['served'],

@@ -129,15 +129,24 @@ static bool collect(zval *iterable, HashTable *out)
             if (k) zend_hash_update(out, k, v); else zend_hash_index_update(out, idx, v);
         } ZEND_HASH_FOREACH_END();
     } else {
-        zend_object_iterator *it = zend_user_it_get_new_iterator(Z_OBJCE_P(iterable), iterable, 0);
-        if (!it) return false;
-        for (it->funcs->rewind(it); !EG(exception) && it->funcs->valid(it) == SUCCESS; it->funcs->move_forward(it)) {
+        /* Generators, ArrayIterator, IteratorAggregate, user Iterators: each
+         * class brings its own iterator. */
+        zend_class_entry *ce = Z_OBJCE_P(iterable);
+        zend_object_iterator *it = ce->get_iterator ? ce->get_iterator(ce, iterable, 0) : NULL;
+        if (!it) {
+            zend_hash_destroy(out);
+            if (!EG(exception)) zend_type_error("Expected an iterable of Async\\Awaitable");
+            return false;
+        }
+        if (it->funcs->rewind) it->funcs->rewind(it);
+        for (; !EG(exception) && it->funcs->valid(it) == SUCCESS; it->funcs->move_forward(it)) {
             zval *v = it->funcs->get_current_data(it), key;
             if (!v || EG(exception)) break;
             ZVAL_DEREF(v);
             if (Z_TYPE_P(v) != IS_OBJECT || !awaitable_of(Z_OBJ_P(v))) { ok = false; break; }
             Z_ADDREF_P(v);
-            it->funcs->get_current_key(it, &key);
+            if (it->funcs->get_current_key) it->funcs->get_current_key(it, &key);
+            else ZVAL_NULL(&key);
             if (Z_TYPE(key) == IS_STRING) zend_hash_update(out, Z_STR(key), v);
             else if (Z_TYPE(key) == IS_LONG) zend_hash_index_update(out, Z_LVAL(key), v);
             else zend_hash_next_index_insert(out, v);
@@ -263,15 +272,16 @@ ZEND_FUNCTION(Async_await_any_or_fail)
     } ZEND_HASH_FOREACH_END();
     if (cancel) { objs[i] = cancel; list[i++] = awaitable_of(cancel); }
     if (wait_any(list, i) == SUCCESS) {
-        for (uint32_t j = 0; j < i; j++) {
-            if (!list[j]->done) continue;
-            if (cancel && objs[j] == cancel && cancel->ce == ta_ce_coroutine && !CORO_OBJ(cancel)->exception)
-                zend_throw_exception_object(&(zval){ .value.obj = ta_new_cancellation("Cancelled: the cancellation awaitable completed"),
-                                                     .u1.type_info = IS_OBJECT_EX });
-            else
-                outcome(objs[j], return_value);
-            break;
-        }
+        /* Several may have completed before this coroutine ran again: the
+         * first to complete wins, not the first in input order. */
+        uint32_t first = i;
+        for (uint32_t j = 0; j < i; j++)
+            if (list[j]->done && (first == i || list[j]->done_seq < list[first]->done_seq)) first = j;
+        if (cancel && objs[first] == cancel && cancel->ce == ta_ce_coroutine && !CORO_OBJ(cancel)->exception)
+            zend_throw_exception_object(&(zval){ .value.obj = ta_new_cancellation("Cancelled: the cancellation awaitable completed"),
+                                                 .u1.type_info = IS_OBJECT_EX });
+        else
+            outcome(objs[first], return_value);
     }
     efree(list);
     efree(objs);

@@ -27,9 +27,12 @@ void ta_aw_remove(ta_awaitable *aw, ta_coro *co)
     }
 }
 
+static __thread uint64_t tl_done_seq;
+
 static void aw_complete(ta_awaitable *aw)
 {
     aw->done = true;
+    aw->done_seq = ++tl_done_seq;
     for (uint32_t i = 0; i < aw->n; i++) ta_coro_wake(aw->waiters[i]);
     aw->n = 0;
 }
@@ -50,9 +53,14 @@ zend_object *ta_coroutine_create(zend_class_entry *ce)
     return &o->std;
 }
 
+static void log_unobserved(zend_object *ex, uint64_t id);
+
 void ta_coroutine_free(zend_object *obj)
 {
     ta_coro_obj *o = CORO_OBJ(obj);
+    /* Only now is it known that nobody will ever look at its exception. */
+    if (o->exception && !o->observed && !instanceof_function(o->exception->ce, ta_ce_cancellation_error))
+        log_unobserved(o->exception, o->id);
     zval_ptr_dtor(&o->result);
     if (o->exception) OBJ_RELEASE(o->exception);
     aw_free(&o->aw);
@@ -73,10 +81,7 @@ void ta_spawned_done(ta_coro *co, zend_object *uncaught)
     o->co = NULL;
     if (uncaught) {
         GC_ADDREF(uncaught);
-        o->exception = uncaught;
-        /* Nobody is waiting to handle it: say so, with where it came from. */
-        if (o->aw.n == 0 && !instanceof_function(uncaught->ce, ta_ce_cancellation_error))
-            log_unobserved(uncaught, o->id);
+        o->exception = uncaught;    /* logged if the object dies unobserved */
     } else {
         ZVAL_COPY(&o->result, ta_coro_result(co));
     }

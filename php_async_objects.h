@@ -11,6 +11,7 @@
 /* Something coroutines wait for, completed once. */
 typedef struct ta_awaitable {
     bool done;
+    uint64_t done_seq;          /* completion order on the thread (1, 2, ...) */
     ta_coro **waiters;
     uint32_t n, cap;
 } ta_awaitable;

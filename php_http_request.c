@@ -77,11 +77,9 @@ ZEND_METHOD(FrankenPHP_Request, getProtocolVersion)
 {
     ZEND_PARSE_PARAMETERS_NONE();
     REQ_OR_THROW(rq);
-    const char *p = rq->protocol ? rq->protocol : "HTTP/1.1";
-    if (strncmp(p, "HTTP/", 5) == 0) p += 5;
-    if (strcmp(p, "2.0") == 0) p = "2";
-    else if (strcmp(p, "3.0") == 0) p = "3";
-    RETURN_STRING(p);
+    /* As FrankenPHP gives it (Go's Request.Proto): "HTTP/1.1", "HTTP/2.0",
+     * which is also how Apache names it. */
+    RETURN_STRING(rq->protocol ? rq->protocol : "HTTP/1.1");
 }
 
 static zend_string *header_joined(ta_request *rq, const char *name, size_t len)

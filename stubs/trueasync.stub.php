@@ -41,7 +41,7 @@ namespace FrankenPHP {
         /** @return array<string, string> name as sent => value */
         public function getHeaders(): array {}
         public function getRemoteAddr(): string {}
-        /** "1.0", "1.1" or "2". */
+        /** "HTTP/1.0", "HTTP/1.1" or "HTTP/2.0", as FrankenPHP gives it. */
         public function getProtocolVersion(): string {}
         /** "http" or "https". */
         public function getScheme(): string {}

@@ -88,6 +88,35 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         try { Async\await($d); $log[] = 'returned'; } catch (Throwable $e) { $log[] = get_class($e); }
         $res->write(implode(',', $log) . ' pid=' . getmypid());
         return;
+    case '/any-order':          // $a fails first, $b succeeds after; $b is first in the input
+        $a = Async\spawn(function () { throw new RuntimeException('a failed first'); });
+        $b = Async\spawn(fn () => 'b');
+        try { $res->write('returned ' . Async\await_any_or_fail([$b, $a])); }
+        catch (Throwable $e) { $res->write(get_class($e) . ': ' . $e->getMessage()); }
+        return;
+    case '/iterables':
+        $gen = (function () { yield 'x' => Async\spawn(fn () => 1); yield 'y' => Async\spawn(fn () => 2); })();
+        $agg = new class implements IteratorAggregate {
+            public function getIterator(): Iterator { return new ArrayIterator(['p' => Async\spawn(fn () => 'P')]); }
+        };
+        $out = [];
+        foreach (['generator' => $gen, 'arrayiterator' => new ArrayIterator([5 => Async\spawn(fn () => 'five')]),
+                  'aggregate' => $agg] as $kind => $it) {
+            try { $out[$kind] = Async\await_all($it)[0]; }
+            catch (Throwable $e) { $out[$kind] = get_class($e) . ': ' . $e->getMessage(); }
+        }
+        $out['any_generator'] = Async\await_any_or_fail((function () { yield Async\spawn(fn () => 'g'); })());
+        $res->write(json_encode($out));
+        return;
+    case '/observed-later':     // awaited after it failed: observed, not logged
+        $id = $q['id'] ?? '';
+        $c = Async\spawn(function () use ($id) { throw new RuntimeException("later-$id"); });
+        Async\delay(50);
+        try { Async\await($c); } catch (RuntimeException $e) { $res->write('caught ' . $e->getMessage() . ';'); }
+        unset($c);
+        Async\spawn(function () use ($id) { throw new LogicException("orphan-$id"); });
+        Async\delay(20);
+        return;
     case '/state':
         $res->write(json_encode(['boot' => $GLOBALS['boot'], 'maps' => maps(),
             'finally' => $GLOBALS['finally_ran'], 'served' => $GLOBALS['served'],

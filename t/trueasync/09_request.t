@@ -33,7 +33,7 @@ is $h{'user-agent'}, 'ta-test/1.0', 'getHeaders() has User-Agent';
 is $h{'host'}, "127.0.0.1:$port", 'getHeaders() has Host';
 is $h{'x-multi'}, 'one, two', 'getHeaders() joins repeated headers';
 is $j->{remote}, '127.0.0.1', 'getRemoteAddr()';
-is $j->{proto}, '1.1', 'getProtocolVersion() 1.1';
+is $j->{proto}, 'HTTP/1.1', 'getProtocolVersion() HTTP/1.1 (as FrankenPHP)';
 is $j->{scheme}, 'http', 'getScheme()';
 is_deeply $j->{query}, { a => '1', b => ['2', '3'], sp => 'x y', m => { k => 'v' }, e => '' },
     'getQueryParams() like $_GET';
@@ -46,7 +46,7 @@ ok +((ref $j->{files} eq 'ARRAY' && !@{ $j->{files} })
 # HTTP/1.0
 $r = raw_request(undef, path => '/api/req?v=10', proto => '1.0');
 $j = eval { json_decode($r->{body}) } || {};
-is $j->{proto}, '1.0', 'getProtocolVersion() 1.0';
+is $j->{proto}, 'HTTP/1.0', 'getProtocolVersion() HTTP/1.0';
 
 # explicit Host header
 $r = raw_request(undef, path => '/api/req', headers => ['Host' => 'example.test']);

@@ -29,7 +29,7 @@ my $out = curl_h2('-w', '\n%{http_version} %{http_code}', "$base/api/req?x=h2");
 my ($json, $ver, $code) = $out =~ /\A(.*)\n(\S+) (\d+)\z/s;
 is "$ver $code", '2 200', 'request over HTTP/2 -> 200' or diag $out;
 my $j = eval { json_decode($json // '') } || {};
-is $j->{proto}, '2', 'getProtocolVersion() is "2"';
+is $j->{proto}, 'HTTP/2.0', 'getProtocolVersion() is "HTTP/2.0" (as FrankenPHP)';
 is $j->{query}{x}, 'h2', 'query params over h2';
 
 # 1 MiB body over h2

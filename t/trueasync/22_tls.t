@@ -33,7 +33,7 @@ is $j->{scheme}, 'https', 'getScheme() is https behind mod_ssl';
 my ($json2, $status2) = $body =~ /\A(.*)\n(\d+ [\d.]+)\z/s;
 is $status2 // '', '200 2', 'HTTP/2 over TLS (ALPN) -> 200';
 my $j2 = eval { json_decode($json2) } || {};
-is $j2->{proto}, '2', 'getProtocolVersion() is 2 over TLS';
+is $j2->{proto}, 'HTTP/2.0', 'getProtocolVersion() is HTTP/2.0 over TLS';
 
 my $data = join '', map { chr(int(rand(256))) } 1 .. (1 << 20);
 my ($fh, $file) = tempfile(UNLINK => 1);

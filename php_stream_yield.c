@@ -336,6 +336,37 @@ static int crypto_enable_yield(php_stream *stream, const php_stream_ops *orig, i
     return ret;
 }
 
+/* stream_socket_recvfrom()/sendto() go straight to recvfrom()/sendto() on
+ * the descriptor, which blocks the thread in blocking mode (and PHP gives
+ * them no timeout). Inside a coroutine: one non-blocking try, and a wait on
+ * the reactor each time it would block. */
+static int xport_io_yield(php_stream *stream, const php_stream_ops *orig, int option, int value,
+                          php_stream_xport_param *xp, php_netstream_data_t *sock)
+{
+    int events = xp->op == STREAM_XPORT_OP_RECV ? ASYNC_READABLE : ASYNC_WRITABLE;
+    fd_nonblocking(stream, sock);
+    for (;;) {
+        int ret = WITH_ORIG(stream, orig->set_option(stream, option, value, xp));
+        if (ret != PHP_STREAM_OPTION_RETURN_OK || xp->outputs.returncode >= 0) return ret;
+        int err = php_socket_errno();
+        if (err != EAGAIN && err != EWOULDBLOCK) return ret;
+        /* A failed try may have filled the peer address from nothing. */
+        if (xp->want_textaddr && xp->outputs.textaddr) {
+            zend_string_release(xp->outputs.textaddr);
+            xp->outputs.textaddr = NULL;
+        }
+        if (xp->want_addr && xp->outputs.addr) {
+            efree(xp->outputs.addr);
+            xp->outputs.addr = NULL;
+            xp->outputs.addrlen = 0;
+        }
+        if (ta_wait_fd(sock->socket, events, NULL) < 0) {      /* cancelled: the exception is pending */
+            xp->outputs.returncode = -1;
+            return PHP_STREAM_OPTION_RETURN_OK;
+        }
+    }
+}
+
 static int w_set_option(php_stream *stream, int option, int value, void *ptrparam)
 {
     const php_stream_ops *orig = orig_ops(stream);
@@ -352,6 +383,8 @@ static int w_set_option(php_stream *stream, int option, int value, void *ptrpara
             return connect_yield(stream, orig, xp);
         if (xp->op == STREAM_XPORT_OP_CONNECT && ((const ta_wrapped_ops *) stream->ops)->tls_method)
             return connect_tls(stream, orig, xp, ((const ta_wrapped_ops *) stream->ops)->tls_method);
+        if ((xp->op == STREAM_XPORT_OP_RECV || xp->op == STREAM_XPORT_OP_SEND) && waiting_socket(stream))
+            return xport_io_yield(stream, orig, option, value, xp, sock);
         if (xp->op == STREAM_XPORT_OP_ACCEPT && sock && sock->socket >= 0) {
             /* Wait here; the original then accepts at once, or reports the
              * timeout in its own words when given no time left. */

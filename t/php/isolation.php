@@ -117,6 +117,26 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         Async\spawn(function () use ($id) { throw new LogicException("orphan-$id"); });
         Async\delay(20);
         return;
+    case '/recvfrom':           // waits for a datagram (or TCP data) a sibling sends 300 ms later
+        $proto = ($q['proto'] ?? 'udp') === 'tcp' ? 'tcp' : 'udp';
+        $srv = stream_socket_server("$proto://127.0.0.1:0", $errno, $errstr,
+                                    $proto === 'udp' ? STREAM_SERVER_BIND : STREAM_SERVER_BIND | STREAM_SERVER_LISTEN);
+        $addr = stream_socket_get_name($srv, false);
+        $t0 = hrtime(true);
+        $sender = Async\spawn(function () use ($addr, $proto) {
+            $c = stream_socket_client("$proto://$addr");
+            Async\delay(300);
+            $sent = stream_socket_sendto($c, "ping-$proto");
+            $name = stream_socket_get_name($c, false);
+            Async\delay(50);
+            return [$sent, $name];
+        });
+        $conn = $proto === 'tcp' ? stream_socket_accept($srv, 5) : $srv;
+        $data = stream_socket_recvfrom($conn, 100, 0, $peer);
+        [$sent, $from] = Async\await($sender);
+        $res->write(json_encode(['data' => $data, 'sent' => $sent, 'peer_is_sender' => $proto === 'udp' ? $peer === $from : true,
+                                 'ms' => intdiv(hrtime(true) - $t0, 1000000)]));
+        return;
     case '/state':
         $res->write(json_encode(['boot' => $GLOBALS['boot'], 'maps' => maps(),
             'finally' => $GLOBALS['finally_ran'], 'served' => $GLOBALS['served'],

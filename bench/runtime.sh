@@ -10,7 +10,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/build/bench/runtime
 mkdir -p "$OUT"
-[ -f "$ROOT/build/mod_trueasync.so" ] || { echo "runtime: run 'make module' first" >&2; exit 1; }
+# BENCH_MODULE: another build's .so, to compare builds in the same harness.
+MODULE=${BENCH_MODULE:-$ROOT/build/mod_trueasync.so}
+[ -f "$MODULE" ] || { echo "runtime: $MODULE missing; run 'make module' first" >&2; exit 1; }
 # Every suspended coroutine is a Fiber with its own C stack: two memory
 # mappings (stack and guard page). Linux's default vm.max_map_count (65530)
 # stops a process near 32k coroutines, so raise it for the 100k run.
@@ -21,7 +23,7 @@ if [ "$old_maps" -lt 262144 ]; then
 fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$OUT/runtime.conf" <<CONF
-LoadModule trueasync_module $ROOT/build/mod_trueasync.so
+LoadModule trueasync_module $MODULE
 TrueAsyncWorker $ROOT/bench/runtime_worker.php
 TrueAsyncThreads 1
 TrueAsyncBufferSize 4

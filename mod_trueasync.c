@@ -37,6 +37,8 @@ typedef struct {
     int threads;            /* -1: unset */
     int buffer;
     int retry_after;
+    long max_requests;      /* -1: unset */
+    long long max_memory;   /* -1: unset */
     apr_array_header_t *ini;    /* of ta_ini */
     int worker_index;       /* into g_configs, set in post_config */
 } ta_srv_conf;
@@ -53,6 +55,7 @@ static void *create_srv_conf(apr_pool_t *p, server_rec *s)
     (void) s;
     ta_srv_conf *c = apr_pcalloc(p, sizeof *c);
     c->threads = c->buffer = c->retry_after = -1;
+    c->max_requests = c->max_memory = -1;
     c->ini = apr_array_make(p, 4, sizeof(ta_ini));
     c->worker_index = -1;
     return c;
@@ -65,6 +68,8 @@ static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->threads = add->threads != -1 ? add->threads : base->threads;
     c->buffer = add->buffer != -1 ? add->buffer : base->buffer;
     c->retry_after = add->retry_after != -1 ? add->retry_after : base->retry_after;
+    c->max_requests = add->max_requests != -1 ? add->max_requests : base->max_requests;
+    c->max_memory = add->max_memory != -1 ? add->max_memory : base->max_memory;
     c->ini = apr_array_append(p, base->ini, add->ini);
     c->worker_index = -1;
     return c;
@@ -122,6 +127,37 @@ static const char *cmd_retry_after(cmd_parms *cmd, void *dc, const char *arg)
     return parse_int(cmd, arg, 0, 86400, &SRV_CONF(cmd)->retry_after);
 }
 
+static const char *cmd_max_requests(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void) dc;
+    int v;
+    const char *err = parse_int(cmd, arg, 0, 2000000000, &v);
+    if (!err) SRV_CONF(cmd)->max_requests = v;
+    return err;
+}
+
+/* A size like php.ini's: bytes, or a number with K, M or G. */
+static const char *cmd_max_memory(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void) dc;
+    char *end;
+    errno = 0;
+    long long v = strtoll(arg, &end, 10);
+    long long mult = 1;
+    if (*end && !end[1]) {
+        switch (*end) {
+        case 'k': case 'K': mult = 1LL << 10; end++; break;
+        case 'm': case 'M': mult = 1LL << 20; end++; break;
+        case 'g': case 'G': mult = 1LL << 30; end++; break;
+        }
+    }
+    if (errno || end == arg || *end || v < 0 || v > (1LL << 50) / mult)
+        return apr_psprintf(cmd->pool, "%s must be a size in bytes, or with K, M or G (0 = off), got '%s'",
+                            cmd->cmd->name, arg);
+    SRV_CONF(cmd)->max_memory = v * mult;
+    return NULL;
+}
+
 static const char *cmd_ini(cmd_parms *cmd, void *dc, const char *name, const char *value)
 {
     (void) dc;
@@ -142,6 +178,10 @@ static const command_rec ta_cmds[] = {
                   "Requests one PHP thread holds at once, queued or running (1-1000, default 20)"),
     AP_INIT_TAKE1("TrueAsyncRetryAfter", cmd_retry_after, NULL, RSRC_CONF,
                   "Retry-After seconds sent with 503 when all queues are full (0-86400, default 1)"),
+    AP_INIT_TAKE1("TrueAsyncMaxRequests", cmd_max_requests, NULL, RSRC_CONF,
+                  "Requests a PHP thread serves before it boots its worker script afresh (0 = never, the default)"),
+    AP_INIT_TAKE1("TrueAsyncMaxMemory", cmd_max_memory, NULL, RSRC_CONF,
+                  "PHP memory in use above which a PHP thread boots its worker script afresh after a request (K/M/G; 0 = off)"),
     AP_INIT_TAKE2("TrueAsyncPHPIni", cmd_ini, NULL, RSRC_CONF,
                   "A php.ini setting for this worker: name value (repeatable)"),
     {NULL}
@@ -172,6 +212,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             w->buffer_size = conf_buffer(c);
             w->ini = (const ta_ini *) c->ini->elts;
             w->n_ini = c->ini->nelts;
+            w->max_requests = c->max_requests > 0 ? c->max_requests : 0;
+            w->max_memory = c->max_memory > 0 ? c->max_memory : 0;
         } else if (g_configs[i].threads != conf_threads(c) || g_configs[i].buffer_size != conf_buffer(c)) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v, TA_LOGNO(00841)
                          "TrueAsyncWorker %s is shared with an earlier server; that server's "

@@ -16,6 +16,8 @@ typedef struct ta_worker_config {
     int buffer_size;
     const ta_ini *ini;
     int n_ini;
+    long max_requests;          /* TrueAsyncMaxRequests: recycle after this many; 0 never */
+    long long max_memory;       /* TrueAsyncMaxMemory: recycle above this many bytes; 0 off */
 } ta_worker_config;
 
 #endif

@@ -24,6 +24,7 @@ struct ta_php_thread {
     int index;
     pthread_t tid;
     int recycled;               /* the loop ended to boot the script afresh */
+    uint64_t served;            /* requests finished since this boot */
 
     zval callback;              /* what the script gave onRequest() */
     zend_async_poll_event_t *wake_event;    /* the notifier, on the reactor */
@@ -53,6 +54,7 @@ static void request_done(ta_php_thread *t, ta_exchange *ex)
     ex->php_ctx = NULL;
     ta_queue_release(&t->box->queue);
     ta_exchange_release(ex);
+    t->served++;
 }
 
 static void fail_inflight(ta_php_thread *t, int status)
@@ -162,16 +164,35 @@ static bool worth_recycling(size_t boot_usage)
 
 static void serve(ta_php_thread *t);
 
+/* Why the thread should boot its worker script afresh now, or NULL: after
+ * a costly fatal error, after TrueAsyncMaxRequests requests, or when a
+ * request ended with more PHP memory in use than TrueAsyncMaxMemory. */
+static const char *recycle_cause(ta_php_thread *t, uint64_t *fatals_seen, uint64_t *served_seen, size_t boot_usage)
+{
+    if (t->sched.fatals != *fatals_seen) {
+        *fatals_seen = t->sched.fatals;
+        if (worth_recycling(boot_usage)) return "after a fatal error";
+    }
+    if (t->served == *served_seen) return NULL;
+    *served_seen = t->served;
+    if (t->cfg->max_requests && t->served >= (uint64_t) t->cfg->max_requests)
+        return "after TrueAsyncMaxRequests requests";
+    if (t->cfg->max_memory && (long long) zend_memory_usage(0) > t->cfg->max_memory)
+        return "as its memory in use is above TrueAsyncMaxMemory";
+    return NULL;
+}
+
 static void host_request_done(void *ctx, ta_exchange *ex) { request_done(ctx, ex); }
 static void host_serve(void *ctx) { serve(ctx); }
 
 static void serve(ta_php_thread *t)
 {
     int stop_phase = 0;
-    uint64_t deadline = 0, fatals_seen = 0;
+    uint64_t deadline = 0, fatals_seen = 0, served_seen = 0;
     bool recycle = false;
     size_t boot_usage = zend_memory_usage(0);
     t->recycled = 0;
+    t->served = 0;
     ta_exchange_defer_signals(&t->deferred);
     for (;;) {
         drain_inbox(t, 1);
@@ -183,15 +204,12 @@ static void serve(ta_php_thread *t)
             fail_queued(t, 503);
         }
         ta_sched_run_ready(&t->sched);
-        if (t->sched.fatals != fatals_seen) {
-            fatals_seen = t->sched.fatals;
-            if (!recycle && !stop_phase && worth_recycling(boot_usage)) {
-                ta_log(TA_LOG_INFO, TA_LOGNO(00818) "PHP thread %d of %s recycles after a fatal error "
-                       "(%zu bytes in use): its requests finish first, new ones wait",
-                       t->index, t->cfg->script, zend_memory_usage(0));
-                recycle = true;
-                set_state(t, TA_THREAD_RECYCLING);
-            }
+        const char *why = recycle || stop_phase ? NULL : recycle_cause(t, &fatals_seen, &served_seen, boot_usage);
+        if (why) {
+            ta_log(TA_LOG_INFO, TA_LOGNO(00818) "PHP thread %d of %s recycles %s (%zu bytes in use): its "
+                   "requests finish first, new ones wait", t->index, t->cfg->script, why, zend_memory_usage(0));
+            recycle = true;
+            set_state(t, TA_THREAD_RECYCLING);
         }
         bool stop_now = stopping(t) || (recycle && !t->inflight);
         if (!stop_phase && stop_now) {

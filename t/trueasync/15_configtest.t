@@ -26,6 +26,10 @@ my @bad = (
     ['TrueAsyncRetryAfter -1',                   'TrueAsyncRetryAfter', '-1'],
     ['TrueAsyncRetryAfter 86401',                'TrueAsyncRetryAfter', '86401'],
     ['TrueAsyncWorker /nonexistent.php',         'TrueAsyncWorker',     '/nonexistent.php'],
+    ['TrueAsyncMaxRequests -1',                  'TrueAsyncMaxRequests', '-1'],
+    ['TrueAsyncMaxRequests lots',                'TrueAsyncMaxRequests', 'lots'],
+    ['TrueAsyncMaxMemory 12X',                   'TrueAsyncMaxMemory',  '12X'],
+    ['TrueAsyncMaxMemory -5M',                   'TrueAsyncMaxMemory',  '-5M'],
     # TAKE2 arity errors are reported by httpd core, which names the
     # directive but never echoes the line; only the directive is checked.
     ['TrueAsyncPHPIni memory_limit',             'TrueAsyncPHPIni',     undef],

@@ -55,20 +55,7 @@ web=${CHAOS_PORT:-$(free_port 8900)}
 up=$(free_port $((web + 1)))
 
 httpd_pid="" up_pid="" load_pid=""
-stop_httpd() {
-  [ -n "$httpd_pid" ] || return 0
-  local kids; kids=$(pgrep -P "$httpd_pid" 2>/dev/null || true)
-  kill -TERM "$httpd_pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$httpd_pid" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$httpd_pid" 2>/dev/null; then
-    log "Apache did not stop in 10 s; killing it"
-    kill -KILL "$httpd_pid" $kids 2>/dev/null || true
-  fi
-  wait "$httpd_pid" 2>/dev/null || true
-  # children of an earlier generation that outlived the parent
-  for k in $kids; do kill -0 "$k" 2>/dev/null && kill -KILL "$k" 2>/dev/null; done
-  httpd_pid=""
-}
+. "$ROOT/bench/lib.sh"   # stop_httpd
 cleanup() {
   [ -z "$load_pid" ] || kill "$load_pid" 2>/dev/null || true
   stop_httpd

@@ -74,18 +74,7 @@ if ! syntax=$("$HTTPD" -f "$conf" -t 2>&1); then log "config test failed:"; echo
 
 "$HTTPD" -f "$conf" -DFOREGROUND &
 httpd_pid=$!
-stop_httpd() {
-  [ -n "${httpd_pid:-}" ] || return 0
-  local kids; kids=$(ps -o pid= --ppid "$httpd_pid" 2>/dev/null || true)
-  kill -TERM "$httpd_pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$httpd_pid" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$httpd_pid" 2>/dev/null; then
-    log "Apache did not stop in 10 s; killing it"
-    kill -KILL "$httpd_pid" $kids 2>/dev/null || true
-  fi
-  wait "$httpd_pid" 2>/dev/null || true
-  httpd_pid=""
-}
+. "$ROOT/bench/lib.sh"   # stop_httpd
 trap stop_httpd EXIT
 trap 'exit 130' INT TERM
 

@@ -40,18 +40,7 @@ PY
 )}
 
 httpd_pid="" load_pid=""
-stop_httpd() {
-  [ -n "$httpd_pid" ] || return 0
-  local kids; kids=$(pgrep -P "$httpd_pid" 2>/dev/null || true)
-  kill -TERM "$httpd_pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$httpd_pid" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$httpd_pid" 2>/dev/null; then
-    log "Apache did not stop in 10 s; killing it"
-    kill -KILL "$httpd_pid" $kids 2>/dev/null || true
-  fi
-  wait "$httpd_pid" 2>/dev/null || true
-  httpd_pid=""
-}
+. "$ROOT/bench/lib.sh"   # stop_httpd
 cleanup() { [ -z "$load_pid" ] || kill "$load_pid" 2>/dev/null || true; stop_httpd; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

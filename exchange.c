@@ -38,7 +38,10 @@ static void request_free(ta_request *r)
 {
     free(r->method); free(r->uri); free(r->host); free(r->protocol); free(r->scheme);
     free(r->remote_addr); free(r->local_addr); free(r->server_name); free(r->document_root);
+    free(r->query); free(r->path_info); free(r->server_admin); free(r->server_software);
+    free(r->remote_user); free(r->auth_type); free(r->context_prefix); free(r->context_document_root);
     ta_kv_free(r->headers, r->n_headers);
+    ta_kv_free(r->env, r->n_env);
     free(r->body);
 }
 

@@ -22,8 +22,14 @@ typedef struct ta_request {
     char *method, *uri, *host, *protocol, *scheme;
     char *remote_addr, *local_addr, *server_name, *document_root;
     int remote_port, local_port;
+    char *query, *path_info, *server_admin, *server_software, *remote_user, *auth_type;
+    char *context_prefix, *context_document_root;
+    int server_port;
+    long long request_time_us;   /* when Apache read the request line */
     ta_kv *headers;
     size_t n_headers;
+    ta_kv *env;                  /* Apache's environment for it (SetEnv, mod_rewrite E=, mod_ssl) */
+    size_t n_env;
     char *body;
     size_t body_len;
 } ta_request;

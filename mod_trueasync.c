@@ -398,12 +398,37 @@ static int fill_request(request_rec *r, ta_request *rq)
     rq->local_port = c->local_addr ? c->local_addr->port : 0;
     rq->server_name = dup_or_flag(ap_get_server_name(r), &oom);
     rq->document_root = dup_or_flag(ap_document_root(r), &oom);
+    rq->query = dup_or_flag(r->args, &oom);
+    rq->path_info = dup_or_flag(r->path_info && *r->path_info ? r->path_info : NULL, &oom);
+    rq->server_admin = dup_or_flag(r->server->server_admin, &oom);
+    rq->server_software = dup_or_flag(ap_get_server_banner(), &oom);
+    rq->remote_user = dup_or_flag(r->user, &oom);
+    rq->auth_type = dup_or_flag(r->ap_auth_type, &oom);
+    rq->context_prefix = dup_or_flag(ap_context_prefix(r), &oom);
+    rq->context_document_root = dup_or_flag(ap_context_document_root(r), &oom);
+    rq->server_port = (int) ap_get_server_port(r);
+    rq->request_time_us = (long long) r->request_time;
     const apr_array_header_t *h = apr_table_elts(r->headers_in);
     rq->headers = calloc((size_t) h->nelts + 1, sizeof *rq->headers);
     if (!rq->headers) return -1;
     copy_ctx cc = { rq, oom };
     apr_table_do(copy_header, &cc, r->headers_in, NULL);
-    return cc.oom ? -1 : 0;
+    if (cc.oom) return -1;
+    /* SetEnv, mod_rewrite's E=, mod_ssl's StdEnvVars, REDIRECT_*: what
+     * Apache would give a CGI beyond the standard variables. */
+    const apr_array_header_t *e = apr_table_elts(r->subprocess_env);
+    if (e->nelts) {
+        rq->env = calloc((size_t) e->nelts, sizeof *rq->env);
+        if (!rq->env) return -1;
+        const apr_table_entry_t *ent = (const apr_table_entry_t *) e->elts;
+        for (int i = 0; i < e->nelts; i++) {
+            if (!ent[i].key) continue;
+            ta_kv *kv = &rq->env[rq->n_env++];
+            kv->name = dup_or_flag(ent[i].key, &oom);
+            kv->value = dup_or_flag(ent[i].val ? ent[i].val : "", &oom);
+        }
+    }
+    return oom ? -1 : 0;
 }
 
 static void apply_head(request_rec *r, ta_take *t)

@@ -4,6 +4,7 @@
 #include "php_http_api.h"
 #include "ta_log.h"
 #include "php_async_api.h"
+#include <zend_closures.h>
 
 zend_class_entry *ta_ce_server, *ta_ce_request, *ta_ce_response, *ta_ce_upload;
 static zend_object_handlers h_server;
@@ -28,16 +29,20 @@ static zend_object *server_create(zend_class_entry *ce)
 static __thread ta_response_obj *tl_out_owner;
 static __thread zend_output_globals tl_thread_og;
 
+ta_response_obj *ta_http_live_response(void) { return tl_out_owner; }
+
 static void scope_enter(zend_object *scope)
 {
     ta_response_obj *r = OBJ_OF(ta_response_obj, scope);
-    ta_output_swap_in(&r->out, &tl_thread_og);
     tl_out_owner = r;
+    ta_output_swap_in(&r->out, &tl_thread_og);
+    if (r->g.req) ta_rglobals_swap(&r->g);
 }
 
 static void scope_leave(zend_object *scope)
 {
     ta_response_obj *r = OBJ_OF(ta_response_obj, scope);
+    if (r->g.live) ta_rglobals_swap(&r->g);
     ta_output_swap_out(&r->out, &tl_thread_og);
     tl_out_owner = NULL;
 }
@@ -86,10 +91,11 @@ static void request_done(ta_coro *co, zend_object *uncaught)
         if (co->no_stack) log_uncaught(uncaught, tl_host->script);
         if (ex && !r->ended) ta_exchange_fail(ex, co->no_stack ? 503 : 500);
         r->headers_sent = r->ended = true;
-        if (co->argc >= 1 && Z_TYPE(co->args[0]) == IS_OBJECT && Z_OBJCE(co->args[0]) == ta_ce_request) {
-            ta_request_obj *req = OBJ_OF(ta_request_obj, Z_OBJ(co->args[0]));
+        if (co->argc >= 2 && Z_TYPE(co->args[1]) == IS_OBJECT && Z_OBJCE(co->args[1]) == ta_ce_request) {
+            ta_request_obj *req = OBJ_OF(ta_request_obj, Z_OBJ(co->args[1]));
             if (req->ex) { ta_exchange_release(req->ex); req->ex = NULL; }
         }
+        ta_rglobals_end(&r->g);
         r->coro = NULL;
         r->ex = NULL;
         if (ex) {
@@ -119,33 +125,74 @@ static void request_done(ta_coro *co, zend_object *uncaught)
         r->writer = NULL;
         ta_coro_wake(w);
     }
+    ta_rglobals_end(&r->g);
     r->coro = NULL;
     if (ex) tl_host->request_done(tl_host->ctx, ex);
 }
 
+/* A Closure of HttpServer::handle(), made once per boot of the script. */
+static __thread zval tl_dispatch;
+
 int ta_http_start_request(ta_exchange *ex, zval *callback)
 {
-    zval args[2];
-    object_init_ex(&args[0], ta_ce_request);
-    object_init_ex(&args[1], ta_ce_response);
-    ta_request_obj *req = OBJ_OF(ta_request_obj, Z_OBJ(args[0]));
-    ta_response_obj *res = OBJ_OF(ta_response_obj, Z_OBJ(args[1]));
+    if (Z_TYPE(tl_dispatch) != IS_OBJECT) {
+        zend_function *fn = zend_hash_str_find_ptr(&ta_ce_server->function_table, ZEND_STRL("handle"));
+        zend_create_fake_closure(&tl_dispatch, fn, ta_ce_server, ta_ce_server, NULL);
+    }
+    zval args[3];
+    ZVAL_COPY_VALUE(&args[0], callback);
+    object_init_ex(&args[1], ta_ce_request);
+    object_init_ex(&args[2], ta_ce_response);
+    ta_request_obj *req = OBJ_OF(ta_request_obj, Z_OBJ(args[1]));
+    ta_response_obj *res = OBJ_OF(ta_response_obj, Z_OBJ(args[2]));
     ta_exchange_ref(ex);
     req->ex = ex;
     ta_exchange_ref(ex);
     res->ex = ex;
-    ta_coro *co = ta_sched_spawn(ta_sched_current, callback, 2, args, Z_OBJ(args[1]), request_done);
+    ta_rglobals_init(&res->g, &ex->req, tl_host->script);
+    ta_coro *co = ta_sched_spawn(ta_sched_current, &tl_dispatch, 3, args, Z_OBJ(args[2]), request_done);
     if (!co) {
         if (EG(exception)) zend_clear_exception();
-        zval_ptr_dtor(&args[0]);
         zval_ptr_dtor(&args[1]);
+        zval_ptr_dtor(&args[2]);
         return -1;
     }
     res->coro = co;
     ex->php_ctx = res;
-    zval_ptr_dtor(&args[0]);
     zval_ptr_dtor(&args[1]);
+    zval_ptr_dtor(&args[2]);
     return 0;
+}
+
+/* The request coroutine's body: the handler, then what PHP does at the
+ * end of a request. exit() ends the request, not the worker. */
+ZEND_METHOD(FrankenPHP_HttpServer, handle)
+{
+    zval *handler, *req, *res;
+    ZEND_PARSE_PARAMETERS_START(3, 3)
+        Z_PARAM_ZVAL(handler)
+        Z_PARAM_OBJECT_OF_CLASS(req, ta_ce_request)
+        Z_PARAM_OBJECT_OF_CLASS(res, ta_ce_response)
+    ZEND_PARSE_PARAMETERS_END();
+    ta_response_obj *r = OBJ_OF(ta_response_obj, Z_OBJ_P(res));
+    if (!r->g.live) {
+        zend_throw_error(NULL, "HttpServer::handle() is internal");
+        RETURN_THROWS();
+    }
+    zval args[2], rv;
+    ZVAL_COPY_VALUE(&args[0], req);
+    ZVAL_COPY_VALUE(&args[1], res);
+    ZVAL_UNDEF(&rv);
+    call_user_function(NULL, NULL, handler, &rv, 2, args);
+    zval_ptr_dtor(&rv);
+    if (EG(exception) && zend_is_unwind_exit(EG(exception))) zend_clear_exception();
+    /* register_shutdown_function() callbacks run even after an uncaught
+     * exception, as at the end of a PHP request */
+    bool threw = EG(exception) != NULL;
+    if (threw) zend_exception_save();
+    ta_rglobals_run_shutdown_functions();
+    if (EG(exception) && zend_is_unwind_exit(EG(exception))) zend_clear_exception();
+    if (threw) zend_exception_restore();
 }
 
 void ta_http_exchange_event(ta_exchange *ex)
@@ -197,17 +244,25 @@ ZEND_METHOD(FrankenPHP_HttpServer, loop)
 
 void ta_http_run_loop(void)
 {
+    ZVAL_UNDEF(&tl_dispatch);       /* a boot that bailed left its heap behind */
     zend_function *fn = zend_hash_str_find_ptr(&ta_ce_server->function_table, ZEND_STRL("loop"));
     zval rv;
     tl_entering_loop = true;
     zend_call_known_function(fn, NULL, ta_ce_server, &rv, 0, NULL, NULL);
     zval_ptr_dtor(&rv);
+    zval_ptr_dtor(&tl_dispatch);
+    ZVAL_UNDEF(&tl_dispatch);
 }
 
 /* ---- arginfo and registration ---------------------------------------------- */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_onrequest, 0, 1, _IS_BOOL, 0)
     ZEND_ARG_TYPE_INFO(0, callback, IS_CALLABLE, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_handle, 0, 3, IS_VOID, 0)
+    ZEND_ARG_TYPE_INFO(0, handler, IS_MIXED, 0)
+    ZEND_ARG_TYPE_INFO(0, request, IS_OBJECT, 0)
+    ZEND_ARG_TYPE_INFO(0, response, IS_OBJECT, 0)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_string, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()
@@ -250,6 +305,7 @@ ZEND_END_ARG_INFO()
 static const zend_function_entry server_methods[] = {
     ZEND_ME(FrankenPHP_HttpServer, onRequest, ai_onrequest, ZEND_ACC_PUBLIC | ZEND_ACC_STATIC)
     ZEND_ME(FrankenPHP_HttpServer, loop, ai_void, ZEND_ACC_PRIVATE | ZEND_ACC_STATIC)
+    ZEND_ME(FrankenPHP_HttpServer, handle, ai_handle, ZEND_ACC_PRIVATE | ZEND_ACC_STATIC)
     ZEND_FE_END
 };
 

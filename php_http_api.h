@@ -30,5 +30,10 @@ void ta_http_exchange_event(ta_exchange *ex);
 void ta_http_run_loop(void);
 /* echo/print from PHP: appended to the current request's response. */
 size_t ta_http_echo(const char *str, size_t len);
+/* header() and PHP's own headers while a request runs (the SAPI's header
+ * handler): kept in the request's response. */
+int ta_http_header_op(sapi_header_struct *h, sapi_header_op_enum op);
+/* From MINIT: headers_list() reads the running request's response. */
+void ta_http_classic_install(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include "exchange.h"
 #include "scheduler.h"
 #include "php_request_output.h"
+#include "php_request_globals.h"
 
 typedef struct {
     ta_exchange *ex;
@@ -19,10 +20,10 @@ typedef struct {
     ta_exchange *ex;
     ta_coro *coro;              /* the request coroutine while it runs */
     ta_coro *writer;            /* a coroutine waiting in write() */
-    zend_long status;
     HashTable headers;          /* lower-case name => [name, value, value...] */
-    bool headers_sent, ended;
+    bool headers_sent, ended;   /* the head / the whole response went to Apache */
     ta_output_state out;        /* the request's ob_* stack while it is swapped out */
+    ta_request_globals g;       /* its superglobals, SAPI state (the status), ... */
     zend_object std;
 } ta_response_obj;
 
@@ -46,6 +47,12 @@ void ta_response_free(zend_object *obj);
 zend_object *ta_upload_create(zend_class_entry *ce);
 void ta_upload_free(zend_object *obj);
 
+/* The response whose request's state is swapped in (its code runs). */
+ta_response_obj *ta_http_live_response(void);
+/* The response's headers as header() and Response::setHeader() change them. */
+void ta_response_header_put(ta_response_obj *r, zend_string *name, zend_string *value, bool replace);
+void ta_response_header_del(ta_response_obj *r, const char *name, size_t len);
+
 /* Hands data (and the head, first time) to Apache without waiting. */
 void ta_response_post(ta_response_obj *r, const char *data, size_t len, int end);
 /* Backpressure: waits (as a coroutine) until Apache took what was handed
@@ -54,7 +61,7 @@ zend_result ta_response_wait_drained(ta_response_obj *r);
 
 /* The methods, for the tables in php_http_api.c. */
 #define TA_HTTP_METHODS(X) \
-    X(HttpServer, onRequest) X(HttpServer, loop) \
+    X(HttpServer, onRequest) X(HttpServer, loop) X(HttpServer, handle) \
     X(Request, getMethod) X(Request, getUri) X(Request, getHost) X(Request, getHeader) \
     X(Request, getHeaders) X(Request, getRemoteAddr) X(Request, getProtocolVersion) \
     X(Request, getScheme) X(Request, getQueryParams) X(Request, getCookies) X(Request, getBody) \

@@ -12,7 +12,6 @@ zend_object_handlers ta_h_response;
 zend_object *ta_response_create(zend_class_entry *ce)
 {
     ta_response_obj *o = ta_object_new(sizeof *o, ce, &ta_h_response);
-    o->status = 200;
     zend_hash_init(&o->headers, 8, NULL, ZVAL_PTR_DTOR, 0);
     return &o->std;
 }
@@ -21,6 +20,7 @@ void ta_response_free(zend_object *obj)
 {
     ta_response_obj *o = OBJ_OF(ta_response_obj, obj);
     ta_output_destroy(&o->out);
+    ta_rglobals_free(&o->g);
     zend_hash_destroy(&o->headers);
     if (o->ex) ta_exchange_release(o->ex);
     zend_object_std_dtor(obj);
@@ -80,7 +80,8 @@ static ta_kv *build_head(ta_response_obj *r, size_t *n_out)
             i++;
         } ZEND_HASH_FOREACH_END();
     } ZEND_HASH_FOREACH_END();
-    if (!has_ct && r->status != 204 && r->status != 304) {
+    int status = *ta_rglobals_status(&r->g);
+    if (!has_ct && status != 204 && status != 304) {
         /* PHP's own default_mimetype/default_charset */
         char *ct = sapi_get_default_content_type();
         kv[i].name = ta_strdup("Content-Type");
@@ -99,9 +100,13 @@ void ta_response_post(ta_response_obj *r, const char *data, size_t len, int end)
     int status = 0;
     ta_kv *kv = NULL;
     size_t n = 0;
+    /* PHP's own send: the default Content-Type, the header_register_callback()
+     * callback (which may itself write), headers_sent() from now on. */
+    if (!r->headers_sent && r->g.live && !SG(headers_sent)) sapi_send_headers();
     if (!r->headers_sent) {
+        *ta_rglobals_headers_sent(&r->g) = 1;
         kv = build_head(r, &n);
-        status = (int) r->status;
+        status = *ta_rglobals_status(&r->g);
         r->headers_sent = true;
     }
     ta_exchange_post(r->ex, status, kv, n, data, len, end);
@@ -173,12 +178,12 @@ ZEND_METHOD(FrankenPHP_Response, setStatus)
     }
     RES_OR_THROW(r);
     if (!head_open(r)) RETURN_THROWS();
-    r->status = code;
+    *ta_rglobals_status(&r->g) = (int) code;
 }
 
-ZEND_METHOD(FrankenPHP_Response, getStatus) { ZEND_PARSE_PARAMETERS_NONE(); RES_OR_THROW(r); RETURN_LONG(r->status); }
+ZEND_METHOD(FrankenPHP_Response, getStatus) { ZEND_PARSE_PARAMETERS_NONE(); RES_OR_THROW(r); RETURN_LONG(*ta_rglobals_status(&r->g)); }
 
-static void header_put(ta_response_obj *r, zend_string *name, zend_string *value, bool replace)
+void ta_response_header_put(ta_response_obj *r, zend_string *name, zend_string *value, bool replace)
 {
     zend_string *lc = zend_string_tolower(name);
     zval *entry = zend_hash_find(&r->headers, lc);
@@ -202,7 +207,7 @@ static void set_or_add(INTERNAL_FUNCTION_PARAMETERS, bool replace)
     if (!check_header(name, value, 1)) RETURN_THROWS();
     RES_OR_THROW(r);
     if (!head_open(r)) RETURN_THROWS();
-    header_put(r, name, value, replace);
+    ta_response_header_put(r, name, value, replace);
 }
 
 ZEND_METHOD(FrankenPHP_Response, setHeader) { set_or_add(INTERNAL_FUNCTION_PARAM_PASSTHRU, true); }
@@ -216,7 +221,13 @@ ZEND_METHOD(FrankenPHP_Response, removeHeader)
     ZEND_PARSE_PARAMETERS_END();
     RES_OR_THROW(r);
     if (!head_open(r)) RETURN_THROWS();
-    zend_string *lc = zend_string_tolower(name);
+    ta_response_header_del(r, ZSTR_VAL(name), ZSTR_LEN(name));
+}
+
+void ta_response_header_del(ta_response_obj *r, const char *name, size_t len)
+{
+    zend_string *lc = zend_string_init(name, len, 0);
+    zend_str_tolower(ZSTR_VAL(lc), len);
     zend_hash_del(&r->headers, lc);
     zend_string_release(lc);
 }
@@ -264,7 +275,7 @@ ZEND_METHOD(FrankenPHP_Response, getHeaders)
     } ZEND_HASH_FOREACH_END();
 }
 
-ZEND_METHOD(FrankenPHP_Response, isHeadersSent) { ZEND_PARSE_PARAMETERS_NONE(); RES_OR_THROW(r); RETURN_BOOL(r->headers_sent); }
+ZEND_METHOD(FrankenPHP_Response, isHeadersSent) { ZEND_PARSE_PARAMETERS_NONE(); RES_OR_THROW(r); RETURN_BOOL(r->headers_sent || *ta_rglobals_headers_sent(&r->g)); }
 
 ZEND_METHOD(FrankenPHP_Response, write)
 {
@@ -316,9 +327,9 @@ ZEND_METHOD(FrankenPHP_Response, redirect)
     RES_OR_THROW(r);
     if (!head_open(r)) RETURN_THROWS();
     zend_string *loc = zend_string_init("Location", 8, 0);
-    header_put(r, loc, url, true);
+    ta_response_header_put(r, loc, url, true);
     zend_string_release(loc);
-    r->status = code;
+    *ta_rglobals_status(&r->g) = (int) code;
     ta_response_post(r, NULL, 0, 1);
 }
 

@@ -19,6 +19,7 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_async_exceptions_register();
     ta_async_api_register();
     ta_http_api_register();
+    ta_http_classic_install();
     ta_blocking_hooks_install();
     ta_stream_yield_install();
     ta_stream_select_install();

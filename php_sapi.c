@@ -1,6 +1,7 @@
 #include "php_common.h"
 #include "php_sapi.h"
 #include "ta_log.h"
+#include "php_request_globals.h"
 
 #include <syslog.h>
 
@@ -32,13 +33,26 @@ static void ta_flush(void *server_context) { (void) server_context; }
 
 static int ta_send_headers(sapi_headers_struct *h) { (void) h; return SAPI_HEADER_SENT_SUCCESSFULLY; }
 
-static size_t ta_read_post(char *buf, size_t len) { (void) buf; (void) len; return 0; }
+static ta_header_fn header_fn;
 
+void ta_sapi_set_header_handler(ta_header_fn fn) { header_fn = fn; }
+
+/* header(), setcookie(), session cookies...: the request's response keeps
+ * them, not SAPI's list. */
+static int ta_header_handler(sapi_header_struct *h, sapi_header_op_enum op, sapi_headers_struct *hs)
+{
+    (void) hs;
+    return header_fn ? header_fn(h, op) : SAPI_HEADER_ADD;
+}
+
+static size_t ta_read_post(char *buf, size_t len) { return ta_rglobals_read_post(buf, len); }
+
+/* set into request_info by the request's globals */
 static char *ta_read_cookies(void) { return NULL; }
 
 static void ta_register_variables(zval *track_vars_array)
 {
-    php_import_environment_variables(track_vars_array);
+    ta_rglobals_register_server(track_vars_array);
 }
 
 static void ta_log_message(const char *msg, int syslog_type)
@@ -65,14 +79,14 @@ static sapi_module_struct ta_sapi = {
     ta_flush,
     NULL, NULL,                     /* get_stat, getenv */
     php_error,
-    NULL,                           /* header handler */
+    ta_header_handler,
     ta_send_headers,
     NULL,                           /* send header */
     ta_read_post,
     ta_read_cookies,
     ta_register_variables,
     ta_log_message,
-    NULL, NULL,                     /* request time, terminate */
+    NULL, NULL,                     /* request time (the request's is set), terminate */
     STANDARD_SAPI_MODULE_PROPERTIES
 };
 

@@ -11,4 +11,10 @@
 int ta_php_startup(zend_module_entry *module, size_t (*sink)(const char *str, size_t len));
 void ta_php_shutdown(void);
 
+/* Where header(), header_remove() and PHP's own headers (setcookie, the
+ * session's) go while a request runs: returns SAPI_HEADER_ADD to keep the
+ * header in SAPI's list instead. */
+typedef int (*ta_header_fn)(sapi_header_struct *h, sapi_header_op_enum op);
+void ta_sapi_set_header_handler(ta_header_fn fn);
+
 #endif

@@ -211,15 +211,23 @@ void ta_sched_runner_main(void)
         free_args(co);
         if (EG(exception)) {
             /* The engine unwinding this fiber (shutdown): let it through. */
-            if (zend_is_unwind_exit(EG(exception)) || zend_is_graceful_exit(EG(exception))) {
+            if (zend_is_graceful_exit(EG(exception))) {
                 zval_ptr_dtor(&rv);
                 co->finished = 1;
                 return;
             }
-            co->uncaught = EG(exception);
-            GC_ADDREF(co->uncaught);
-            zend_clear_exception();
-            zval_ptr_dtor(&rv);
+            if (zend_is_unwind_exit(EG(exception))) {
+                /* exit() ends this coroutine (a request's: the request),
+                 * never the thread's other work */
+                zend_clear_exception();
+                zval_ptr_dtor(&rv);
+                ZVAL_NULL(&co->result);
+            } else {
+                co->uncaught = EG(exception);
+                GC_ADDREF(co->uncaught);
+                zend_clear_exception();
+                zval_ptr_dtor(&rv);
+            }
         } else {
             ZVAL_COPY_VALUE(&co->result, &rv);
         }

@@ -7,6 +7,7 @@
 #include "php_sapi.h"
 #include "php_module.h"
 #include "php_http_api.h"
+#include "php_request_globals.h"
 #include "ta_log.h"
 #include "reactor_apr.h"
 #include "php_signals.h"
@@ -351,6 +352,7 @@ static int run_worker_once(ta_php_thread *t)
         SG(headers_sent) = 1;
         SG(request_info).no_headers = 1;
         apply_ini(t);
+        ta_rglobals_boot_reset();
         ta_sched_init(&t->sched, NULL);
         result = boot_and_serve(t);
         end_run(t, result);
@@ -385,6 +387,7 @@ static void *thread_main(void *arg)
     tl_thread = t;
     ta_mailbox_set_interrupt(t->box, raise_vm_interrupt, &EG(vm_interrupt));
     ta_http_bind(&t->host);
+    ta_rglobals_thread_init();
     unsigned backoff = 1000;
     while (!stopping(t)) {
         set_state(t, TA_THREAD_BOOTING);
@@ -413,6 +416,7 @@ static void *thread_main(void *arg)
 int ta_threads_php_startup(void)
 {
     if (ta_php_startup(&ta_module_entry, ta_http_echo) != 0) return -1;
+    ta_sapi_set_header_handler(ta_http_header_op);
     if (zend_interrupt_function != on_vm_interrupt) {
         prev_interrupt = zend_interrupt_function;
         zend_interrupt_function = on_vm_interrupt;

@@ -27,6 +27,8 @@ namespace FrankenPHP {
 
         /** Internal: the thread's event loop runs in its frame; throws Error if called. */
         private static function loop(): void {}
+        /** Internal: the body of each request coroutine; throws Error if called. */
+        private static function handle(mixed $handler, object $request, object $response): void {}
     }
 
     final class Request
@@ -216,4 +218,14 @@ namespace Async {
 
     /** Thrown into a coroutine at its suspension point when it is cancelled. */
     class CancellationError extends \Error {}
+}
+
+namespace {
+    /**
+     * The running request's headers, name => value (a repeated header: its
+     * last value), as mod_php gives them. Outside a request: [].
+     */
+    function getallheaders(): array {}
+    /** Alias of getallheaders(). */
+    function apache_request_headers(): array {}
 }

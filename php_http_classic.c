@@ -1,0 +1,87 @@
+/* PHP's own response functions inside a request: header(), header_remove(),
+ * setcookie() and the headers PHP adds itself (X-Powered-By, a session's
+ * cookie) land in the request's FrankenPHP\Response, and headers_list()
+ * reads it back, so both APIs act on one response. Status, headers_sent()
+ * and header_register_callback() are PHP's own, per request (the request's
+ * globals). */
+#include "php_http_objects.h"
+#include "php_http_api.h"
+#include "php_fn_hook.h"
+
+int ta_http_header_op(sapi_header_struct *h, sapi_header_op_enum op)
+{
+    ta_response_obj *r = ta_http_live_response();
+    if (!r || !r->g.live || r->headers_sent) return SAPI_HEADER_ADD;
+    if (op == SAPI_HEADER_DELETE_ALL) {
+        zend_hash_clean(&r->headers);
+        return 0;
+    }
+    if (op == SAPI_HEADER_DELETE) {
+        ta_response_header_del(r, h->header, h->header_len);
+        return 0;
+    }
+    /* "Name: value" (PHP has refused CR, LF and NUL); a line without a
+     * colon is no header Apache could send */
+    const char *colon = memchr(h->header, ':', h->header_len);
+    if (!colon || colon == h->header) return 0;
+    const char *v = colon + 1, *end = h->header + h->header_len;
+    while (v < end && (*v == ' ' || *v == '\t')) v++;
+    zend_string *name = zend_string_init(h->header, (size_t) (colon - h->header), 0);
+    zend_string *value = zend_string_init(v, (size_t) (end - v), 0);
+    ta_response_header_put(r, name, value, op == SAPI_HEADER_REPLACE);
+    zend_string_release(name);
+    zend_string_release(value);
+    return 0;
+}
+
+static zif_handler orig_headers_list;
+
+static ZEND_FUNCTION(ta_headers_list)
+{
+    ta_response_obj *r = ta_http_live_response();
+    if (!r || !r->g.live) { orig_headers_list(INTERNAL_FUNCTION_PARAM_PASSTHRU); return; }
+    ZEND_PARSE_PARAMETERS_NONE();
+    array_init(return_value);
+    zval *entry;
+    ZEND_HASH_FOREACH_VAL(&r->headers, entry) {
+        zval *name = zend_hash_index_find(Z_ARRVAL_P(entry), 0), *v;
+        zend_ulong idx;
+        ZEND_HASH_FOREACH_NUM_KEY_VAL(Z_ARRVAL_P(entry), idx, v) {
+            if (idx == 0) continue;
+            add_next_index_str(return_value, zend_string_concat3(Z_STRVAL_P(name), Z_STRLEN_P(name),
+                               ": ", 2, Z_STRVAL_P(v), Z_STRLEN_P(v)));
+        } ZEND_HASH_FOREACH_END();
+    } ZEND_HASH_FOREACH_END();
+}
+
+/* getallheaders() / apache_request_headers(), as mod_php gives them: the
+ * request's headers by name (a repeated one: the last). */
+static ZEND_FUNCTION(getallheaders)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    ta_response_obj *r = ta_http_live_response();
+    array_init(return_value);
+    if (!r || !r->g.req) return;
+    const ta_request *rq = r->g.req;
+    for (size_t i = 0; i < rq->n_headers; i++)
+        add_assoc_string(return_value, rq->headers[i].name, rq->headers[i].value);
+}
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_headers, 0, 0, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+
+static const zend_function_entry functions[] = {
+    ZEND_FE(getallheaders, ai_headers)
+    ZEND_FALIAS(apache_request_headers, getallheaders, ai_headers)
+    ZEND_FE_END
+};
+
+void ta_http_classic_install(void)
+{
+    /* from MINIT: the functions are the trueasync extension's */
+    zend_register_functions(NULL, functions, NULL, MODULE_PERSISTENT);
+    static const ta_fn_hook hooks[] = {
+        { "headers_list", &orig_headers_list, ZEND_FN(ta_headers_list) },
+    };
+    ta_hook_functions(hooks, sizeof hooks / sizeof hooks[0]);
+}

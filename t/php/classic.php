@@ -1,0 +1,60 @@
+<?php
+// Plain PHP inside coroutines (issue 10): superglobals, header(), exit()...
+// belong to the request. /case/NAME includes inc/classic_cases/NAME.php,
+// which t/trueasync/63_classic_php.t also runs under Debian's php-cgi.
+use FrankenPHP\HttpServer;
+
+HttpServer::onRequest(function () {
+    $path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
+    if (preg_match('#^/case/(\w+)$#', $path, $m)) {
+        include __DIR__ . "/inc/classic_cases/{$m[1]}.php";
+        return;
+    }
+    if (str_starts_with($path, '/env')) $path = '/env';
+    switch ($path) {
+    case '/ini':            // the settings php-cgi gets for the comparison
+        $out = [];
+        foreach (explode(',', $_GET['keys']) as $k) $out[$k] = ini_get($k);
+        echo json_encode($out);
+        return;
+    case '/talk':           // 50 at once on one thread: nothing of another's
+        $id = $_GET['id'];
+        header("X-Id: $id");
+        setcookie('seen', $id);
+        http_response_code(200 + (int) substr($id, 1) % 4);
+        ob_start();
+        echo "<p>id=$id cookie={$_COOKIE['c']} post={$_POST['p']}";
+        Async\delay(100);
+        $_GET['late'] = $id;        // assigning changes only this request's
+        echo " after id={$_GET['id']} late={$_GET['late']} cookie={$_COOKIE['c']} "
+           . "qs={$_SERVER['QUERY_STRING']} hdr={$_SERVER['HTTP_X_TALK']} req={$_REQUEST['id']}</p>";
+        $html = ob_get_clean();
+        echo $html;
+        return;
+    case '/env':            // Apache's environment and CGI variables
+        $keys = ['TA_FROM_SETENV', 'TA_FROM_REWRITE', 'REQUEST_URI', 'QUERY_STRING', 'SCRIPT_NAME',
+                 'SCRIPT_FILENAME', 'PHP_SELF', 'DOCUMENT_ROOT', 'SERVER_NAME', 'SERVER_PORT',
+                 'SERVER_PROTOCOL', 'SERVER_SOFTWARE', 'REMOTE_ADDR', 'REMOTE_PORT', 'REQUEST_SCHEME',
+                 'GATEWAY_INTERFACE', 'HTTPS', 'HTTP_HOST', 'HTTP_X_SPOOF', 'HTTP_AUTHORIZATION'];
+        $out = [];
+        foreach ($keys as $k) $out[$k] = $_SERVER[$k] ?? null;
+        $out['getallheaders'] = function_exists('getallheaders') ? getallheaders() : null;
+        echo json_encode($out);
+        return;
+    case '/plain':          // what a request sees when nobody set anything
+        echo json_encode([$_GET, $_POST, $_COOKIE, http_response_code(), headers_sent(), count(headers_list())]);
+        return;
+    case '/spawned':        // a spawned coroutine sees its request's globals
+        $c = Async\spawn(function () { Async\delay(20); return $_GET['v'] . '/' . $_SERVER['HTTP_X_V']; });
+        header('X-Spawned: ' . Async\await($c));
+        echo 'ok';
+        return;
+    case '/exit-spawned':   // exit() in a spawned coroutine ends only it
+        $c = Async\spawn(function () { echo "child;"; exit(); });
+        Async\await($c);
+        echo 'parent goes on';
+        return;
+    }
+    http_response_code(404);
+    echo "no route $path\n";
+});

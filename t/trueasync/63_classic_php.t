@@ -1,0 +1,186 @@
+# Plain PHP inside coroutines (issue 10): superglobals, php://input,
+# header()/setcookie()/http_response_code(), headers_sent(),
+# header_register_callback(), exit() and register_shutdown_function()
+# follow the request whose coroutine runs. Each case script is also run by
+# Debian's php-cgi with the same request: PHP's own result is the reference.
+use strict;
+use warnings;
+use Apache::Test qw(-withtestmore);
+use TATest qw(raw_request parallel top_dir json_decode log_mark log_since);
+
+my $cgi = '/usr/bin/php-cgi8.2';
+-x $cgi or die "$cgi missing (Debian package php8.2-cgi; make setup installs it)";
+my $top = top_dir();
+my $cases = "$top/t/php/inc/classic_cases";
+
+# php-cgi gets the worker's own settings for what these cases depend on
+my @keys = qw(variables_order request_order post_max_size max_input_vars default_charset
+              default_mimetype expose_php file_uploads upload_max_filesize enable_post_data_reading
+              precision serialize_precision arg_separator.input);
+my $ini = json_decode(raw_request('trueasync_classic', path => '/ini?keys=' . join(',', @keys))->{body});
+# (an empty one is left at PHP's default: ini_get() gives '' for unset too)
+my @d = map { ('-d', "$_=$ini->{$_}") } grep { length($ini->{$_} // '') } @keys;
+
+# The request as php-cgi sees it (CGI/1.1 environment, body on stdin).
+sub cgi_run {
+    my ($case, %a) = @_;
+    my $method = $a{method} || 'GET';
+    my $body = $a{body} // '';
+    my %h = @{ $a{headers} || [] };
+    local %ENV = (PATH => $ENV{PATH}, GATEWAY_INTERFACE => 'CGI/1.1', REDIRECT_STATUS => '200',
+                  REQUEST_METHOD => $method, SCRIPT_FILENAME => "$cases/$case.php",
+                  SCRIPT_NAME => "/case/$case", REQUEST_URI => "/case/$case" . ($a{query} ? "?$a{query}" : ''),
+                  QUERY_STRING => $a{query} // '', SERVER_PROTOCOL => 'HTTP/1.1',
+                  (length $body ? (CONTENT_LENGTH => length $body) : ()));
+    for my $n (keys %h) {
+        my $k = uc $n; $k =~ tr/-/_/;
+        if ($k eq 'CONTENT_TYPE') { $ENV{CONTENT_TYPE} = $h{$n} }
+        elsif ($k ne 'AUTHORIZATION') { $ENV{"HTTP_$k"} = $h{$n} }
+    }
+    if (my $auth = $h{Authorization}) {        # what Apache gives php-cgi is not comparable: decode like mod_php
+        require MIME::Base64;
+        my ($u, $p) = split /:/, MIME::Base64::decode_base64($auth =~ s/^Basic //r), 2;
+        $ENV{PHP_AUTH_USER} = $u; $ENV{PHP_AUTH_PW} = $p;
+    }
+    my $in = "/tmp/ta-cgi-in.$$";
+    open my $fh, '>', $in or die; binmode $fh; print $fh $body; close $fh;
+    my $out = `$cgi -n @{[ join ' ', map { "'$_'" } @d ]} -d cgi.force_redirect=0 -d display_errors=0 -d log_errors=0 < $in`;
+    unlink $in;
+    my ($head, $b) = split /\r\n\r\n/, $out, 2;
+    my %r = (status => 200, headers => [], body => $b // '');
+    for (split /\r\n/, $head) {
+        my ($n, $v) = /^([^:]+):\s*(.*)$/ or next;
+        if (lc $n eq 'status') { ($r{status}) = $v =~ /^(\d+)/; next }
+        push @{ $r{headers} }, [$n, $v];
+    }
+    return \%r;
+}
+
+sub ours {
+    my ($case, %a) = @_;
+    return raw_request('trueasync_classic', method => $a{method} || 'GET',
+                       path => "/case/$case" . ($a{query} ? "?$a{query}" : ''),
+                       headers => $a{headers} || [], (defined $a{body} ? (body => $a{body}) : ()));
+}
+
+sub hv { my ($r, $n) = @_; [ sort map { $_->[1] } grep { lc $_->[0] eq lc $n } @{ $r->{headers} } ] }
+
+sub diag_diff {
+    my ($want, $got) = @_;
+    my ($a, $b) = ("/tmp/ta-want.$$", "/tmp/ta-got.$$");
+    for ([$a, $want], [$b, $got]) { open my $fh, '>', $_->[0] or die; print $fh $_->[1]; close $fh }
+    diag "diff php-cgi ours:\n" . `diff -u $a $b`;
+    unlink $a, $b;
+}
+
+sub same {
+    my ($case, $what, %a) = @_;
+    my $want = cgi_run($case, %a);
+    my $got = ours($case, %a);
+    if ($a{status}) {
+        is $got->{status}, $a{status}, "$case ($what): status $a{status} ($a{why})";
+    } else {
+        is $got->{status}, $want->{status}, "$case ($what): status $want->{status} as under php-cgi";
+    }
+    # X-Powered-By names PHP's patch level, which differs between the builds
+    s{PHP\\?/8\.\d+\.\d+}{PHP/8.x}g for $got->{body}, $want->{body};
+    is $got->{body}, $want->{body}, "$case ($what): the same body as under php-cgi"
+        or diag_diff($want->{body}, $got->{body});
+    return ($got, $want);
+}
+
+my $boundary = 'XyZ123';
+my $multipart = join "\r\n",
+    "--$boundary", 'Content-Disposition: form-data; name="title"', '', 'A title',
+    "--$boundary", 'Content-Disposition: form-data; name="tags[]"', '', 't1',
+    "--$boundary", 'Content-Disposition: form-data; name="tags[]"', '', 't2',
+    "--$boundary", 'Content-Disposition: form-data; name="doc"; filename="a.txt"', 'Content-Type: text/plain', '', "file body\nline 2",
+    "--$boundary", 'Content-Disposition: form-data; name="empty"; filename=""', 'Content-Type: application/octet-stream', '', '',
+    "--$boundary--", '';
+
+same('superglobals', 'GET with arrays in the query and cookies',
+     query => 'a[]=1&a[]=2&b[x][y]=z&c=%20sp+ace&d', headers => [Cookie => 'k1=v1; arr[i]=j; sp=a%20b', 'X-Custom' => 'yes']);
+same('superglobals', 'urlencoded POST',
+     method => 'POST', query => 'q=1', body => 'p1=v1&p2[]=x&p2[]=y&q=from-post',
+     headers => ['Content-Type' => 'application/x-www-form-urlencoded']);
+same('superglobals', 'multipart POST with an upload',
+     method => 'POST', body => $multipart, headers => ['Content-Type' => "multipart/form-data; boundary=$boundary"]);
+same('superglobals', 'JSON body through php://input',
+     method => 'POST', body => '{"json":true}', headers => ['Content-Type' => 'application/json']);
+same('superglobals', 'PUT body through php://input',
+     method => 'PUT', body => 'raw put body', headers => ['Content-Type' => 'text/plain']);
+same('superglobals', 'HTTP Basic credentials',
+     headers => [Authorization => 'Basic ' . do { require MIME::Base64; MIME::Base64::encode_base64('user:pa:ss', '') }]);
+
+my ($g, $w) = same('headers', 'header(), header_remove(), setcookie(), http_response_code()');
+for my $h (qw(X-A X-B X-C X-Injected Set-Cookie)) {
+    is_deeply hv($g, $h), hv($w, $h), "headers: $h as php-cgi sends it";
+}
+($g, $w) = same('exit', 'exit() with output, status, headers and a shutdown function');
+is_deeply hv($g, 'X-Exit'), ['yes'], 'exit: the header set before exit() is sent';
+($g, $w) = same('location', 'Location on GET');
+is_deeply hv($g, 'Location'), ['/elsewhere'], 'location: the Location header';
+same('location', 'Location on POST', method => 'POST', body => 'x=1',
+     headers => ['Content-Type' => 'application/x-www-form-urlencoded'], status => 303,
+     why => 'PHP\'s rule for HTTP/1.1 as mod_php applies it; php-cgi is never told the protocol version and says 302');
+same('status_line', 'an HTTP/1.1 status line through header()');
+($g, $w) = same('callback', 'header_register_callback() and headers_sent() with file and line');
+is_deeply hv($g, 'X-From-Callback'), hv($w, 'X-From-Callback'), 'callback: its header sent as php-cgi does';
+is_deeply hv($g, 'X-After-Output'), [], 'callback: a header after output is not sent';
+same('shutdown', 'register_shutdown_function(), also one registered by another');
+
+# $_SERVER: Apache's environment (SetEnv, mod_rewrite E=) and the CGI variables
+my $env = json_decode(raw_request('trueasync_classic', path => '/env/x?y=1',
+                                  headers => ['X-Spoof' => 'dash', 'X_Spoof' => 'underscore'])->{body});
+my (undef, $port) = TATest::hostport('trueasync_classic');
+is $env->{TA_FROM_SETENV}, 'set-by-apache', '$_SERVER has what SetEnv set';
+is $env->{TA_FROM_REWRITE}, 'rewritten', '$_SERVER has what mod_rewrite\'s E= set';
+is $env->{REQUEST_URI}, '/env/x?y=1', 'REQUEST_URI';
+is $env->{QUERY_STRING}, 'y=1', 'QUERY_STRING';
+is $env->{SCRIPT_FILENAME}, "$top/t/php/classic.php", 'SCRIPT_FILENAME is the worker script';
+is $env->{SCRIPT_NAME}, '/classic.php', 'SCRIPT_NAME: the script (outside the document root: its file name)';
+is $env->{PHP_SELF}, '/classic.php', 'PHP_SELF';
+is $env->{SERVER_PORT}, $port, 'SERVER_PORT';
+is $env->{SERVER_PROTOCOL}, 'HTTP/1.1', 'SERVER_PROTOCOL';
+like $env->{SERVER_SOFTWARE}, qr/^Apache/, 'SERVER_SOFTWARE is Apache\'s banner';
+is $env->{REMOTE_ADDR}, '127.0.0.1', 'REMOTE_ADDR';
+like $env->{REMOTE_PORT}, qr/^\d+$/, 'REMOTE_PORT';
+is $env->{REQUEST_SCHEME}, 'http', 'REQUEST_SCHEME';
+is $env->{GATEWAY_INTERFACE}, 'CGI/1.1', 'GATEWAY_INTERFACE';
+is $env->{HTTPS}, undef, 'no HTTPS on plain HTTP';
+is $env->{HTTP_HOST}, "127.0.0.1:$port", 'HTTP_HOST';
+is $env->{HTTP_X_SPOOF}, 'dash', 'a header with "_" in its name cannot pose as one with "-" (Apache drops it)';
+is $env->{getallheaders}{'X-Spoof'}, 'dash', 'getallheaders() lists the request headers';
+
+# Nothing set: defaults, nothing left over from the requests before
+is raw_request('trueasync_classic', path => '/plain')->{body}, '[[],[],[],200,false,1]',
+    'a request that sets nothing: empty superglobals, 200, headers not sent, only X-Powered-By listed';
+my $sp = raw_request('trueasync_classic', path => '/spawned?v=mine', headers => ['X-V' => 'hv']);
+is TATest::Conn::hdr($sp, 'X-Spawned'), 'mine/hv', 'a coroutine spawned by the request sees its $_GET and $_SERVER';
+my $mark = log_mark();
+my $es = raw_request('trueasync_classic', path => '/exit-spawned');
+is $es->{body}, 'child;parent goes on', 'exit() in a spawned coroutine ends only that coroutine';
+is raw_request('trueasync_classic', path => '/case/exit')->{status}, 201, 'exit() in the handler ends the request normally';
+unlike log_since($mark), qr/UnwindExit|Uncaught/, 'exit() is not logged as an error';
+
+# Cross-talk: 50 at once on ONE thread, each with its own query, cookie,
+# POST field and header, each waiting 100 ms inside an ob_start() template.
+my @jobs = map { my $i = $_; sub {
+    my $r = raw_request('trueasync_classic', method => 'POST', path => "/talk?id=r$i",
+                        headers => [Cookie => "c=cookie$i", 'X-Talk' => "hdr$i",
+                                    'Content-Type' => 'application/x-www-form-urlencoded'],
+                        body => "p=post$i");
+    { s => $r->{status}, b => $r->{body}, id => scalar TATest::Conn::hdr($r, 'X-Id'),
+      seen => scalar TATest::Conn::hdr($r, 'Set-Cookie') } } } 1 .. 50;
+my @res = parallel(\@jobs, 60);
+my ($ok, $bad) = (0, '');
+for my $i (1 .. 50) {
+    my $r = $res[$i - 1];
+    my $want = "<p>id=r$i cookie=cookie$i post=post$i after id=r$i late=r$i cookie=cookie$i qs=id=r$i hdr=hdr$i req=r$i</p>";
+    if (($r->{b} // '') eq $want && ($r->{id} // '') eq "r$i" && ($r->{seen} // '') eq "seen=r$i"
+        && ($r->{s} // 0) == 200 + $i % 4) { $ok++ }
+    else { $bad .= " r$i: " . TATest::json_encode($r) }
+}
+is $ok, 50, '50 interleaved requests each got exactly their own values, headers, cookie and status' or diag $bad;
+
+done_testing();

@@ -95,7 +95,10 @@ static void request_done(ta_coro *co, zend_object *uncaught)
             ta_request_obj *req = OBJ_OF(ta_request_obj, Z_OBJ(co->args[1]));
             if (req->ex) { ta_exchange_release(req->ex); req->ex = NULL; }
         }
+        /* the dead frames keep the Response: free what it holds now */
         ta_rglobals_end(&r->g);
+        ta_rglobals_free(&r->g);
+        zend_hash_clean(&r->headers);
         r->coro = NULL;
         r->ex = NULL;
         if (ex) {

@@ -27,6 +27,13 @@ int ta_http_header_op(sapi_header_struct *h, sapi_header_op_enum op)
     const char *v = colon + 1, *end = h->header + h->header_len;
     while (v < end && (*v == ' ' || *v == '\t')) v++;
     zend_string *name = zend_string_init(h->header, (size_t) (colon - h->header), 0);
+    /* One Content-Type: PHP's default (added when the head goes out) never
+     * replaces one the handler set, through either API. */
+    if (op == SAPI_HEADER_ADD && zend_string_equals_literal_ci(name, "Content-Type")
+        && zend_hash_str_exists(&r->headers, "content-type", 12)) {
+        zend_string_release(name);
+        return 0;
+    }
     zend_string *value = zend_string_init(v, (size_t) (end - v), 0);
     ta_response_header_put(r, name, value, op == SAPI_HEADER_REPLACE);
     zend_string_release(name);

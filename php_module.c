@@ -1,6 +1,7 @@
 #include "php_common.h"
 #include "php_module.h"
 #include "php_http_api.h"
+#include "php_request_ini.h"
 #include "php_async_api.h"
 #include "php_blocking.h"
 #include "php_stream_yield.h"
@@ -20,6 +21,7 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_async_api_register();
     ta_http_api_register();
     ta_http_classic_install();
+    ta_request_ini_install();
     ta_blocking_hooks_install();
     ta_stream_yield_install();
     ta_stream_select_install();

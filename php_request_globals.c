@@ -215,7 +215,9 @@ void ta_rglobals_swap(ta_request_globals *g)
         tl_live = g;
         if (!g->started) set_up(g);
         if (tl_used & ~g->built) make_missing(g);
+        ta_request_ini_swap_in(&g->ini);
     } else {
+        ta_request_ini_swap_out(&g->ini);
         exchange(g);
         g->live = false;
         tl_live = g->prev_live;
@@ -379,6 +381,7 @@ void ta_rglobals_end(ta_request_globals *g)
     }
     if (SG(rfc1867_uploaded_files)) destroy_uploaded_files_hash();
     php_free_shutdown_functions();
+    ta_request_ini_end(&g->ini);
     if (!was_live) ta_rglobals_swap(g);
 }
 
@@ -386,6 +389,7 @@ void ta_rglobals_free(ta_request_globals *g)
 {
     if (!g->req) return;
     ZEND_ASSERT(!g->live);
+    ta_request_ini_end(&g->ini);    /* not live: its values are already undone */
     for (int i = 0; i < NUM_TRACK_VARS; i++) zval_ptr_dtor(&g->pg[i]);
     for (int i = 0; i < TA_SG_N; i++) zval_ptr_dtor(&g->sym[i]);
     zval_ptr_dtor(&g->callback);

@@ -11,6 +11,7 @@
 
 #include "php_common.h"
 #include "exchange.h"
+#include "php_request_ini.h"
 
 enum { TA_SG_GET, TA_SG_POST, TA_SG_COOKIE, TA_SG_SERVER, TA_SG_FILES, TA_SG_REQUEST, TA_SG_N };
 
@@ -33,6 +34,7 @@ typedef struct ta_request_globals {
     zval pg[NUM_TRACK_VARS];
     zval sym[TA_SG_N];
     HashTable *shutdown_fns;
+    ta_request_ini ini;             /* its ini_set() changes */
 } ta_request_globals;
 
 /* Per PHP thread, before its first boot: learns when compiled code first

@@ -41,6 +41,20 @@ HttpServer::onRequest(function () {
         $out['getallheaders'] = function_exists('getallheaders') ? getallheaders() : null;
         echo json_encode($out);
         return;
+    case '/ini-hold':       // settings changed, held across a wait
+        ini_set('precision', '4');
+        ini_set('serialize_precision', '5');
+        ini_set('default_charset', 'ISO-8859-1');
+        ini_set('date.timezone', 'Asia/Tokyo');
+        set_include_path('/tmp/ta-include');
+        Async\delay((int) ($_GET['ms'] ?? 200));
+        echo json_encode([(string) (1 / 3), ini_get('precision'), ini_get('default_charset'), date_default_timezone_get(),
+                          get_include_path()]);
+        return;
+    case '/ini-peek':       // what another request sees meanwhile, and after
+        echo json_encode([(string) (1 / 3), ini_get('precision'), ini_get('serialize_precision'),
+                          ini_get('default_charset'), date_default_timezone_get(), get_include_path()]);
+        return;
     case '/plain':          // what a request sees when nobody set anything
         echo json_encode([$_GET, $_POST, $_COOKIE, http_response_code(), headers_sent(), count(headers_list())]);
         return;

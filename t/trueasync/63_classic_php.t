@@ -128,6 +128,19 @@ same('status_line', 'an HTTP/1.1 status line through header()');
 is_deeply hv($g, 'X-From-Callback'), hv($w, 'X-From-Callback'), 'callback: its header sent as php-cgi does';
 is_deeply hv($g, 'X-After-Output'), [], 'callback: a header after output is not sent';
 same('shutdown', 'register_shutdown_function(), also one registered by another');
+($g, $w) = same('ini', 'ini_set(), ini_get(), ini_restore()');
+is_deeply hv($g, 'Content-Type'), hv($w, 'Content-Type'), 'ini: default_charset set at run time applies to the response';
+
+# ini_set() is the request's: not seen by one running meanwhile, undone after
+my @ij = (sub { raw_request('trueasync_classic', path => '/ini-hold?ms=300')->{body} },
+          sub { select undef, undef, undef, 0.1; raw_request('trueasync_classic', path => '/ini-peek')->{body} });
+my ($held, $peek) = parallel(\@ij, 20);
+my $base = json_decode(cgi_run('ini_base')->{body});
+is_deeply json_decode($held), ['0.3333', '4', 'ISO-8859-1', 'Asia/Tokyo', '/tmp/ta-include'],
+    'the request keeps its settings across its wait';
+is_deeply json_decode($peek), $base, 'a request running meanwhile sees the defaults (as php-cgi gives them)';
+is_deeply json_decode(raw_request('trueasync_classic', path => '/ini-peek')->{body}), $base,
+    'after the request ended its settings are undone';
 
 # $_SERVER: Apache's environment (SetEnv, mod_rewrite E=) and the CGI variables
 my $env = json_decode(raw_request('trueasync_classic', path => '/env/x?y=1',

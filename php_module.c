@@ -7,7 +7,8 @@
 #include "php_stream_yield.h"
 #include "php_proc_yield.h"
 #include "php_signals.h"
-#include "php_session_guard.h"
+#include "php_request_session.h"
+#include "php_request_globals.h"
 #include "coro_bailout.h"
 #include "scheduler.h"
 #include "reactor_apr.h"
@@ -27,7 +28,8 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_stream_select_install();
     ta_proc_yield_install();
     ta_signals_hooks_install();
-    ta_session_guard_install();
+    ta_request_session_install();
+    ta_rglobals_minit();
     ta_bailout_install();
     ta_sched_guard_fibers();
     if (!ta_reactor_register()) {

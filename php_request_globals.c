@@ -16,8 +16,15 @@ ta_request_globals *ta_rglobals_live(void) { return tl_live; }
 static zend_auto_global *ag[TA_SG_N];
 static bool (*orig_cb[TA_SG_N])(zend_string *name);
 static __thread unsigned tl_used;
-static const char *const sg_names[TA_SG_N] = { "_GET", "_POST", "_COOKIE", "_SERVER", "_FILES", "_REQUEST" };
+static const char *const sg_names[TA_SG_N] = { "_GET", "_POST", "_COOKIE", "_SERVER", "_FILES", "_REQUEST",
+                                                "_SESSION" };
 static zend_string *sg_str[TA_SG_N];
+
+void ta_rglobals_minit(void)
+{
+    /* $_SESSION is no auto global: a permanent name of our own */
+    sg_str[TA_SG_SESSION] = zend_string_init_interned("_SESSION", 8, 1);
+}
 
 static bool first_use(int which, zend_string *name)
 {
@@ -31,7 +38,7 @@ static bool first_use_request(zend_string *name) { return first_use(TA_SG_REQUES
 
 void ta_rglobals_thread_init(void)
 {
-    for (int i = 0; i < TA_SG_N; i++) {
+    for (int i = 0; i < TA_SG_SESSION; i++) {
         zend_auto_global *a = zend_hash_str_find_ptr(CG(auto_globals), sg_names[i], strlen(sg_names[i]));
         if (!a) continue;
         sg_str[i] = a->name;        /* interned at start-up: the same on every thread */
@@ -79,6 +86,7 @@ void ta_rglobals_init(ta_request_globals *g, const ta_request *rq, const char *s
     g->sh.send_default_content_type = 1;
     g->request_time = (double) rq->request_time_us / 1000000.0;
     ZVAL_UNDEF(&g->callback);
+    ta_request_session_init(&g->session);
     for (int i = 0; i < NUM_TRACK_VARS; i++) ZVAL_UNDEF(&g->pg[i]);
     for (int i = 0; i < TA_SG_N; i++) ZVAL_UNDEF(&g->sym[i]);
 }
@@ -202,6 +210,7 @@ static void exchange(ta_request_globals *g)
         if (i != TRACK_VARS_ENV) SWAP(zval, PG(http_globals)[i], g->pg[i]);
     for (int i = 0; i < TA_SG_N; i++) if (sg_str[i]) swap_symbol(sg_str[i], &g->sym[i]);
     SWAP(HashTable *, BG(user_shutdown_function_names), g->shutdown_fns);
+    ta_request_session_exchange(&g->session);
 }
 
 void ta_rglobals_swap(ta_request_globals *g)
@@ -209,18 +218,20 @@ void ta_rglobals_swap(ta_request_globals *g)
     if (!g->live) {
         /* the thread's own headers_sent/no_headers (set at boot) keep
          * header() away from code outside requests */
+        /* its settings before its session state: session.* refuse
+         * changes while a session is active */
+        ta_request_ini_swap_in(&g->ini);
         exchange(g);
         g->live = true;
         g->prev_live = tl_live;
         tl_live = g;
         if (!g->started) set_up(g);
         if (tl_used & ~g->built) make_missing(g);
-        ta_request_ini_swap_in(&g->ini);
     } else {
-        ta_request_ini_swap_out(&g->ini);
         exchange(g);
         g->live = false;
         tl_live = g->prev_live;
+        ta_request_ini_swap_out(&g->ini);
     }
 }
 
@@ -375,14 +386,15 @@ void ta_rglobals_end(ta_request_globals *g)
     if (!g->started) return;
     bool was_live = g->live;
     if (!was_live) ta_rglobals_swap(g);
+    ta_request_session_end(&g->session);
     if (SG(request_info).request_body) {
         php_stream_close(SG(request_info).request_body);
         SG(request_info).request_body = NULL;
     }
     if (SG(rfc1867_uploaded_files)) destroy_uploaded_files_hash();
     php_free_shutdown_functions();
-    ta_request_ini_end(&g->ini);
     if (!was_live) ta_rglobals_swap(g);
+    ta_request_ini_end(&g->ini);    /* after: session.* refuse changes while one is active */
 }
 
 void ta_rglobals_free(ta_request_globals *g)
@@ -390,6 +402,7 @@ void ta_rglobals_free(ta_request_globals *g)
     if (!g->req) return;
     ZEND_ASSERT(!g->live);
     ta_request_ini_end(&g->ini);    /* not live: its values are already undone */
+    ta_request_session_free(&g->session);
     for (int i = 0; i < NUM_TRACK_VARS; i++) zval_ptr_dtor(&g->pg[i]);
     for (int i = 0; i < TA_SG_N; i++) zval_ptr_dtor(&g->sym[i]);
     zval_ptr_dtor(&g->callback);

@@ -12,8 +12,9 @@
 #include "php_common.h"
 #include "exchange.h"
 #include "php_request_ini.h"
+#include "php_request_session.h"
 
-enum { TA_SG_GET, TA_SG_POST, TA_SG_COOKIE, TA_SG_SERVER, TA_SG_FILES, TA_SG_REQUEST, TA_SG_N };
+enum { TA_SG_GET, TA_SG_POST, TA_SG_COOKIE, TA_SG_SERVER, TA_SG_FILES, TA_SG_REQUEST, TA_SG_SESSION, TA_SG_N };
 
 typedef struct ta_request_globals {
     const ta_request *req;          /* what Apache handed over; NULL: not a request */
@@ -35,8 +36,11 @@ typedef struct ta_request_globals {
     zval sym[TA_SG_N];
     HashTable *shutdown_fns;
     ta_request_ini ini;             /* its ini_set() changes */
+    ta_request_session session;     /* its session_*() state */
 } ta_request_globals;
 
+/* From MINIT. */
+void ta_rglobals_minit(void);
 /* Per PHP thread, before its first boot: learns when compiled code first
  * uses $_SERVER or $_REQUEST (PHP makes those on first use). */
 void ta_rglobals_thread_init(void);
@@ -48,8 +52,9 @@ void ta_rglobals_init(ta_request_globals *g, const ta_request *req, const char *
  * (set up the first time: POST read, superglobals made) and once to swap
  * it out again. */
 void ta_rglobals_swap(ta_request_globals *g);
-/* The request ended: its request body stream and uploaded files go (an
- * upload nobody moved is deleted, as PHP does). */
+/* The request ended: its session is written and closed, its request body
+ * stream and uploaded files go (an upload nobody moved is deleted), its
+ * ini settings are undone, as at the end of a PHP request. */
 void ta_rglobals_end(ta_request_globals *g);
 /* Frees the rest (not live). */
 void ta_rglobals_free(ta_request_globals *g);

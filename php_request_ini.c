@@ -30,26 +30,33 @@ static void free_table(HashTable **ht)
 }
 
 /* The first change of a setting in a request keeps its value before. */
-static void remember(zend_execute_data *execute_data, const char *fixed)
+static void remember_str(zend_string *name)
 {
     ta_request_globals *g = ta_rglobals_live();
     if (!g) return;
-    zend_string *name;
-    if (fixed) {
-        name = zend_string_init(fixed, strlen(fixed), 0);
-    } else {
-        if (ZEND_CALL_NUM_ARGS(execute_data) < 1 || Z_TYPE_P(ZEND_CALL_ARG(execute_data, 1)) != IS_STRING) return;
-        name = zend_string_copy(Z_STR_P(ZEND_CALL_ARG(execute_data, 1)));
-    }
     ta_request_ini *ini = &g->ini;
-    if (zend_hash_exists(EG(ini_directives), name) && !(ini->before && zend_hash_exists(ini->before, name))) {
-        if (!ini->before) ini->before = new_table();
-        zend_string *cur = zend_ini_get_value(name);
-        zval v;
-        if (cur) ZVAL_STR_COPY(&v, cur); else ZVAL_NULL(&v);
-        zend_hash_add_new(ini->before, name, &v);
-    }
-    zend_string_release(name);
+    if (!zend_hash_exists(EG(ini_directives), name) || (ini->before && zend_hash_exists(ini->before, name)))
+        return;
+    if (!ini->before) ini->before = new_table();
+    zend_string *cur = zend_ini_get_value(name);
+    zval v;
+    if (cur) ZVAL_STR_COPY(&v, cur); else ZVAL_NULL(&v);
+    zend_hash_add_new(ini->before, name, &v);
+}
+
+void ta_request_ini_remember(const char *name)
+{
+    if (!ta_rglobals_live()) return;
+    zend_string *s = zend_string_init(name, strlen(name), 0);
+    remember_str(s);
+    zend_string_release(s);
+}
+
+static void remember(zend_execute_data *execute_data, const char *fixed)
+{
+    if (fixed) { ta_request_ini_remember(fixed); return; }
+    if (ZEND_CALL_NUM_ARGS(execute_data) >= 1 && Z_TYPE_P(ZEND_CALL_ARG(execute_data, 1)) == IS_STRING)
+        remember_str(Z_STR_P(ZEND_CALL_ARG(execute_data, 1)));
 }
 
 static zif_handler orig_ini_set, orig_ini_alter, orig_ini_restore, orig_set_include_path;

@@ -14,6 +14,9 @@ typedef struct ta_request_ini {
 /* From MINIT: ini_set()/ini_alter()/ini_restore()/set_include_path() note
  * what a running request changes. */
 void ta_request_ini_install(void);
+/* Before PHP code of the running request changes the setting `name`
+ * another way (session_name(), ...). */
+void ta_request_ini_remember(const char *name);
 /* Around the exchange of the request's globals (ta_request_globals): */
 void ta_request_ini_swap_in(ta_request_ini *ini);
 void ta_request_ini_swap_out(ta_request_ini *ini);

@@ -55,6 +55,16 @@ HttpServer::onRequest(function () {
         echo json_encode([(string) (1 / 3), ini_get('precision'), ini_get('serialize_precision'),
                           ini_get('default_charset'), date_default_timezone_get(), get_include_path()]);
         return;
+    case '/sess':           // a counter in the request's session, held across a wait
+        session_start();
+        $_SESSION['n'] = ($_SESSION['n'] ?? 0) + 1;
+        $n = $_SESSION['n'];
+        Async\delay((int) ($_GET['ms'] ?? 0));
+        echo json_encode(['id' => session_id(), 'n' => $n, 'after' => $_SESSION['n'], 'status' => session_status()]);
+        return;
+    case '/nosess':         // what a request without a session sees meanwhile
+        echo json_encode(['status' => session_status(), 'id' => session_id(), 'session' => $_SESSION ?? null]);
+        return;
     case '/plain':          // what a request sees when nobody set anything
         echo json_encode([$_GET, $_POST, $_COOKIE, http_response_code(), headers_sent(), count(headers_list())]);
         return;

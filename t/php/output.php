@@ -29,11 +29,6 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         ob_start();
         echo "C-$id";
         return;         // both left open: flushed into this response
-    case '/session':    // refused until sessions are per request
-        try { session_start(); echo "started"; }
-        catch (Error $e) { echo get_class($e), ': ', $e->getMessage(); }
-        echo '|', session_status() === PHP_SESSION_ACTIVE ? 'active' : 'none';
-        return;
     case '/level':
         echo ob_get_level();
         return;

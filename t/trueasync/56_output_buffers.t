@@ -9,7 +9,7 @@ use Apache::Test qw(-withtestmore);
 use TATest qw(raw_request parallel top_dir);
 
 my @cases = qw(nested callback unclosed chunked status flush);
-plan tests => @cases + 7;
+plan tests => @cases + 6;
 
 my $top = top_dir();
 my ($php) = grep { -x } map { "$_/bin/php" }
@@ -52,7 +52,3 @@ is $cross, 0, 'no LEAK inside any held buffer';
 is raw_request('trueasync_output', path => '/level')->{body}, '0', 'afterwards the thread has no buffer left open';
 is scalar(grep { ($_->{s} // 0) == 200 } @res), 50, 'all 50 got 200';
 
-# Sessions are not per request yet: refused rather than shared.
-like raw_request('trueasync_output', path => '/session')->{body},
-    qr/^Error: session_start\(\) is not available inside a TrueAsync request yet.*\|none$/,
-    'session_start() inside a request throws instead of sharing the thread\'s session';

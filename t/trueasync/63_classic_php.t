@@ -7,6 +7,7 @@ use strict;
 use warnings;
 use Apache::Test qw(-withtestmore);
 use TATest qw(raw_request parallel top_dir json_decode log_mark log_since);
+use Time::HiRes ();
 
 my $cgi = '/usr/bin/php-cgi8.2';
 -x $cgi or die "$cgi missing (Debian package php8.2-cgi; make setup installs it)";
@@ -131,6 +132,20 @@ same('shutdown', 'register_shutdown_function(), also one registered by another')
 ($g, $w) = same('ini', 'ini_set(), ini_get(), ini_restore()');
 is_deeply hv($g, 'Content-Type'), hv($w, 'Content-Type'), 'ini: default_charset set at run time applies to the response';
 
+# sessions: the files handler, a cookie, the cache limiter's headers
+my $sdir = "/tmp/ta-sess-cgi.$$";
+mkdir $sdir;
+push @d, '-d', "session.save_path=$sdir";
+($g, $w) = same('session', 'a new session');
+for my $h (qw(Cache-Control Pragma Expires)) {
+    is_deeply hv($g, $h), hv($w, $h), "session: $h as php-cgi sends it";
+}
+my ($gc) = hv($g, 'Set-Cookie')->[0] // '';
+my ($wc) = hv($w, 'Set-Cookie')->[0] // '';
+s/=[^;]+/=ID/ for $gc, $wc;
+is $gc, $wc, "session: the cookie as php-cgi sets it ($wc)";
+system 'rm', '-rf', $sdir;
+
 # ini_set() is the request's: not seen by one running meanwhile, undone after
 my @ij = (sub { raw_request('trueasync_classic', path => '/ini-hold?ms=300')->{body} },
           sub { select undef, undef, undef, 0.1; raw_request('trueasync_classic', path => '/ini-peek')->{body} });
@@ -195,5 +210,38 @@ for my $i (1 .. 50) {
     else { $bad .= " r$i: " . TATest::json_encode($r) }
 }
 is $ok, 50, '50 interleaved requests each got exactly their own values, headers, cookie and status' or diag $bad;
+
+# Sessions belong to the request: one client's counter goes on, another
+# client gets its own; two requests of one session are serialized, while
+# the thread goes on serving others.
+sub sess { my ($cookie, $ms) = @_;
+    my $r = raw_request('trueasync_classic', path => '/sess?ms=' . ($ms // 0),
+                        headers => [$cookie ? (Cookie => $cookie) : ()]);
+    my $j = eval { json_decode($r->{body}) } || {};
+    my ($sc) = map { /^(PHPSESSID=[^;]+)/ ? $1 : () } TATest::Conn::hdr($r, 'Set-Cookie');
+    return ($j, $sc) }
+my ($a1, $ca) = sess();
+ok $ca, 'a first request gets a session cookie';
+my ($a2) = sess($ca);
+my ($a3) = sess($ca);
+is_deeply [map { $_->{n} } $a1, $a2, $a3], [1, 2, 3], 'one client\'s counter counts 1, 2, 3';
+is $a3->{id}, $a1->{id}, 'with the same session id';
+my ($b1, $cb) = sess();
+is $b1->{n}, 1, 'a second client without a cookie starts at 1';
+isnt $b1->{id}, $a1->{id}, 'with an id of its own';
+my $t0 = time;
+my @sj = (sub { my ($j) = sess($ca, 300); $j }, sub { select undef, undef, undef, 0.05; my ($j) = sess($ca, 300); $j },
+          sub { select undef, undef, undef, 0.1; my $t = Time::HiRes::time(); my $r = raw_request('trueasync_classic', path => '/nosess');
+                { body => $r->{body}, t => Time::HiRes::time() - $t } });
+my $st = Time::HiRes::time();
+my @sr = parallel(\@sj, 30);
+my $took = Time::HiRes::time() - $st;
+is_deeply [sort map { $_->{n} } @sr[0, 1]], [4, 5], 'two concurrent requests of one session each saw the other\'s write (4 and 5)';
+is_deeply [map { $_->{after} } @sr[0, 1]], [map { $_->{n} } @sr[0, 1]], 'and no change under them while they waited';
+cmp_ok $took, '>=', 0.6, sprintf('they ran one after the other (%.2f s)', $took);
+my $ns = eval { json_decode($sr[2]{body}) } || {};
+is_deeply [$ns->{status}, $ns->{id}, $ns->{session}], [1, '', undef],
+    'a request without a session meanwhile sees none (no $_SESSION, no id)';
+cmp_ok $sr[2]{t} // 99, '<', 0.25, 'and is served while the second waits for the lock (the thread is not blocked)';
 
 done_testing();

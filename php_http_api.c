@@ -61,6 +61,8 @@ size_t ta_http_echo(const char *str, size_t len)
     ta_response_obj *r = tl_out_owner;
     if (r && !r->ended) {
         ta_response_post(r, str, len, 0);
+    } else if (r) {
+        /* after the response ended (frankenphp_finish_request()): dropped */
     } else if (len) {
         ta_log(TA_LOG_INFO, TA_LOGNO(00830) "PHP output outside a request: %.*s",
                (int) (len > 512 ? 512 : len), str);
@@ -135,6 +137,9 @@ static void request_done(ta_coro *co, zend_object *uncaught)
 
 /* A Closure of HttpServer::handle(), made once per boot of the script. */
 static __thread zval tl_dispatch;
+/* The handler came from frankenphp_handle_request() (called without
+ * arguments; superglobals are its request). */
+static __thread bool tl_classic;
 
 int ta_http_start_request(ta_exchange *ex, zval *callback)
 {
@@ -142,8 +147,9 @@ int ta_http_start_request(ta_exchange *ex, zval *callback)
         zend_function *fn = zend_hash_str_find_ptr(&ta_ce_server->function_table, ZEND_STRL("handle"));
         zend_create_fake_closure(&tl_dispatch, fn, ta_ce_server, ta_ce_server, NULL);
     }
-    zval args[3];
+    zval args[4];
     ZVAL_COPY_VALUE(&args[0], callback);
+    ZVAL_BOOL(&args[3], tl_classic);
     object_init_ex(&args[1], ta_ce_request);
     object_init_ex(&args[2], ta_ce_response);
     ta_request_obj *req = OBJ_OF(ta_request_obj, Z_OBJ(args[1]));
@@ -153,7 +159,7 @@ int ta_http_start_request(ta_exchange *ex, zval *callback)
     ta_exchange_ref(ex);
     res->ex = ex;
     ta_rglobals_init(&res->g, &ex->req, tl_host->script);
-    ta_coro *co = ta_sched_spawn(ta_sched_current, &tl_dispatch, 3, args, Z_OBJ(args[2]), request_done);
+    ta_coro *co = ta_sched_spawn(ta_sched_current, &tl_dispatch, 4, args, Z_OBJ(args[2]), request_done);
     if (!co) {
         if (EG(exception)) zend_clear_exception();
         zval_ptr_dtor(&args[1]);
@@ -172,10 +178,12 @@ int ta_http_start_request(ta_exchange *ex, zval *callback)
 ZEND_METHOD(FrankenPHP_HttpServer, handle)
 {
     zval *handler, *req, *res;
-    ZEND_PARSE_PARAMETERS_START(3, 3)
+    bool classic;
+    ZEND_PARSE_PARAMETERS_START(4, 4)
         Z_PARAM_ZVAL(handler)
         Z_PARAM_OBJECT_OF_CLASS(req, ta_ce_request)
         Z_PARAM_OBJECT_OF_CLASS(res, ta_ce_response)
+        Z_PARAM_BOOL(classic)
     ZEND_PARSE_PARAMETERS_END();
     ta_response_obj *r = OBJ_OF(ta_response_obj, Z_OBJ_P(res));
     if (!r->g.live) {
@@ -186,7 +194,8 @@ ZEND_METHOD(FrankenPHP_HttpServer, handle)
     ZVAL_COPY_VALUE(&args[0], req);
     ZVAL_COPY_VALUE(&args[1], res);
     ZVAL_UNDEF(&rv);
-    call_user_function(NULL, NULL, handler, &rv, 2, args);
+    /* frankenphp_handle_request()'s handler takes no arguments */
+    call_user_function(NULL, NULL, handler, &rv, classic ? 0 : 2, args);
     zval_ptr_dtor(&rv);
     if (EG(exception) && zend_is_unwind_exit(EG(exception))) zend_clear_exception();
     /* register_shutdown_function() callbacks run even after an uncaught
@@ -228,7 +237,34 @@ ZEND_METHOD(FrankenPHP_HttpServer, onRequest)
     }
     zval_ptr_dtor(tl_host->handler);
     ZVAL_COPY(tl_host->handler, cb);
+    tl_classic = false;
     RETURN_TRUE;
+}
+
+/* FrankenPHP's worker loop, `while (frankenphp_handle_request($h)) {...}`:
+ * the first call starts serving; each call returns true once a request
+ * has finished (so the loop body runs between requests), false when the
+ * worker stops. Every request still runs in a coroutine of its own, so
+ * many are served at once while they wait. */
+ZEND_FUNCTION(frankenphp_handle_request)
+{
+    zend_fcall_info fci;
+    zend_fcall_info_cache fcc;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_FUNC(fci, fcc)
+    ZEND_PARSE_PARAMETERS_END();
+    if (!tl_host) {
+        zend_throw_error(NULL, "frankenphp_handle_request() can only be called from a TrueAsync worker script");
+        RETURN_THROWS();
+    }
+    if (ta_coro_current()) {
+        zend_throw_error(NULL, "frankenphp_handle_request() cannot be called from inside a request or coroutine");
+        RETURN_THROWS();
+    }
+    zval_ptr_dtor(tl_host->handler);
+    ZVAL_COPY(tl_host->handler, &fci.function_name);
+    tl_classic = true;
+    RETURN_BOOL(tl_host->serve_next(tl_host->ctx));
 }
 
 /* The thread's event loop runs inside this (private) method's frame, so an
@@ -262,10 +298,11 @@ void ta_http_run_loop(void)
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_onrequest, 0, 1, _IS_BOOL, 0)
     ZEND_ARG_TYPE_INFO(0, callback, IS_CALLABLE, 0)
 ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_handle, 0, 3, IS_VOID, 0)
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_handle, 0, 4, IS_VOID, 0)
     ZEND_ARG_TYPE_INFO(0, handler, IS_MIXED, 0)
     ZEND_ARG_TYPE_INFO(0, request, IS_OBJECT, 0)
     ZEND_ARG_TYPE_INFO(0, response, IS_OBJECT, 0)
+    ZEND_ARG_TYPE_INFO(0, classic, _IS_BOOL, 0)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_string, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()

@@ -15,6 +15,9 @@ typedef struct ta_http_host {
     void (*request_done)(void *ctx, ta_exchange *ex);
     /* the thread's event loop, run from HttpServer's loop frame */
     void (*serve)(void *ctx);
+    /* the same, returning once a request has finished: false when the
+     * worker stops instead (frankenphp_handle_request()) */
+    bool (*serve_next)(void *ctx);
     void *ctx;
 } ta_http_host;
 

@@ -7,6 +7,10 @@
 #include "php_http_objects.h"
 #include "php_http_api.h"
 #include "php_fn_hook.h"
+#include <zend_smart_str.h>
+#include <main/php_output.h>
+
+ZEND_FUNCTION(frankenphp_handle_request);   /* php_http_api.c */
 
 int ta_http_header_op(sapi_header_struct *h, sapi_header_op_enum op)
 {
@@ -74,12 +78,57 @@ static ZEND_FUNCTION(getallheaders)
         add_assoc_string(return_value, rq->headers[i].name, rq->headers[i].value);
 }
 
+static ZEND_FUNCTION(frankenphp_response_headers)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    ta_response_obj *r = ta_http_live_response();
+    if (!r || !r->g.live) RETURN_FALSE;
+    array_init(return_value);
+    zval *entry;
+    ZEND_HASH_FOREACH_VAL(&r->headers, entry) {
+        zval *name = zend_hash_index_find(Z_ARRVAL_P(entry), 0), *v;
+        zend_ulong idx;
+        smart_str joined = {0};
+        ZEND_HASH_FOREACH_NUM_KEY_VAL(Z_ARRVAL_P(entry), idx, v) {
+            if (idx == 0) continue;
+            if (joined.s) smart_str_appendl(&joined, ", ", 2);
+            smart_str_append(&joined, Z_STR_P(v));
+        } ZEND_HASH_FOREACH_END();
+        smart_str_0(&joined);
+        add_assoc_str(return_value, Z_STRVAL_P(name), joined.s ? joined.s : ZSTR_EMPTY_ALLOC());
+    } ZEND_HASH_FOREACH_END();
+}
+
+/* As fastcgi_finish_request(): what the buffers hold goes out, the
+ * response ends, the handler carries on without a client. */
+static ZEND_FUNCTION(frankenphp_finish_request)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    ta_response_obj *r = ta_http_live_response();
+    if (!r || !r->g.live || r->ended || !r->ex) RETURN_FALSE;
+    php_output_end_all();
+    if (!r->ended) ta_response_post(r, NULL, 0, 1);
+    RETURN_TRUE;
+}
+
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_headers, 0, 0, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_MASK_EX(ai_resp_headers, 0, 0, MAY_BE_ARRAY | MAY_BE_FALSE)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_handle_request, 0, 1, _IS_BOOL, 0)
+    ZEND_ARG_TYPE_INFO(0, callback, IS_CALLABLE, 0)
 ZEND_END_ARG_INFO()
 
 static const zend_function_entry functions[] = {
     ZEND_FE(getallheaders, ai_headers)
     ZEND_FALIAS(apache_request_headers, getallheaders, ai_headers)
+    ZEND_FALIAS(frankenphp_request_headers, getallheaders, ai_headers)
+    ZEND_FE(frankenphp_response_headers, ai_resp_headers)
+    ZEND_FALIAS(apache_response_headers, frankenphp_response_headers, ai_resp_headers)
+    ZEND_FE(frankenphp_finish_request, ai_bool)
+    ZEND_FE(frankenphp_handle_request, ai_handle_request)
     ZEND_FE_END
 };
 

@@ -35,6 +35,14 @@ struct ta_php_thread {
     ta_exchange *inflight;      /* exchanges the PHP side holds, for failing them */
     ta_exchange *deferred;      /* responses whose Apache thread is told before the loop waits */
     ta_http_host host;          /* what the HTTP API may call back */
+    /* The serving loop's state: it may return to the script between
+     * requests (frankenphp_handle_request()) and carry on later. */
+    struct {
+        bool begun, done, recycle, script_ended;
+        int stop_phase;
+        uint64_t deadline, fatals_seen, served_seen;
+        size_t boot_usage;
+    } sv;
 };
 
 static __thread ta_php_thread *tl_thread;
@@ -163,7 +171,7 @@ static bool worth_recycling(size_t boot_usage)
     return limit > 0 && now > boot_usage && now - boot_usage > (size_t) limit / 4;
 }
 
-static void serve(ta_php_thread *t);
+static bool serve(ta_php_thread *t, bool until_request);
 
 /* Why the thread should boot its worker script afresh now, or NULL: after
  * a costly fatal error, after TrueAsyncMaxRequests requests, or when a
@@ -184,20 +192,28 @@ static const char *recycle_cause(ta_php_thread *t, uint64_t *fatals_seen, uint64
 }
 
 static void host_request_done(void *ctx, ta_exchange *ex) { request_done(ctx, ex); }
-static void host_serve(void *ctx) { serve(ctx); }
+static void host_serve(void *ctx) { serve(ctx, false); }
+static bool host_serve_next(void *ctx) { return !serve(ctx, true); }
 
-static void serve(ta_php_thread *t)
+/* Serves until the worker stops; with `until_request`, returns as soon as
+ * a request has finished while it served normally (not while stopping or
+ * recycling). Returns whether it stopped for good. */
+static bool serve(ta_php_thread *t, bool until_request)
 {
-    int stop_phase = 0;
-    uint64_t deadline = 0, fatals_seen = 0, served_seen = 0;
-    bool recycle = false;
-    size_t boot_usage = zend_memory_usage(0);
-    t->recycled = 0;
-    t->served = 0;
+    if (t->sv.done) return true;
+    if (!t->sv.begun) {
+        memset(&t->sv, 0, sizeof t->sv);
+        t->sv.begun = true;
+        t->sv.boot_usage = zend_memory_usage(0);
+        t->recycled = 0;
+        t->served = 0;
+        set_state(t, TA_THREAD_READY);
+    }
+    uint64_t served_at_entry = t->served;
     ta_exchange_defer_signals(&t->deferred);
     for (;;) {
         drain_inbox(t, 1);
-        if (!stop_phase && !recycle) take_requests(t);
+        if (!t->sv.stop_phase && !t->sv.recycle) take_requests(t);
         if (__atomic_exchange_n(&t->box->cancel, 0, __ATOMIC_ACQ_REL)) {
             /* Apache stops the child without grace: what runs is cancelled
              * (finally blocks run), what waits in the queue gets 503. */
@@ -205,37 +221,45 @@ static void serve(ta_php_thread *t)
             fail_queued(t, 503);
         }
         ta_sched_run_ready(&t->sched);
-        const char *why = recycle || stop_phase ? NULL : recycle_cause(t, &fatals_seen, &served_seen, boot_usage);
+        const char *why = NULL;
+        if (t->sv.script_ended && !t->sv.recycle && !t->sv.stop_phase)
+            why = "as its script left its frankenphp_handle_request() loop";
+        else if (!t->sv.recycle && !t->sv.stop_phase)
+            why = recycle_cause(t, &t->sv.fatals_seen, &t->sv.served_seen, t->sv.boot_usage);
         if (why) {
             ta_log(TA_LOG_INFO, TA_LOGNO(00818) "PHP thread %d of %s recycles %s (%zu bytes in use): its "
                    "requests finish first, new ones wait", t->index, t->cfg->script, why, zend_memory_usage(0));
-            recycle = true;
+            t->sv.recycle = true;
             set_state(t, TA_THREAD_RECYCLING);
         }
-        bool stop_now = stopping(t) || (recycle && !t->inflight);
-        if (!stop_phase && stop_now) {
+        bool stop_now = stopping(t) || (t->sv.recycle && !t->inflight);
+        if (!t->sv.stop_phase && stop_now) {
             /* Stopping, or recycling with no request left: what is left
              * (background coroutines) is cancelled and given a grace. */
-            stop_phase = 1;
+            t->sv.stop_phase = 1;
             cancel_all(&t->sched, "Worker is shutting down");
             if (stopping(t)) fail_queued(t, 503);
             else t->recycled = 1;
-            deadline = now_ms() + TA_STOP_GRACE_MS;
+            t->sv.deadline = now_ms() + TA_STOP_GRACE_MS;
             /* only there so the loop wakes up in time to give up */
             t->stop_timer = ZEND_ASYNC_NEW_TIMER_EVENT(TA_STOP_GRACE_MS, false);
             if (t->stop_timer) t->stop_timer->base.start(&t->stop_timer->base);
             if (EG(exception)) zend_clear_exception();
             continue;
         }
-        if (stop_phase && (t->sched.live == 0 || now_ms() >= deadline)) break;
+        if (t->sv.stop_phase && (t->sched.live == 0 || now_ms() >= t->sv.deadline)) break;
         int more = !ta_sched_has_ready(&t->sched) && ta_sched_trim(&t->sched);
         ta_exchange_flush_signals(&t->deferred);
+        if (until_request && t->served > served_at_entry && !t->sv.stop_phase && !t->sv.recycle)
+            return false;   /* the script's loop body runs; requests in flight wait meanwhile */
         ZEND_ASYNC_REACTOR_EXECUTE(ta_sched_has_ready(&t->sched) || more);
     }
     if (t->stop_timer) {
         ZEND_ASYNC_EVENT_RELEASE(&t->stop_timer->base);
         t->stop_timer = NULL;
     }
+    t->sv.done = true;
+    return true;
 }
 
 static void apply_ini(ta_php_thread *t)
@@ -292,12 +316,15 @@ static int boot_and_serve(ta_php_thread *t)
         } else {
             phase = 2;
             set_state(t, TA_THREAD_READY);
+            /* A script that served through frankenphp_handle_request() and
+             * left its loop wants a fresh boot, as FrankenPHP restarts it. */
+            if (t->sv.begun) t->sv.script_ended = true;
             ta_http_run_loop();     /* calls serve() from a PHP frame */
             result = t->recycled ? RUN_RECYCLED : RUN_STOPPED;
         }
     } zend_catch {
         ta_bailout_landed();
-        if (phase == 2) {
+        if (phase == 2 || t->sv.begun) {
             ta_log(TA_LOG_ERR, TA_LOGNO(00813) "fatal error in worker %s (thread %d): its in-flight "
                    "requests get 500, the worker script boots again", script, t->index);
             result = RUN_BAILED;
@@ -341,6 +368,7 @@ static int run_worker_once(ta_php_thread *t)
 {
     int result;
     ZVAL_UNDEF(&t->callback);
+    memset(&t->sv, 0, sizeof t->sv);
     ta_queue_open(&t->box->queue);
     SG(server_context) = t;
     SG(options) |= SAPI_OPTION_NO_CHDIR;
@@ -437,7 +465,8 @@ ta_php_thread *ta_thread_start(const ta_worker_config *cfg, ta_mailbox *box, int
     t->box = box;
     t->index = box->index;
     t->host = (ta_http_host) { .handler = &t->callback, .script = cfg->script,
-                               .request_done = host_request_done, .serve = host_serve, .ctx = t };
+                               .request_done = host_request_done, .serve = host_serve,
+                               .serve_next = host_serve_next, .ctx = t };
     ZVAL_UNDEF(&t->callback);
     if ((*err = pthread_create(&t->tid, NULL, thread_main, t))) {
         free(t);

@@ -28,7 +28,7 @@ namespace FrankenPHP {
         /** Internal: the thread's event loop runs in its frame; throws Error if called. */
         private static function loop(): void {}
         /** Internal: the body of each request coroutine; throws Error if called. */
-        private static function handle(mixed $handler, object $request, object $response): void {}
+        private static function handle(mixed $handler, object $request, object $response, bool $classic): void {}
     }
 
     final class Request
@@ -228,4 +228,25 @@ namespace {
     function getallheaders(): array {}
     /** Alias of getallheaders(). */
     function apache_request_headers(): array {}
+
+    /**
+     * FrankenPHP's worker loop: `while (frankenphp_handle_request($handler)) { ... }`.
+     * The first call starts serving; $handler is called without arguments
+     * for each request, with the superglobals, header() and the output
+     * being that request's. Returns true once a request has finished (the
+     * loop body runs between requests), false when the worker stops. Each
+     * request runs in a coroutine of its own: while one waits, others run.
+     * Leaving the loop makes the thread boot the script afresh once its
+     * requests have finished. Throws Error outside a worker script or from
+     * inside a request.
+     */
+    function frankenphp_handle_request(callable $callback): bool {}
+    /** Ends the response now (output buffers flushed); the handler goes on, its later output is dropped. */
+    function frankenphp_finish_request(): bool {}
+    /** Alias of getallheaders(). */
+    function frankenphp_request_headers(): array {}
+    /** The running request's response headers so far, name => value (repeated ones joined by ", "). */
+    function frankenphp_response_headers(): array|false {}
+    /** Alias of frankenphp_response_headers(). */
+    function apache_response_headers(): array|false {}
 }

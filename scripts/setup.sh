@@ -16,7 +16,8 @@ PKGS="apache2 apache2-dev libuv1-dev libapache2-mod-perl2 libwww-perl
       build-essential pkg-config dpkg-dev autoconf bison re2c wrk curl
       libxml2-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev
       libonig-dev openssl valgrind mariadb-server libio-socket-ssl-perl
-      php8.2-cgi"
+      php8.2-cgi php-symfony-http-foundation php-symfony-http-kernel php-symfony-routing
+      php-symfony-event-dispatcher php-slim"
 
 missing=""
 for p in $PKGS; do

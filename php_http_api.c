@@ -61,8 +61,6 @@ size_t ta_http_echo(const char *str, size_t len)
     ta_response_obj *r = tl_out_owner;
     if (r && !r->ended) {
         ta_response_post(r, str, len, 0);
-    } else if (r) {
-        /* after the response ended (frankenphp_finish_request()): dropped */
     } else if (len) {
         ta_log(TA_LOG_INFO, TA_LOGNO(00830) "PHP output outside a request: %.*s",
                (int) (len > 512 ? 512 : len), str);

@@ -241,7 +241,7 @@ namespace {
      * inside a request.
      */
     function frankenphp_handle_request(callable $callback): bool {}
-    /** Ends the response now (output buffers flushed); the handler goes on, its later output is dropped. */
+    /** Ends the response now (output buffers flushed); the handler goes on, its later output goes to the error log. */
     function frankenphp_finish_request(): bool {}
     /** Alias of getallheaders(). */
     function frankenphp_request_headers(): array {}

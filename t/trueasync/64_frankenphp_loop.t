@@ -28,7 +28,7 @@ is scalar(grep { my $i = $_; $res[$i - 1]{b} =~ /^hello p$i / } 1 .. 15), 15, 'e
 cmp_ok $took, '<', 2.5, sprintf('at once on one thread (%.2f s, one after the other would take 4.5 s)', $took);
 
 my $f = raw_request($V, path => '/?finish=1');
-is $f->{body}, 'sent;', 'frankenphp_finish_request() ends the response; later output is dropped';
+is $f->{body}, 'sent;', 'frankenphp_finish_request() ends the response; later output does not reach it';
 my $h = json_decode(raw_request($V, path => '/?headers=1', headers => ['X-Mine' => 'm'])->{body});
 is_deeply $h, { request => 'm', response => '1' }, 'frankenphp_request_headers() and frankenphp_response_headers()';
 

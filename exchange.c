@@ -60,6 +60,7 @@ void ta_exchange_release(ta_exchange *ex)
     if (left > 0) return;
     request_free(&ex->req);
     ta_kv_free(ex->resp_headers, ex->n_resp_headers);
+    ta_interims_free(ex->interims);
     ta_chunks_free(ex->chunks);
     pthread_mutex_destroy(&ex->lock);
     free(ex);
@@ -138,6 +139,31 @@ int ta_exchange_post(ta_exchange *ex, int status, ta_kv *headers, size_t n_heade
     return 0;
 }
 
+void ta_interims_free(ta_interim *i)
+{
+    while (i) { ta_interim *n = i->next; ta_kv_free(i->headers, i->n_headers); free(i); i = n; }
+}
+
+int ta_exchange_post_interim(ta_exchange *ex, int status, ta_kv *headers, size_t n_headers)
+{
+    ta_interim *i = calloc(1, sizeof *i);
+    pthread_mutex_lock(&ex->lock);
+    if (!i || ex->aborted || ex->ended || ex->failed || ex->head_ready) {
+        pthread_mutex_unlock(&ex->lock);
+        free(i);
+        ta_kv_free(headers, n_headers);
+        return -1;
+    }
+    i->status = status;
+    i->headers = headers;
+    i->n_headers = n_headers;
+    if (ex->interims_tail) ex->interims_tail->next = i; else ex->interims = i;
+    ex->interims_tail = i;
+    signal_apache_post_locked(ex);
+    pthread_mutex_unlock(&ex->lock);
+    return 0;
+}
+
 void ta_exchange_fail(ta_exchange *ex, int status)
 {
     pthread_mutex_lock(&ex->lock);
@@ -175,6 +201,8 @@ void ta_exchange_take(ta_exchange *ex, ta_take *t)
 {
     memset(t, 0, sizeof *t);
     pthread_mutex_lock(&ex->lock);
+    t->interims = ex->interims;
+    ex->interims = ex->interims_tail = NULL;
     if (ex->head_ready && !ex->head_taken) {
         t->status = ex->status;
         t->headers = ex->resp_headers;

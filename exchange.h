@@ -34,8 +34,17 @@ typedef struct ta_request {
     size_t body_len;
 } ta_request;
 
+/* An informational (1xx) response sent before the final head. */
+typedef struct ta_interim {
+    struct ta_interim *next;
+    int status;
+    ta_kv *headers;
+    size_t n_headers;
+} ta_interim;
+
 /* What one ta_exchange_take() hands to Apache. */
 typedef struct ta_take {
+    ta_interim *interims;        /* owned by the taker; free with ta_interims_free */
     int status;                  /* >0 when the head is in this take */
     ta_kv *headers;              /* owned by the taker when status > 0 */
     size_t n_headers;
@@ -66,6 +75,7 @@ struct ta_exchange {
     ta_kv *resp_headers;
     size_t n_resp_headers;
     int head_ready, head_taken, ended, failed;
+    ta_interim *interims, *interims_tail;
     ta_chunk *chunks, *chunks_tail;
     size_t pending;              /* bytes appended and not yet consumed */
 
@@ -98,6 +108,11 @@ char *ta_strdup(const char *s);
  * copied. Returns 0, or -1 if the client is gone (nothing was queued). */
 int ta_exchange_post(ta_exchange *ex, int status, ta_kv *headers, size_t n_headers,
                      const char *data, size_t len, int end);
+/* PHP side: queues a 1xx response (headers moved in) before the head.
+ * -1 (nothing queued, headers freed) once the head was posted or the
+ * client is gone. */
+int ta_exchange_post_interim(ta_exchange *ex, int status, ta_kv *headers, size_t n_headers);
+void ta_interims_free(ta_interim *i);
 /* PHP side: while a list is set (per thread), posts queue their signal to
  * Apache there instead of sending it; ta_exchange_flush_signals() sends
  * them, once per exchange. A handler's write() and end() then wake the

@@ -431,6 +431,24 @@ static int fill_request(request_rec *r, ta_request *rq)
     return oom ? -1 : 0;
 }
 
+/* 103 Early Hints and other 1xx responses, with their own headers, before
+ * the final head (Apache leaves them out for HTTP/1.0 clients). */
+static void send_interims(request_rec *r, ta_interim *list)
+{
+    for (ta_interim *i = list; i; i = i->next) {
+        apr_table_t *saved = r->headers_out;
+        int status = r->status;
+        r->headers_out = apr_table_make(r->pool, (int) i->n_headers + 1);
+        for (size_t k = 0; k < i->n_headers; k++)
+            apr_table_add(r->headers_out, i->headers[k].name, i->headers[k].value);
+        r->status = i->status;
+        ap_send_interim_response(r, 1);
+        r->headers_out = saved;
+        r->status = status;
+    }
+    ta_interims_free(list);
+}
+
 static void apply_head(request_rec *r, ta_take *t)
 {
     r->status = t->status;
@@ -515,6 +533,7 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_no
     for (;;) {
         ta_take t;
         ta_exchange_take(ex, &t);
+        if (t.interims) send_interims(r, t.interims);
         if (t.status > 0 && t.failed) {
             /* PHP could not produce a response: Apache answers the error. */
             ta_chunks_free(t.chunks);

@@ -111,6 +111,44 @@ static ZEND_FUNCTION(frankenphp_finish_request)
     RETURN_TRUE;
 }
 
+/* FrankenPHP's headers_send(): a 1xx status sends the headers set so far
+ * as an informational response (103 Early Hints) and keeps them for the
+ * final one; any other status sends the final head now. Returns the
+ * status sent, 0 when the head has already gone out (a warning). */
+static ZEND_FUNCTION(headers_send)
+{
+    zend_long status = 200;
+    ZEND_PARSE_PARAMETERS_START(0, 1)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_LONG(status)
+    ZEND_PARSE_PARAMETERS_END();
+    if (status < 100 || status > 599) {
+        zend_argument_value_error(1, "must be between 100 and 599");
+        RETURN_THROWS();
+    }
+    ta_response_obj *r = ta_http_live_response();
+    if (!r || !r->g.live || !r->ex) {
+        zend_throw_error(NULL, "headers_send() can only be called while a request runs");
+        RETURN_THROWS();
+    }
+    if (r->headers_sent || *ta_rglobals_headers_sent(&r->g)) {
+        php_error_docref(NULL, E_WARNING, "Cannot send headers: they were already sent");
+        RETURN_LONG(0);
+    }
+    if (status < 200) {
+        size_t n;
+        ta_kv *kv = ta_response_head_kv(r, &n, false);
+        if (ta_exchange_post_interim(r->ex, (int) status, kv, n) != 0) RETURN_LONG(0);
+        RETURN_LONG(status);
+    }
+    *ta_rglobals_status(&r->g) = (int) status;
+    ta_response_post(r, NULL, 0, 0);
+    RETURN_LONG(status);
+}
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_headers_send, 0, 0, IS_LONG, 0)
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, status, IS_LONG, 0, "200")
+ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_headers, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_MASK_EX(ai_resp_headers, 0, 0, MAY_BE_ARRAY | MAY_BE_FALSE)
@@ -129,6 +167,7 @@ static const zend_function_entry functions[] = {
     ZEND_FALIAS(apache_response_headers, frankenphp_response_headers, ai_resp_headers)
     ZEND_FE(frankenphp_finish_request, ai_bool)
     ZEND_FE(frankenphp_handle_request, ai_handle_request)
+    ZEND_FE(headers_send, ai_headers_send)
     ZEND_FE_END
 };
 

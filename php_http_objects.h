@@ -53,6 +53,9 @@ ta_response_obj *ta_http_live_response(void);
 void ta_response_header_put(ta_response_obj *r, zend_string *name, zend_string *value, bool replace);
 void ta_response_header_del(ta_response_obj *r, const char *name, size_t len);
 
+/* The response's headers for Apache (final: with PHP's default
+ * Content-Type when none is set). */
+ta_kv *ta_response_head_kv(ta_response_obj *r, size_t *n_out, bool final);
 /* Hands data (and the head, first time) to Apache without waiting. */
 void ta_response_post(ta_response_obj *r, const char *data, size_t len, int end);
 /* Backpressure: waits (as a coroutine) until Apache took what was handed

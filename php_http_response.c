@@ -59,7 +59,7 @@ static bool check_header(zend_string *name, zend_string *value, uint32_t name_ar
 
 /* ---- the response path ----------------------------------------------------- */
 
-static ta_kv *build_head(ta_response_obj *r, size_t *n_out)
+ta_kv *ta_response_head_kv(ta_response_obj *r, size_t *n_out, bool final)
 {
     size_t n = 0, i = 0;
     bool has_ct = false;
@@ -81,7 +81,7 @@ static ta_kv *build_head(ta_response_obj *r, size_t *n_out)
         } ZEND_HASH_FOREACH_END();
     } ZEND_HASH_FOREACH_END();
     int status = *ta_rglobals_status(&r->g);
-    if (!has_ct && status != 204 && status != 304) {
+    if (final && !has_ct && status != 204 && status != 304) {
         /* PHP's own default_mimetype/default_charset */
         char *ct = sapi_get_default_content_type();
         kv[i].name = ta_strdup("Content-Type");
@@ -105,7 +105,7 @@ void ta_response_post(ta_response_obj *r, const char *data, size_t len, int end)
     if (!r->headers_sent && r->g.live && !SG(headers_sent)) sapi_send_headers();
     if (!r->headers_sent) {
         *ta_rglobals_headers_sent(&r->g) = 1;
-        kv = build_head(r, &n);
+        kv = ta_response_head_kv(r, &n, true);
         status = *ta_rglobals_status(&r->g);
         r->headers_sent = true;
     }

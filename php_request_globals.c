@@ -142,6 +142,16 @@ static void make(int which)
     if (ag[which] && orig_cb[which]) orig_cb[which](ag[which]->name);
 }
 
+static void set_empty(int which, int track)
+{
+    if (!sg_str[which]) return;
+    zval_ptr_dtor(&PG(http_globals)[track]);
+    ZVAL_EMPTY_ARRAY(&PG(http_globals)[track]);
+    zval e;
+    ZVAL_EMPTY_ARRAY(&e);
+    zend_hash_update(&EG(symbol_table), sg_str[which], &e);
+}
+
 /* What php_request_startup() does for a request, on its own globals. */
 static void set_up(ta_request_globals *g)
 {
@@ -152,11 +162,18 @@ static void set_up(ta_request_globals *g)
         && strcmp(SG(request_info).request_method, "POST") == 0)
         read_post_data();
     if (PG(expose_php)) sapi_add_header(SAPI_PHP_VERSION_HEADER, sizeof(SAPI_PHP_VERSION_HEADER) - 1, 1);
-    /* In PHP's order: $_FILES after $_POST (the upload handler fills it). */
-    make(TA_SG_GET);
-    make(TA_SG_POST);
-    make(TA_SG_COOKIE);
-    make(TA_SG_FILES);
+    /* In PHP's order: $_FILES after $_POST (the upload handler fills it).
+     * Nothing to parse: the shared empty array, no allocation (the common
+     * case of a GET without query or cookies costs next to nothing). */
+    const char *q = SG(request_info).query_string, *c = SG(request_info).cookie_data;
+    if (q && *q) make(TA_SG_GET); else set_empty(TA_SG_GET, TRACK_VARS_GET);
+    if (SG(request_info).request_method && strcasecmp(SG(request_info).request_method, "POST") == 0)
+        make(TA_SG_POST);
+    else
+        set_empty(TA_SG_POST, TRACK_VARS_POST);
+    if (c && *c) make(TA_SG_COOKIE); else set_empty(TA_SG_COOKIE, TRACK_VARS_COOKIE);
+    if (Z_TYPE(PG(http_globals)[TRACK_VARS_FILES]) != IS_UNDEF) make(TA_SG_FILES);
+    else set_empty(TA_SG_FILES, TRACK_VARS_FILES);
     g->built = (1u << TA_SG_GET) | (1u << TA_SG_POST) | (1u << TA_SG_COOKIE) | (1u << TA_SG_FILES);
 }
 

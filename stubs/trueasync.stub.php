@@ -247,6 +247,14 @@ namespace {
     function frankenphp_request_headers(): array {}
     /** The running request's response headers so far, name => value (repeated ones joined by ", "). */
     function frankenphp_response_headers(): array|false {}
+    /**
+     * FrankenPHP's headers_send(): with a 1xx status (103 Early Hints) the
+     * headers set so far go out as an informational response and stay set
+     * for the final one; any other status sends the final head now.
+     * Returns the status sent, or 0 (and a warning) once the head has gone
+     * out. ValueError outside 100..599; Error outside a request.
+     */
+    function headers_send(int $status = 200): int {}
     /** Alias of frankenphp_response_headers(). */
     function apache_response_headers(): array|false {}
 }

@@ -65,6 +65,17 @@ HttpServer::onRequest(function () {
     case '/nosess':         // what a request without a session sees meanwhile
         echo json_encode(['status' => session_status(), 'id' => session_id(), 'session' => $_SESSION ?? null]);
         return;
+    case '/early':         // 103 Early Hints, then the final response
+        header('Link: </style.css>; rel=preload; as=style');
+        $first = headers_send(103);
+        Async\delay(100);
+        header('X-Final: 1');
+        echo "final after $first";
+        return;
+    case '/late-hints':     // once the head went out, nothing more to send
+        echo "x";
+        echo '|', @headers_send(103);
+        return;
     case '/plain':          // what a request sees when nobody set anything
         echo json_encode([$_GET, $_POST, $_COOKIE, http_response_code(), headers_sent(), count(headers_list())]);
         return;

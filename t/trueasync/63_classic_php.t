@@ -211,6 +211,30 @@ for my $i (1 .. 50) {
 }
 is $ok, 50, '50 interleaved requests each got exactly their own values, headers, cookie and status' or diag $bad;
 
+# headers_send(103): Early Hints before the final response, HTTP/1.1 and h2
+{
+    my $c = TATest::Conn->new('trueasync_classic');
+    $c->send_request(path => '/early');
+    my $t0 = Time::HiRes::time();
+    my $hint = $c->read_response(timeout => 10);
+    my $t_hint = Time::HiRes::time() - $t0;
+    my $final = $c->read_response(timeout => 10);
+    $c->close;
+    is $hint->{status}, 103, 'headers_send(103) sends 103 Early Hints';
+    is TATest::Conn::hdr($hint, 'Link'), '</style.css>; rel=preload; as=style', 'with the Link header set before it';
+    cmp_ok $t_hint, '<', 0.09, sprintf('at once, before the handler goes on (%.3f s)', $t_hint);
+    is $final->{status}, 200, 'then the final response';
+    is $final->{body}, 'final after 103', 'with its body (headers_send() returned 103)';
+    is TATest::Conn::hdr($final, 'Link'), '</style.css>; rel=preload; as=style', 'the final response keeps the Link header';
+    is TATest::Conn::hdr($final, 'X-Final'), '1', 'and has the headers set afterwards';
+    my ($h, $p) = TATest::hostport('trueasync_classic');
+    my $v = `curl -s -v --max-time 10 --http2-prior-knowledge http://$h:$p/early 2>&1`;
+    like $v, qr{^< HTTP/2 103}m, 'over HTTP/2 too (h2c)';
+    like $v, qr{^< HTTP/2 200}m, 'followed by the final response over HTTP/2';
+    is raw_request('trueasync_classic', path => '/late-hints')->{body}, 'x|0',
+        'after the head went out headers_send() sends nothing and returns 0';
+}
+
 # Sessions belong to the request: one client's counter goes on, another
 # client gets its own; two requests of one session are serialized, while
 # the thread goes on serving others.

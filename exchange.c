@@ -61,6 +61,7 @@ void ta_exchange_release(ta_exchange *ex)
     request_free(&ex->req);
     ta_kv_free(ex->resp_headers, ex->n_resp_headers);
     ta_interims_free(ex->interims);
+    free(ex->file);
     ta_chunks_free(ex->chunks);
     pthread_mutex_destroy(&ex->lock);
     free(ex);
@@ -139,6 +140,27 @@ int ta_exchange_post(ta_exchange *ex, int status, ta_kv *headers, size_t n_heade
     return 0;
 }
 
+int ta_exchange_post_file(ta_exchange *ex, int status, ta_kv *headers, size_t n_headers, const char *path)
+{
+    char *p = ta_strdup(path);
+    pthread_mutex_lock(&ex->lock);
+    if (!p || ex->aborted || ex->ended || ex->failed || ex->head_ready) {
+        pthread_mutex_unlock(&ex->lock);
+        free(p);
+        ta_kv_free(headers, n_headers);
+        return -1;
+    }
+    ex->status = status;
+    ex->resp_headers = headers;
+    ex->n_resp_headers = n_headers;
+    ex->head_ready = 1;
+    ex->file = p;
+    ex->ended = 1;
+    signal_apache_post_locked(ex);
+    pthread_mutex_unlock(&ex->lock);
+    return 0;
+}
+
 void ta_interims_free(ta_interim *i)
 {
     while (i) { ta_interim *n = i->next; ta_kv_free(i->headers, i->n_headers); free(i); i = n; }
@@ -210,6 +232,8 @@ void ta_exchange_take(ta_exchange *ex, ta_take *t)
         ex->resp_headers = NULL;
         ex->n_resp_headers = 0;
         ex->head_taken = 1;
+        t->file = ex->file;
+        ex->file = NULL;
         /* A failure before the head went out is an ordinary error status. */
         if (ex->failed) { t->ended = 1; pthread_mutex_unlock(&ex->lock); return; }
     }

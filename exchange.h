@@ -50,6 +50,7 @@ typedef struct ta_take {
     size_t n_headers;
     ta_chunk *chunks;            /* owned by the taker; free with ta_chunks_free */
     size_t bytes;
+    char *file;                  /* Response::sendFile(): the file that is the body; owned by the taker */
     int ended;                   /* the response is complete */
     int failed;                  /* PHP side died after the head went out */
 } ta_take;
@@ -76,6 +77,7 @@ struct ta_exchange {
     size_t n_resp_headers;
     int head_ready, head_taken, ended, failed;
     ta_interim *interims, *interims_tail;
+    char *file;                  /* the body is this file (sendFile) */
     ta_chunk *chunks, *chunks_tail;
     size_t pending;              /* bytes appended and not yet consumed */
 
@@ -108,6 +110,9 @@ char *ta_strdup(const char *s);
  * copied. Returns 0, or -1 if the client is gone (nothing was queued). */
 int ta_exchange_post(ta_exchange *ex, int status, ta_kv *headers, size_t n_headers,
                      const char *data, size_t len, int end);
+/* PHP side: the head and, as the whole body, the file at `path` (Apache
+ * serves it); the response is complete. -1 if the client is gone. */
+int ta_exchange_post_file(ta_exchange *ex, int status, ta_kv *headers, size_t n_headers, const char *path);
 /* PHP side: queues a 1xx response (headers moved in) before the head.
  * -1 (nothing queued, headers freed) once the head was posted or the
  * client is gone. */

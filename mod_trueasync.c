@@ -1,6 +1,9 @@
 /* mod_trueasync: Apache glue. Configuration, child start-up and the handler
  * that hands a request to a PHP worker thread and relays its response
  * through the output filters on the Apache thread that owns the request. */
+#include <sys/stat.h>
+#include <limits.h>
+#include <stdlib.h>
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
@@ -40,6 +43,7 @@ typedef struct {
     long max_requests;      /* -1: unset */
     long long max_memory;   /* -1: unset */
     apr_array_header_t *ini;    /* of ta_ini */
+    apr_array_header_t *sendfile;   /* of const char *: TrueAsyncSendFilePath */
     int worker_index;       /* into g_configs, set in post_config */
 } ta_srv_conf;
 
@@ -57,6 +61,7 @@ static void *create_srv_conf(apr_pool_t *p, server_rec *s)
     c->threads = c->buffer = c->retry_after = -1;
     c->max_requests = c->max_memory = -1;
     c->ini = apr_array_make(p, 4, sizeof(ta_ini));
+    c->sendfile = apr_array_make(p, 2, sizeof(const char *));
     c->worker_index = -1;
     return c;
 }
@@ -71,6 +76,7 @@ static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->max_requests = add->max_requests != -1 ? add->max_requests : base->max_requests;
     c->max_memory = add->max_memory != -1 ? add->max_memory : base->max_memory;
     c->ini = apr_array_append(p, base->ini, add->ini);
+    c->sendfile = apr_array_append(p, base->sendfile, add->sendfile);
     c->worker_index = -1;
     return c;
 }
@@ -169,6 +175,23 @@ static const char *cmd_ini(cmd_parms *cmd, void *dc, const char *name, const cha
     return NULL;
 }
 
+/* A directory Response::sendFile() may serve from: must exist; kept as its
+ * real path so the PHP side compares real paths. */
+static const char *cmd_sendfile_path(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void) dc;
+    char real[PATH_MAX];
+    struct stat st;
+    if (arg[0] != '/')
+        return apr_psprintf(cmd->pool, "TrueAsyncSendFilePath: '%s' is not an absolute path", arg);
+    if (!realpath(arg, real) || stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+        return apr_psprintf(cmd->pool, "TrueAsyncSendFilePath: '%s' is not an existing directory", arg);
+    size_t n = strlen(real);
+    while (n > 1 && real[n - 1] == '/') real[--n] = '\0';
+    *(const char **) apr_array_push(SRV_CONF(cmd)->sendfile) = apr_pstrdup(cmd->pool, real);
+    return NULL;
+}
+
 static const command_rec ta_cmds[] = {
     AP_INIT_TAKE1("TrueAsyncWorker", cmd_worker, NULL, RSRC_CONF,
                   "Path of the PHP worker script that calls FrankenPHP\\HttpServer::onRequest()"),
@@ -184,6 +207,8 @@ static const command_rec ta_cmds[] = {
                   "PHP memory in use above which a PHP thread boots its worker script afresh after a request (K/M/G; 0 = off)"),
     AP_INIT_TAKE2("TrueAsyncPHPIni", cmd_ini, NULL, RSRC_CONF,
                   "A php.ini setting for this worker: name value (repeatable)"),
+    AP_INIT_ITERATE("TrueAsyncSendFilePath", cmd_sendfile_path, NULL, RSRC_CONF,
+                    "Directories FrankenPHP\\Response::sendFile() may hand files from (repeatable)"),
     {NULL}
 };
 
@@ -214,6 +239,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             w->n_ini = c->ini->nelts;
             w->max_requests = c->max_requests > 0 ? c->max_requests : 0;
             w->max_memory = c->max_memory > 0 ? c->max_memory : 0;
+            w->sendfile_dirs = (const char *const *) c->sendfile->elts;
+            w->n_sendfile_dirs = c->sendfile->nelts;
         } else if (g_configs[i].threads != conf_threads(c) || g_configs[i].buffer_size != conf_buffer(c)) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v, TA_LOGNO(00841)
                          "TrueAsyncWorker %s is shared with an earlier server; that server's "
@@ -431,6 +458,42 @@ static int fill_request(request_rec *r, ta_request *rq)
     return oom ? -1 : 0;
 }
 
+/* Response::sendFile(): Apache serves the file as its default handler
+ * would: sendfile, Last-Modified/ETag and conditional requests, Range
+ * (the byterange filter), the type from mod_mime unless PHP set one. */
+static int send_file(request_rec *r, const char *path, int *body_started)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t rv = apr_file_open(&f, path, APR_READ | APR_BINARY | APR_SENDFILE_ENABLED, 0, r->pool);
+    if (rv != APR_SUCCESS || apr_file_info_get(&fi, APR_FINFO_NORM, f) != APR_SUCCESS || fi.filetype != APR_REG) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, TA_LOGNO(00859) "Response::sendFile(): cannot open %s", path);
+        return HTTP_NOT_FOUND;
+    }
+    r->filename = apr_pstrdup(r->pool, path);
+    r->finfo = fi;
+    if (!r->content_type) ap_run_type_checker(r);
+    if (!apr_table_get(r->headers_out, "Last-Modified")) {
+        ap_update_mtime(r, fi.mtime);
+        ap_set_last_modified(r);
+    }
+    if (!apr_table_get(r->headers_out, "ETag")) ap_set_etag(r);
+    if (r->status == HTTP_OK) {
+        apr_table_setn(r->headers_out, "Accept-Ranges", "bytes");
+        int cond = ap_meets_conditions(r);
+        if (cond != OK) return cond;
+    }
+    ap_set_content_length(r, fi.size);
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    if (r->header_only) apr_file_close(f);
+    else apr_brigade_insert_file(bb, f, 0, fi.size, r->pool);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+    *body_started = 1;
+    rv = ap_pass_brigade(r->output_filters, bb);
+    if (rv != APR_SUCCESS) { r->connection->aborted = 1; r->connection->keepalive = AP_CONN_CLOSE; }
+    return OK;
+}
+
 /* 103 Early Hints and other 1xx responses, with their own headers, before
  * the final head (Apache leaves them out for HTTP/1.0 clients). */
 static void send_interims(request_rec *r, ta_interim *list)
@@ -542,6 +605,12 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_no
             break;
         }
         if (t.status > 0) apply_head(r, &t);
+        if (t.file) {
+            ta_chunks_free(t.chunks);
+            rc = send_file(r, t.file, &body_started);
+            free(t.file);
+            break;
+        }
         if ((t.status > 0 || t.chunks || t.ended) && !pass_take(r, ex, &t, bb, &body_started)) break;
         if (t.failed) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TA_LOGNO(00845)

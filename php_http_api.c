@@ -13,6 +13,7 @@ static __thread const ta_http_host *tl_host;
 static __thread bool tl_entering_loop;
 
 void ta_http_bind(const ta_http_host *host) { tl_host = host; }
+const ta_http_host *ta_http_bound_host(void) { return tl_host; }
 
 /* HttpServer is static-only; a create handler (plus final) makes
  * ReflectionClass::newInstanceWithoutConstructor() refuse it too. */
@@ -334,6 +335,10 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_write, 0, 1, IS_VOID, 0)
     ZEND_ARG_TYPE_INFO(0, data, IS_STRING, 0)
 ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_send_file, 0, 1, IS_VOID, 0)
+    ZEND_ARG_TYPE_INFO(0, path, IS_STRING, 0)
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, contentType, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_move_to, 0, 1, _IS_BOOL, 0)
     ZEND_ARG_TYPE_INFO(0, path, IS_STRING, 0)
 ZEND_END_ARG_INFO()
@@ -363,6 +368,7 @@ static const zend_function_entry response_methods[] = {
     M(Response, removeHeader, ai_header_n) M(Response, getHeader, ai_get_header)
     M(Response, getHeaders, ai_array) M(Response, isHeadersSent, ai_bool)
     M(Response, redirect, ai_redirect) M(Response, write, ai_write) M(Response, end, ai_void)
+    M(Response, sendFile, ai_send_file)
     ZEND_FE_END
 };
 

@@ -11,6 +11,8 @@
 typedef struct ta_http_host {
     zval *handler;              /* where onRequest() stores the callback */
     const char *script;         /* the worker script, for log lines */
+    const char *const *sendfile_dirs;   /* where Response::sendFile() may serve from */
+    int n_sendfile_dirs;
     /* the request is finished on the PHP side: free its slot */
     void (*request_done)(void *ctx, ta_exchange *ex);
     /* the thread's event loop, run from HttpServer's loop frame */
@@ -24,6 +26,7 @@ typedef struct ta_http_host {
 void ta_http_api_register(void);
 /* Binds the calling PHP thread to its host (NULL: unbinds). */
 void ta_http_bind(const ta_http_host *host);
+const ta_http_host *ta_http_bound_host(void);
 /* Starts the request's coroutine on the current thread's scheduler. */
 int ta_http_start_request(ta_exchange *ex, zval *callback);
 /* The inbox said something about this exchange: Apache took the pending

@@ -72,6 +72,7 @@ zend_result ta_response_wait_drained(ta_response_obj *r);
     X(Response, setStatus) X(Response, getStatus) X(Response, setHeader) X(Response, addHeader) \
     X(Response, removeHeader) X(Response, getHeader) X(Response, getHeaders) \
     X(Response, isHeadersSent) X(Response, redirect) X(Response, write) X(Response, end) \
+    X(Response, sendFile) \
     X(UploadedFile, getName) X(UploadedFile, getType) X(UploadedFile, getSize) \
     X(UploadedFile, getTmpName) X(UploadedFile, getError) X(UploadedFile, moveTo)
 #define TA_HTTP_DECLARE(cls, name) ZEND_METHOD(FrankenPHP_##cls, name);

@@ -6,6 +6,8 @@
 #include "php_async_api.h"
 
 #include <zend_smart_str.h>
+#include <main/php_output.h>
+#include <sys/stat.h>
 
 zend_object_handlers ta_h_response;
 
@@ -302,6 +304,56 @@ ZEND_METHOD(FrankenPHP_Response, end)
     RES_OR_THROW(r);
     if (r->ended) return;
     ta_response_post(r, NULL, 0, 1);
+}
+
+/* Apache serves the file (sendfile, Range, ETag, conditional requests)
+ * and it is the whole body: the response ends here. Only files under a
+ * TrueAsyncSendFilePath directory, by their real path. */
+ZEND_METHOD(FrankenPHP_Response, sendFile)
+{
+    zend_string *path, *type = NULL;
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+        Z_PARAM_PATH_STR(path)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_STR_OR_NULL(type)
+    ZEND_PARSE_PARAMETERS_END();
+    if (type) {
+        zend_string *ct = zend_string_init("Content-Type", 12, 0);
+        bool ok = check_header(ct, type, 1);
+        zend_string_release(ct);
+        if (!ok) RETURN_THROWS();
+    }
+    RES_OR_THROW(r);
+    if (!head_open(r)) RETURN_THROWS();
+    char real[MAXPATHLEN];
+    zend_stat_t st;
+    if (!VCWD_REALPATH(ZSTR_VAL(path), real) || VCWD_STAT(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+        zend_throw_exception_ex(spl_ce_RuntimeException, 0, "Cannot send %s: no such file", ZSTR_VAL(path));
+        RETURN_THROWS();
+    }
+    const ta_http_host *host = ta_http_bound_host();
+    bool allowed = false;
+    for (int i = 0; host && i < host->n_sendfile_dirs && !allowed; i++) {
+        size_t n = strlen(host->sendfile_dirs[i]);
+        allowed = strncmp(real, host->sendfile_dirs[i], n) == 0 && (real[n] == '/' || n == 1);
+    }
+    if (!allowed) {
+        zend_throw_exception_ex(spl_ce_RuntimeException, 0, "Cannot send %s: it is outside every "
+                                "TrueAsyncSendFilePath directory", ZSTR_VAL(path));
+        RETURN_THROWS();
+    }
+    if (type) {
+        zend_string *ct = zend_string_init("Content-Type", 12, 0);
+        ta_response_header_put(r, ct, type, true);
+        zend_string_release(ct);
+    }
+    /* what the request buffered is not part of this body */
+    if (r->g.live) php_output_discard_all();
+    size_t n;
+    ta_kv *kv = ta_response_head_kv(r, &n, false);     /* no default type: mod_mime's */
+    *ta_rglobals_headers_sent(&r->g) = 1;
+    r->headers_sent = r->ended = true;
+    ta_exchange_post_file(r->ex, *ta_rglobals_status(&r->g), kv, n, real);
 }
 
 ZEND_METHOD(FrankenPHP_Response, redirect)

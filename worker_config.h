@@ -18,6 +18,8 @@ typedef struct ta_worker_config {
     int n_ini;
     long max_requests;          /* TrueAsyncMaxRequests: recycle after this many; 0 never */
     long long max_memory;       /* TrueAsyncMaxMemory: recycle above this many bytes; 0 off */
+    const char *const *sendfile_dirs;   /* TrueAsyncSendFilePath: real paths, no trailing '/' */
+    int n_sendfile_dirs;
 } ta_worker_config;
 
 #endif

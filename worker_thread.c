@@ -465,6 +465,7 @@ ta_php_thread *ta_thread_start(const ta_worker_config *cfg, ta_mailbox *box, int
     t->box = box;
     t->index = box->index;
     t->host = (ta_http_host) { .handler = &t->callback, .script = cfg->script,
+                               .sendfile_dirs = cfg->sendfile_dirs, .n_sendfile_dirs = cfg->n_sendfile_dirs,
                                .request_done = host_request_done, .serve = host_serve,
                                .serve_next = host_serve_next, .ctx = t };
     ZVAL_UNDEF(&t->callback);

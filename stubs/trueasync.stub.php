@@ -98,6 +98,16 @@ namespace FrankenPHP {
         public function write(string $data): void {}
         /** Finishes the response; a second call does nothing. */
         public function end(): void {}
+        /**
+         * Hands the file to Apache as the whole body (sendfile, Range,
+         * ETag/Last-Modified and conditional requests, the type from
+         * mod_mime unless $contentType or a Content-Type header is set)
+         * and ends the response; buffered output is discarded. Only files
+         * whose real path lies under a TrueAsyncSendFilePath directory:
+         * RuntimeException otherwise, or when there is no such file.
+         * Error once the headers were sent.
+         */
+        public function sendFile(string $path, ?string $contentType = null): void {}
     }
 
     final class UploadedFile

@@ -4,7 +4,7 @@
 // which t/trueasync/63_classic_php.t also runs under Debian's php-cgi.
 use FrankenPHP\HttpServer;
 
-HttpServer::onRequest(function () {
+HttpServer::onRequest(function ($req, $res) {
     $path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
     if (preg_match('#^/case/(\w+)$#', $path, $m)) {
         include __DIR__ . "/inc/classic_cases/{$m[1]}.php";
@@ -75,6 +75,14 @@ HttpServer::onRequest(function () {
     case '/late-hints':     // once the head went out, nothing more to send
         echo "x";
         echo '|', @headers_send(103);
+        return;
+    case '/send':           // Apache serves the file
+        try {
+            $res->sendFile(__DIR__ . '/../htdocs/sendfile/' . $_GET['f'], $_GET['type'] ?? null);
+            echo "never seen";
+        } catch (RuntimeException $e) {
+            echo get_class($e), ': ', $e->getMessage();
+        }
         return;
     case '/plain':          // what a request sees when nobody set anything
         echo json_encode([$_GET, $_POST, $_COOKIE, http_response_code(), headers_sent(), count(headers_list())]);

@@ -30,6 +30,9 @@ my @bad = (
     ['TrueAsyncMaxRequests lots',                'TrueAsyncMaxRequests', 'lots'],
     ['TrueAsyncMaxMemory 12X',                   'TrueAsyncMaxMemory',  '12X'],
     ['TrueAsyncMaxMemory -5M',                   'TrueAsyncMaxMemory',  '-5M'],
+    ['TrueAsyncSendFilePath /nonexistent/dir',   'TrueAsyncSendFilePath', '/nonexistent/dir'],
+    ['TrueAsyncSendFilePath relative/dir',       'TrueAsyncSendFilePath', 'relative/dir'],
+    ["TrueAsyncSendFilePath $worker",             'TrueAsyncSendFilePath', $worker],
     # TAKE2 arity errors are reported by httpd core, which names the
     # directive but never echoes the line; only the directive is checked.
     ['TrueAsyncPHPIni memory_limit',             'TrueAsyncPHPIni',     undef],

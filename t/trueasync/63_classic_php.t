@@ -235,6 +235,35 @@ is $ok, 50, '50 interleaved requests each got exactly their own values, headers,
         'after the head went out headers_send() sends nothing and returns 0';
 }
 
+# Response::sendFile(): Apache serves the file, as its default handler would
+{
+    my $file = "$top/t/htdocs/sendfile/doc.txt";
+    my $want = do { local (@ARGV, $/) = $file; <> };
+    my $f = raw_request('trueasync_classic', path => '/send?f=doc.txt');
+    is $f->{status}, 200, 'sendFile(): 200';
+    is $f->{body}, $want, 'sendFile(): the file is the body, nothing echoed after it';
+    is TATest::Conn::hdr($f, 'Content-Length'), length $want, 'sendFile(): Content-Length';
+    like TATest::Conn::hdr($f, 'Content-Type') // '', qr{^text/plain}, 'sendFile(): the type from mod_mime';
+    my $etag = TATest::Conn::hdr($f, 'ETag');
+    my $lm = TATest::Conn::hdr($f, 'Last-Modified');
+    ok $etag && $lm, 'sendFile(): ETag and Last-Modified';
+    is TATest::Conn::hdr($f, 'Accept-Ranges'), 'bytes', 'sendFile(): Accept-Ranges';
+    my $rg = raw_request('trueasync_classic', path => '/send?f=doc.txt', headers => [Range => 'bytes=10-19']);
+    is $rg->{status}, 206, 'sendFile(): a Range request gets 206';
+    is $rg->{body}, substr($want, 10, 10), 'sendFile(): with those bytes';
+    is raw_request('trueasync_classic', path => '/send?f=doc.txt', headers => ['If-None-Match' => $etag])->{status},
+        304, 'sendFile(): If-None-Match with its ETag: 304';
+    is raw_request('trueasync_classic', path => '/send?f=doc.txt', headers => ['If-Modified-Since' => $lm])->{status},
+        304, 'sendFile(): If-Modified-Since: 304';
+    my $ty = raw_request('trueasync_classic', path => '/send?f=doc.txt&type=application/x-mine');
+    is TATest::Conn::hdr($ty, 'Content-Type'), 'application/x-mine', 'sendFile(): the type given';
+    like raw_request('trueasync_classic', path => '/send?f=../../php/classic.php')->{body},
+        qr/^RuntimeException: Cannot send .* outside every TrueAsyncSendFilePath directory$/,
+        'sendFile(): a path outside TrueAsyncSendFilePath is refused with an exception';
+    like raw_request('trueasync_classic', path => '/send?f=none.txt')->{body},
+        qr/^RuntimeException: Cannot send .*: no such file$/, 'sendFile(): a missing file is refused';
+}
+
 # Sessions belong to the request: one client's counter goes on, another
 # client gets its own; two requests of one session are serialized, while
 # the thread goes on serving others.

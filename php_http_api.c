@@ -48,13 +48,15 @@ static void scope_leave(zend_object *scope)
     tl_out_owner = NULL;
 }
 
-/* What the request's ob_* buffers still hold goes out before its end. */
+/* What the request's ob_* buffers still hold goes out before its end,
+ * through its handlers (ob_gzhandler, the URL rewriter), which see the
+ * request's own globals. */
 static void flush_output(ta_response_obj *r)
 {
-    ta_response_obj *prev = tl_out_owner;
-    tl_out_owner = r;
-    ta_output_finish(&r->out);
-    tl_out_owner = prev;
+    if (!r->out.started) return;
+    scope_enter(&r->std);
+    php_output_end_all();
+    scope_leave(&r->std);
 }
 
 size_t ta_http_echo(const char *str, size_t len)
@@ -199,11 +201,20 @@ ZEND_METHOD(FrankenPHP_HttpServer, handle)
     if (EG(exception) && zend_is_unwind_exit(EG(exception))) zend_clear_exception();
     /* register_shutdown_function() callbacks run even after an uncaught
      * exception, as at the end of a PHP request */
-    bool threw = EG(exception) != NULL;
-    if (threw) zend_exception_save();
+    /* held here, not in EG(prev_exception): a shutdown function may
+     * suspend, and other coroutines run meanwhile */
+    zend_object *threw = EG(exception);
+    EG(exception) = NULL;
     ta_rglobals_run_shutdown_functions();
     if (EG(exception) && zend_is_unwind_exit(EG(exception))) zend_clear_exception();
-    if (threw) zend_exception_restore();
+    if (threw) {
+        zval ex;
+        ZVAL_OBJ(&ex, threw);
+        zend_throw_exception_object(&ex);
+    } else if (!EG(exception)) {
+        /* then the output buffers, as PHP's request shutdown does */
+        php_output_end_all();
+    }
 }
 
 void ta_http_exchange_event(ta_exchange *ex)

@@ -9,6 +9,7 @@
 #include "php_signals.h"
 #include "php_request_session.h"
 #include "php_request_globals.h"
+#include "php_request_zlib.h"
 #include "coro_bailout.h"
 #include "scheduler.h"
 #include "reactor_apr.h"
@@ -30,6 +31,7 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_signals_hooks_install();
     ta_request_session_install();
     ta_rglobals_minit();
+    ta_request_zlib_minit();
     ta_bailout_install();
     ta_sched_guard_fibers();
     if (!ta_reactor_register()) {

@@ -2,6 +2,7 @@
 
 #include <main/rfc1867.h>
 #include <ext/standard/basic_functions.h>
+#include <zend_smart_str.h>
 #include <ctype.h>
 
 static __thread ta_request_globals *tl_live;
@@ -211,6 +212,23 @@ static void swap_symbol(zend_string *name, zval *mine)
     }
 }
 
+static void swap_bytes(void *a, void *b, size_t n)
+{
+    char tmp[sizeof(url_adapt_state_ex_t)];
+    memcpy(tmp, a, n);
+    memcpy(a, b, n);
+    memcpy(b, tmp, n);
+}
+
+/* What PHP's url_scanner shutdown frees (its rewriter handler has ended
+ * with the request's output layer). */
+static void url_state_free(url_adapt_state_ex_t *u)
+{
+    smart_str *all[] = { &u->tag, &u->arg, &u->val, &u->buf, &u->result, &u->form_app, &u->url_app, &u->attr_val };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) smart_str_free(all[i]);
+    memset(u, 0, XtOffsetOf(url_adapt_state_ex_t, tags));
+}
+
 static void exchange(ta_request_globals *g)
 {
     sapi_globals_struct *sg = (sapi_globals_struct *) &SG(server_context);   /* its first field */
@@ -227,7 +245,10 @@ static void exchange(ta_request_globals *g)
         if (i != TRACK_VARS_ENV) SWAP(zval, PG(http_globals)[i], g->pg[i]);
     for (int i = 0; i < TA_SG_N; i++) if (sg_str[i]) swap_symbol(sg_str[i], &g->sym[i]);
     SWAP(HashTable *, BG(user_shutdown_function_names), g->shutdown_fns);
+    swap_bytes(&BG(url_adapt_output_ex), &g->url_out, XtOffsetOf(url_adapt_state_ex_t, tags));
+    swap_bytes(&BG(url_adapt_session_ex), &g->url_sess, XtOffsetOf(url_adapt_state_ex_t, tags));
     ta_request_session_exchange(&g->session);
+    ta_request_zlib_exchange(&g->zlib);
 }
 
 void ta_rglobals_swap(ta_request_globals *g)
@@ -404,6 +425,9 @@ void ta_rglobals_end(ta_request_globals *g)
     bool was_live = g->live;
     if (!was_live) ta_rglobals_swap(g);
     ta_request_session_end(&g->session);
+    ta_request_zlib_end();
+    url_state_free(&BG(url_adapt_output_ex));
+    url_state_free(&BG(url_adapt_session_ex));
     if (SG(request_info).request_body) {
         php_stream_close(SG(request_info).request_body);
         SG(request_info).request_body = NULL;

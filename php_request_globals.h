@@ -11,8 +11,10 @@
 
 #include "php_common.h"
 #include "exchange.h"
+#include <ext/standard/url_scanner_ex.h>
 #include "php_request_ini.h"
 #include "php_request_session.h"
+#include "php_request_zlib.h"
 
 enum { TA_SG_GET, TA_SG_POST, TA_SG_COOKIE, TA_SG_SERVER, TA_SG_FILES, TA_SG_REQUEST, TA_SG_SESSION, TA_SG_N };
 
@@ -35,8 +37,10 @@ typedef struct ta_request_globals {
     zval pg[NUM_TRACK_VARS];
     zval sym[TA_SG_N];
     HashTable *shutdown_fns;
+    url_adapt_state_ex_t url_out, url_sess;     /* output_add_rewrite_var(), trans-sid (up to .tags) */
     ta_request_ini ini;             /* its ini_set() changes */
     ta_request_session session;     /* its session_*() state */
+    ta_zlib_state zlib;             /* its ob_gzhandler */
 } ta_request_globals;
 
 /* From MINIT. */

@@ -29,7 +29,13 @@ static size_t ta_ub_write(const char *str, size_t len)
     return output_sink(str, len);
 }
 
-static void ta_flush(void *server_context) { (void) server_context; }
+static void (*flush_fn)(void *server_context);
+
+void ta_sapi_set_flush_handler(void (*fn)(void *server_context)) { flush_fn = fn; }
+
+/* flush(): what the request wrote so far is handed over already; tell
+ * Apache now rather than when the thread next waits. */
+static void ta_flush(void *server_context) { if (flush_fn && server_context) flush_fn(server_context); }
 
 static int ta_send_headers(sapi_headers_struct *h) { (void) h; return SAPI_HEADER_SENT_SUCCESSFULLY; }
 

@@ -16,5 +16,7 @@ void ta_php_shutdown(void);
  * header in SAPI's list instead. */
 typedef int (*ta_header_fn)(sapi_header_struct *h, sapi_header_op_enum op);
 void ta_sapi_set_header_handler(ta_header_fn fn);
+/* What flush() does (gets SG(server_context)). */
+void ta_sapi_set_flush_handler(void (*fn)(void *server_context));
 
 #endif

@@ -192,6 +192,8 @@ static const char *recycle_cause(ta_php_thread *t, uint64_t *fatals_seen, uint64
 }
 
 static void host_request_done(void *ctx, ta_exchange *ex) { request_done(ctx, ex); }
+/* flush(): the Apache threads of what was written are told now. */
+static void sapi_flush_signals(void *ctx) { ta_exchange_flush_signals(&((ta_php_thread *) ctx)->deferred); }
 static void host_serve(void *ctx) { serve(ctx, false); }
 static bool host_serve_next(void *ctx) { return !serve(ctx, true); }
 
@@ -445,6 +447,7 @@ int ta_threads_php_startup(void)
 {
     if (ta_php_startup(&ta_module_entry, ta_http_echo) != 0) return -1;
     ta_sapi_set_header_handler(ta_http_header_op);
+    ta_sapi_set_flush_handler(sapi_flush_signals);
     if (zend_interrupt_function != on_vm_interrupt) {
         prev_interrupt = zend_interrupt_function;
         zend_interrupt_function = on_vm_interrupt;

@@ -79,6 +79,7 @@ wait_up() { for _ in $(seq 100); do curl -sf -o /dev/null --max-time 2 "$1" && r
 web=$(free_port)
 cat > "$OUT/module.conf" <<CONF
 LoadModule trueasync_module $MODULE
+CoreDumpDirectory /tmp
 TrueAsyncWorker $ROOT/bench/symfony_worker.php
 TrueAsyncThreads 2
 TrueAsyncBufferSize $CONNS
@@ -122,6 +123,7 @@ MaxConnectionsPerChild 0
 KeepAlive On
 MaxKeepAliveRequests 0
 ErrorLog "$OUT/prefork/error_log"
+TypesConfig /etc/mime.types
 DocumentRoot "$ROOT/bench"
 <Directory "$ROOT/bench">
     AllowOverride None

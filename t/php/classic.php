@@ -84,6 +84,27 @@ HttpServer::onRequest(function ($req, $res) {
             echo get_class($e), ': ', $e->getMessage();
         }
         return;
+    case '/flush':          // flush(), then computing without suspending
+        echo "first;";
+        flush();
+        $t = microtime(true);
+        while (microtime(true) - $t < 0.4) {}
+        echo "second";
+        return;
+    case '/rewrite-hold':   // a rewrite var held across a wait
+        output_add_rewrite_var('secret', $_GET['v']);
+        Async\delay(200);
+        echo '<form action="/mine"></form>';
+        return;
+    case '/links':          // another request's links meanwhile
+        echo '<form action="/theirs"></form>';
+        return;
+    case '/gz-hold':        // ob_gzhandler held across a wait
+        ob_start('ob_gzhandler');
+        echo str_repeat("{$_GET['id']};", 300);
+        Async\delay(150);
+        echo "end-{$_GET['id']}";
+        return;
     case '/plain':          // what a request sees when nobody set anything
         echo json_encode([$_GET, $_POST, $_COOKIE, http_response_code(), headers_sent(), count(headers_list())]);
         return;

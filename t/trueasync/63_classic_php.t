@@ -132,6 +132,46 @@ same('shutdown', 'register_shutdown_function(), also one registered by another')
 ($g, $w) = same('ini', 'ini_set(), ini_get(), ini_restore()');
 is_deeply hv($g, 'Content-Type'), hv($w, 'Content-Type'), 'ini: default_charset set at run time applies to the response';
 
+($g, $w) = same('gzip', 'ob_gzhandler with Accept-Encoding: gzip', headers => ['Accept-Encoding' => 'gzip']);
+for my $h (qw(Content-Encoding Vary)) {
+    is_deeply hv($g, $h), hv($w, $h), "gzip: $h as php-cgi sends it";
+}
+
+same('rewrite', 'output_add_rewrite_var()');
+{
+    my @rj = (sub { raw_request('trueasync_classic', path => '/rewrite-hold?v=s3cr3t')->{body} },
+              sub { select undef, undef, undef, 0.05; raw_request('trueasync_classic', path => '/links')->{body} });
+    my ($mine, $theirs) = parallel(\@rj, 20);
+    is $mine, '<form action="/mine"><input type="hidden" name="secret" value="s3cr3t" /></form>',
+        'output_add_rewrite_var(): the request\'s own form gets its var after a wait';
+    is $theirs, '<form action="/theirs"></form>', 'another request running meanwhile gets none of it';
+}
+
+# two requests compressing at once on one thread: each its own stream and encoding
+{
+    require IO::Uncompress::Gunzip;
+    my @gj = map { my $i = $_; sub {
+        select undef, undef, undef, 0.03 * $i;
+        my $r = raw_request('trueasync_classic', path => "/gz-hold?id=g$i",
+                            headers => [$i % 2 ? ('Accept-Encoding' => 'gzip') : ()]);
+        { ce => scalar TATest::Conn::hdr($r, 'Content-Encoding'), b => unpack('H*', $r->{body}) } } } 1 .. 6;
+    my @gr = parallel(\@gj, 20);
+    my $ok = 0;
+    for my $i (1 .. 6) {
+        my $r = $gr[$i - 1];
+        my $body = pack 'H*', $r->{b} // '';
+        my $want = ("g$i;" x 300) . "end-g$i";
+        if ($i % 2) {
+            my $plain;
+            IO::Uncompress::Gunzip::gunzip(\$body => \$plain);
+            $ok++ if ($r->{ce} // '') eq 'gzip' && ($plain // '') eq $want;
+        } else {
+            $ok++ if !defined $r->{ce} && $body eq $want;
+        }
+    }
+    is $ok, 6, 'ob_gzhandler: interleaved requests each get their own stream (gzip only where asked for)';
+}
+
 # sessions: the files handler, a cookie, the cache limiter's headers
 my $sdir = "/tmp/ta-sess-cgi.$$";
 mkdir $sdir;
@@ -210,6 +250,18 @@ for my $i (1 .. 50) {
     else { $bad .= " r$i: " . TATest::json_encode($r) }
 }
 is $ok, 50, '50 interleaved requests each got exactly their own values, headers, cookie and status' or diag $bad;
+
+# flush() sends what was written so far, even if the handler then computes
+{
+    my $c = TATest::Conn->new('trueasync_classic');
+    my $t0 = Time::HiRes::time();
+    $c->send_request(path => '/flush');
+    my $fr = $c->read_response(timeout => 10);
+    $c->close;
+    is $fr->{body}, 'first;second', 'flush(): the whole body';
+    my $first = @{ $fr->{chunks} } ? $fr->{chunks}[0]{t} - $t0 : 99;
+    cmp_ok $first, '<', 0.25, sprintf('flush(): the first part arrived before the 400 ms computation ended (%.3f s)', $first);
+}
 
 # headers_send(103): Early Hints before the final response, HTTP/1.1 and h2
 {

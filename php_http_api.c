@@ -37,13 +37,13 @@ static void scope_enter(zend_object *scope)
     ta_response_obj *r = OBJ_OF(ta_response_obj, scope);
     tl_out_owner = r;
     ta_output_swap_in(&r->out, &tl_thread_og);
-    if (r->g.req) ta_rglobals_swap(&r->g);
+    if (r->g && r->g->req) ta_rglobals_swap(r->g);
 }
 
 static void scope_leave(zend_object *scope)
 {
     ta_response_obj *r = OBJ_OF(ta_response_obj, scope);
-    if (r->g.live) ta_rglobals_swap(&r->g);
+    if ((r->g && r->g->live)) ta_rglobals_swap(r->g);
     ta_output_swap_out(&r->out, &tl_thread_og);
     tl_out_owner = NULL;
 }
@@ -99,8 +99,12 @@ static void request_done(ta_coro *co, zend_object *uncaught)
             if (req->ex) { ta_exchange_release(req->ex); req->ex = NULL; }
         }
         /* the dead frames keep the Response: free what it holds now */
-        ta_rglobals_end(&r->g);
-        ta_rglobals_free(&r->g);
+        if (r->g) {
+            ta_rglobals_end(r->g);
+            ta_rglobals_free(r->g);
+            efree(r->g);
+            r->g = NULL;
+        }
         zend_hash_clean(&r->headers);
         r->coro = NULL;
         r->ex = NULL;
@@ -131,7 +135,7 @@ static void request_done(ta_coro *co, zend_object *uncaught)
         r->writer = NULL;
         ta_coro_wake(w);
     }
-    ta_rglobals_end(&r->g);
+    if (r->g) ta_rglobals_end(r->g);
     r->coro = NULL;
     if (ex) tl_host->request_done(tl_host->ctx, ex);
 }
@@ -159,7 +163,8 @@ int ta_http_start_request(ta_exchange *ex, zval *callback)
     req->ex = ex;
     ta_exchange_ref(ex);
     res->ex = ex;
-    ta_rglobals_init(&res->g, &ex->req, tl_host->script);
+    res->g = emalloc(sizeof *res->g);
+    ta_rglobals_init(res->g, &ex->req, tl_host->script);
     ta_coro *co = ta_sched_spawn(ta_sched_current, &tl_dispatch, 4, args, Z_OBJ(args[2]), request_done);
     if (!co) {
         if (EG(exception)) zend_clear_exception();
@@ -187,7 +192,7 @@ ZEND_METHOD(FrankenPHP_HttpServer, handle)
         Z_PARAM_BOOL(classic)
     ZEND_PARSE_PARAMETERS_END();
     ta_response_obj *r = OBJ_OF(ta_response_obj, Z_OBJ_P(res));
-    if (!r->g.live) {
+    if (!(r->g && r->g->live)) {
         zend_throw_error(NULL, "HttpServer::handle() is internal");
         RETURN_THROWS();
     }

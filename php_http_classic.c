@@ -15,7 +15,7 @@ ZEND_FUNCTION(frankenphp_handle_request);   /* php_http_api.c */
 int ta_http_header_op(sapi_header_struct *h, sapi_header_op_enum op)
 {
     ta_response_obj *r = ta_http_live_response();
-    if (!r || !r->g.live || r->headers_sent) return SAPI_HEADER_ADD;
+    if (!r || !(r->g && r->g->live) || r->headers_sent) return SAPI_HEADER_ADD;
     if (op == SAPI_HEADER_DELETE_ALL) {
         zend_hash_clean(&r->headers);
         return 0;
@@ -50,7 +50,7 @@ static zif_handler orig_headers_list;
 static ZEND_FUNCTION(ta_headers_list)
 {
     ta_response_obj *r = ta_http_live_response();
-    if (!r || !r->g.live) { orig_headers_list(INTERNAL_FUNCTION_PARAM_PASSTHRU); return; }
+    if (!r || !(r->g && r->g->live)) { orig_headers_list(INTERNAL_FUNCTION_PARAM_PASSTHRU); return; }
     ZEND_PARSE_PARAMETERS_NONE();
     array_init(return_value);
     zval *entry;
@@ -72,8 +72,8 @@ static ZEND_FUNCTION(getallheaders)
     ZEND_PARSE_PARAMETERS_NONE();
     ta_response_obj *r = ta_http_live_response();
     array_init(return_value);
-    if (!r || !r->g.req) return;
-    const ta_request *rq = r->g.req;
+    if (!r || !r->g || !r->g->req) return;
+    const ta_request *rq = r->g->req;
     for (size_t i = 0; i < rq->n_headers; i++)
         add_assoc_string(return_value, rq->headers[i].name, rq->headers[i].value);
 }
@@ -82,20 +82,12 @@ static ZEND_FUNCTION(frankenphp_response_headers)
 {
     ZEND_PARSE_PARAMETERS_NONE();
     ta_response_obj *r = ta_http_live_response();
-    if (!r || !r->g.live) RETURN_FALSE;
+    if (!r || !(r->g && r->g->live)) RETURN_FALSE;
     array_init(return_value);
     zval *entry;
     ZEND_HASH_FOREACH_VAL(&r->headers, entry) {
-        zval *name = zend_hash_index_find(Z_ARRVAL_P(entry), 0), *v;
-        zend_ulong idx;
-        smart_str joined = {0};
-        ZEND_HASH_FOREACH_NUM_KEY_VAL(Z_ARRVAL_P(entry), idx, v) {
-            if (idx == 0) continue;
-            if (joined.s) smart_str_appendl(&joined, ", ", 2);
-            smart_str_append(&joined, Z_STR_P(v));
-        } ZEND_HASH_FOREACH_END();
-        smart_str_0(&joined);
-        add_assoc_str(return_value, Z_STRVAL_P(name), joined.s ? joined.s : ZSTR_EMPTY_ALLOC());
+        zval *name = zend_hash_index_find(Z_ARRVAL_P(entry), 0);
+        add_assoc_str(return_value, Z_STRVAL_P(name), ta_response_header_joined(entry));
     } ZEND_HASH_FOREACH_END();
 }
 
@@ -105,7 +97,7 @@ static ZEND_FUNCTION(frankenphp_finish_request)
 {
     ZEND_PARSE_PARAMETERS_NONE();
     ta_response_obj *r = ta_http_live_response();
-    if (!r || !r->g.live || r->ended || !r->ex) RETURN_FALSE;
+    if (!r || !(r->g && r->g->live) || r->ended || !r->ex) RETURN_FALSE;
     php_output_end_all();
     if (!r->ended) ta_response_post(r, NULL, 0, 1);
     RETURN_TRUE;
@@ -127,11 +119,11 @@ static ZEND_FUNCTION(headers_send)
         RETURN_THROWS();
     }
     ta_response_obj *r = ta_http_live_response();
-    if (!r || !r->g.live || !r->ex) {
+    if (!r || !(r->g && r->g->live) || !r->ex) {
         zend_throw_error(NULL, "headers_send() can only be called while a request runs");
         RETURN_THROWS();
     }
-    if (r->headers_sent || *ta_rglobals_headers_sent(&r->g)) {
+    if (r->headers_sent || *ta_rglobals_headers_sent(r->g)) {
         php_error_docref(NULL, E_WARNING, "Cannot send headers: they were already sent");
         RETURN_LONG(0);
     }
@@ -141,7 +133,7 @@ static ZEND_FUNCTION(headers_send)
         if (ta_exchange_post_interim(r->ex, (int) status, kv, n) != 0) RETURN_LONG(0);
         RETURN_LONG(status);
     }
-    *ta_rglobals_status(&r->g) = (int) status;
+    *ta_rglobals_status(r->g) = (int) status;
     ta_response_post(r, NULL, 0, 0);
     RETURN_LONG(status);
 }

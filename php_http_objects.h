@@ -23,7 +23,7 @@ typedef struct {
     HashTable headers;          /* lower-case name => [name, value, value...] */
     bool headers_sent, ended;   /* the head / the whole response went to Apache */
     ta_output_state out;        /* the request's ob_* stack while it is swapped out */
-    ta_request_globals g;       /* its superglobals, SAPI state (the status), ... */
+    ta_request_globals *g;      /* its superglobals, SAPI state (the status), ...; gone after a fatal error */
     zend_object std;
 } ta_response_obj;
 
@@ -52,6 +52,8 @@ ta_response_obj *ta_http_live_response(void);
 /* The response's headers as header() and Response::setHeader() change them. */
 void ta_response_header_put(ta_response_obj *r, zend_string *name, zend_string *value, bool replace);
 void ta_response_header_del(ta_response_obj *r, const char *name, size_t len);
+/* One header's values (an entry of r->headers) joined with ", ". */
+zend_string *ta_response_header_joined(zval *entry);
 
 /* The response's headers for Apache (final: with PHP's default
  * Content-Type when none is set). */

@@ -22,7 +22,7 @@ void ta_response_free(zend_object *obj)
 {
     ta_response_obj *o = OBJ_OF(ta_response_obj, obj);
     ta_output_destroy(&o->out);
-    ta_rglobals_free(&o->g);
+    if (o->g) { ta_rglobals_free(o->g); efree(o->g); }
     zend_hash_destroy(&o->headers);
     if (o->ex) ta_exchange_release(o->ex);
     zend_object_std_dtor(obj);
@@ -82,7 +82,7 @@ ta_kv *ta_response_head_kv(ta_response_obj *r, size_t *n_out, bool final)
             i++;
         } ZEND_HASH_FOREACH_END();
     } ZEND_HASH_FOREACH_END();
-    int status = *ta_rglobals_status(&r->g);
+    int status = *ta_rglobals_status(r->g);
     if (final && !has_ct && status != 204 && status != 304) {
         /* PHP's own default_mimetype/default_charset */
         char *ct = sapi_get_default_content_type();
@@ -104,11 +104,11 @@ void ta_response_post(ta_response_obj *r, const char *data, size_t len, int end)
     size_t n = 0;
     /* PHP's own send: the default Content-Type, the header_register_callback()
      * callback (which may itself write), headers_sent() from now on. */
-    if (!r->headers_sent && r->g.live && !SG(headers_sent)) sapi_send_headers();
+    if (!r->headers_sent && (r->g && r->g->live) && !SG(headers_sent)) sapi_send_headers();
     if (!r->headers_sent) {
-        *ta_rglobals_headers_sent(&r->g) = 1;
+        *ta_rglobals_headers_sent(r->g) = 1;
         kv = ta_response_head_kv(r, &n, true);
-        status = *ta_rglobals_status(&r->g);
+        status = *ta_rglobals_status(r->g);
         r->headers_sent = true;
     }
     ta_exchange_post(r->ex, status, kv, n, data, len, end);
@@ -180,10 +180,10 @@ ZEND_METHOD(FrankenPHP_Response, setStatus)
     }
     RES_OR_THROW(r);
     if (!head_open(r)) RETURN_THROWS();
-    *ta_rglobals_status(&r->g) = (int) code;
+    *ta_rglobals_status(r->g) = (int) code;
 }
 
-ZEND_METHOD(FrankenPHP_Response, getStatus) { ZEND_PARSE_PARAMETERS_NONE(); RES_OR_THROW(r); RETURN_LONG(*ta_rglobals_status(&r->g)); }
+ZEND_METHOD(FrankenPHP_Response, getStatus) { ZEND_PARSE_PARAMETERS_NONE(); RES_OR_THROW(r); RETURN_LONG(*ta_rglobals_status(r->g)); }
 
 void ta_response_header_put(ta_response_obj *r, zend_string *name, zend_string *value, bool replace)
 {
@@ -245,6 +245,11 @@ ZEND_METHOD(FrankenPHP_Response, getHeader)
     zval *entry = zend_hash_find(&r->headers, lc);
     zend_string_release(lc);
     if (!entry) RETURN_NULL();
+    RETURN_STR(ta_response_header_joined(entry));
+}
+
+zend_string *ta_response_header_joined(zval *entry)
+{
     smart_str s = {0};
     zval *v;
     zend_ulong idx;
@@ -254,8 +259,7 @@ ZEND_METHOD(FrankenPHP_Response, getHeader)
         smart_str_append(&s, Z_STR_P(v));
     } ZEND_HASH_FOREACH_END();
     smart_str_0(&s);
-    if (!s.s) RETURN_EMPTY_STRING();
-    RETURN_STR(s.s);
+    return s.s ? s.s : ZSTR_EMPTY_ALLOC();
 }
 
 ZEND_METHOD(FrankenPHP_Response, getHeaders)
@@ -277,7 +281,7 @@ ZEND_METHOD(FrankenPHP_Response, getHeaders)
     } ZEND_HASH_FOREACH_END();
 }
 
-ZEND_METHOD(FrankenPHP_Response, isHeadersSent) { ZEND_PARSE_PARAMETERS_NONE(); RES_OR_THROW(r); RETURN_BOOL(r->headers_sent || *ta_rglobals_headers_sent(&r->g)); }
+ZEND_METHOD(FrankenPHP_Response, isHeadersSent) { ZEND_PARSE_PARAMETERS_NONE(); RES_OR_THROW(r); RETURN_BOOL(r->headers_sent || *ta_rglobals_headers_sent(r->g)); }
 
 ZEND_METHOD(FrankenPHP_Response, write)
 {
@@ -348,12 +352,12 @@ ZEND_METHOD(FrankenPHP_Response, sendFile)
         zend_string_release(ct);
     }
     /* what the request buffered is not part of this body */
-    if (r->g.live) php_output_discard_all();
+    if ((r->g && r->g->live)) php_output_discard_all();
     size_t n;
     ta_kv *kv = ta_response_head_kv(r, &n, false);     /* no default type: mod_mime's */
-    *ta_rglobals_headers_sent(&r->g) = 1;
+    *ta_rglobals_headers_sent(r->g) = 1;
     r->headers_sent = r->ended = true;
-    ta_exchange_post_file(r->ex, *ta_rglobals_status(&r->g), kv, n, real);
+    ta_exchange_post_file(r->ex, *ta_rglobals_status(r->g), kv, n, real);
 }
 
 ZEND_METHOD(FrankenPHP_Response, redirect)
@@ -381,7 +385,7 @@ ZEND_METHOD(FrankenPHP_Response, redirect)
     zend_string *loc = zend_string_init("Location", 8, 0);
     ta_response_header_put(r, loc, url, true);
     zend_string_release(loc);
-    *ta_rglobals_status(&r->g) = (int) code;
+    *ta_rglobals_status(r->g) = (int) code;
     ta_response_post(r, NULL, 0, 1);
 }
 

@@ -273,13 +273,19 @@ void ta_rglobals_swap(ta_request_globals *g)
     }
 }
 
+/* what a Response without globals (after a fatal error) reads and writes */
+static __thread int tl_no_status = 200;
+static __thread unsigned char tl_no_sent = 1;
+
 int *ta_rglobals_status(ta_request_globals *g)
 {
+    if (!g) return &tl_no_status;
     return g->live ? &SG(sapi_headers).http_response_code : &g->sh.http_response_code;
 }
 
 unsigned char *ta_rglobals_headers_sent(ta_request_globals *g)
 {
+    if (!g) return &tl_no_sent;
     return g->live ? &SG(headers_sent) : &g->headers_sent;
 }
 

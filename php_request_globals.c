@@ -251,6 +251,13 @@ static void exchange(ta_request_globals *g)
     ta_request_zlib_exchange(&g->zlib);
 }
 
+static void bind_live(ta_request_globals *g)
+{
+    tl_live = g;
+    ta_request_ini_bind(g ? &g->ini : NULL);
+    ta_request_session_bind(g ? &g->session : NULL);
+}
+
 void ta_rglobals_swap(ta_request_globals *g)
 {
     if (!g->live) {
@@ -262,13 +269,13 @@ void ta_rglobals_swap(ta_request_globals *g)
         exchange(g);
         g->live = true;
         g->prev_live = tl_live;
-        tl_live = g;
+        bind_live(g);
         if (!g->started) set_up(g);
         if (tl_used & ~g->built) make_missing(g);
     } else {
         exchange(g);
         g->live = false;
-        tl_live = g->prev_live;
+        bind_live(g->prev_live);
         ta_request_ini_swap_out(&g->ini);
     }
 }

@@ -1,5 +1,4 @@
 #include "php_request_ini.h"
-#include "php_request_globals.h"
 #include "php_fn_hook.h"
 
 static void set_value(zend_string *name, zval *v)
@@ -29,12 +28,15 @@ static void free_table(HashTable **ht)
     *ht = NULL;
 }
 
+static __thread ta_request_ini *tl_ini;
+
+void ta_request_ini_bind(ta_request_ini *ini) { tl_ini = ini; }
+
 /* The first change of a setting in a request keeps its value before. */
 static void remember_str(zend_string *name)
 {
-    ta_request_globals *g = ta_rglobals_live();
-    if (!g) return;
-    ta_request_ini *ini = &g->ini;
+    ta_request_ini *ini = tl_ini;
+    if (!ini) return;
     if (!zend_hash_exists(EG(ini_directives), name) || (ini->before && zend_hash_exists(ini->before, name)))
         return;
     if (!ini->before) ini->before = new_table();
@@ -46,7 +48,7 @@ static void remember_str(zend_string *name)
 
 void ta_request_ini_remember(const char *name)
 {
-    if (!ta_rglobals_live()) return;
+    if (!tl_ini) return;
     zend_string *s = zend_string_init(name, strlen(name), 0);
     remember_str(s);
     zend_string_release(s);

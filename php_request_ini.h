@@ -14,6 +14,8 @@ typedef struct ta_request_ini {
 /* From MINIT: ini_set()/ini_alter()/ini_restore()/set_include_path() note
  * what a running request changes. */
 void ta_request_ini_install(void);
+/* The state of the request whose globals are live (NULL: none). */
+void ta_request_ini_bind(ta_request_ini *ini);
 /* Before PHP code of the running request changes the setting `name`
  * another way (session_name(), ...). */
 void ta_request_ini_remember(const char *name);

@@ -1,5 +1,5 @@
 #include "php_request_session.h"
-#include "php_request_globals.h"
+#include "php_request_ini.h"
 #include "php_fn_hook.h"
 #include "scheduler.h"
 
@@ -42,11 +42,11 @@ static void unlock(const char *id)
     pthread_mutex_unlock(&locks_mu);
 }
 
-static ta_request_session *live_session(void)
-{
-    ta_request_globals *g = ta_rglobals_live();
-    return g ? &g->session : NULL;
-}
+static __thread ta_request_session *tl_session;
+
+void ta_request_session_bind(ta_request_session *s) { tl_session = s; }
+
+static ta_request_session *live_session(void) { return tl_session; }
 
 static void release(ta_request_session *s)
 {

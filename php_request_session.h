@@ -27,6 +27,8 @@ typedef struct ta_request_session {
 /* From MINIT. */
 void ta_request_session_install(void);
 void ta_request_session_init(ta_request_session *s);
+/* The state of the request whose globals are live (NULL: none). */
+void ta_request_session_bind(ta_request_session *s);
 /* Exchanges s with the thread's session state (both directions). */
 void ta_request_session_exchange(ta_request_session *s);
 /* The request ended (live): its session is written and closed, its lock

@@ -197,6 +197,21 @@ static void sapi_flush_signals(void *ctx) { ta_exchange_flush_signals(&((ta_php_
 static void host_serve(void *ctx) { serve(ctx, false); }
 static bool host_serve_next(void *ctx) { return !serve(ctx, true); }
 
+/* Stopping, or recycling with no request left: what is left (background
+ * coroutines) is cancelled and given a grace. */
+static void begin_stop(ta_php_thread *t)
+{
+    t->sv.stop_phase = 1;
+    cancel_all(&t->sched, "Worker is shutting down");
+    if (stopping(t)) fail_queued(t, 503);
+    else t->recycled = 1;
+    t->sv.deadline = now_ms() + TA_STOP_GRACE_MS;
+    /* only there so the loop wakes up in time to give up */
+    t->stop_timer = ZEND_ASYNC_NEW_TIMER_EVENT(TA_STOP_GRACE_MS, false);
+    if (t->stop_timer) t->stop_timer->base.start(&t->stop_timer->base);
+    if (EG(exception)) zend_clear_exception();
+}
+
 /* Serves until the worker stops; with `until_request`, returns as soon as
  * a request has finished while it served normally (not while stopping or
  * recycling). Returns whether it stopped for good. */
@@ -236,17 +251,7 @@ static bool serve(ta_php_thread *t, bool until_request)
         }
         bool stop_now = stopping(t) || (t->sv.recycle && !t->inflight);
         if (!t->sv.stop_phase && stop_now) {
-            /* Stopping, or recycling with no request left: what is left
-             * (background coroutines) is cancelled and given a grace. */
-            t->sv.stop_phase = 1;
-            cancel_all(&t->sched, "Worker is shutting down");
-            if (stopping(t)) fail_queued(t, 503);
-            else t->recycled = 1;
-            t->sv.deadline = now_ms() + TA_STOP_GRACE_MS;
-            /* only there so the loop wakes up in time to give up */
-            t->stop_timer = ZEND_ASYNC_NEW_TIMER_EVENT(TA_STOP_GRACE_MS, false);
-            if (t->stop_timer) t->stop_timer->base.start(&t->stop_timer->base);
-            if (EG(exception)) zend_clear_exception();
+            begin_stop(t);
             continue;
         }
         if (t->sv.stop_phase && (t->sched.live == 0 || now_ms() >= t->sv.deadline)) break;

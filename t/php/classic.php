@@ -19,6 +19,8 @@ HttpServer::onRequest(function ($req, $res) {
         return;
     case '/talk':           // 50 at once on one thread: nothing of another's
         $id = $_GET['id'];
+        session_start();
+        $_SESSION['owner'] = $id;
         header("X-Id: $id");
         setcookie('seen', $id);
         http_response_code(200 + (int) substr($id, 1) % 4);
@@ -27,12 +29,13 @@ HttpServer::onRequest(function ($req, $res) {
         Async\delay(100);
         $_GET['late'] = $id;        // assigning changes only this request's
         echo " after id={$_GET['id']} late={$_GET['late']} cookie={$_COOKIE['c']} "
-           . "qs={$_SERVER['QUERY_STRING']} hdr={$_SERVER['HTTP_X_TALK']} req={$_REQUEST['id']}</p>";
+           . "qs={$_SERVER['QUERY_STRING']} hdr={$_SERVER['HTTP_X_TALK']} req={$_REQUEST['id']} "
+           . "session={$_SESSION['owner']}</p>";
         $html = ob_get_clean();
         echo $html;
         return;
     case '/env':            // Apache's environment and CGI variables
-        $keys = ['TA_FROM_SETENV', 'TA_FROM_REWRITE', 'REQUEST_URI', 'QUERY_STRING', 'SCRIPT_NAME',
+        $keys = ['TA_FROM_SETENV', 'TA_FROM_REWRITE', 'SSL_PROTOCOL', 'SSL_CIPHER', 'REQUEST_SCHEME', 'REQUEST_URI', 'QUERY_STRING', 'SCRIPT_NAME',
                  'SCRIPT_FILENAME', 'PHP_SELF', 'DOCUMENT_ROOT', 'SERVER_NAME', 'SERVER_PORT',
                  'SERVER_PROTOCOL', 'SERVER_SOFTWARE', 'REMOTE_ADDR', 'REMOTE_PORT', 'REQUEST_SCHEME',
                  'GATEWAY_INTERFACE', 'HTTPS', 'HTTP_HOST', 'HTTP_X_SPOOF', 'HTTP_AUTHORIZATION'];

@@ -106,6 +106,10 @@ same('superglobals', 'urlencoded POST',
      headers => ['Content-Type' => 'application/x-www-form-urlencoded']);
 same('superglobals', 'multipart POST with an upload',
      method => 'POST', body => $multipart, headers => ['Content-Type' => "multipart/form-data; boundary=$boundary"]);
+same('superglobals', 'POST over post_max_size (64K)', method => 'POST', body => 'big=' . ('x' x 70000),
+     headers => ['Content-Type' => 'application/x-www-form-urlencoded']);
+same('superglobals', 'more fields than max_input_vars (40)', method => 'POST',
+     body => join('&', map { "f$_=$_" } 1 .. 60), headers => ['Content-Type' => 'application/x-www-form-urlencoded']);
 same('superglobals', 'JSON body through php://input',
      method => 'POST', body => '{"json":true}', headers => ['Content-Type' => 'application/json']);
 same('superglobals', 'PUT body through php://input',
@@ -220,6 +224,16 @@ is $env->{HTTP_HOST}, "127.0.0.1:$port", 'HTTP_HOST';
 is $env->{HTTP_X_SPOOF}, 'dash', 'a header with "_" in its name cannot pose as one with "-" (Apache drops it)';
 is $env->{getallheaders}{'X-Spoof'}, 'dash', 'getallheaders() lists the request headers';
 
+# over TLS: HTTPS and mod_ssl's variables (SSLOptions +StdEnvVars)
+{
+    my (undef, $tp) = TATest::hostport('trueasync_classic_tls');
+    my $tls = json_decode(`curl -sk --max-time 10 https://127.0.0.1:$tp/env` || '{}');
+    is $tls->{HTTPS}, 'on', 'HTTPS is "on" over TLS';
+    is $tls->{REQUEST_SCHEME}, 'https', 'REQUEST_SCHEME https';
+    like $tls->{SSL_PROTOCOL} // '', qr/^TLSv1\.[23]$/, "mod_ssl's SSL_PROTOCOL";
+    ok length($tls->{SSL_CIPHER} // ''), "mod_ssl's SSL_CIPHER";
+}
+
 # Nothing set: defaults, nothing left over from the requests before
 is raw_request('trueasync_classic', path => '/plain')->{body}, '[[],[],[],200,false,1]',
     'a request that sets nothing: empty superglobals, 200, headers not sent, only X-Powered-By listed';
@@ -244,12 +258,13 @@ my @res = parallel(\@jobs, 60);
 my ($ok, $bad) = (0, '');
 for my $i (1 .. 50) {
     my $r = $res[$i - 1];
-    my $want = "<p>id=r$i cookie=cookie$i post=post$i after id=r$i late=r$i cookie=cookie$i qs=id=r$i hdr=hdr$i req=r$i</p>";
-    if (($r->{b} // '') eq $want && ($r->{id} // '') eq "r$i" && ($r->{seen} // '') eq "seen=r$i"
+    my $want = "<p>id=r$i cookie=cookie$i post=post$i after id=r$i late=r$i cookie=cookie$i qs=id=r$i hdr=hdr$i req=r$i "
+             . "session=r$i</p>";
+    if (($r->{b} // '') eq $want && ($r->{id} // '') eq "r$i" && ($r->{seen} // '') =~ /(?:^|, )seen=r$i(?:$|;)/
         && ($r->{s} // 0) == 200 + $i % 4) { $ok++ }
     else { $bad .= " r$i: " . TATest::json_encode($r) }
 }
-is $ok, 50, '50 interleaved requests each got exactly their own values, headers, cookie and status' or diag $bad;
+is $ok, 50, '50 interleaved requests each got exactly their own values, headers, cookie, session and status' or diag $bad;
 
 # flush() sends what was written so far, even if the handler then computes
 {

@@ -359,6 +359,7 @@ static void reg_header(const ta_kv *h, zval *arr)
 static void reg_script(const ta_request_globals *g, zval *arr)
 {
     const char *root = g->req->document_root, *s = g->script;
+    if (!s) return;
     size_t rl = root ? strlen(root) : 0;
     while (rl && root[rl - 1] == '/') rl--;
     const char *name;
@@ -367,8 +368,11 @@ static void reg_script(const ta_request_globals *g, zval *arr)
         name = s + rl;
     } else {
         const char *b = strrchr(s, '/');
-        tmp = emalloc(strlen(b ? b : s) + 2);
-        sprintf(tmp, "/%s", b ? b + 1 : s);
+        const char *base = b ? b + 1 : s;
+        size_t n = strlen(base);
+        tmp = emalloc(n + 2);
+        tmp[0] = '/';
+        memcpy(tmp + 1, base, n + 1);
         name = tmp;
     }
     reg("SCRIPT_FILENAME", s, arr);

@@ -81,7 +81,7 @@ HttpServer::onRequest(function ($req, $res) {
         return;
     case '/send':           // Apache serves the file
         try {
-            $res->sendFile(__DIR__ . '/../htdocs/sendfile/' . $_GET['f'], $_GET['type'] ?? null);
+            $res->sendFile(__DIR__ . '/sendfile/' . $_GET['f'], $_GET['type'] ?? null);
             echo "never seen";
         } catch (RuntimeException $e) {
             echo get_class($e), ': ', $e->getMessage();

@@ -304,7 +304,7 @@ is $ok, 50, '50 interleaved requests each got exactly their own values, headers,
 
 # Response::sendFile(): Apache serves the file, as its default handler would
 {
-    my $file = "$top/t/htdocs/sendfile/doc.txt";
+    my $file = "$top/t/php/sendfile/doc.txt";
     my $want = do { local (@ARGV, $/) = $file; <> };
     my $f = raw_request('trueasync_classic', path => '/send?f=doc.txt');
     is $f->{status}, 200, 'sendFile(): 200';
@@ -324,7 +324,7 @@ is $ok, 50, '50 interleaved requests each got exactly their own values, headers,
         304, 'sendFile(): If-Modified-Since: 304';
     my $ty = raw_request('trueasync_classic', path => '/send?f=doc.txt&type=application/x-mine');
     is TATest::Conn::hdr($ty, 'Content-Type'), 'application/x-mine', 'sendFile(): the type given';
-    like raw_request('trueasync_classic', path => '/send?f=../../php/classic.php')->{body},
+    like raw_request('trueasync_classic', path => '/send?f=../classic.php')->{body},
         qr/^RuntimeException: Cannot send .* outside every TrueAsyncSendFilePath directory$/,
         'sendFile(): a path outside TrueAsyncSendFilePath is refused with an exception';
     like raw_request('trueasync_classic', path => '/send?f=none.txt')->{body},

@@ -308,14 +308,36 @@ ZEND_FUNCTION(Async_spawn)
     }
     /* A coroutine spawned while handling a request belongs to its scope. */
     zend_object *scope = s->current ? s->current->scope : NULL;
-    ta_coro *co = ta_sched_spawn(s, callable, argc, args, scope, ta_spawned_done);
+    ta_coro *co = ta_sched_spawn(s, callable, argc, args, scope, NULL);
     if (!co) RETURN_THROWS();
-    object_init_ex(return_value, ta_ce_coroutine);
-    ta_coro_obj *o = CORO_OBJ(Z_OBJ_P(return_value));
-    o->co = co;
-    o->id = co->id;
-    co->handle = Z_OBJ_P(return_value);
-    GC_ADDREF(co->handle);
+    RETURN_OBJ_COPY(ta_coroutine_handle(co, true));
+}
+
+/* {{{ Async\current_coroutine(): Coroutine */
+ZEND_FUNCTION(Async_current_coroutine)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    ta_coro *co = ta_coro_current();
+    if (!co) {
+        zend_throw_exception(ta_ce_async_exception, "The current coroutine is not defined", 0);
+        RETURN_THROWS();
+    }
+    RETURN_OBJ_COPY(ta_coroutine_handle(co, false));
+}
+
+/* {{{ Async\get_coroutines(): array — every coroutine of this thread not finished yet */
+ZEND_FUNCTION(Async_get_coroutines)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    array_init(return_value);
+    ta_sched *s = ta_sched_current;
+    if (!s) return;
+    for (ta_coro *co = s->all; co; co = co->next) {
+        if (co->state == TA_CORO_DONE) continue;
+        zend_object *h = ta_coroutine_handle(co, false);
+        GC_ADDREF(h);
+        add_next_index_object(return_value, h);
+    }
 }
 
 /* {{{ Async\timeout(int $ms): Awaitable — completes (with TimeoutException) after $ms */
@@ -407,6 +429,11 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_await_any, 0, 1, IS_MIXED, 0)
     ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\Awaitable, 1, "null")
 ZEND_END_ARG_INFO()
 
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_current_coroutine, 0, 0, Async\\Coroutine, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_array, 0, 0, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+
 const zend_function_entry ta_async_functions[] = {
     ZEND_NS_FALIAS("Async", spawn, Async_spawn, ai_spawn)
     ZEND_NS_FALIAS("Async", await, Async_await, ai_await)
@@ -415,6 +442,8 @@ const zend_function_entry ta_async_functions[] = {
     ZEND_NS_FALIAS("Async", timeout, Async_timeout, ai_timeout)
     ZEND_NS_FALIAS("Async", await_all, Async_await_all, ai_await_all)
     ZEND_NS_FALIAS("Async", await_any_or_fail, Async_await_any_or_fail, ai_await_any)
+    ZEND_NS_FALIAS("Async", current_coroutine, Async_current_coroutine, ai_current_coroutine)
+    ZEND_NS_FALIAS("Async", get_coroutines, Async_get_coroutines, ai_array)
     ZEND_FE_END
 };
 
@@ -440,6 +469,12 @@ static const zend_function_entry coroutine_methods[] = {
     ZEND_ME(Async_Coroutine, getId, ai_int, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, isFinished, ai_bool, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, isCancelled, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, isCompleted, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, isStarted, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, isQueued, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, isRunning, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, isSuspended, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, isCancellationRequested, ai_bool, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, getResult, ai_mixed, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, getException, ai_throwable, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, cancel, ai_cancel, ZEND_ACC_PUBLIC)
@@ -469,6 +504,7 @@ void ta_async_api_register(void)
                                               &ta_h_coroutine, XtOffsetOf(ta_coro_obj, std), ta_coroutine_free, true);
     zend_class_implements(ta_ce_coroutine, 1, ta_ce_awaitable);
     ta_sched_set_runner_function(zend_hash_str_find_ptr(&ta_ce_coroutine->function_table, ZEND_STRL("runner")));
+    ta_sched_set_handle_done(ta_spawned_done);
 
     ta_ce_timeout = ta_class_register_final("Async\\Timeout", NULL, ta_timeout_create,
                                             &ta_h_timeout, XtOffsetOf(ta_timeout_obj, std), ta_timeout_free, true);

@@ -75,6 +75,21 @@ static void log_unobserved(zend_object *ex, uint64_t id)
            i.cls, id, i.message, i.file, i.line);
 }
 
+zend_object *ta_coroutine_handle(ta_coro *co, bool spawned)
+{
+    if (co->handle) return co->handle;
+    zval h;
+    object_init_ex(&h, ta_ce_coroutine);
+    ta_coro_obj *o = CORO_OBJ(Z_OBJ(h));
+    o->co = co;
+    o->id = co->id;
+    /* a coroutine with an outcome handler of its own (a request's) has
+     * its errors reported there already */
+    o->observed = !spawned && co->on_done != NULL;
+    co->handle = Z_OBJ(h);      /* the coroutine holds this reference */
+    return co->handle;
+}
+
 void ta_spawned_done(ta_coro *co, zend_object *uncaught)
 {
     ta_coro_obj *o = CORO_OBJ(co->handle);
@@ -170,6 +185,25 @@ static ta_coro_obj *coro_data(zval *this_zv)
 ZEND_METHOD(Async_Coroutine, getId) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_LONG((zend_long) o->id); }
 ZEND_METHOD(Async_Coroutine, isFinished) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->aw.done); }
 ZEND_METHOD(Async_Coroutine, isCancelled) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->cancelled); }
+/* The states as php-async defines them: started and not completed is
+ * "running" (also while it waits); "suspended" is waiting for something;
+ * "queued" is ready to run (to start, or to resume). */
+ZEND_METHOD(Async_Coroutine, isCompleted) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->aw.done); }
+ZEND_METHOD(Async_Coroutine, isStarted) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->aw.done || (o->co && o->co->started)); }
+ZEND_METHOD(Async_Coroutine, isQueued) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->co && o->co->state == TA_CORO_READY); }
+ZEND_METHOD(Async_Coroutine, isRunning) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(!o->aw.done && o->co && o->co->started); }
+ZEND_METHOD(Async_Coroutine, isSuspended)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    CORO_OR_THROW(o);
+    RETURN_BOOL(!o->aw.done && o->co && o->co->started && o->co->state == TA_CORO_SUSPENDED);
+}
+ZEND_METHOD(Async_Coroutine, isCancellationRequested)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    CORO_OR_THROW(o);
+    RETURN_BOOL(!o->aw.done && (o->cancelled || (o->co && o->co->cancelled)));
+}
 
 ZEND_METHOD(Async_Coroutine, getResult)
 {

@@ -70,8 +70,12 @@ void ta_timeout_free(zend_object *obj);
 zend_object *ta_channel_create(zend_class_entry *ce);
 void ta_channel_free(zend_object *obj);
 
-/* The on_done of a coroutine made by spawn(): its object takes the outcome. */
+/* When a coroutine with an Async\Coroutine object finishes (the
+ * scheduler's handle hook): the object takes the outcome. */
 void ta_spawned_done(ta_coro *co, zend_object *uncaught);
+/* The coroutine's Async\Coroutine object, made on first need (spawned:
+ * by spawn(), whose errors are the object's to report). Borrowed. */
+zend_object *ta_coroutine_handle(ta_coro *co, bool spawned);
 /* Starts the timer of a Timeout made by timeout(); false with an exception
  * thrown if there is no reactor or it refused. */
 bool ta_timeout_arm(ta_timeout_obj *o, zend_long ms);
@@ -82,6 +86,8 @@ bool ta_async_loop_ok(void);
 #define TA_ASYNC_METHODS(X) \
     X(Coroutine, getId) X(Coroutine, isFinished) X(Coroutine, isCancelled) X(Coroutine, getResult) \
     X(Coroutine, getException) X(Coroutine, cancel) X(Coroutine, runner) \
+    X(Coroutine, isCompleted) X(Coroutine, isStarted) X(Coroutine, isQueued) X(Coroutine, isRunning) \
+    X(Coroutine, isSuspended) X(Coroutine, isCancellationRequested) \
     X(Channel, __construct) X(Channel, send) X(Channel, recv) X(Channel, close) \
     X(Channel, isClosed) X(Channel, count) X(Channel, capacity)
 #define TA_ASYNC_DECLARE(cls, name) ZEND_METHOD(Async_##cls, name);

@@ -29,6 +29,10 @@ static ta_scope_hooks scope_hooks;
 
 void ta_sched_set_scope_hooks(ta_scope_hooks hooks) { scope_hooks = hooks; }
 
+static ta_coro_done_fn handle_done;
+
+void ta_sched_set_handle_done(ta_coro_done_fn fn) { handle_done = fn; }
+
 /* Runner fibers are the scheduler's: PHP code that gets one (through
  * Fiber::getCurrent()) must not suspend, resume or throw into it, or the
  * scheduler loses track of which coroutine runs. Marked with a flag bit
@@ -339,6 +343,7 @@ static void finish(ta_sched *s, ta_coro *co)
         else OBJ_RELEASE(fiber);
     }
     if (co->on_done) co->on_done(co, co->uncaught);
+    if (co->handle && handle_done) handle_done(co, co->uncaught);
     coro_free(s, co);
 }
 

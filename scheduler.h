@@ -79,6 +79,9 @@ typedef struct ta_scope_hooks {
     void (*leave)(zend_object *scope);
 } ta_scope_hooks;
 void ta_sched_set_scope_hooks(ta_scope_hooks hooks);
+/* Set once at start-up: completes a coroutine's handle (co->handle, its
+ * Async\Coroutine object) when it finishes, after its own on_done. */
+void ta_sched_set_handle_done(ta_coro_done_fn fn);
 
 /* From MINIT: Fiber::suspend()/resume()/throw() refuse a coroutine's own
  * fiber when called by PHP code (FiberError). */

@@ -159,6 +159,15 @@ namespace Async {
     function await_any_or_fail(iterable $triggers, ?Awaitable $cancellation = null): mixed {}
 
     /**
+     * The coroutine calling it (a request handler's included: its object is
+     * made on first use). Outside any coroutine: AsyncException.
+     */
+    function current_coroutine(): Coroutine {}
+
+    /** Every coroutine of this PHP thread that has not finished, request coroutines included. */
+    function get_coroutines(): array {}
+
+    /**
      * Suspends the calling coroutine for $ms milliseconds; other coroutines
      * of the thread run meanwhile. Outside a coroutine (while the worker
      * script boots) it blocks like usleep().
@@ -180,9 +189,22 @@ namespace Async {
     final class Coroutine implements Awaitable
     {
         public function getId(): int {}
+        /** Deprecated alias of isCompleted(). */
         public function isFinished(): bool {}
         /** True once cancel() was called on it. */
         public function isCancelled(): bool {}
+        /** It has finished (returned, thrown or been cancelled). */
+        public function isCompleted(): bool {}
+        /** It has begun running (or has finished). */
+        public function isStarted(): bool {}
+        /** It is ready to run: to start, or to resume after its wait. */
+        public function isQueued(): bool {}
+        /** Started and not completed (as php-async: also while it waits). */
+        public function isRunning(): bool {}
+        /** Started, not completed, and waiting for something. */
+        public function isSuspended(): bool {}
+        /** cancel() was called and it has not finished yet. */
+        public function isCancellationRequested(): bool {}
         /** Its function's return value; null until it finished. */
         public function getResult(): mixed {}
         /** The exception it failed with, or null. */

@@ -1,0 +1,32 @@
+<?php
+// Async\Coroutine's states, current_coroutine(), get_coroutines() (issue 11)
+use FrankenPHP\HttpServer;
+
+HttpServer::onRequest(function ($req, $res) {
+    $out = [];
+    $c = Async\spawn(function () { Async\delay(50); return 'r'; });
+    $out['new'] = [$c->isStarted(), $c->isQueued(), $c->isRunning(), $c->isSuspended(), $c->isCompleted()];
+    Async\delay(10);
+    $out['waiting'] = [$c->isStarted(), $c->isQueued(), $c->isRunning(), $c->isSuspended(), $c->isCompleted()];
+    $me = Async\current_coroutine();
+    $out['me_running'] = $me->isRunning() && !$me->isSuspended() && !$me->isQueued();
+    $out['me_same'] = $me === Async\current_coroutine();
+    $ids = array_map(fn ($k) => $k->getId(), Async\get_coroutines());
+    $out['listed'] = in_array($me->getId(), $ids, true) && in_array($c->getId(), $ids, true);
+    $inner = Async\spawn(fn () => Async\current_coroutine()->getId());
+    $out['inner_is_itself'] = Async\await($inner) === $inner->getId();
+    Async\await($c);
+    $out['done'] = [$c->isStarted(), $c->isQueued(), $c->isRunning(), $c->isSuspended(), $c->isCompleted()];
+    $out['done_listed'] = in_array($c->getId(), array_map(fn ($k) => $k->getId(), Async\get_coroutines()), true);
+    $d = Async\spawn(fn () => Async\delay(1000));
+    Async\delay(5);
+    $d->cancel();
+    $out['cancel_requested'] = [$d->isCancellationRequested(), $d->isCompleted()];
+    try { Async\await($d); } catch (Async\CancellationError $e) {}
+    $out['cancelled'] = [$d->isCancellationRequested(), $d->isCompleted()];
+    $out['boot'] = $GLOBALS['boot'];
+    $res->write(json_encode($out));
+});
+Async\spawn(function () {});     // boot: nothing to check, but outside any coroutine:
+try { Async\current_coroutine(); $GLOBALS['boot'] = 'no exception'; }
+catch (Async\AsyncException $e) { $GLOBALS['boot'] = $e->getMessage(); }

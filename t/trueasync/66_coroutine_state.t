@@ -1,0 +1,24 @@
+# Async\Coroutine's state methods as php-async defines them, current_coroutine()
+# (the request handler's coroutine included) and get_coroutines() (issue 11).
+use strict;
+use warnings;
+use Apache::Test qw(-withtestmore);
+use TATest qw(raw_request json_decode);
+
+my $r = raw_request('trueasync_corostate', path => '/');
+is $r->{status}, 200, 'the worker answers';
+my $j = eval { json_decode($r->{body}) } || {};
+# [isStarted, isQueued, isRunning, isSuspended, isCompleted]
+sub b { [map { $_ ? 1 : 0 } @{ $_[0] || [] }] }
+is_deeply b($j->{new}), [0, 1, 0, 0, 0], 'just spawned: queued, not started';
+is_deeply b($j->{waiting}), [1, 0, 1, 1, 0], 'waiting in delay(): started, running (php-async\'s sense) and suspended';
+ok $j->{me_running}, 'current_coroutine() inside the handler: running, not suspended, not queued';
+ok $j->{me_same}, 'current_coroutine() gives the same object each time';
+ok $j->{listed}, 'get_coroutines() lists the handler\'s coroutine and the spawned one';
+ok $j->{inner_is_itself}, 'inside a spawned coroutine current_coroutine() is that coroutine';
+is_deeply b($j->{done}), [1, 0, 0, 0, 1], 'finished: completed, nothing else';
+ok !$j->{done_listed}, 'a finished coroutine is no longer listed';
+is_deeply b($j->{cancel_requested}), [1, 0], 'after cancel(): cancellation requested, not completed yet';
+is_deeply b($j->{cancelled}), [0, 1], 'once it ended: completed, no request pending';
+is $j->{boot}, 'The current coroutine is not defined', 'outside any coroutine current_coroutine() throws AsyncException';
+done_testing();

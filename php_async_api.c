@@ -288,6 +288,204 @@ ZEND_FUNCTION(Async_await_any_or_fail)
     zend_hash_destroy(&items);
 }
 
+/* ---- the rest of the await family ------------------------------------------------
+ * They take outcomes in the order the awaitables completed (not input
+ * order): until `need` succeeded, every one is in (need 0), or, with
+ * fail_fast, the first failure, which is left thrown. Results and errors
+ * keep their input keys; with preserve they come back in input order,
+ * else in completion order. */
+typedef struct {
+    HashTable items;
+    zend_object *cancel;
+    uint32_t need;              /* successes to wait for; 0: all */
+    bool fail_fast, preserve, fill_null;
+    zval results, errors;
+    uint32_t successes;
+} await_some_t;
+
+static void throw_cancelled(zend_object *cancel)
+{
+    zval ignored;
+    ZVAL_UNDEF(&ignored);
+    outcome(cancel, &ignored);
+    zval_ptr_dtor(&ignored);
+    if (!EG(exception))
+        zend_throw_exception_object(&(zval){ .value.obj = ta_new_cancellation("Cancelled: the cancellation awaitable completed"),
+                                             .u1.type_info = IS_OBJECT_EX });
+}
+
+static zend_result await_some(await_some_t *a)
+{
+    uint32_t n = zend_hash_num_elements(&a->items);
+    zend_object **objs = emalloc((n + 1) * sizeof *objs);
+    zend_string **keys = emalloc((n + 1) * sizeof *keys);
+    zend_ulong *idxs = emalloc((n + 1) * sizeof *idxs);
+    bool *taken = ecalloc(n + 1, sizeof *taken);
+    ta_awaitable **wait = emalloc((n + 1) * sizeof *wait);
+    uint32_t i = 0, left = n;
+    zend_string *k; zend_ulong idx; zval *v;
+    ZEND_HASH_FOREACH_KEY_VAL(&a->items, idx, k, v) { objs[i] = Z_OBJ_P(v); keys[i] = k; idxs[i] = idx; i++; } ZEND_HASH_FOREACH_END();
+    array_init(&a->results);
+    array_init(&a->errors);
+    zend_result rc = SUCCESS;
+    while (left && (!a->need || a->successes < a->need)) {
+        /* the next to have completed, by completion order */
+        uint32_t next = n;
+        for (uint32_t j = 0; j < n; j++) {
+            ta_awaitable *aw = awaitable_of(objs[j]);
+            if (!taken[j] && aw->done && (next == n || aw->done_seq < awaitable_of(objs[next])->done_seq)) next = j;
+        }
+        if (next == n) {
+            uint32_t w = 0;
+            for (uint32_t j = 0; j < n; j++) if (!taken[j]) wait[w++] = awaitable_of(objs[j]);
+            if (a->cancel) wait[w++] = awaitable_of(a->cancel);
+            if (wait_any(wait, w) == FAILURE) { rc = FAILURE; break; }
+            if (a->cancel && awaitable_of(a->cancel)->done) { throw_cancelled(a->cancel); rc = FAILURE; break; }
+            continue;
+        }
+        taken[next] = true;
+        left--;
+        zval r;
+        ZVAL_UNDEF(&r);
+        outcome(objs[next], &r);
+        if (EG(exception)) {
+            if (a->fail_fast) { rc = FAILURE; break; }
+            zval e;
+            ZVAL_OBJ(&e, EG(exception));
+            GC_ADDREF(EG(exception));
+            zend_clear_exception();
+            add_keyed(&a->errors, keys[next], idxs[next], &e);
+            if (a->fill_null) { ZVAL_NULL(&r); add_keyed(&a->results, keys[next], idxs[next], &r); }
+        } else {
+            add_keyed(&a->results, keys[next], idxs[next], &r);
+            a->successes++;
+        }
+    }
+    if (rc == SUCCESS && a->preserve) {
+        /* back into input order */
+        zval *arrs[2] = { &a->results, &a->errors };
+        for (int t = 0; t < 2; t++) {
+            zval sorted, *x;
+            array_init(&sorted);
+            for (uint32_t j = 0; j < n; j++) {
+                x = keys[j] ? zend_hash_find(Z_ARRVAL_P(arrs[t]), keys[j]) : zend_hash_index_find(Z_ARRVAL_P(arrs[t]), idxs[j]);
+                if (x) { Z_TRY_ADDREF_P(x); add_keyed(&sorted, keys[j], idxs[j], x); }
+            }
+            zval_ptr_dtor(arrs[t]);
+            ZVAL_COPY_VALUE(arrs[t], &sorted);
+        }
+    }
+    efree(objs); efree(keys); efree(idxs); efree(taken); efree(wait);
+    if (rc == FAILURE) { zval_ptr_dtor(&a->results); zval_ptr_dtor(&a->errors); }
+    zend_hash_destroy(&a->items);
+    return rc;
+}
+
+/* {{{ Async\await_all_or_fail(iterable $triggers, ?Awaitable $cancellation = null,
+ *                             bool $preserveKeyOrder = true): array
+ * Every result, keyed like $triggers; the first failure is thrown. */
+ZEND_FUNCTION(Async_await_all_or_fail)
+{
+    zval *iterable;
+    await_some_t a = { .preserve = true, .fail_fast = true };
+    ZEND_PARSE_PARAMETERS_START(1, 3)
+        Z_PARAM_ITERABLE(iterable)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(a.cancel, ta_ce_awaitable)
+        Z_PARAM_BOOL(a.preserve)
+    ZEND_PARSE_PARAMETERS_END();
+    if (!cancellation_ok(a.cancel, 2) || !collect(iterable, &a.items)) RETURN_THROWS();
+    if (await_some(&a) == FAILURE) RETURN_THROWS();
+    zval_ptr_dtor(&a.errors);
+    RETURN_COPY_VALUE(&a.results);
+}
+
+/* {{{ Async\await_first_success(iterable $triggers, ?Awaitable $cancellation = null): mixed
+ * [the first successful result (null if none succeeded), the errors of
+ * those that failed before it]. */
+ZEND_FUNCTION(Async_await_first_success)
+{
+    zval *iterable;
+    await_some_t a = { .need = 1, .preserve = false };
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+        Z_PARAM_ITERABLE(iterable)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(a.cancel, ta_ce_awaitable)
+    ZEND_PARSE_PARAMETERS_END();
+    if (!cancellation_ok(a.cancel, 2) || !collect(iterable, &a.items)) RETURN_THROWS();
+    if (await_some(&a) == FAILURE) RETURN_THROWS();
+    zval first;
+    ZVAL_NULL(&first);
+    zval *r;
+    ZEND_HASH_FOREACH_VAL(Z_ARRVAL(a.results), r) { ZVAL_COPY(&first, r); break; } ZEND_HASH_FOREACH_END();
+    zval_ptr_dtor(&a.results);
+    array_init_size(return_value, 2);
+    add_next_index_zval(return_value, &first);
+    add_next_index_zval(return_value, &a.errors);
+}
+
+static bool count_ok(zend_long count)
+{
+    if (count >= 0) return true;
+    zend_argument_value_error(1, "must be greater than or equal to 0");
+    return false;
+}
+
+/* {{{ Async\await_any_of(int $count, iterable $triggers, ?Awaitable $cancellation = null,
+ *                        bool $preserveKeyOrder = true, bool $fillNull = false): array
+ * [results, errors] once $count succeeded (or all are in). */
+ZEND_FUNCTION(Async_await_any_of)
+{
+    zend_long count;
+    zval *iterable;
+    await_some_t a = { .preserve = true };
+    ZEND_PARSE_PARAMETERS_START(2, 5)
+        Z_PARAM_LONG(count)
+        Z_PARAM_ITERABLE(iterable)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(a.cancel, ta_ce_awaitable)
+        Z_PARAM_BOOL(a.preserve)
+        Z_PARAM_BOOL(a.fill_null)
+    ZEND_PARSE_PARAMETERS_END();
+    if (!count_ok(count) || !cancellation_ok(a.cancel, 3) || !collect(iterable, &a.items)) RETURN_THROWS();
+    if (count == 0) {
+        zend_hash_destroy(&a.items);
+        zval none;
+        array_init_size(return_value, 2);
+        ZVAL_EMPTY_ARRAY(&none); add_next_index_zval(return_value, &none);
+        ZVAL_EMPTY_ARRAY(&none); add_next_index_zval(return_value, &none);
+        return;
+    }
+    a.need = (uint32_t) count;
+    if (await_some(&a) == FAILURE) RETURN_THROWS();
+    array_init_size(return_value, 2);
+    add_next_index_zval(return_value, &a.results);
+    add_next_index_zval(return_value, &a.errors);
+}
+
+/* {{{ Async\await_any_of_or_fail(int $count, iterable $triggers, ?Awaitable $cancellation = null,
+ *                                bool $preserveKeyOrder = true): array
+ * The first $count results; the first failure is thrown. */
+ZEND_FUNCTION(Async_await_any_of_or_fail)
+{
+    zend_long count;
+    zval *iterable;
+    await_some_t a = { .preserve = true, .fail_fast = true };
+    ZEND_PARSE_PARAMETERS_START(2, 4)
+        Z_PARAM_LONG(count)
+        Z_PARAM_ITERABLE(iterable)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(a.cancel, ta_ce_awaitable)
+        Z_PARAM_BOOL(a.preserve)
+    ZEND_PARSE_PARAMETERS_END();
+    if (!count_ok(count) || !cancellation_ok(a.cancel, 3) || !collect(iterable, &a.items)) RETURN_THROWS();
+    if (count == 0) { zend_hash_destroy(&a.items); RETURN_EMPTY_ARRAY(); }
+    a.need = (uint32_t) count;
+    if (await_some(&a) == FAILURE) RETURN_THROWS();
+    zval_ptr_dtor(&a.errors);
+    RETURN_COPY_VALUE(&a.results);
+}
+
 /* {{{ Async\spawn(callable $task, mixed ...$args): Coroutine */
 ZEND_FUNCTION(Async_spawn)
 {
@@ -429,6 +627,24 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_await_any, 0, 1, IS_MIXED, 0)
     ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\Awaitable, 1, "null")
 ZEND_END_ARG_INFO()
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_await_all_or_fail, 0, 1, IS_ARRAY, 0)
+    ZEND_ARG_TYPE_INFO(0, triggers, IS_ITERABLE, 0)
+    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\Awaitable, 1, "null")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, preserveKeyOrder, _IS_BOOL, 0, "true")
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_await_any_of, 0, 2, IS_ARRAY, 0)
+    ZEND_ARG_TYPE_INFO(0, count, IS_LONG, 0)
+    ZEND_ARG_TYPE_INFO(0, triggers, IS_ITERABLE, 0)
+    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\Awaitable, 1, "null")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, preserveKeyOrder, _IS_BOOL, 0, "true")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, fillNull, _IS_BOOL, 0, "false")
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_await_any_of_or_fail, 0, 2, IS_ARRAY, 0)
+    ZEND_ARG_TYPE_INFO(0, count, IS_LONG, 0)
+    ZEND_ARG_TYPE_INFO(0, triggers, IS_ITERABLE, 0)
+    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\Awaitable, 1, "null")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, preserveKeyOrder, _IS_BOOL, 0, "true")
+ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_current_coroutine, 0, 0, Async\\Coroutine, 0)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_array, 0, 0, IS_ARRAY, 0)
@@ -442,6 +658,10 @@ const zend_function_entry ta_async_functions[] = {
     ZEND_NS_FALIAS("Async", timeout, Async_timeout, ai_timeout)
     ZEND_NS_FALIAS("Async", await_all, Async_await_all, ai_await_all)
     ZEND_NS_FALIAS("Async", await_any_or_fail, Async_await_any_or_fail, ai_await_any)
+    ZEND_NS_FALIAS("Async", await_all_or_fail, Async_await_all_or_fail, ai_await_all_or_fail)
+    ZEND_NS_FALIAS("Async", await_first_success, Async_await_first_success, ai_await_any)
+    ZEND_NS_FALIAS("Async", await_any_of, Async_await_any_of, ai_await_any_of)
+    ZEND_NS_FALIAS("Async", await_any_of_or_fail, Async_await_any_of_or_fail, ai_await_any_of_or_fail)
     ZEND_NS_FALIAS("Async", current_coroutine, Async_current_coroutine, ai_current_coroutine)
     ZEND_NS_FALIAS("Async", get_coroutines, Async_get_coroutines, ai_array)
     ZEND_FE_END

@@ -159,6 +159,30 @@ namespace Async {
     function await_any_or_fail(iterable $triggers, ?Awaitable $cancellation = null): mixed {}
 
     /**
+     * Waits for every trigger; returns their results keyed like $triggers
+     * (in input order with $preserveKeyOrder, else in completion order).
+     * The first failure (by completion) is thrown at once.
+     */
+    function await_all_or_fail(iterable $triggers, ?Awaitable $cancellation = null, bool $preserveKeyOrder = true): array {}
+
+    /**
+     * [the result of the first trigger to succeed, the errors (keyed) of
+     * those that failed before it]; [null, all errors] if none succeeds.
+     */
+    function await_first_success(iterable $triggers, ?Awaitable $cancellation = null): mixed {}
+
+    /**
+     * [results, errors], keyed like $triggers, once $count of them have
+     * succeeded (or all are in); $fillNull puts null in results for failures.
+     */
+    function await_any_of(int $count, iterable $triggers, ?Awaitable $cancellation = null,
+                          bool $preserveKeyOrder = true, bool $fillNull = false): array {}
+
+    /** The first $count results, keyed like $triggers; the first failure is thrown. */
+    function await_any_of_or_fail(int $count, iterable $triggers, ?Awaitable $cancellation = null,
+                                  bool $preserveKeyOrder = true): array {}
+
+    /**
      * The coroutine calling it (a request handler's included: its object is
      * made on first use). Outside any coroutine: AsyncException.
      */

@@ -1,0 +1,30 @@
+# php-async's await family beyond await()/await_all()/await_any_or_fail()
+# (issue 11): outcomes taken in completion order, keys kept, the
+# *_or_fail forms throw the first failure, a cancellation ends the wait.
+use strict;
+use warnings;
+use Apache::Test qw(-withtestmore);
+use TATest qw(raw_request json_decode);
+
+my $r = raw_request('trueasync_awaitfam', path => '/');
+is $r->{status}, 200, 'the worker answers';
+my $o = eval { json_decode($r->{body}) } || {};
+is_deeply $o->{all}, { a => 'A', b => 'B', c => 'C' }, 'await_all_or_fail: every result under its key';
+like $r->{body}, qr/"all":\{"a":"A","b":"B","c":"C"\}/, 'await_all_or_fail: in input order (preserveKeyOrder)';
+like $r->{body}, qr/"all_completion_order":\{"b":"B","a":"A"\}/, 'preserveKeyOrder=false: in completion order';
+is_deeply $o->{all_completion_order}, { b => 'B', a => 'A' }, 'await_all_or_fail with preserveKeyOrder=false: the same map';
+is $o->{all_fail}, 'boom', 'await_all_or_fail throws the first failure by completion';
+is_deeply $o->{all_empty}, [], 'await_all_or_fail of nothing: []';
+is_deeply $o->{all_generator}, { x => 1, y => 2 }, 'await_all_or_fail takes a Generator, keys kept';
+is_deeply $o->{first}, ['fast', ['RuntimeException:e1']], 'await_first_success: the first success, and the errors before it';
+is_deeply $o->{first_none}, [undef, { p => 'RuntimeException:p1', q => 'RuntimeException:q1' }],
+    'await_first_success when all fail: null and every error, keyed';
+is_deeply $o->{any_of}, [{ c => 'C', d => 'D' }, { b => 'RuntimeException:bad' }],
+    'await_any_of(2): the first two successes and the failure before them';
+is_deeply $o->{any_of_all_in}, [{ a => 'A', b => undef }, { b => 'RuntimeException:bad' }],
+    'await_any_of asking for more than can succeed returns once all are in (fillNull)';
+is_deeply $o->{any_of_or_fail}, { b => 'B', c => 'C' }, 'await_any_of_or_fail(2): the first two results';
+is $o->{any_of_or_fail_err}, 'early', 'await_any_of_or_fail throws the first failure';
+like $o->{cancel} // '', qr/^Async\\(TimeoutException|CancellationError)$/, 'a timeout() cancellation ends the wait with its exception';
+like $o->{negative} // '', qr/must be greater than or equal to 0/, 'a negative count is refused with ValueError';
+done_testing();

@@ -667,6 +667,11 @@ const zend_function_entry ta_async_functions[] = {
     ZEND_FE_END
 };
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_string, 0, 0, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_finally, 0, 1, IS_VOID, 0)
+    ZEND_ARG_OBJ_INFO(0, callback, Closure, 0)
+ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_int, 0, 0, IS_LONG, 0)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
@@ -695,6 +700,11 @@ static const zend_function_entry coroutine_methods[] = {
     ZEND_ME(Async_Coroutine, isRunning, ai_bool, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, isSuspended, ai_bool, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, isCancellationRequested, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, getSpawnFileAndLine, ai_array, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, getSpawnLocation, ai_string, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, getSuspendFileAndLine, ai_array, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, getSuspendLocation, ai_string, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, finally, ai_finally, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, getResult, ai_mixed, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, getException, ai_throwable, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, cancel, ai_cancel, ZEND_ACC_PUBLIC)

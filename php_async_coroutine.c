@@ -3,6 +3,7 @@
 #include "php_async_objects.h"
 #include "ta_log.h"
 #include "reactor_apr.h"
+#include <zend_closures.h>
 
 zend_object_handlers ta_h_coroutine, ta_h_timeout;
 
@@ -63,6 +64,8 @@ void ta_coroutine_free(zend_object *obj)
         log_unobserved(o->exception, o->id);
     zval_ptr_dtor(&o->result);
     if (o->exception) OBJ_RELEASE(o->exception);
+    if (o->spawn_file) zend_string_release(o->spawn_file);
+    if (o->finally) { zend_hash_destroy(o->finally); FREE_HASHTABLE(o->finally); }
     aw_free(&o->aw);
     zend_object_std_dtor(obj);
 }
@@ -86,8 +89,29 @@ zend_object *ta_coroutine_handle(ta_coro *co, bool spawned)
     /* a coroutine with an outcome handler of its own (a request's) has
      * its errors reported there already */
     o->observed = !spawned && co->on_done != NULL;
+    if (co->spawn_file) { o->spawn_file = zend_string_copy(co->spawn_file); o->spawn_line = co->spawn_line; }
     co->handle = Z_OBJ(h);      /* the coroutine holds this reference */
     return co->handle;
+}
+
+/* Each finally() callback runs as a coroutine of its own (in the
+ * request's scope), given the coroutine; what it throws is logged like
+ * any unobserved coroutine failure. */
+static void run_finally(ta_coro *co, ta_coro_obj *o)
+{
+    if (!o->finally) return;
+    HashTable *ht = o->finally;
+    o->finally = NULL;
+    ta_sched *s = ta_sched_current;
+    zval self, *cb;
+    ZVAL_OBJ(&self, &o->std);
+    ZEND_HASH_FOREACH_VAL(ht, cb) {
+        ta_coro *f = s ? ta_sched_spawn(s, cb, 1, &self, co->scope, NULL) : NULL;
+        if (f) ta_coroutine_handle(f, true);
+        else if (EG(exception)) zend_clear_exception();
+    } ZEND_HASH_FOREACH_END();
+    zend_hash_destroy(ht);
+    FREE_HASHTABLE(ht);
 }
 
 void ta_spawned_done(ta_coro *co, zend_object *uncaught)
@@ -101,6 +125,7 @@ void ta_spawned_done(ta_coro *co, zend_object *uncaught)
         ZVAL_COPY(&o->result, ta_coro_result(co));
     }
     aw_complete(&o->aw);
+    run_finally(co, o);
 }
 
 /* ---- Timeout objects ------------------------------------------------------------ */
@@ -188,6 +213,55 @@ ZEND_METHOD(Async_Coroutine, isCancelled) { ZEND_PARSE_PARAMETERS_NONE(); CORO_O
 /* The states as php-async defines them: started and not completed is
  * "running" (also while it waits); "suspended" is waiting for something;
  * "queued" is ready to run (to start, or to resume). */
+static void file_and_line(zval *return_value, zend_string *file, uint32_t line)
+{
+    array_init_size(return_value, 2);
+    if (file) add_next_index_str(return_value, zend_string_copy(file)); else add_next_index_null(return_value);
+    add_next_index_long(return_value, file ? (zend_long) line : 0);
+}
+
+static void location(zval *return_value, zend_string *file, uint32_t line)
+{
+    if (!file) RETURN_STRING("unknown");
+    RETURN_STR(zend_strpprintf(0, "%s:%u", ZSTR_VAL(file), line));
+}
+
+ZEND_METHOD(Async_Coroutine, getSpawnFileAndLine) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); file_and_line(return_value, o->spawn_file, o->spawn_line); }
+ZEND_METHOD(Async_Coroutine, getSpawnLocation) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); location(return_value, o->spawn_file, o->spawn_line); }
+ZEND_METHOD(Async_Coroutine, getSuspendFileAndLine)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    CORO_OR_THROW(o);
+    file_and_line(return_value, o->co ? o->co->suspend_file : NULL, o->co ? o->co->suspend_line : 0);
+}
+ZEND_METHOD(Async_Coroutine, getSuspendLocation)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    CORO_OR_THROW(o);
+    location(return_value, o->co ? o->co->suspend_file : NULL, o->co ? o->co->suspend_line : 0);
+}
+
+/* A callback for when it finishes (at once if it has). */
+ZEND_METHOD(Async_Coroutine, finally)
+{
+    zval *cb;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_OBJECT_OF_CLASS(cb, zend_ce_closure)
+    ZEND_PARSE_PARAMETERS_END();
+    CORO_OR_THROW(o);
+    if (o->aw.done) {
+        zval self, rv;
+        ZVAL_OBJ(&self, &o->std);
+        ZVAL_UNDEF(&rv);
+        call_user_function(NULL, NULL, cb, &rv, 1, &self);
+        zval_ptr_dtor(&rv);
+        return;
+    }
+    if (!o->finally) { ALLOC_HASHTABLE(o->finally); zend_hash_init(o->finally, 2, NULL, ZVAL_PTR_DTOR, 0); }
+    Z_ADDREF_P(cb);
+    zend_hash_next_index_insert(o->finally, cb);
+}
+
 ZEND_METHOD(Async_Coroutine, isCompleted) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->aw.done); }
 ZEND_METHOD(Async_Coroutine, isStarted) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->aw.done || (o->co && o->co->started)); }
 ZEND_METHOD(Async_Coroutine, isQueued) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->co && o->co->state == TA_CORO_READY); }

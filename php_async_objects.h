@@ -26,6 +26,9 @@ typedef struct {
     zend_object *exception;
     bool cancelled;
     bool observed;              /* someone awaited it or read its outcome */
+    zend_string *spawn_file;    /* kept after it finished */
+    uint32_t spawn_line;
+    HashTable *finally;         /* finally() callbacks, until it finishes */
     ta_awaitable aw;
     zend_object std;
 } ta_coro_obj;
@@ -88,6 +91,8 @@ bool ta_async_loop_ok(void);
     X(Coroutine, getException) X(Coroutine, cancel) X(Coroutine, runner) \
     X(Coroutine, isCompleted) X(Coroutine, isStarted) X(Coroutine, isQueued) X(Coroutine, isRunning) \
     X(Coroutine, isSuspended) X(Coroutine, isCancellationRequested) \
+    X(Coroutine, getSpawnFileAndLine) X(Coroutine, getSpawnLocation) X(Coroutine, getSuspendFileAndLine) \
+    X(Coroutine, getSuspendLocation) X(Coroutine, finally) \
     X(Channel, __construct) X(Channel, send) X(Channel, recv) X(Channel, close) \
     X(Channel, isClosed) X(Channel, count) X(Channel, capacity)
 #define TA_ASYNC_DECLARE(cls, name) ZEND_METHOD(Async_##cls, name);

@@ -160,6 +160,10 @@ ta_coro *ta_sched_spawn(ta_sched *s, zval *callable, uint32_t argc, zval *args,
         for (uint32_t i = 0; i < argc; i++) ZVAL_COPY(&co->args[i], &args[i]);
     }
     co->id = s->next_id++;
+    if (EG(current_execute_data)) {
+        co->spawn_file = zend_get_executed_filename_ex();
+        if (co->spawn_file) { zend_string_addref(co->spawn_file); co->spawn_line = zend_get_executed_lineno(); }
+    }
     co->scope = scope;
     if (scope) GC_ADDREF(scope);
     co->on_done = on_done;
@@ -192,6 +196,8 @@ static void coro_free(ta_sched *s, ta_coro *co)
     if (co->scope) OBJ_RELEASE(co->scope);
     if (co->handle) OBJ_RELEASE(co->handle);
     if (co->fiber) OBJ_RELEASE(co->fiber);
+    if (co->spawn_file) zend_string_release(co->spawn_file);
+    if (co->suspend_file) zend_string_release(co->suspend_file);
     efree(co);
 }
 
@@ -422,6 +428,8 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
     }
     co->wait_cancel = cancel;
     co->wait_data = data;
+    co->suspend_file = zend_get_executed_filename_ex();
+    if (co->suspend_file) { zend_string_addref(co->suspend_file); co->suspend_line = zend_get_executed_lineno(); }
     /* A coroutine that queued itself (a plain yield) stays READY. */
     if (co->state == TA_CORO_RUNNING) co->state = TA_CORO_SUSPENDED;
     zval rv;
@@ -430,6 +438,7 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
     s->current = co;
     co->wait_cancel = NULL;
     co->wait_data = NULL;
+    if (co->suspend_file) { zend_string_release(co->suspend_file); co->suspend_file = NULL; co->suspend_line = 0; }
     return EG(exception) ? FAILURE : SUCCESS;
 }
 

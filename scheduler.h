@@ -39,6 +39,10 @@ struct ta_coro {
     ta_coro_done_fn on_done;
     zend_object *scope;         /* the request's Response; a reference is held */
     zend_object *handle;        /* its Async\Coroutine object, if any; held */
+    zend_string *spawn_file;    /* where PHP code spawned it (NULL: from C) */
+    uint32_t spawn_line;
+    zend_string *suspend_file;  /* where it waits now (NULL: not waiting) */
+    uint32_t suspend_line;
     ta_coro *next_ready;
     ta_coro *prev, *next;       /* all live coroutines */
 };

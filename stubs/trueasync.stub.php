@@ -229,6 +229,20 @@ namespace Async {
         public function isSuspended(): bool {}
         /** cancel() was called and it has not finished yet. */
         public function isCancellationRequested(): bool {}
+        /** [file, line] of the spawn() call; [null, 0] when the module started it (a request). */
+        public function getSpawnFileAndLine(): array {}
+        /** "file:line" of the spawn() call, or "unknown". */
+        public function getSpawnLocation(): string {}
+        /** [file, line] where it waits now; [null, 0] while it is not waiting. */
+        public function getSuspendFileAndLine(): array {}
+        /** "file:line" where it waits now, or "unknown". */
+        public function getSuspendLocation(): string {}
+        /**
+         * $callback($coroutine) once it has finished, as a coroutine of its
+         * own (at once, in the caller, if it has finished already). What it
+         * throws is logged.
+         */
+        public function finally(\Closure $callback): void {}
         /** Its function's return value; null until it finished. */
         public function getResult(): mixed {}
         /** The exception it failed with, or null. */

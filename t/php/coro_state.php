@@ -24,6 +24,27 @@ HttpServer::onRequest(function ($req, $res) {
     $out['cancel_requested'] = [$d->isCancellationRequested(), $d->isCompleted()];
     try { Async\await($d); } catch (Async\CancellationError $e) {}
     $out['cancelled'] = [$d->isCancellationRequested(), $d->isCompleted()];
+    $w = Async\spawn(function () {
+        Async\delay(30);        // the suspension point (line 28)
+    });
+    Async\delay(5);
+    $out['spawn_at'] = $w->getSpawnFileAndLine();
+    $out['spawn_loc'] = $w->getSpawnLocation();
+    $out['suspend_at'] = $w->getSuspendFileAndLine();
+    $out['request_spawn'] = $me->getSpawnFileAndLine();
+    $log = [];
+    $w->finally(function ($co) use (&$log, $w) { $log[] = 'first:' . ($co === $w ? 'same' : 'other') . ':' . ($co->isCompleted() ? 'done' : 'not'); });
+    $w->finally(function () use (&$log) { $log[] = 'second'; });
+    Async\await($w);
+    $out['suspend_after'] = $w->getSuspendLocation();
+    Async\delay(5);
+    $out['finally'] = $log;
+    $w->finally(function () use (&$log) { $log[] = 'late'; });
+    $out['finally_late'] = $log;
+    $x = Async\spawn(fn () => 1);
+    $x->finally(function () { throw new RuntimeException('thrown-in-finally'); });
+    Async\await($x);
+    Async\delay(5);
     $out['boot'] = $GLOBALS['boot'];
     $res->write(json_encode($out));
 });

@@ -3,7 +3,8 @@
 use strict;
 use warnings;
 use Apache::Test qw(-withtestmore);
-use TATest qw(raw_request json_decode);
+use TATest qw(raw_request json_decode log_mark wait_log);
+my $mark = log_mark();
 
 my $r = raw_request('trueasync_corostate', path => '/');
 is $r->{status}, 200, 'the worker answers';
@@ -21,4 +22,14 @@ ok !$j->{done_listed}, 'a finished coroutine is no longer listed';
 is_deeply b($j->{cancel_requested}), [1, 0], 'after cancel(): cancellation requested, not completed yet';
 is_deeply b($j->{cancelled}), [0, 1], 'once it ended: completed, no request pending';
 is $j->{boot}, 'The current coroutine is not defined', 'outside any coroutine current_coroutine() throws AsyncException';
+my $file = TATest::top_dir() . '/t/php/coro_state.php';
+is_deeply $j->{spawn_at}, [$file, 27], 'getSpawnFileAndLine(): the spawn() call';
+is $j->{spawn_loc}, "$file:27", 'getSpawnLocation()';
+is_deeply $j->{suspend_at}, [$file, 28], 'getSuspendFileAndLine(): where it waits';
+is $j->{suspend_after}, 'unknown', 'after it finished: no suspension point';
+is_deeply $j->{request_spawn}, [undef, 0], 'the request coroutine was started by the module: [null, 0]';
+is_deeply $j->{finally}, ['first:same:done', 'second'], 'finally() callbacks run in order once it finished, given the coroutine';
+is_deeply $j->{finally_late}, ['first:same:done', 'second', 'late'], 'finally() on a finished coroutine runs at once';
+like wait_log($mark, qr/thrown-in-finally/, 5) // '', qr/Uncaught RuntimeException in coroutine \d+: thrown-in-finally/,
+    'an exception thrown by a finally() callback is logged';
 done_testing();

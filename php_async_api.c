@@ -52,6 +52,7 @@ static zend_result wait_any(ta_awaitable **list, uint32_t n)
         for (;;) {
             for (uint32_t i = 0; i < n; i++) if (list[i]->done) return SUCCESS;
             ta_sched_run_ready(s);
+            ta_sched_idle();        /* back to boot code: the thread's own state */
             if (EG(exception)) return FAILURE;
             for (uint32_t i = 0; i < n; i++) if (list[i]->done) return SUCCESS;
             if (!ZEND_ASYNC_REACTOR_EXECUTE(ta_sched_has_ready(s)) && !ta_sched_has_ready(s)) {

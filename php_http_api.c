@@ -32,19 +32,49 @@ static __thread zend_output_globals tl_thread_og;
 
 ta_response_obj *ta_http_live_response(void) { return tl_out_owner; }
 
-static void scope_enter(zend_object *scope)
+/* The request whose state is swapped in. It stays in between runs of its
+ * coroutines (a request's coroutines often take turns), and goes back out
+ * when a coroutine of another request (or of none) runs, when the
+ * scheduler goes back to its loop, and before its Response is freed. */
+static __thread ta_response_obj *tl_swapped;
+
+static void swap_in(ta_response_obj *r)
 {
-    ta_response_obj *r = OBJ_OF(ta_response_obj, scope);
-    tl_out_owner = r;
+    tl_out_owner = r;           /* set-up adds headers (X-Powered-By) to it */
     ta_output_swap_in(&r->out, &tl_thread_og);
     if (r->g && r->g->req) ta_rglobals_swap(r->g);
+    tl_swapped = r;
+}
+
+void ta_http_scope_flush(void)
+{
+    ta_response_obj *r = tl_swapped;
+    if (!r) return;
+    tl_swapped = NULL;
+    tl_out_owner = NULL;
+    if (r->g && r->g->live) ta_rglobals_swap(r->g);
+    ta_output_swap_out(&r->out, &tl_thread_og);
+}
+
+void ta_http_scope_flush_if(ta_response_obj *r)
+{
+    if (tl_swapped == r) ta_http_scope_flush();
+}
+
+static void scope_enter(zend_object *scope)
+{
+    ta_response_obj *r = scope ? OBJ_OF(ta_response_obj, scope) : NULL;
+    if (r != tl_swapped) {
+        ta_http_scope_flush();
+        if (r) swap_in(r);
+    }
+    tl_out_owner = r;
 }
 
 static void scope_leave(zend_object *scope)
 {
-    ta_response_obj *r = OBJ_OF(ta_response_obj, scope);
-    if ((r->g && r->g->live)) ta_rglobals_swap(r->g);
-    ta_output_swap_out(&r->out, &tl_thread_og);
+    (void) scope;
+    /* its state stays in until someone else needs the thread's */
     tl_out_owner = NULL;
 }
 
@@ -57,6 +87,7 @@ static void flush_output(ta_response_obj *r)
     scope_enter(&r->std);
     php_output_end_all();
     scope_leave(&r->std);
+    ta_http_scope_flush();
 }
 
 size_t ta_http_echo(const char *str, size_t len)
@@ -86,6 +117,9 @@ static void request_done(ta_coro *co, zend_object *uncaught)
     zend_object *robj = co->scope;
     ta_response_obj *r = OBJ_OF(ta_response_obj, robj);
     ta_exchange *ex = r->ex;
+    /* the request's end works on its own state from the thread's (not
+     * nested inside another request's kept swapped in) */
+    ta_http_scope_flush();
     if (co->fatal || co->no_stack) {
         /* A fatal error (PHP logged it) or no fiber stack (out of memory
          * mappings: the server is overloaded, so 503). Frames of a fatal
@@ -299,6 +333,8 @@ ZEND_METHOD(FrankenPHP_HttpServer, loop)
 void ta_http_run_loop(void)
 {
     ZVAL_UNDEF(&tl_dispatch);       /* a boot that bailed left its heap behind */
+    tl_swapped = NULL;
+    tl_out_owner = NULL;
     zend_function *fn = zend_hash_str_find_ptr(&ta_ce_server->function_table, ZEND_STRL("loop"));
     zval rv;
     tl_entering_loop = true;
@@ -399,7 +435,7 @@ static const zend_function_entry upload_methods[] = {
  * request: `new` is refused. */
 void ta_http_api_register(void)
 {
-    ta_sched_set_scope_hooks((ta_scope_hooks) { scope_enter, scope_leave });
+    ta_sched_set_scope_hooks((ta_scope_hooks) { scope_enter, scope_leave, ta_http_scope_flush });
     ta_ce_server = ta_class_register_final("FrankenPHP\\HttpServer", server_methods, server_create,
                                            &h_server, 0, NULL, true);
     ta_ce_request = ta_class_register_final("FrankenPHP\\Request", request_methods, ta_request_create,

@@ -39,6 +39,9 @@ size_t ta_http_echo(const char *str, size_t len);
 /* header() and PHP's own headers while a request runs (the SAPI's header
  * handler): kept in the request's response. */
 int ta_http_header_op(sapi_header_struct *h, sapi_header_op_enum op);
+/* Puts the thread's own request state back (a request's may stay swapped
+ * in between runs of its coroutines); before PHP code outside requests. */
+void ta_http_scope_flush(void);
 /* From MINIT: headers_list() reads the running request's response. */
 void ta_http_classic_install(void);
 

@@ -47,6 +47,8 @@ void ta_response_free(zend_object *obj);
 zend_object *ta_upload_create(zend_class_entry *ce);
 void ta_upload_free(zend_object *obj);
 
+/* Puts r's request state back out if it is the one swapped in. */
+void ta_http_scope_flush_if(ta_response_obj *r);
 /* The response whose request's state is swapped in (its code runs). */
 ta_response_obj *ta_http_live_response(void);
 /* The response's headers as header() and Response::setHeader() change them. */

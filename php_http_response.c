@@ -21,6 +21,7 @@ zend_object *ta_response_create(zend_class_entry *ce)
 void ta_response_free(zend_object *obj)
 {
     ta_response_obj *o = OBJ_OF(ta_response_obj, obj);
+    ta_http_scope_flush_if(o);
     ta_output_destroy(&o->out);
     if (o->g) { ta_rglobals_free(o->g); efree(o->g); }
     zend_hash_destroy(&o->headers);

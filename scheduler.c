@@ -368,9 +368,9 @@ static void run_one(ta_sched *s, ta_coro *co)
     s->current = co;
     co->state = TA_CORO_RUNNING;
     zend_object *scope = co->scope;
-    if (scope && scope_hooks.enter) scope_hooks.enter(scope);
+    if (scope_hooks.enter) scope_hooks.enter(scope);
     bool bailed = enter(s, co);
-    if (scope && scope_hooks.leave) scope_hooks.leave(scope);
+    if (scope_hooks.leave) scope_hooks.leave(scope);
     s->current = NULL;
     if (bailed) {
         failed_fatally(s, co);
@@ -399,6 +399,11 @@ void ta_sched_run_ready(ta_sched *s)
         run_one(s, co);
         if (co == tail) break;
     }
+}
+
+void ta_sched_idle(void)
+{
+    if (scope_hooks.idle) scope_hooks.idle();
 }
 
 ta_coro *ta_coro_current(void)

@@ -75,14 +75,21 @@ void ta_sched_destroy(ta_sched *s);
 /* Set once at start-up: the internal function runner fibers execute. */
 void ta_sched_set_runner_function(zend_function *fn);
 /* Per-request engine state follows the coroutine: the layer above swaps a
- * request's state in before a coroutine of that request (scope) runs and
- * out after it, so code outside coroutines always sees the thread's own.
- * Set once at start-up. */
+ * request's state in before a coroutine of that request (scope) runs.
+ * enter(scope) is called before every run (scope NULL: a coroutine of no
+ * request), leave(scope) after it; the layer may keep the state swapped in
+ * across runs of the same request (also across rounds of the loop, which
+ * runs no PHP code), and must put the thread's own back at idle(): whoever
+ * drives the loop calls ta_sched_idle() before PHP code outside coroutines
+ * runs again, so that code always sees the thread's own. Set once at
+ * start-up. */
 typedef struct ta_scope_hooks {
     void (*enter)(zend_object *scope);
     void (*leave)(zend_object *scope);
+    void (*idle)(void);
 } ta_scope_hooks;
 void ta_sched_set_scope_hooks(ta_scope_hooks hooks);
+void ta_sched_idle(void);
 /* Set once at start-up: completes a coroutine's handle (co->handle, its
  * Async\Coroutine object) when it finishes, after its own on_done. */
 void ta_sched_set_handle_done(ta_coro_done_fn fn);

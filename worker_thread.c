@@ -257,10 +257,13 @@ static bool serve(ta_php_thread *t, bool until_request)
         if (t->sv.stop_phase && (t->sched.live == 0 || now_ms() >= t->sv.deadline)) break;
         int more = !ta_sched_has_ready(&t->sched) && ta_sched_trim(&t->sched);
         ta_exchange_flush_signals(&t->deferred);
-        if (until_request && t->served > served_at_entry && !t->sv.stop_phase && !t->sv.recycle)
+        if (until_request && t->served > served_at_entry && !t->sv.stop_phase && !t->sv.recycle) {
+            ta_sched_idle();
             return false;   /* the script's loop body runs; requests in flight wait meanwhile */
+        }
         ZEND_ASYNC_REACTOR_EXECUTE(ta_sched_has_ready(&t->sched) || more);
     }
+    ta_sched_idle();
     if (t->stop_timer) {
         ZEND_ASYNC_EVENT_RELEASE(&t->stop_timer->base);
         t->stop_timer = NULL;
@@ -347,6 +350,7 @@ static int boot_and_serve(ta_php_thread *t)
 /* After a run: what it still holds fails, its loop and scheduler go. */
 static void end_run(ta_php_thread *t, int result)
 {
+    ta_http_scope_flush();      /* a bailout can leave a request's state swapped in */
     /* signals the loop still holds (all of them after a bailout) */
     ta_exchange_flush_signals(&t->deferred);
     ta_exchange_defer_signals(NULL);

@@ -4,6 +4,7 @@
  * php_async_channel.c's. */
 #include "php_async_objects.h"
 #include "php_async_api.h"
+#include <zend_closures.h>
 #include "reactor_apr.h"
 
 #include <errno.h>
@@ -512,6 +513,26 @@ ZEND_FUNCTION(Async_spawn)
     RETURN_OBJ_COPY(ta_coroutine_handle(co, true));
 }
 
+/* {{{ Async\protect(\Closure $closure): mixed
+ * Runs $closure with cancellation held off: a cancel() meanwhile lets it
+ * finish (its waits go on) and is thrown when it returns. */
+ZEND_FUNCTION(Async_protect)
+{
+    zval *closure;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_OBJECT_OF_CLASS(closure, zend_ce_closure)
+    ZEND_PARSE_PARAMETERS_END();
+    ta_coro *co = ta_coro_current();
+    if (co) co->protect++;
+    call_user_function(NULL, NULL, closure, return_value, 0, NULL);
+    if (!co) return;
+    co->protect--;
+    if (!co->protect && !EG(exception) && ta_coro_throw_pending_cancel()) {
+        zval_ptr_dtor(return_value);
+        ZVAL_UNDEF(return_value);
+    }
+}
+
 /* {{{ Async\current_coroutine(): Coroutine */
 ZEND_FUNCTION(Async_current_coroutine)
 {
@@ -646,6 +667,9 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_await_any_of_or_fail, 0, 2, IS_ARRAY,
     ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\Awaitable, 1, "null")
     ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, preserveKeyOrder, _IS_BOOL, 0, "true")
 ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_protect, 0, 1, IS_MIXED, 0)
+    ZEND_ARG_OBJ_INFO(0, closure, Closure, 0)
+ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_current_coroutine, 0, 0, Async\\Coroutine, 0)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_array, 0, 0, IS_ARRAY, 0)
@@ -664,6 +688,7 @@ const zend_function_entry ta_async_functions[] = {
     ZEND_NS_FALIAS("Async", await_any_of, Async_await_any_of, ai_await_any_of)
     ZEND_NS_FALIAS("Async", await_any_of_or_fail, Async_await_any_of_or_fail, ai_await_any_of_or_fail)
     ZEND_NS_FALIAS("Async", current_coroutine, Async_current_coroutine, ai_current_coroutine)
+    ZEND_NS_FALIAS("Async", protect, Async_protect, ai_protect)
     ZEND_NS_FALIAS("Async", get_coroutines, Async_get_coroutines, ai_array)
     ZEND_FE_END
 };

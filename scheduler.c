@@ -312,7 +312,7 @@ static bool enter(ta_sched *s, ta_coro *co)
         s->starting_runner = init;
         bailed = switch_guarded(co, init ? fn_start : fn_resume, 0, NULL, &rv);
         s->starting_runner = 0;
-    } else if (co->throw_in) {
+    } else if (co->throw_in && !co->protect) {
         zval ex;
         ZVAL_OBJ(&ex, co->throw_in);
         co->throw_in = NULL;
@@ -423,7 +423,7 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
         zend_throw_error(NULL, "This operation must be called inside a coroutine");
         return FAILURE;
     }
-    if (co->cancelled) {
+    if (co->cancelled && !co->protect) {
         if (cancel) cancel(co, data);
         zval ex;
         ZVAL_OBJ(&ex, co->throw_in ? co->throw_in : ta_new_cancellation("Coroutine cancelled"));
@@ -561,7 +561,8 @@ void ta_coro_cancel(ta_coro *co, zend_object *error, const char *why)
         if (error) GC_ADDREF(error);
         co->throw_in = error ? error : ta_new_cancellation(why);
     }
-    if (co->state == TA_CORO_SUSPENDED && co->started) {
+    /* protected: its wait goes on; protect() throws this when it ends */
+    if (co->state == TA_CORO_SUSPENDED && co->started && !co->protect) {
         if (co->wait_cancel) co->wait_cancel(co, co->wait_data);
         co->wait_cancel = NULL;
         co->wait_data = NULL;
@@ -580,7 +581,7 @@ zend_object *ta_new_cancellation(const char *why)
 bool ta_coro_throw_pending_cancel(void)
 {
     ta_coro *co = ta_coro_current();
-    if (!co || !co->cancelled || !co->throw_in || EG(exception)) return false;
+    if (!co || !co->cancelled || co->protect || !co->throw_in || EG(exception)) return false;
     zval ex;
     ZVAL_OBJ(&ex, co->throw_in);
     co->throw_in = NULL;

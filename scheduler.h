@@ -28,6 +28,7 @@ struct ta_coro {
     int state;
     int started;
     int cancelled;              /* cancellation requested */
+    int protect;                /* inside Async\protect(): a cancellation waits until it ends */
     int finished;               /* its function returned or threw */
     int fatal;                  /* a fatal error ended it (no result, no exception) */
     int no_stack;               /* no fiber stack could be had for it */

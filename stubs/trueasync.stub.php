@@ -188,6 +188,13 @@ namespace Async {
      */
     function current_coroutine(): Coroutine {}
 
+    /**
+     * Runs $closure with cancellation held off: a cancel() of the calling
+     * coroutine meanwhile lets the closure finish (its waits go on) and is
+     * thrown when it returns. Outside a coroutine it just calls it.
+     */
+    function protect(\Closure $closure): mixed {}
+
     /** Every coroutine of this PHP thread that has not finished, request coroutines included. */
     function get_coroutines(): array {}
 

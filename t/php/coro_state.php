@@ -45,6 +45,17 @@ HttpServer::onRequest(function ($req, $res) {
     $x->finally(function () { throw new RuntimeException('thrown-in-finally'); });
     Async\await($x);
     Async\delay(5);
+    $plog = [];
+    $p = Async\spawn(function () use (&$plog) {
+        $v = Async\protect(function () use (&$plog) { Async\delay(40); $plog[] = 'protected part finished'; return 'v'; });
+        $plog[] = "went on with $v";
+    });
+    Async\delay(10);
+    $p->cancel();
+    $plog[] = 'requested:' . ($p->isCancellationRequested() ? 'yes' : 'no');
+    try { Async\await($p); } catch (Async\CancellationError $e) { $plog[] = 'then cancelled'; }
+    $out['protect'] = $plog;
+    $out['protect_plain'] = Async\protect(fn () => 'ret');
     $out['boot'] = $GLOBALS['boot'];
     $res->write(json_encode($out));
 });

@@ -30,6 +30,9 @@ is $j->{suspend_after}, 'unknown', 'after it finished: no suspension point';
 is_deeply $j->{request_spawn}, [undef, 0], 'the request coroutine was started by the module: [null, 0]';
 is_deeply $j->{finally}, ['first:same:done', 'second'], 'finally() callbacks run in order once it finished, given the coroutine';
 is_deeply $j->{finally_late}, ['first:same:done', 'second', 'late'], 'finally() on a finished coroutine runs at once';
+is_deeply $j->{protect}, ['requested:yes', 'protected part finished', 'then cancelled'],
+    'protect(): a cancel() meanwhile lets the closure finish, then cancels the coroutine';
+is $j->{protect_plain}, 'ret', 'protect() returns what the closure returns';
 like wait_log($mark, qr/thrown-in-finally/, 5) // '', qr/Uncaught RuntimeException in coroutine \d+: thrown-in-finally/,
     'an exception thrown by a finally() callback is logged';
 done_testing();

@@ -695,6 +695,10 @@ const zend_function_entry ta_async_functions[] = {
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_string, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_get_trace, 0, 0, IS_ARRAY, 1)
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, options, IS_LONG, 0, "DEBUG_BACKTRACE_PROVIDE_OBJECT")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, limit, IS_LONG, 0, "0")
+ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_finally, 0, 1, IS_VOID, 0)
     ZEND_ARG_OBJ_INFO(0, callback, Closure, 0)
 ZEND_END_ARG_INFO()
@@ -731,6 +735,7 @@ static const zend_function_entry coroutine_methods[] = {
     ZEND_ME(Async_Coroutine, getSuspendFileAndLine, ai_array, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, getSuspendLocation, ai_string, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, finally, ai_finally, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, getTrace, ai_get_trace, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, getResult, ai_mixed, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, getException, ai_throwable, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, cancel, ai_cancel, ZEND_ACC_PUBLIC)

@@ -4,6 +4,7 @@
 #include "ta_log.h"
 #include "reactor_apr.h"
 #include <zend_closures.h>
+#include <zend_builtin_functions.h>
 
 zend_object_handlers ta_h_coroutine, ta_h_timeout;
 
@@ -239,6 +240,47 @@ ZEND_METHOD(Async_Coroutine, getSuspendLocation)
     ZEND_PARSE_PARAMETERS_NONE();
     CORO_OR_THROW(o);
     location(return_value, o->co ? o->co->suspend_file : NULL, o->co ? o->co->suspend_line : 0);
+}
+
+/* Its backtrace while it waits (null otherwise), as debug_backtrace()
+ * would give it inside the coroutine: the frames of its fiber, without the
+ * scheduler's own (the Fiber suspension on top, the runner below). */
+ZEND_METHOD(Async_Coroutine, getTrace)
+{
+    zend_long options = DEBUG_BACKTRACE_PROVIDE_OBJECT, limit = 0;
+    ZEND_PARSE_PARAMETERS_START(0, 2)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_LONG(options)
+        Z_PARAM_LONG(limit)
+    ZEND_PARSE_PARAMETERS_END();
+    CORO_OR_THROW(o);
+    ta_coro *co = o->co;
+    zend_fiber *f = co && co->started && co->state == TA_CORO_SUSPENDED ? (zend_fiber *) co->fiber : NULL;
+    if (!f || f->context.status != ZEND_FIBER_STATUS_SUSPENDED || !f->execute_data || !f->stack_bottom) RETURN_NULL();
+    zend_execute_data *prev = f->stack_bottom->prev_execute_data, *cur = EG(current_execute_data);
+    f->stack_bottom->prev_execute_data = NULL;
+    EG(current_execute_data) = f->execute_data;
+    zval all;
+    zend_fetch_debug_backtrace(&all, 0, (int) options, 0);
+    EG(current_execute_data) = cur;
+    f->stack_bottom->prev_execute_data = prev;
+    array_init(return_value);
+    zval *frame;
+    bool top = true;
+    ZEND_HASH_FOREACH_VAL(Z_ARRVAL(all), frame) {
+        zval *fn = zend_hash_str_find(Z_ARRVAL_P(frame), ZEND_STRL("function"));
+        zval *cls = zend_hash_str_find(Z_ARRVAL_P(frame), ZEND_STRL("class"));
+        bool fiber_op = cls && Z_TYPE_P(cls) == IS_STRING && zend_string_equals_literal(Z_STR_P(cls), "Fiber");
+        if (top && fiber_op) continue;
+        top = false;
+        if (cls && Z_TYPE_P(cls) == IS_STRING && zend_string_equals_literal(Z_STR_P(cls), "Async\\Coroutine")
+            && fn && Z_TYPE_P(fn) == IS_STRING && zend_string_equals_literal(Z_STR_P(fn), "runner"))
+            break;
+        if (limit > 0 && zend_hash_num_elements(Z_ARRVAL_P(return_value)) >= (uint32_t) limit) break;
+        Z_TRY_ADDREF_P(frame);
+        add_next_index_zval(return_value, frame);
+    } ZEND_HASH_FOREACH_END();
+    zval_ptr_dtor(&all);
 }
 
 /* A callback for when it finishes (at once if it has). */

@@ -92,7 +92,7 @@ bool ta_async_loop_ok(void);
     X(Coroutine, isCompleted) X(Coroutine, isStarted) X(Coroutine, isQueued) X(Coroutine, isRunning) \
     X(Coroutine, isSuspended) X(Coroutine, isCancellationRequested) \
     X(Coroutine, getSpawnFileAndLine) X(Coroutine, getSpawnLocation) X(Coroutine, getSuspendFileAndLine) \
-    X(Coroutine, getSuspendLocation) X(Coroutine, finally) \
+    X(Coroutine, getSuspendLocation) X(Coroutine, finally) X(Coroutine, getTrace) \
     X(Channel, __construct) X(Channel, send) X(Channel, recv) X(Channel, close) \
     X(Channel, isClosed) X(Channel, count) X(Channel, capacity)
 #define TA_ASYNC_DECLARE(cls, name) ZEND_METHOD(Async_##cls, name);

@@ -250,6 +250,11 @@ namespace Async {
          * throws is logged.
          */
         public function finally(\Closure $callback): void {}
+        /**
+         * Its backtrace (as debug_backtrace() inside it would give) while it
+         * waits; null when it is not waiting.
+         */
+        public function getTrace(int $options = DEBUG_BACKTRACE_PROVIDE_OBJECT, int $limit = 0): ?array {}
         /** Its function's return value; null until it finished. */
         public function getResult(): mixed {}
         /** The exception it failed with, or null. */

@@ -2,6 +2,8 @@
 // Async\Coroutine's states, current_coroutine(), get_coroutines() (issue 11)
 use FrankenPHP\HttpServer;
 
+function ta_inner_wait() { Async\delay(30); }     // line 5
+
 HttpServer::onRequest(function ($req, $res) {
     $out = [];
     $c = Async\spawn(function () { Async\delay(50); return 'r'; });
@@ -25,7 +27,7 @@ HttpServer::onRequest(function ($req, $res) {
     try { Async\await($d); } catch (Async\CancellationError $e) {}
     $out['cancelled'] = [$d->isCancellationRequested(), $d->isCompleted()];
     $w = Async\spawn(function () {
-        Async\delay(30);        // the suspension point (line 28)
+        Async\delay(30);        // the suspension point (line 30)
     });
     Async\delay(5);
     $out['spawn_at'] = $w->getSpawnFileAndLine();
@@ -56,6 +58,13 @@ HttpServer::onRequest(function ($req, $res) {
     try { Async\await($p); } catch (Async\CancellationError $e) { $plog[] = 'then cancelled'; }
     $out['protect'] = $plog;
     $out['protect_plain'] = Async\protect(fn () => 'ret');
+    $t = Async\spawn(function () { ta_inner_wait(); });
+    Async\delay(5);
+    $trace = $t->getTrace(DEBUG_BACKTRACE_IGNORE_ARGS);
+    $out['trace'] = array_map(fn ($f) => ($f['class'] ?? '') . ($f['type'] ?? '') . $f['function'] . '@' . ($f['line'] ?? 0), $trace ?? []);
+    $out['trace_limit'] = count($t->getTrace(0, 1) ?? []);
+    Async\await($t);
+    $out['trace_done'] = $t->getTrace();
     $out['boot'] = $GLOBALS['boot'];
     $res->write(json_encode($out));
 });

@@ -23,15 +23,19 @@ is_deeply b($j->{cancel_requested}), [1, 0], 'after cancel(): cancellation reque
 is_deeply b($j->{cancelled}), [0, 1], 'once it ended: completed, no request pending';
 is $j->{boot}, 'The current coroutine is not defined', 'outside any coroutine current_coroutine() throws AsyncException';
 my $file = TATest::top_dir() . '/t/php/coro_state.php';
-is_deeply $j->{spawn_at}, [$file, 27], 'getSpawnFileAndLine(): the spawn() call';
-is $j->{spawn_loc}, "$file:27", 'getSpawnLocation()';
-is_deeply $j->{suspend_at}, [$file, 28], 'getSuspendFileAndLine(): where it waits';
+is_deeply $j->{spawn_at}, [$file, 29], 'getSpawnFileAndLine(): the spawn() call';
+is $j->{spawn_loc}, "$file:29", 'getSpawnLocation()';
+is_deeply $j->{suspend_at}, [$file, 30], 'getSuspendFileAndLine(): where it waits';
 is $j->{suspend_after}, 'unknown', 'after it finished: no suspension point';
 is_deeply $j->{request_spawn}, [undef, 0], 'the request coroutine was started by the module: [null, 0]';
 is_deeply $j->{finally}, ['first:same:done', 'second'], 'finally() callbacks run in order once it finished, given the coroutine';
 is_deeply $j->{finally_late}, ['first:same:done', 'second', 'late'], 'finally() on a finished coroutine runs at once';
 is_deeply $j->{protect}, ['requested:yes', 'protected part finished', 'then cancelled'],
     'protect(): a cancel() meanwhile lets the closure finish, then cancels the coroutine';
+is_deeply $j->{trace}, ['Async\\delay@5', 'ta_inner_wait@61', '{closure}@0'],
+    'getTrace() of a waiting coroutine: its frames, innermost first, without the scheduler\'s';
+is $j->{trace_limit}, 1, 'getTrace() honours $limit';
+is $j->{trace_done}, undef, 'getTrace() of a finished coroutine: null';
 is $j->{protect_plain}, 'ret', 'protect() returns what the closure returns';
 like wait_log($mark, qr/thrown-in-finally/, 5) // '', qr/Uncaught RuntimeException in coroutine \d+: thrown-in-finally/,
     'an exception thrown by a finally() callback is logged';

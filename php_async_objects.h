@@ -85,6 +85,15 @@ bool ta_timeout_arm(ta_timeout_obj *o, zend_long ms);
 /* The reactor is up on this thread; else an Error is thrown. */
 bool ta_async_loop_ok(void);
 
+/* The await family (php_async_await.c), for the table in php_async_api.c. */
+ZEND_FUNCTION(Async_await);
+ZEND_FUNCTION(Async_await_all);
+ZEND_FUNCTION(Async_await_any_or_fail);
+ZEND_FUNCTION(Async_await_all_or_fail);
+ZEND_FUNCTION(Async_await_first_success);
+ZEND_FUNCTION(Async_await_any_of);
+ZEND_FUNCTION(Async_await_any_of_or_fail);
+
 /* The methods, for the tables in php_async_api.c. */
 #define TA_ASYNC_METHODS(X) \
     X(Coroutine, getId) X(Coroutine, isFinished) X(Coroutine, isCancelled) X(Coroutine, getResult) \

@@ -112,6 +112,36 @@ static void log_uncaught(zend_object *ex, const char *script)
            i.cls, i.message, i.file, i.line, script);
 }
 
+/* A fatal error (PHP logged it) or no fiber stack (out of memory mappings:
+ * the server is overloaded, so 503). Frames of a fatal coroutine are never
+ * freed: let go of the exchange here so its body and headers do not stay
+ * with them. */
+static void request_failed(ta_coro *co, ta_response_obj *r, ta_exchange *ex, zend_object *uncaught)
+{
+    if (co->no_stack) log_uncaught(uncaught, tl_host->script);
+    if (ex && !r->ended) ta_exchange_fail(ex, co->no_stack ? 503 : 500);
+    r->headers_sent = r->ended = true;
+    if (co->argc >= 2 && Z_TYPE(co->args[1]) == IS_OBJECT && Z_OBJCE(co->args[1]) == ta_ce_request) {
+        ta_request_obj *req = OBJ_OF(ta_request_obj, Z_OBJ(co->args[1]));
+        if (req->ex) { ta_exchange_release(req->ex); req->ex = NULL; }
+    }
+    /* the dead frames keep the Response: free what it holds now */
+    if (r->g) {
+        ta_rglobals_end(r->g);
+        ta_rglobals_free(r->g);
+        efree(r->g);
+        r->g = NULL;
+    }
+    zend_hash_clean(&r->headers);
+    r->coro = NULL;
+    r->ex = NULL;
+    if (ex) {
+        ex->php_ctx = NULL;
+        tl_host->request_done(tl_host->ctx, ex);
+        ta_exchange_release(ex);
+    }
+}
+
 static void request_done(ta_coro *co, zend_object *uncaught)
 {
     zend_object *robj = co->scope;
@@ -121,32 +151,7 @@ static void request_done(ta_coro *co, zend_object *uncaught)
      * nested inside another request's kept swapped in) */
     ta_http_scope_flush();
     if (co->fatal || co->no_stack) {
-        /* A fatal error (PHP logged it) or no fiber stack (out of memory
-         * mappings: the server is overloaded, so 503). Frames of a fatal
-         * coroutine are never freed: let go of the exchange here so its
-         * body and headers do not stay with them. */
-        if (co->no_stack) log_uncaught(uncaught, tl_host->script);
-        if (ex && !r->ended) ta_exchange_fail(ex, co->no_stack ? 503 : 500);
-        r->headers_sent = r->ended = true;
-        if (co->argc >= 2 && Z_TYPE(co->args[1]) == IS_OBJECT && Z_OBJCE(co->args[1]) == ta_ce_request) {
-            ta_request_obj *req = OBJ_OF(ta_request_obj, Z_OBJ(co->args[1]));
-            if (req->ex) { ta_exchange_release(req->ex); req->ex = NULL; }
-        }
-        /* the dead frames keep the Response: free what it holds now */
-        if (r->g) {
-            ta_rglobals_end(r->g);
-            ta_rglobals_free(r->g);
-            efree(r->g);
-            r->g = NULL;
-        }
-        zend_hash_clean(&r->headers);
-        r->coro = NULL;
-        r->ex = NULL;
-        if (ex) {
-            ex->php_ctx = NULL;
-            tl_host->request_done(tl_host->ctx, ex);
-            ta_exchange_release(ex);
-        }
+        request_failed(co, r, ex, uncaught);
         return;
     }
     if (uncaught) {
@@ -271,22 +276,28 @@ void ta_http_exchange_event(ta_exchange *ex)
 
 /* ---- HttpServer ------------------------------------------------------------ */
 
+/* The thread's handler from now on; false (an Error thrown) outside a
+ * worker script. */
+static bool set_handler(zval *cb, bool classic, const char *who)
+{
+    if (!tl_host) {
+        zend_throw_error(NULL, "%s can only be called from a TrueAsync worker script", who);
+        return false;
+    }
+    zval_ptr_dtor(tl_host->handler);
+    ZVAL_COPY(tl_host->handler, cb);
+    tl_classic = classic;
+    return true;
+}
+
 ZEND_METHOD(FrankenPHP_HttpServer, onRequest)
 {
-    zval *cb;
     zend_fcall_info fci;
     zend_fcall_info_cache fcc;
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_FUNC(fci, fcc)
     ZEND_PARSE_PARAMETERS_END();
-    cb = &fci.function_name;
-    if (!tl_host) {
-        zend_throw_error(NULL, "HttpServer::onRequest() can only be called from a TrueAsync worker script");
-        RETURN_THROWS();
-    }
-    zval_ptr_dtor(tl_host->handler);
-    ZVAL_COPY(tl_host->handler, cb);
-    tl_classic = false;
+    if (!set_handler(&fci.function_name, false, "HttpServer::onRequest()")) RETURN_THROWS();
     RETURN_TRUE;
 }
 
@@ -302,17 +313,11 @@ ZEND_FUNCTION(frankenphp_handle_request)
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_FUNC(fci, fcc)
     ZEND_PARSE_PARAMETERS_END();
-    if (!tl_host) {
-        zend_throw_error(NULL, "frankenphp_handle_request() can only be called from a TrueAsync worker script");
-        RETURN_THROWS();
-    }
     if (ta_coro_current()) {
         zend_throw_error(NULL, "frankenphp_handle_request() cannot be called from inside a request or coroutine");
         RETURN_THROWS();
     }
-    zval_ptr_dtor(tl_host->handler);
-    ZVAL_COPY(tl_host->handler, &fci.function_name);
-    tl_classic = true;
+    if (!set_handler(&fci.function_name, true, "frankenphp_handle_request()")) RETURN_THROWS();
     RETURN_BOOL(tl_host->serve_next(tl_host->ctx));
 }
 

@@ -4,13 +4,14 @@
  * php_async_channel.c's. */
 #include "php_async_objects.h"
 #include "php_async_api.h"
+#include "php_async_scope.h"
 #include <zend_closures.h>
 #include "reactor_apr.h"
 
 #include <errno.h>
 #include <time.h>
 
-zend_class_entry *ta_ce_awaitable, *ta_ce_coroutine, *ta_ce_timeout, *ta_ce_channel;
+zend_class_entry *ta_ce_awaitable, *ta_ce_completable, *ta_ce_coroutine, *ta_ce_timeout, *ta_ce_channel;
 
 /* {{{ Async\spawn(callable $task, mixed ...$args): Coroutine */
 ZEND_FUNCTION(Async_spawn)
@@ -34,6 +35,7 @@ ZEND_FUNCTION(Async_spawn)
     zend_object *scope = s->current ? s->current->scope : NULL;
     ta_coro *co = ta_sched_spawn(s, callable, argc, args, scope, NULL);
     if (!co) RETURN_THROWS();
+    ta_scope_adopt_spawned(s->current, co, NULL);
     RETURN_OBJ_COPY(ta_coroutine_handle(co, true));
 }
 
@@ -156,8 +158,8 @@ ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_spawn, 0, 1, Async\\Coroutine, 0)
     ZEND_ARG_VARIADIC_TYPE_INFO(0, args, IS_MIXED, 0)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_await, 0, 1, IS_MIXED, 0)
-    ZEND_ARG_OBJ_INFO(0, awaitable, Async\\Awaitable, 0)
-    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\Awaitable, 1, "null")
+    ZEND_ARG_OBJ_INFO(0, awaitable, Async\\Completable, 0)
+    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\Completable, 1, "null")
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_timeout, 0, 1, Async\\Awaitable, 0)
     ZEND_ARG_TYPE_INFO(0, ms, IS_LONG, 0)
@@ -199,6 +201,16 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_array, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
 
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_spawn_with, 0, 2, Async\\Coroutine, 0)
+    ZEND_ARG_OBJ_INFO(0, provider, Async\\ScopeProvider, 0)
+    ZEND_ARG_TYPE_INFO(0, task, IS_CALLABLE, 0)
+    ZEND_ARG_VARIADIC_TYPE_INFO(0, args, IS_MIXED, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_context, 0, 0, Async\\Context, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_ncontext, 0, 0, Async\\Context, 1)
+ZEND_END_ARG_INFO()
+
 const zend_function_entry ta_async_functions[] = {
     ZEND_NS_FALIAS("Async", spawn, Async_spawn, ai_spawn)
     ZEND_NS_FALIAS("Async", await, Async_await, ai_await)
@@ -214,6 +226,11 @@ const zend_function_entry ta_async_functions[] = {
     ZEND_NS_FALIAS("Async", current_coroutine, Async_current_coroutine, ai_current_coroutine)
     ZEND_NS_FALIAS("Async", protect, Async_protect, ai_protect)
     ZEND_NS_FALIAS("Async", get_coroutines, Async_get_coroutines, ai_array)
+    ZEND_NS_FALIAS("Async", spawn_with, Async_spawn_with, ai_spawn_with)
+    ZEND_NS_FALIAS("Async", current_context, Async_current_context, ai_context)
+    ZEND_NS_FALIAS("Async", coroutine_context, Async_coroutine_context, ai_context)
+    ZEND_NS_FALIAS("Async", root_context, Async_root_context, ai_context)
+    ZEND_NS_FALIAS("Async", request_context, Async_request_context, ai_ncontext)
     ZEND_FE_END
 };
 
@@ -232,10 +249,8 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_mixed, 0, 0, IS_MIXED, 0)
 ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_throwable, 0, 0, Throwable, 1)
-ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_cancel, 0, 0, IS_VOID, 0)
-    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, error, Async\\CancellationError, 1, "null")
+    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\AsyncCancellation, 1, "null")
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_INFO_EX(ai_chan_ctor, 0, 0, 0)
     ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, capacity, IS_LONG, 0, "0")
@@ -260,10 +275,27 @@ static const zend_function_entry coroutine_methods[] = {
     ZEND_ME(Async_Coroutine, getSuspendLocation, ai_string, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, finally, ai_finally, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, getTrace, ai_get_trace, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, getContext, ai_context, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, getAwaitingInfo, ai_array, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, asHiPriority, ai_current_coroutine, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, getResult, ai_mixed, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Coroutine, getException, ai_throwable, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Coroutine, getException, ai_mixed, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, cancel, ai_cancel, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, runner, ai_void, ZEND_ACC_PRIVATE | ZEND_ACC_STATIC)
+    ZEND_FE_END
+};
+
+static const zend_function_entry completable_methods[] = {
+    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_Completable, cancel, ai_cancel, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
+    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_Completable, isCompleted, ai_bool, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
+    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_Completable, isCancelled, ai_bool, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
+    ZEND_FE_END
+};
+
+static const zend_function_entry timeout_methods[] = {
+    ZEND_ME(Async_Timeout, cancel, ai_cancel, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Timeout, isCompleted, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Timeout, isCancelled, ai_bool, ZEND_ACC_PUBLIC)
     ZEND_FE_END
 };
 
@@ -283,17 +315,21 @@ void ta_async_api_register(void)
     zend_class_entry ce;
     INIT_NS_CLASS_ENTRY(ce, "Async", "Awaitable", NULL);
     ta_ce_awaitable = zend_register_internal_interface(&ce);
+    INIT_NS_CLASS_ENTRY(ce, "Async", "Completable", completable_methods);
+    ta_ce_completable = zend_register_internal_interface(&ce);
+    zend_class_implements(ta_ce_completable, 1, ta_ce_awaitable);
 
     /* Coroutine and Timeout objects only come from spawn() and timeout(). */
     ta_ce_coroutine = ta_class_register_final("Async\\Coroutine", coroutine_methods, ta_coroutine_create,
                                               &ta_h_coroutine, XtOffsetOf(ta_coro_obj, std), ta_coroutine_free, true);
-    zend_class_implements(ta_ce_coroutine, 1, ta_ce_awaitable);
+    zend_class_implements(ta_ce_coroutine, 1, ta_ce_completable);
     ta_sched_set_runner_function(zend_hash_str_find_ptr(&ta_ce_coroutine->function_table, ZEND_STRL("runner")));
     ta_sched_set_handle_done(ta_spawned_done);
+    ta_scope_register();
 
-    ta_ce_timeout = ta_class_register_final("Async\\Timeout", NULL, ta_timeout_create,
+    ta_ce_timeout = ta_class_register_final("Async\\Timeout", timeout_methods, ta_timeout_create,
                                             &ta_h_timeout, XtOffsetOf(ta_timeout_obj, std), ta_timeout_free, true);
-    zend_class_implements(ta_ce_timeout, 1, ta_ce_awaitable);
+    zend_class_implements(ta_ce_timeout, 1, ta_ce_completable);
 
     ta_ce_channel = ta_class_register_final("Async\\Channel", channel_methods, ta_channel_create,
                                             &ta_h_channel, XtOffsetOf(ta_channel_obj, std), ta_channel_free, false);

@@ -4,6 +4,7 @@
  * awaitables, or, outside coroutines (worker boot), drives the loop. */
 #include "php_async_objects.h"
 #include "php_async_api.h"
+#include "php_async_scope.h"
 #include "reactor_apr.h"
 
 /* ---- waiting -------------------------------------------------------------------- */
@@ -12,7 +13,7 @@
  * class may implement Async\Awaitable, the module cannot wait for it), with
  * an Error thrown for one that could never complete (not made by spawn() or
  * timeout()). */
-static ta_awaitable *awaitable_of(zend_object *obj)
+ta_awaitable *ta_awaitable_of(zend_object *obj)
 {
     if (obj->ce == ta_ce_coroutine) {
         if (CORO_OBJ(obj)->id) return &CORO_OBJ(obj)->aw;
@@ -30,7 +31,7 @@ static ta_awaitable *awaitable_of(zend_object *obj)
 /* The optional cancellation argument of await and the await_* functions. */
 static bool cancellation_ok(zend_object *cancel, uint32_t arg)
 {
-    if (!cancel || awaitable_of(cancel)) return true;
+    if (!cancel || ta_awaitable_of(cancel)) return true;
     if (!EG(exception)) zend_argument_type_error(arg, "must be an awaitable made by Async\\spawn() or Async\\timeout() (cancellation)");
     return false;
 }
@@ -80,17 +81,20 @@ static void outcome(zend_object *obj, zval *return_value)
     zend_throw_exception_ex(ta_ce_timeout_exception, 0, "Timed out after " ZEND_LONG_FMT " ms", t->ms);
 }
 
-/* The cancellation awaitable completed first: its exception, or a
- * CancellationError. */
-static void throw_cancelled(zend_object *cancel)
+/* The cancellation token completed first: OperationCanceledException, with
+ * what the token failed with (a timeout()'s TimeoutException) as previous,
+ * as php-async tells a tripped token from the awaited thing's own error. */
+void ta_throw_cancelled(zend_object *cancel)
 {
     zval ignored;
     ZVAL_UNDEF(&ignored);
     outcome(cancel, &ignored);
     zval_ptr_dtor(&ignored);
-    if (!EG(exception))
-        zend_throw_exception_object(&(zval){ .value.obj = ta_new_cancellation("Cancelled: the cancellation awaitable completed"),
-                                             .u1.type_info = IS_OBJECT_EX });
+    zend_object *prev = EG(exception);
+    if (prev) { GC_ADDREF(prev); zend_clear_exception(); }
+    zend_object *ex = ta_async_new_exception(ta_ce_operation_canceled, 0, "Operation has been cancelled");
+    if (prev) zend_exception_set_previous(ex, prev);
+    zend_throw_exception_object(&(zval){ .value.obj = ex, .u1.type_info = IS_OBJECT_EX });
 }
 
 /* {{{ Async\await(Awaitable $awaitable, ?Awaitable $cancellation = null): mixed */
@@ -98,24 +102,24 @@ ZEND_FUNCTION(Async_await)
 {
     zend_object *target, *cancel = NULL;
     ZEND_PARSE_PARAMETERS_START(1, 2)
-        Z_PARAM_OBJ_OF_CLASS(target, ta_ce_awaitable)
+        Z_PARAM_OBJ_OF_CLASS(target, ta_ce_completable)
         Z_PARAM_OPTIONAL
-        Z_PARAM_OBJ_OF_CLASS_OR_NULL(cancel, ta_ce_awaitable)
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(cancel, ta_ce_completable)
     ZEND_PARSE_PARAMETERS_END();
-    ta_awaitable *list[2] = { awaitable_of(target), NULL };
+    ta_awaitable *list[2] = { ta_awaitable_of(target), NULL };
     if (!list[0]) {
         if (!EG(exception)) zend_type_error("Async\\await(): unsupported awaitable");
         RETURN_THROWS();
     }
     if (!cancellation_ok(cancel, 2)) RETURN_THROWS();
-    if (cancel) list[1] = awaitable_of(cancel);
+    if (cancel) list[1] = ta_awaitable_of(cancel);
     if (target->ce == ta_ce_coroutine && CORO_OBJ(target)->co && CORO_OBJ(target)->co == ta_coro_current()) {
         zend_throw_error(NULL, "A coroutine cannot await itself");
         RETURN_THROWS();
     }
     if (wait_any(list, cancel ? 2 : 1) == FAILURE) RETURN_THROWS();
     if (list[0]->done) { outcome(target, return_value); return; }
-    throw_cancelled(cancel);
+    ta_throw_cancelled(cancel);
 }
 
 /* Collects the awaitables of an iterable, keeping keys. */
@@ -127,7 +131,7 @@ static bool collect(zval *iterable, HashTable *out)
         zend_string *k; zend_ulong idx; zval *v;
         ZEND_HASH_FOREACH_KEY_VAL(Z_ARRVAL_P(iterable), idx, k, v) {
             ZVAL_DEREF(v);
-            if (Z_TYPE_P(v) != IS_OBJECT || !awaitable_of(Z_OBJ_P(v))) { ok = false; break; }
+            if (Z_TYPE_P(v) != IS_OBJECT || !ta_awaitable_of(Z_OBJ_P(v))) { ok = false; break; }
             Z_ADDREF_P(v);
             if (k) zend_hash_update(out, k, v); else zend_hash_index_update(out, idx, v);
         } ZEND_HASH_FOREACH_END();
@@ -146,7 +150,7 @@ static bool collect(zval *iterable, HashTable *out)
             zval *v = it->funcs->get_current_data(it), key;
             if (!v || EG(exception)) break;
             ZVAL_DEREF(v);
-            if (Z_TYPE_P(v) != IS_OBJECT || !awaitable_of(Z_OBJ_P(v))) { ok = false; break; }
+            if (Z_TYPE_P(v) != IS_OBJECT || !ta_awaitable_of(Z_OBJ_P(v))) { ok = false; break; }
             Z_ADDREF_P(v);
             if (it->funcs->get_current_key) it->funcs->get_current_key(it, &key);
             else ZVAL_NULL(&key);
@@ -178,17 +182,17 @@ static zend_result wait_all(HashTable *items, zend_object *cancel)
         ta_awaitable **list = emalloc(cap * sizeof *list);
         zval *v;
         ZEND_HASH_FOREACH_VAL(items, v) {
-            ta_awaitable *aw = awaitable_of(Z_OBJ_P(v));
+            ta_awaitable *aw = ta_awaitable_of(Z_OBJ_P(v));
             if (!aw->done) list[n++] = aw;
         } ZEND_HASH_FOREACH_END();
         if (n == 0) { efree(list); return SUCCESS; }
-        if (cancel) list[n++] = awaitable_of(cancel);
+        if (cancel) list[n++] = ta_awaitable_of(cancel);
         zend_result rc = wait_any(list, n);
-        bool cancelled = cancel && awaitable_of(cancel)->done;
+        bool cancelled = cancel && ta_awaitable_of(cancel)->done;
         efree(list);
         if (rc == FAILURE) return FAILURE;
         if (cancelled) {
-            throw_cancelled(cancel);
+            ta_throw_cancelled(cancel);
             return FAILURE;
         }
     }
@@ -265,16 +269,16 @@ ZEND_FUNCTION(Async_await_any_or_fail)
     zval *v;
     ZEND_HASH_FOREACH_VAL(&items, v) {
         objs[i] = Z_OBJ_P(v);
-        list[i++] = awaitable_of(Z_OBJ_P(v));
+        list[i++] = ta_awaitable_of(Z_OBJ_P(v));
     } ZEND_HASH_FOREACH_END();
-    if (cancel) { objs[i] = cancel; list[i++] = awaitable_of(cancel); }
+    if (cancel) { objs[i] = cancel; list[i++] = ta_awaitable_of(cancel); }
     if (wait_any(list, i) == SUCCESS) {
         /* Several may have completed before this coroutine ran again: the
          * first to complete wins, not the first in input order. */
         uint32_t first = i;
         for (uint32_t j = 0; j < i; j++)
             if (list[j]->done && (first == i || list[j]->done_seq < list[first]->done_seq)) first = j;
-        if (cancel && objs[first] == cancel) throw_cancelled(cancel);
+        if (cancel && objs[first] == cancel) ta_throw_cancelled(cancel);
         else outcome(objs[first], return_value);
     }
     efree(list);
@@ -302,8 +306,8 @@ static uint32_t next_completed(zend_object **objs, const bool *taken, uint32_t n
 {
     uint32_t next = n;
     for (uint32_t j = 0; j < n; j++) {
-        ta_awaitable *aw = awaitable_of(objs[j]);
-        if (!taken[j] && aw->done && (next == n || aw->done_seq < awaitable_of(objs[next])->done_seq)) next = j;
+        ta_awaitable *aw = ta_awaitable_of(objs[j]);
+        if (!taken[j] && aw->done && (next == n || aw->done_seq < ta_awaitable_of(objs[next])->done_seq)) next = j;
     }
     return next;
 }
@@ -339,10 +343,10 @@ static zend_result await_some(await_some_t *a)
         uint32_t next = next_completed(objs, taken, n);
         if (next == n) {
             uint32_t w = 0;
-            for (uint32_t j = 0; j < n; j++) if (!taken[j]) wait[w++] = awaitable_of(objs[j]);
-            if (a->cancel) wait[w++] = awaitable_of(a->cancel);
+            for (uint32_t j = 0; j < n; j++) if (!taken[j]) wait[w++] = ta_awaitable_of(objs[j]);
+            if (a->cancel) wait[w++] = ta_awaitable_of(a->cancel);
             if (wait_any(wait, w) == FAILURE) { rc = FAILURE; break; }
-            if (a->cancel && awaitable_of(a->cancel)->done) { throw_cancelled(a->cancel); rc = FAILURE; break; }
+            if (a->cancel && ta_awaitable_of(a->cancel)->done) { ta_throw_cancelled(a->cancel); rc = FAILURE; break; }
             continue;
         }
         taken[next] = true;

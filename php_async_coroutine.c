@@ -1,6 +1,7 @@
 /* Async\Coroutine and Async\Timeout objects, and the awaitable both are:
  * what a coroutine awaiting them waits on. */
 #include "php_async_objects.h"
+#include "php_async_scope.h"
 #include "ta_log.h"
 #include "reactor_apr.h"
 #include <zend_closures.h>
@@ -31,7 +32,7 @@ void ta_aw_remove(ta_awaitable *aw, ta_coro *co)
 
 static __thread uint64_t tl_done_seq;
 
-static void aw_complete(ta_awaitable *aw)
+void ta_aw_complete(ta_awaitable *aw)
 {
     aw->done = true;
     aw->done_seq = ++tl_done_seq;
@@ -61,12 +62,13 @@ void ta_coroutine_free(zend_object *obj)
 {
     ta_coro_obj *o = CORO_OBJ(obj);
     /* Only now is it known that nobody will ever look at its exception. */
-    if (o->exception && !o->observed && !instanceof_function(o->exception->ce, ta_ce_cancellation_error))
+    if (o->exception && !o->observed && !instanceof_function(o->exception->ce, ta_ce_async_cancellation))
         log_unobserved(o->exception, o->id);
     zval_ptr_dtor(&o->result);
     if (o->exception) OBJ_RELEASE(o->exception);
     if (o->spawn_file) zend_string_release(o->spawn_file);
     if (o->finally) { zend_hash_destroy(o->finally); FREE_HASHTABLE(o->finally); }
+    if (o->context) OBJ_RELEASE(o->context);
     aw_free(&o->aw);
     zend_object_std_dtor(obj);
 }
@@ -117,15 +119,22 @@ static void run_finally(ta_coro *co, ta_coro_obj *o)
 
 void ta_spawned_done(ta_coro *co, zend_object *uncaught)
 {
+    /* its scope first: a handler there may take the exception (and make
+     * the handle it is given) */
+    bool taken = ta_scope_coroutine_done(co, uncaught);
+    if (!co->handle) return;
     ta_coro_obj *o = CORO_OBJ(co->handle);
     o->co = NULL;
+    if (co->cancelled) o->cancelled = true;
+    if (co->context && !o->context) { o->context = co->context; GC_ADDREF(o->context); }
     if (uncaught) {
         GC_ADDREF(uncaught);
         o->exception = uncaught;    /* logged if the object dies unobserved */
+        if (taken) o->observed = true;
     } else {
         ZVAL_COPY(&o->result, ta_coro_result(co));
     }
-    aw_complete(&o->aw);
+    ta_aw_complete(&o->aw);
     run_finally(co, o);
 }
 
@@ -142,7 +151,7 @@ static void timeout_cb_fire(zend_async_event_t *ev, zend_async_event_callback_t 
 {
     (void) ev; (void) result; (void) ex;
     ta_timeout_cb *t = (ta_timeout_cb *) cb;
-    if (t->aw) { ta_awaitable *aw = t->aw; t->aw = NULL; aw_complete(aw); }
+    if (t->aw) { ta_awaitable *aw = t->aw; t->aw = NULL; ta_aw_complete(aw); }
 }
 
 static void timeout_cb_dispose(zend_async_event_callback_t *cb, zend_async_event_t *ev)
@@ -194,6 +203,29 @@ void ta_timeout_free(zend_object *obj)
     zend_object_std_dtor(obj);
 }
 
+/* ---- Timeout methods (Completable) ------------------------------------------------ */
+
+ZEND_METHOD(Async_Timeout, cancel)
+{
+    zend_object *error = NULL;
+    ZEND_PARSE_PARAMETERS_START(0, 1)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(error, ta_ce_async_cancellation)
+    ZEND_PARSE_PARAMETERS_END();
+    ta_timeout_obj *o = TIMEOUT_OBJ(Z_OBJ_P(ZEND_THIS));
+    if (o->aw.done || o->cancelled) return;
+    /* It never trips now: a wait it bounds goes on without a deadline. */
+    o->cancelled = true;
+    if (o->timer && o->generation == ta_async_reactor_generation()) {
+        o->timer->base.stop(&o->timer->base);
+        ZEND_ASYNC_EVENT_RELEASE(&o->timer->base);
+    }
+    o->timer = NULL;
+}
+
+ZEND_METHOD(Async_Timeout, isCompleted) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(TIMEOUT_OBJ(Z_OBJ_P(ZEND_THIS))->aw.done); }
+ZEND_METHOD(Async_Timeout, isCancelled) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(TIMEOUT_OBJ(Z_OBJ_P(ZEND_THIS))->cancelled); }
+
 /* ---- Coroutine methods -------------------------------------------------------------- */
 
 static ta_coro_obj *coro_data(zval *this_zv)
@@ -210,7 +242,8 @@ static ta_coro_obj *coro_data(zval *this_zv)
 
 ZEND_METHOD(Async_Coroutine, getId) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_LONG((zend_long) o->id); }
 ZEND_METHOD(Async_Coroutine, isFinished) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->aw.done); }
-ZEND_METHOD(Async_Coroutine, isCancelled) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->cancelled); }
+/* php-async: cancelled and finished (isCancellationRequested() is the request) */
+ZEND_METHOD(Async_Coroutine, isCancelled) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); RETURN_BOOL(o->cancelled && o->aw.done); }
 /* The states as php-async defines them: started and not completed is
  * "running" (also while it waits); "suspended" is waiting for something;
  * "queued" is ready to run (to start, or to resume). */
@@ -344,7 +377,7 @@ ZEND_METHOD(Async_Coroutine, cancel)
     zend_object *error = NULL;
     ZEND_PARSE_PARAMETERS_START(0, 1)
         Z_PARAM_OPTIONAL
-        Z_PARAM_OBJ_OF_CLASS_OR_NULL(error, ta_ce_cancellation_error)
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(error, ta_ce_async_cancellation)
     ZEND_PARSE_PARAMETERS_END();
     CORO_OR_THROW(o);
     if (o->aw.done || !o->co) return;
@@ -354,6 +387,30 @@ ZEND_METHOD(Async_Coroutine, cancel)
 
 /* Every coroutine runs inside this method on a pooled fiber (private: only
  * the scheduler starts it). */
+ZEND_METHOD(Async_Coroutine, getContext)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    CORO_OR_THROW(o);
+    if (o->co) RETURN_OBJ_COPY(ta_coroutine_context(o->co));
+    if (!o->context) o->context = ta_context_new(NULL);
+    RETURN_OBJ_COPY(o->context);
+}
+
+/* What it waits for, as php-async describes it: the suspension point. */
+ZEND_METHOD(Async_Coroutine, getAwaitingInfo)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    CORO_OR_THROW(o);
+    array_init(return_value);
+    if (!o->co || o->co->state != TA_CORO_SUSPENDED || !o->co->suspend_file) return;
+    add_assoc_str(return_value, "file", zend_string_copy(o->co->suspend_file));
+    add_assoc_long(return_value, "line", o->co->suspend_line);
+}
+
+/* The scheduler has one priority; kept for php-async's API (as php-async
+ * itself does today). */
+ZEND_METHOD(Async_Coroutine, asHiPriority) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_OBJ_COPY(Z_OBJ_P(ZEND_THIS)); }
+
 ZEND_METHOD(Async_Coroutine, runner)
 {
     ZEND_PARSE_PARAMETERS_NONE();

@@ -18,6 +18,8 @@ typedef struct ta_awaitable {
 
 void ta_aw_add(ta_awaitable *aw, ta_coro *co);
 void ta_aw_remove(ta_awaitable *aw, ta_coro *co);
+/* Marks it done and wakes its waiters. */
+void ta_aw_complete(ta_awaitable *aw);
 
 typedef struct {
     ta_coro *co;                /* NULL once finished */
@@ -29,6 +31,7 @@ typedef struct {
     zend_string *spawn_file;    /* kept after it finished */
     uint32_t spawn_line;
     HashTable *finally;         /* finally() callbacks, until it finishes */
+    zend_object *context;       /* getContext() after it finished; held */
     ta_awaitable aw;
     zend_object std;
 } ta_coro_obj;
@@ -40,6 +43,7 @@ typedef struct {
      * outlived it (in a global) must leave its timer alone. */
     uint32_t generation;
     zend_long ms;               /* 0: not made by timeout() */
+    bool cancelled;             /* cancel(): it will never complete */
     ta_awaitable aw;
     zend_object std;
 } ta_timeout_obj;
@@ -63,7 +67,7 @@ typedef struct {
 #define CORO_OBJ(o) OBJ_OF(ta_coro_obj, o)
 #define TIMEOUT_OBJ(o) OBJ_OF(ta_timeout_obj, o)
 
-extern zend_class_entry *ta_ce_awaitable, *ta_ce_coroutine, *ta_ce_timeout, *ta_ce_channel;
+extern zend_class_entry *ta_ce_awaitable, *ta_ce_completable, *ta_ce_coroutine, *ta_ce_timeout, *ta_ce_channel;
 extern zend_object_handlers ta_h_coroutine, ta_h_timeout, ta_h_channel;
 
 zend_object *ta_coroutine_create(zend_class_entry *ce);
@@ -102,6 +106,8 @@ ZEND_FUNCTION(Async_await_any_of_or_fail);
     X(Coroutine, isSuspended) X(Coroutine, isCancellationRequested) \
     X(Coroutine, getSpawnFileAndLine) X(Coroutine, getSpawnLocation) X(Coroutine, getSuspendFileAndLine) \
     X(Coroutine, getSuspendLocation) X(Coroutine, finally) X(Coroutine, getTrace) \
+    X(Coroutine, getContext) X(Coroutine, getAwaitingInfo) X(Coroutine, asHiPriority) \
+    X(Timeout, cancel) X(Timeout, isCompleted) X(Timeout, isCancelled) \
     X(Channel, __construct) X(Channel, send) X(Channel, recv) X(Channel, close) \
     X(Channel, isClosed) X(Channel, count) X(Channel, capacity)
 #define TA_ASYNC_DECLARE(cls, name) ZEND_METHOD(Async_##cls, name);

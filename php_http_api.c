@@ -4,6 +4,7 @@
 #include "php_http_api.h"
 #include "ta_log.h"
 #include "php_async_api.h"
+#include "php_async_scope.h"
 #include <zend_closures.h>
 
 zend_class_entry *ta_ce_server, *ta_ce_request, *ta_ce_response, *ta_ce_upload;
@@ -157,7 +158,7 @@ static void request_done(ta_coro *co, zend_object *uncaught)
     if (uncaught) {
         /* Cancelled from outside (client gone, server stopping): not the
          * script's error; the client, if still there, gets 503. */
-        bool cancelled = co->cancelled && instanceof_function(uncaught->ce, ta_ce_cancellation_error);
+        bool cancelled = co->cancelled && instanceof_function(uncaught->ce, ta_ce_async_cancellation);
         if (!cancelled) log_uncaught(uncaught, tl_host->script);
         if (!r->ended && ex) {
             ta_exchange_fail(ex, cancelled ? 503 : 500);
@@ -265,7 +266,8 @@ void ta_http_exchange_event(ta_exchange *ex)
 {
     ta_response_obj *r = ex->php_ctx;
     if (ta_exchange_is_aborted(ex)) {
-        if (r->coro) ta_coro_cancel(r->coro, NULL, "Client disconnected");
+        /* the handler and everything the request spawned */
+        if (ta_sched_current) ta_sched_cancel_scope(ta_sched_current, &r->std, "Client disconnected");
         if (r->writer && r->writer != r->coro) ta_coro_wake(r->writer);
     } else if (r->writer) {
         ta_coro *w = r->writer;
@@ -438,8 +440,14 @@ static const zend_function_entry upload_methods[] = {
 
 /* Objects of these classes only come from the module, attached to their
  * request: `new` is refused. */
+static zend_object **request_scope_slot(zend_object *request)
+{
+    return request->ce == ta_ce_response ? &OBJ_OF(ta_response_obj, request)->ascope : NULL;
+}
+
 void ta_http_api_register(void)
 {
+    ta_scope_set_request_slot(request_scope_slot);
     ta_sched_set_scope_hooks((ta_scope_hooks) { scope_enter, scope_leave, ta_http_scope_flush });
     ta_ce_server = ta_class_register_final("FrankenPHP\\HttpServer", server_methods, server_create,
                                            &h_server, 0, NULL, true);

@@ -24,6 +24,7 @@ typedef struct {
     bool headers_sent, ended;   /* the head / the whole response went to Apache */
     ta_output_state out;        /* the request's ob_* stack while it is swapped out */
     ta_request_globals *g;      /* its superglobals, SAPI state (the status), ...; gone after a fatal error */
+    zend_object *ascope;        /* its Async\Scope, made when PHP code asks; held */
     zend_object std;
 } ta_response_obj;
 

@@ -4,6 +4,7 @@
 #include "php_http_api.h"
 #include "ta_log.h"
 #include "php_async_api.h"
+#include "php_async_scope.h"
 
 #include <zend_smart_str.h>
 #include <main/php_output.h>
@@ -26,6 +27,7 @@ void ta_response_free(zend_object *obj)
     if (o->g) { ta_rglobals_free(o->g); efree(o->g); }
     zend_hash_destroy(&o->headers);
     if (o->ex) ta_exchange_release(o->ex);
+    if (o->ascope) ta_scope_release_request(o->ascope);
     zend_object_std_dtor(obj);
 }
 

@@ -127,6 +127,7 @@ int ta_sched_trim(ta_sched *s)
 
 void ta_sched_destroy(ta_sched *s)
 {
+    if (s->main_scope) { zend_object *m = s->main_scope; s->main_scope = NULL; OBJ_RELEASE(m); }
     /* A parked runner unwinds out of its suspend when released. */
     for (uint32_t i = 0; i < s->n_idle; i++) OBJ_RELEASE(s->idle[i]);
     if (s->idle) efree(s->idle);
@@ -195,6 +196,7 @@ static void coro_free(ta_sched *s, ta_coro *co)
     if (co->throw_in) OBJ_RELEASE(co->throw_in);
     if (co->scope) OBJ_RELEASE(co->scope);
     if (co->handle) OBJ_RELEASE(co->handle);
+    if (co->context) OBJ_RELEASE(co->context);
     if (co->fiber) OBJ_RELEASE(co->fiber);
     if (co->spawn_file) zend_string_release(co->spawn_file);
     if (co->suspend_file) zend_string_release(co->suspend_file);
@@ -338,6 +340,12 @@ static void failed_fatally(ta_sched *s, ta_coro *co)
         if (o != co && o->scope == co->scope) ta_coro_cancel(o, NULL, "The request failed with a fatal error");
 }
 
+void ta_sched_cancel_scope(ta_sched *s, zend_object *scope, const char *why)
+{
+    for (ta_coro *o = s->all; o; o = o->next)
+        if (o->scope == scope && o->state != TA_CORO_DONE) ta_coro_cancel(o, NULL, why);
+}
+
 static void finish(ta_sched *s, ta_coro *co)
 {
     co->state = TA_CORO_DONE;
@@ -349,7 +357,7 @@ static void finish(ta_sched *s, ta_coro *co)
         else OBJ_RELEASE(fiber);
     }
     if (co->on_done) co->on_done(co, co->uncaught);
-    if (co->handle && handle_done) handle_done(co, co->uncaught);
+    if (handle_done) handle_done(co, co->uncaught);
     coro_free(s, co);
 }
 
@@ -573,7 +581,7 @@ void ta_coro_cancel(ta_coro *co, zend_object *error, const char *why)
 zend_object *ta_new_cancellation(const char *why)
 {
     zval ex;
-    object_init_ex(&ex, ta_ce_cancellation_error);
+    object_init_ex(&ex, ta_ce_async_cancellation);
     zend_update_property_string(zend_ce_error, Z_OBJ(ex), ZEND_STRL("message"), why);
     return Z_OBJ(ex);
 }

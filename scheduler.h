@@ -40,6 +40,9 @@ struct ta_coro {
     ta_coro_done_fn on_done;
     zend_object *scope;         /* the request's Response; a reference is held */
     zend_object *handle;        /* its Async\Coroutine object, if any; held */
+    zend_object *ascope;        /* its Async\Scope; NULL: its request's or the thread's main one.
+                                 * Not held: the Scope clears it when it goes */
+    zend_object *context;       /* its coroutine_context(), made on demand; held */
     zend_string *spawn_file;    /* where PHP code spawned it (NULL: from C) */
     uint32_t spawn_line;
     zend_string *suspend_file;  /* where it waits now (NULL: not waiting) */
@@ -60,6 +63,7 @@ struct ta_sched {
     uint64_t next_id;
     size_t live;
     uint64_t fatals;            /* fatal errors stopped at a coroutine boundary */
+    zend_object *main_scope;    /* the Async\ API's main Scope, made on demand; held */
 };
 
 extern __thread ta_sched *ta_sched_current;
@@ -91,8 +95,9 @@ typedef struct ta_scope_hooks {
 } ta_scope_hooks;
 void ta_sched_set_scope_hooks(ta_scope_hooks hooks);
 void ta_sched_idle(void);
-/* Set once at start-up: completes a coroutine's handle (co->handle, its
- * Async\Coroutine object) when it finishes, after its own on_done. */
+/* Set once at start-up: called when any coroutine finishes, after its own
+ * on_done: completes its handle (co->handle, its Async\Coroutine object)
+ * and tells its Async\Scope. */
 void ta_sched_set_handle_done(ta_coro_done_fn fn);
 
 /* From MINIT: Fiber::suspend()/resume()/throw() refuse a coroutine's own
@@ -142,6 +147,9 @@ int ta_coro_wait_event(zend_async_event_t *ev);
  * NULL: a new Async\CancellationError saying `why`) at its suspension point;
  * a running one gets it at its next suspension. */
 void ta_coro_cancel(ta_coro *co, zend_object *error, const char *why);
+
+/* Cancels every coroutine of one request (scope: its co->scope). */
+void ta_sched_cancel_scope(ta_sched *s, zend_object *scope, const char *why);
 
 /* For a coroutine that runs without suspending (called from the VM's
  * interrupt, at an opcode boundary): throws its pending cancellation now.

@@ -11,7 +11,13 @@ __thread uint32_t zend_async_active_event_count;
 zend_class_entry *ta_ce_async_exception;
 zend_class_entry *ta_ce_dns_exception;
 zend_class_entry *ta_ce_input_output_exception;
-zend_class_entry *ta_ce_cancellation_error;
+zend_class_entry *ta_ce_async_cancellation;
+zend_class_entry *ta_ce_operation_canceled;
+zend_class_entry *ta_ce_deadlock_error;
+zend_class_entry *ta_ce_composite_exception;
+zend_class_entry *ta_ce_service_unavailable;
+zend_class_entry *ta_ce_context_exception;
+zend_class_entry *ta_ce_poll_exception;
 zend_class_entry *ta_ce_timeout_exception;
 zend_class_entry *ta_ce_channel_exception;
 
@@ -168,21 +174,85 @@ void ta_async_reactor_abandoned(void) { reactor_generation++; }
 
 /* ---- exceptions ------------------------------------------------------------ */
 
-static zend_class_entry *register_exception(const char *name, zend_class_entry *parent)
+static zend_class_entry *register_exception(const char *name, zend_class_entry *parent,
+                                           const zend_function_entry *methods)
 {
     zend_class_entry ce;
-    INIT_CLASS_ENTRY_EX(ce, name, strlen(name), NULL);
+    INIT_CLASS_ENTRY_EX(ce, name, strlen(name), methods);
     return zend_register_internal_class_ex(&ce, parent);
 }
 
+/* {{{ CompositeException::addException(Throwable $exception): void */
+static ZEND_METHOD(Async_CompositeException, addException)
+{
+    zval *ex;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_OBJECT_OF_CLASS(ex, zend_ce_throwable)
+    ZEND_PARSE_PARAMETERS_END();
+    ta_composite_add(Z_OBJ_P(ZEND_THIS), Z_OBJ_P(ex));
+}
+
+/* {{{ CompositeException::getExceptions(): array */
+static ZEND_METHOD(Async_CompositeException, getExceptions)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    zval rv, *list = zend_read_property(ta_ce_composite_exception, Z_OBJ_P(ZEND_THIS), ZEND_STRL("exceptions"), 1, &rv);
+    if (Z_TYPE_P(list) == IS_ARRAY) RETURN_COPY(list);
+    RETURN_EMPTY_ARRAY();
+}
+
+void ta_composite_add(zend_object *composite, zend_object *ex)
+{
+    zval rv, *list = zend_read_property(ta_ce_composite_exception, composite, ZEND_STRL("exceptions"), 1, &rv);
+    zval arr;
+    if (Z_TYPE_P(list) == IS_ARRAY) ZVAL_ARR(&arr, zend_array_dup(Z_ARRVAL_P(list)));
+    else array_init(&arr);
+    GC_ADDREF(ex);
+    add_next_index_object(&arr, ex);
+    zend_update_property(ta_ce_composite_exception, composite, ZEND_STRL("exceptions"), &arr);
+    zval_ptr_dtor(&arr);
+}
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_add_exception, 0, 1, IS_VOID, 0)
+    ZEND_ARG_OBJ_INFO(0, exception, Throwable, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_get_exceptions, 0, 0, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+static const zend_function_entry composite_methods[] = {
+    ZEND_ME(Async_CompositeException, addException, ai_add_exception, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_CompositeException, getExceptions, ai_get_exceptions, ZEND_ACC_PUBLIC)
+    ZEND_FE_END
+};
+
+/* php-async's tree. Its root \Cancellation is a core class of TrueAsync's
+ * PHP; PHP 8.2 has none and a Throwable must extend Exception or Error, so
+ * the module gives \Cancellation as an Error (catch (Exception) does not
+ * swallow a cancellation), unless something defined it already. */
 void ta_async_exceptions_register(void)
 {
-    ta_ce_async_exception = register_exception("Async\\AsyncException", zend_ce_exception);
-    ta_ce_dns_exception = register_exception("Async\\DnsException", ta_ce_async_exception);
-    ta_ce_input_output_exception = register_exception("Async\\InputOutputException", ta_ce_async_exception);
-    ta_ce_cancellation_error = register_exception("Async\\CancellationError", zend_ce_error);
-    ta_ce_timeout_exception = register_exception("Async\\TimeoutException", ta_ce_async_exception);
-    ta_ce_channel_exception = register_exception("Async\\ChannelException", ta_ce_async_exception);
+    zend_class_entry *root = zend_hash_str_find_ptr(CG(class_table), ZEND_STRL("cancellation"));
+    if (!root) root = register_exception("Cancellation", zend_ce_error, NULL);
+    ta_ce_async_cancellation = register_exception("Async\\AsyncCancellation", root, NULL);
+    /* the name this module had before php-async settled on AsyncCancellation */
+    zend_register_class_alias("Async\\CancellationError", ta_ce_async_cancellation);
+    ta_ce_operation_canceled = register_exception("Async\\OperationCanceledException", ta_ce_async_cancellation, NULL);
+    ta_ce_async_exception = register_exception("Async\\AsyncException", zend_ce_exception, NULL);
+    ta_ce_input_output_exception = register_exception("Async\\InputOutputException", zend_ce_exception, NULL);
+    ta_ce_dns_exception = register_exception("Async\\DnsException", zend_ce_exception, NULL);
+    ta_ce_timeout_exception = register_exception("Async\\TimeoutException", zend_ce_exception, NULL);
+    ta_ce_poll_exception = register_exception("Async\\PollException", zend_ce_exception, NULL);
+    ta_ce_deadlock_error = register_exception("Async\\DeadlockError", zend_ce_error, NULL);
+    ta_ce_service_unavailable = register_exception("Async\\ServiceUnavailableException", ta_ce_async_exception, NULL);
+    ta_ce_composite_exception = register_exception("Async\\CompositeException", zend_ce_exception, composite_methods);
+    ta_ce_composite_exception->ce_flags |= ZEND_ACC_FINAL;
+    zval empty;
+    ZVAL_EMPTY_ARRAY(&empty);
+    zend_string *pname = zend_string_init_interned("exceptions", strlen("exceptions"), 1);
+    zend_declare_typed_property(ta_ce_composite_exception, pname, &empty, ZEND_ACC_PRIVATE, NULL,
+                                (zend_type) ZEND_TYPE_INIT_CODE(IS_ARRAY, 0, 0));
+    zend_string_release(pname);
+    ta_ce_channel_exception = register_exception("Async\\ChannelException", ta_ce_async_exception, NULL);
+    ta_ce_context_exception = register_exception("Async\\ContextException", ta_ce_async_exception, NULL);
 }
 
 zend_object *ta_async_new_exception(zend_class_entry *ce, zend_long code, const char *format, ...)

@@ -432,7 +432,13 @@ void zend_async_event_del_callback(zend_async_event_t *event, zend_async_event_c
 extern zend_class_entry *ta_ce_async_exception;        /* Async\AsyncException */
 extern zend_class_entry *ta_ce_dns_exception;          /* Async\DnsException */
 extern zend_class_entry *ta_ce_input_output_exception; /* Async\InputOutputException */
-extern zend_class_entry *ta_ce_cancellation_error;     /* Async\CancellationError */
+extern zend_class_entry *ta_ce_async_cancellation;     /* Async\AsyncCancellation (alias: CancellationError) */
+extern zend_class_entry *ta_ce_operation_canceled;      /* Async\OperationCanceledException */
+extern zend_class_entry *ta_ce_deadlock_error;          /* Async\DeadlockError */
+extern zend_class_entry *ta_ce_composite_exception;     /* Async\CompositeException */
+extern zend_class_entry *ta_ce_service_unavailable;     /* Async\ServiceUnavailableException */
+extern zend_class_entry *ta_ce_context_exception;       /* Async\ContextException */
+extern zend_class_entry *ta_ce_poll_exception;          /* Async\PollException */
 extern zend_class_entry *ta_ce_timeout_exception;      /* Async\TimeoutException */
 extern zend_class_entry *ta_ce_channel_exception;      /* Async\ChannelException */
 
@@ -441,6 +447,8 @@ extern zend_class_entry *ta_ce_channel_exception;      /* Async\ChannelException
  * AsyncException; CancellationError extends Error. Call once, from the
  * module's MINIT, before anything that names them. */
 void ta_async_exceptions_register(void);
+/* Appends ex to an Async\CompositeException's list (a reference is taken). */
+void ta_composite_add(zend_object *composite, zend_object *ex);
 
 /* A new exception object of class ce (message formatted, code set), NOT
  * thrown: EG(exception) is left alone. The caller owns one reference. */

@@ -13,6 +13,15 @@
  * class X is not allowed"). No module object can be cloned or serialized.
  */
 
+namespace {
+    /**
+     * The root of cancellations. TrueAsync's PHP has it in its core; for
+     * PHP 8.2 the module declares it (as an Error, so catch (Exception) does
+     * not swallow a cancellation) unless something else did.
+     */
+    class Cancellation extends \Error {}
+}
+
 namespace FrankenPHP {
 
     final class HttpServer
@@ -126,8 +135,29 @@ namespace FrankenPHP {
 
 namespace Async {
 
-    /** Something a coroutine can wait for: a Coroutine or a timeout(). */
+    /** Something a coroutine can wait for: a Coroutine, a timeout(), a Scope's completion. */
     interface Awaitable {}
+
+    /** An awaitable that completes once and can be cancelled. */
+    interface Completable extends Awaitable
+    {
+        public function cancel(?AsyncCancellation $cancellation = null): void;
+        public function isCompleted(): bool;
+        public function isCancelled(): bool;
+    }
+
+    /** Something that names the Scope spawn_with() spawns into (null: the current one). */
+    interface ScopeProvider
+    {
+        public function provideScope(): ?Scope;
+    }
+
+    /** A ScopeProvider told about each coroutine spawn_with() spawns through it. */
+    interface SpawnStrategy extends ScopeProvider
+    {
+        public function beforeCoroutineEnqueue(Coroutine $coroutine, Scope $scope): array;
+        public function afterCoroutineEnqueue(Coroutine $coroutine, Scope $scope): void;
+    }
 
     /**
      * Starts $task(...$args) in a new coroutine on this PHP thread. One
@@ -138,12 +168,20 @@ namespace Async {
     function spawn(callable $task, mixed ...$args): Coroutine {}
 
     /**
-     * Waits for $awaitable and returns its result (or throws its exception).
-     * If $cancellation completes first: a timeout() throws TimeoutException,
-     * a coroutine throws CancellationError (or the exception it failed with).
-     * Outside a coroutine (worker boot) it runs the event loop until done.
+     * Starts $task(...$args) in the Scope $provider names (a Scope is its
+     * own provider); a SpawnStrategy hears of the coroutine before and after.
+     * @throws AsyncException if that scope is closed
      */
-    function await(Awaitable $awaitable, ?Awaitable $cancellation = null): mixed {}
+    function spawn_with(ScopeProvider $provider, callable $task, mixed ...$args): Coroutine {}
+
+    /**
+     * Waits for $awaitable and returns its result (or throws its exception).
+     * If $cancellation completes first it throws OperationCanceledException
+     * with what the token failed with (a timeout()'s TimeoutException) as
+     * its previous. Outside a coroutine (worker boot) it runs the event loop
+     * until done.
+     */
+    function await(Completable $awaitable, ?Completable $cancellation = null): mixed {}
 
     /**
      * Waits for all of them.
@@ -198,12 +236,24 @@ namespace Async {
     /** Every coroutine of this PHP thread that has not finished, request coroutines included. */
     function get_coroutines(): array {}
 
+    /** The Context of the current Scope (a request handler's: the request's). */
+    function current_context(): Context {}
+
+    /** The calling coroutine's own Context (outside coroutines: the main Scope's). */
+    function coroutine_context(): Context {}
+
+    /** The Context of the PHP thread's main Scope, shared by every request on the thread. */
+    function root_context(): Context {}
+
+    /** The Context of the HTTP request being served; null outside a request's Scope tree. */
+    function request_context(): ?Context {}
+
     /**
      * Suspends the calling coroutine for $ms milliseconds; other coroutines
      * of the thread run meanwhile. Outside a coroutine (while the worker
      * script boots) it blocks like usleep().
      * @throws \ValueError if $ms < 0
-     * @throws CancellationError if the coroutine is cancelled while waiting
+     * @throws AsyncCancellation if the coroutine is cancelled while waiting
      */
     function delay(int $ms): void {}
 
@@ -212,17 +262,17 @@ namespace Async {
 
     /**
      * An awaitable that completes $ms milliseconds from now; awaiting it
-     * (or using it as a cancellation) throws TimeoutException.
+     * throws TimeoutException (as a cancellation token, see await()).
      * @throws \ValueError if $ms <= 0
      */
     function timeout(int $ms): Awaitable {}
 
-    final class Coroutine implements Awaitable
+    final class Coroutine implements Completable
     {
         public function getId(): int {}
         /** Deprecated alias of isCompleted(). */
         public function isFinished(): bool {}
-        /** True once cancel() was called on it. */
+        /** It was cancelled and has finished (php-async's meaning). */
         public function isCancelled(): bool {}
         /** It has finished (returned, thrown or been cancelled). */
         public function isCompleted(): bool {}
@@ -258,15 +308,93 @@ namespace Async {
         /** Its function's return value; null until it finished. */
         public function getResult(): mixed {}
         /** The exception it failed with, or null. */
-        public function getException(): ?\Throwable {}
-        /** Throws $error (default: a new CancellationError) at its suspension point. */
-        public function cancel(?CancellationError $error = null): void {}
+        public function getException(): mixed {}
+        /** Throws $cancellation (default: a new AsyncCancellation) at its suspension point. */
+        public function cancel(?AsyncCancellation $cancellation = null): void {}
+        /** Its own Context (coroutine_context() inside it). */
+        public function getContext(): Context {}
+        /** Where it waits: ['file' => ..., 'line' => ...]; [] while it is not waiting. */
+        public function getAwaitingInfo(): array {}
+        /** The scheduler has a single priority: returns the coroutine unchanged. */
+        public function asHiPriority(): Coroutine {}
 
         /** Internal: every coroutine runs in it on a pooled fiber; throws Error if called. */
         private static function runner(): void {}
     }
 
-    final class Timeout implements Awaitable {}
+    final class Timeout implements Completable
+    {
+        /** Stops it: it never completes, a wait it bounds goes on without it. */
+        public function cancel(?AsyncCancellation $cancellation = null): void {}
+        public function isCompleted(): bool {}
+        public function isCancelled(): bool {}
+    }
+
+    /**
+     * Structured concurrency: a Scope owns the coroutines spawned in it and
+     * its child Scopes. Each request handler runs in a Scope of its own
+     * (child of the thread's main Scope), made when PHP code asks for it.
+     */
+    final class Scope implements ScopeProvider
+    {
+        /** A child of $parentScope (default: the current Scope). */
+        public static function inherit(?Scope $parentScope = null): Scope {}
+        public function provideScope(): Scope {}
+        /** A root Scope: no parent, context lookups stop here. */
+        public function __construct() {}
+        /** Disposal cancels what still runs (the default). */
+        public function asNotSafely(): Scope {}
+        /** Destroying the Scope object leaves its coroutines running. */
+        public function allowZombies(): Scope {}
+        /** @throws AsyncException if the scope is closed */
+        public function spawn(\Closure $callable, mixed ...$params): Coroutine {}
+        /** Cancels every coroutine in it and in its child Scopes, and closes it. */
+        public function cancel(?AsyncCancellation $cancellationError = null): void {}
+        /**
+         * Waits until every coroutine in it (and its children) finished.
+         * @throws OperationCanceledException when $cancellation completes first
+         * @throws AsyncException from a coroutine of the scope itself
+         */
+        public function awaitCompletion(Awaitable $cancellation): void {}
+        /** After cancel(): waits for the rest; their errors go to $errorHandler (else the first is thrown). */
+        public function awaitAfterCancellation(?callable $errorHandler = null, ?Awaitable $cancellation = null): void {}
+        public function isFinished(): bool {}
+        public function isClosed(): bool {}
+        public function isCancelled(): bool {}
+        /** fn(Scope $scope, Coroutine $coroutine, \Throwable $error) for its coroutines' uncaught exceptions. */
+        public function setExceptionHandler(callable $exceptionHandler): void {}
+        /** The same for coroutines of its child Scopes without a handler of their own. */
+        public function setChildScopeExceptionHandler(callable $exceptionHandler): void {}
+        /** $callback($scope) once it is closed and finished, as a coroutine of its own. */
+        public function finally(\Closure $callback): void {}
+        /** Cancels what still runs and closes it. */
+        public function dispose(): void {}
+        /** Closes it; what runs goes on. */
+        public function disposeSafely(): void {}
+        /** dispose() after $timeout ms. */
+        public function disposeAfterTimeout(int $timeout): void {}
+        public function getChildScopes(): array {}
+    }
+
+    /**
+     * Values keyed by string or object, held by a Scope (current_context())
+     * or a coroutine (coroutine_context()). find()/get()/has() look here,
+     * then in the Contexts of the Scopes above; the *Local() forms here only.
+     */
+    final class Context
+    {
+        public function find(string|object $key): mixed {}
+        /** @throws ContextException if no level holds $key */
+        public function get(string|object $key): mixed {}
+        public function has(string|object $key): bool {}
+        public function findLocal(string|object $key): mixed {}
+        /** @throws ContextException if this Context does not hold $key */
+        public function getLocal(string|object $key): mixed {}
+        public function hasLocal(string|object $key): bool {}
+        /** @throws ContextException if this Context holds $key already and !$replace */
+        public function set(string|object $key, mixed $value, bool $replace = false): Context {}
+        public function unset(string|object $key): Context {}
+    }
 
     /**
      * Passes values between coroutines of one PHP thread.
@@ -292,14 +420,31 @@ namespace Async {
         public function capacity(): int {}
     }
 
-    class AsyncException extends \Exception {}
-    class TimeoutException extends AsyncException {}
-    class ChannelException extends AsyncException {}
-    class DnsException extends AsyncException {}
-    class InputOutputException extends AsyncException {}
-
     /** Thrown into a coroutine at its suspension point when it is cancelled. */
-    class CancellationError extends \Error {}
+    class AsyncCancellation extends \Cancellation {}
+    /** What a wait ended by its cancellation token throws; the token's exception is its previous. */
+    class OperationCanceledException extends AsyncCancellation {}
+    class AsyncException extends \Exception {}
+    class InputOutputException extends \Exception {}
+    class DnsException extends \Exception {}
+    class TimeoutException extends \Exception {}
+    class PollException extends \Exception {}
+    class DeadlockError extends \Error {}
+    class ServiceUnavailableException extends AsyncException {}
+    /** Several exceptions at once. */
+    final class CompositeException extends \Exception
+    {
+        private array $exceptions = [];
+        public function addException(\Throwable $exception): void {}
+        /** @return \Throwable[] */
+        public function getExceptions(): array {}
+    }
+    class ChannelException extends AsyncException {}
+    /** A mandatory Context key is missing, or set() would replace one. */
+    class ContextException extends AsyncException {}
+
+    /** Deprecated: the name AsyncCancellation had before php-async settled on it. */
+    \class_alias(AsyncCancellation::class, 'Async\\CancellationError');
 }
 
 namespace {

@@ -47,7 +47,10 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($chan, $buffer
     case '/timeout':
         $t0 = hrtime(true);
         try { await(spawn(fn() => delay(2000)), timeout(100)); $out = ['timed_out' => false]; }
-        catch (Async\TimeoutException $e) { $out = ['timed_out' => true, 'class' => get_class($e)]; }
+        catch (Async\OperationCanceledException $e) {
+            $out = ['timed_out' => true, 'class' => get_class($e), 'message' => $e->getMessage(),
+                    'previous' => get_class($e->getPrevious())];
+        }
         $out['ms'] = (hrtime(true) - $t0) / 1e6;
         break;
     case '/timeout-not-hit':

@@ -13,8 +13,8 @@ my $mark = log_mark();
 my $r = raw_request('trueasync_isolation', path => '/cancel-unstarted');
 is $r->{status}, 200, 'the request completes';
 my ($log, $pid) = ($r->{body} // '') =~ /^(.*) pid=(\d+)$/;
-is $log, 'Async\\CancellationError,cancelled=true,yielded,Async\\CancellationError',
-    'the unstarted coroutine never ran; both awaits throw CancellationError';
+is $log, 'Async\\AsyncCancellation,cancelled=true,yielded,Async\\AsyncCancellation',
+    'the unstarted coroutine never ran; both awaits throw AsyncCancellation';
 my $r2 = raw_request('trueasync_isolation', path => '/cancel-unstarted');
 like $r2->{body} // '', qr/ pid=\Q$pid\E$/, 'the same child answers again';
 unlike log_since($mark) // '', qr/exit signal/, 'no child died';

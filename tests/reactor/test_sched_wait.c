@@ -184,7 +184,7 @@ static void test_cancel(void)
     ta_coro_cancel(co, NULL, "cancelled by the test");
     DRIVE_UNTIL(p->returned, 5000);
     tap_ok(p->returned && p->rc == TA_WAIT_THROWN && p->ms < 5000
-           && is_instance(p->exception, ta_ce_cancellation_error)
+           && is_instance(p->exception, ta_ce_async_cancellation)
            && strcmp(exception_message(p->exception), "cancelled by the test") == 0,
            "a cancelled wait returns TA_WAIT_THROWN with the CancellationError pending");
     tap_ok(p->callbacks_left == 0 && p->loop_refs == 0, "the cancelled wait stopped its timer and left no callback");
@@ -194,7 +194,7 @@ static void test_cancel(void)
     spawn(1, body_cancelled_first);
     DRIVE_UNTIL(p->returned, 5000);
     tap_ok(p->returned && p->rc == TA_WAIT_THROWN && p->ms < 5000
-           && is_instance(p->exception, ta_ce_cancellation_error) && p->callbacks_left == 0 && p->loop_refs == 0,
+           && is_instance(p->exception, ta_ce_async_cancellation) && p->callbacks_left == 0 && p->loop_refs == 0,
            "a coroutine cancelled before it waits does not sleep, and its event is left stopped and clean");
     if (p->exception) OBJ_RELEASE(p->exception);
 }

@@ -26,12 +26,19 @@ $next = function (int $i) use ($tokens): int {
     for ($i++; $i < count($tokens) && $tokens[$i]->isIgnorable(); $i++);
     return $i;
 };
+// Classes the stub declares in the global namespace (\Cancellation) move
+// into the prefix too, and so must names of them.
+$global = false;
 foreach ($tokens as $i => $t) {
     if ($t->is(T_NAMESPACE)) {
         $j = $next($i);
+        $global = $j < count($tokens) && $tokens[$j]->text === '{';
         if ($j < count($tokens) && $tokens[$j]->is([T_STRING, T_NAME_QUALIFIED])) {
             $roots[strtolower(explode('\\', $tokens[$j]->text)[0])] = true;
         }
+    } elseif ($global && $t->is([T_CLASS, T_INTERFACE])) {
+        $j = $next($i);
+        if ($j < count($tokens) && $tokens[$j]->is(T_STRING)) $roots[strtolower($tokens[$j]->text)] = true;
     }
 }
 

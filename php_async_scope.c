@@ -1,0 +1,926 @@
+/* Async\Scope, Async\Context and the context functions, as php-async
+ * defines them. A scope knows its parent (held) and its children (not
+ * held: a child leaves the list when it goes); a coroutine knows its scope
+ * (co->ascope, not held: a scope that goes hands its coroutines to its
+ * parent). Scopes are made only when PHP code asks for one: until then a
+ * coroutine's scope is its request's, or the thread's main scope. */
+#include "php_async_scope.h"
+#include "reactor_apr.h"
+#include <zend_closures.h>
+#include <zend_interfaces.h>
+
+zend_class_entry *ta_ce_scope, *ta_ce_context, *ta_ce_scope_provider, *ta_ce_spawn_strategy;
+static zend_object_handlers h_scope, h_context;
+
+typedef struct {
+    zend_object *parent;        /* held; NULL: a root (main, new Scope()) */
+    zend_object *context;       /* held; made on demand */
+    zend_object *request;       /* the request (co->scope) this is the scope of; not held */
+    zend_object **children;     /* not held */
+    uint32_t n_children, cap_children;
+    uint32_t live;              /* its own coroutines not finished */
+    zval on_error, on_child_error;
+    HashTable *finally;         /* Closures, until they ran */
+    HashTable *errors;          /* what its coroutines failed with after cancel() */
+    ta_awaitable waiters;       /* coroutines in awaitCompletion() and the like */
+    zend_object *cancel_error;  /* held */
+    bool cancelled, closed, zombies, is_main;
+    zend_object std;
+} ta_scope_obj;
+
+typedef struct {
+    HashTable vals;             /* string keys */
+    HashTable ovals, okeys;     /* object keys: handle => value, handle => key */
+    zend_object *up;            /* the scope lookups continue at; held */
+    zend_object std;
+} ta_context_obj;
+
+#define SCOPE(o) OBJ_OF(ta_scope_obj, o)
+#define CTX(o) OBJ_OF(ta_context_obj, o)
+
+static zend_object **(*request_slot)(zend_object *request);
+
+void ta_scope_set_request_slot(zend_object **(*slot)(zend_object *request)) { request_slot = slot; }
+
+void ta_scope_release_request(zend_object *scope)
+{
+    SCOPE(scope)->request = NULL;
+    OBJ_RELEASE(scope);
+}
+
+/* ---- the tree ------------------------------------------------------------------ */
+
+static zend_object *scope_new(zend_object *parent)
+{
+    zval z;
+    object_init_ex(&z, ta_ce_scope);
+    ta_scope_obj *o = SCOPE(Z_OBJ(z));
+    if (parent) {
+        ta_scope_obj *p = SCOPE(parent);
+        o->parent = parent;
+        GC_ADDREF(parent);
+        if (p->n_children == p->cap_children) {
+            p->cap_children = p->cap_children ? p->cap_children * 2 : 4;
+            p->children = erealloc(p->children, p->cap_children * sizeof *p->children);
+        }
+        p->children[p->n_children++] = Z_OBJ(z);
+    }
+    return Z_OBJ(z);
+}
+
+static void adopt(ta_coro *co, zend_object *scope)
+{
+    co->ascope = scope;
+    SCOPE(scope)->live++;
+}
+
+static zend_object *main_scope(bool create)
+{
+    ta_sched *s = ta_sched_current;
+    if (!s) return NULL;
+    if (s->main_scope || !create) return s->main_scope;
+    s->main_scope = scope_new(NULL);
+    SCOPE(s->main_scope)->is_main = true;
+    /* coroutines of no request spawned before anyone asked */
+    for (ta_coro *co = s->all; co; co = co->next)
+        if (!co->ascope && !co->scope && co->state != TA_CORO_DONE) adopt(co, s->main_scope);
+    return s->main_scope;
+}
+
+static zend_object *request_scope(zend_object *request, bool create)
+{
+    if (!request_slot) return main_scope(create);
+    zend_object **slot = request_slot(request);
+    if (!slot) return main_scope(create);
+    if (*slot || !create) return *slot;
+    zend_object *m = main_scope(true);
+    *slot = scope_new(m);
+    SCOPE(*slot)->request = request;
+    /* the request's coroutines so far (its handler's among them) */
+    for (ta_coro *co = ta_sched_current->all; co; co = co->next)
+        if (!co->ascope && co->scope == request && co->state != TA_CORO_DONE) adopt(co, *slot);
+    return *slot;
+}
+
+zend_object *ta_scope_of(ta_coro *co, bool create)
+{
+    if (co && co->ascope) return co->ascope;
+    if (co && co->scope) return request_scope(co->scope, create);
+    return main_scope(create);
+}
+
+void ta_scope_adopt_spawned(ta_coro *parent, ta_coro *child, zend_object *into)
+{
+    zend_object *scope = into ? into : ta_scope_of(parent, false);
+    if (scope) adopt(child, scope);
+}
+
+static bool in_scope(zend_object *scope, zend_object *of)
+{
+    for (; scope; scope = SCOPE(scope)->parent) if (scope == of) return true;
+    return false;
+}
+
+static bool scope_finished(ta_scope_obj *o)
+{
+    if (o->live) return false;
+    for (uint32_t i = 0; i < o->n_children; i++) if (!scope_finished(SCOPE(o->children[i]))) return false;
+    return true;
+}
+
+static void wake_waiters(ta_awaitable *aw)
+{
+    for (uint32_t i = 0; i < aw->n; i++) ta_coro_wake(aw->waiters[i]);
+    aw->n = 0;
+}
+
+/* Each finally() callback runs as a coroutine of its own, given the scope. */
+static void run_finally(ta_scope_obj *o)
+{
+    if (!o->finally || !scope_finished(o)) return;
+    HashTable *ht = o->finally;
+    o->finally = NULL;
+    ta_sched *s = ta_sched_current;
+    zval self, *cb;
+    ZVAL_OBJ(&self, &o->std);
+    ZEND_HASH_FOREACH_VAL(ht, cb) {
+        ta_coro *f = s ? ta_sched_spawn(s, cb, 1, &self, o->request, NULL) : NULL;
+        if (f) ta_coroutine_handle(f, true);
+        else if (EG(exception)) zend_clear_exception();
+    } ZEND_HASH_FOREACH_END();
+    zend_hash_destroy(ht);
+    FREE_HASHTABLE(ht);
+}
+
+/* The scope or one above it changed: whoever waits for one to finish looks. */
+static void scope_settled(zend_object *scope)
+{
+    for (; scope; scope = SCOPE(scope)->parent) {
+        ta_scope_obj *o = SCOPE(scope);
+        if (!scope_finished(o)) continue;
+        if (o->waiters.n) wake_waiters(&o->waiters);
+        if (o->closed) run_finally(o);
+    }
+}
+
+static void scope_cancel(ta_scope_obj *o, zend_object *error, const char *why)
+{
+    if (!o->cancel_error) {
+        o->cancel_error = error ? error : ta_new_cancellation(why);
+        if (error) GC_ADDREF(error);
+    }
+    o->cancelled = o->closed = true;
+    ta_sched *s = ta_sched_current;
+    if (s)
+        for (ta_coro *co = s->all; co; co = co->next)
+            if (co->state != TA_CORO_DONE && in_scope(co->ascope, &o->std)) {
+                if (co->handle) CORO_OBJ(co->handle)->cancelled = true;
+                ta_coro_cancel(co, o->cancel_error, why);
+            }
+    scope_settled(&o->std);
+}
+
+/* A handler set for the failed coroutine's scope, or for child scopes
+ * above it, takes the exception; it runs as a coroutine of its own. */
+static bool handle_error(ta_coro *co, zend_object *uncaught)
+{
+    zend_object *scope = co->ascope;
+    zval *handler = NULL;
+    zend_object *at = NULL;
+    if (!Z_ISUNDEF(SCOPE(scope)->on_error)) { handler = &SCOPE(scope)->on_error; at = scope; }
+    for (zend_object *p = SCOPE(scope)->parent; !handler && p; p = SCOPE(p)->parent) {
+        if (!Z_ISUNDEF(SCOPE(p)->on_child_error)) { handler = &SCOPE(p)->on_child_error; at = p; }
+        else if (!Z_ISUNDEF(SCOPE(p)->on_error)) { handler = &SCOPE(p)->on_error; at = p; }
+    }
+    if (!handler) return false;
+    ta_sched *s = ta_sched_current;
+    zval args[3];
+    ZVAL_OBJ(&args[0], at);
+    ZVAL_OBJ(&args[1], ta_coroutine_handle(co, true));
+    ZVAL_OBJ(&args[2], uncaught);
+    ta_coro *h = s ? ta_sched_spawn(s, handler, 3, args, co->scope, NULL) : NULL;
+    if (!h) { if (EG(exception)) zend_clear_exception(); return false; }
+    ta_coroutine_handle(h, true);
+    adopt(h, at);
+    return true;
+}
+
+bool ta_scope_coroutine_done(ta_coro *co, zend_object *uncaught)
+{
+    zend_object *scope = co->ascope;
+    if (!scope) return false;
+    ta_scope_obj *o = SCOPE(scope);
+    bool taken = false;
+    if (o->live) o->live--;
+    co->ascope = NULL;
+    if (uncaught && !instanceof_function(uncaught->ce, ta_ce_async_cancellation)) {
+        if (o->cancelled) {
+            if (!o->errors) { ALLOC_HASHTABLE(o->errors); zend_hash_init(o->errors, 2, NULL, ZVAL_PTR_DTOR, 0); }
+            GC_ADDREF(uncaught);
+            zval z;
+            ZVAL_OBJ(&z, uncaught);
+            zend_hash_next_index_insert(o->errors, &z);
+            taken = true;
+        } else {
+            co->ascope = scope;     /* its handler coroutine joins this scope */
+            o->live++;
+            taken = handle_error(co, uncaught);
+            o->live--;
+            co->ascope = NULL;
+        }
+    }
+    scope_settled(scope);
+    return taken;
+}
+
+/* ---- Scope objects ----------------------------------------------------------------- */
+
+static zend_object *scope_create(zend_class_entry *ce)
+{
+    ta_scope_obj *o = ta_object_new(sizeof *o, ce, &h_scope);
+    ZVAL_UNDEF(&o->on_error);
+    ZVAL_UNDEF(&o->on_child_error);
+    return &o->std;
+}
+
+/* The last reference went while coroutines still run in it: they are
+ * cancelled, unless zombies were allowed; finally handlers still run. */
+static void scope_dtor(zend_object *obj)
+{
+    ta_scope_obj *o = SCOPE(obj);
+    if (ta_sched_current && !o->is_main) {
+        if (!scope_finished(o) && !o->zombies && !o->cancelled)
+            scope_cancel(o, NULL, "Scope is being disposed due to object destruction");
+        o->closed = true;
+        if (o->finally && scope_finished(o)) run_finally(o);
+    }
+    zend_objects_destroy_object(obj);
+}
+
+static void scope_free(zend_object *obj)
+{
+    ta_scope_obj *o = SCOPE(obj);
+    ta_sched *s = ta_sched_current;
+    /* its coroutines go on in its parent (or in none) */
+    if (s)
+        for (ta_coro *co = s->all; co; co = co->next)
+            if (co->ascope == obj) {
+                co->ascope = o->parent;
+                if (o->parent) SCOPE(o->parent)->live++;
+            }
+    if (o->parent) {
+        ta_scope_obj *p = SCOPE(o->parent);
+        for (uint32_t i = 0; i < p->n_children; i++)
+            if (p->children[i] == obj) { p->children[i] = p->children[--p->n_children]; break; }
+        OBJ_RELEASE(o->parent);
+    }
+    for (uint32_t i = 0; i < o->n_children; i++) SCOPE(o->children[i])->parent = NULL;  /* cannot happen: children hold us */
+    if (o->children) efree(o->children);
+    if (o->context) OBJ_RELEASE(o->context);
+    if (o->cancel_error) OBJ_RELEASE(o->cancel_error);
+    zval_ptr_dtor(&o->on_error);
+    zval_ptr_dtor(&o->on_child_error);
+    if (o->finally) { zend_hash_destroy(o->finally); FREE_HASHTABLE(o->finally); }
+    if (o->errors) { zend_hash_destroy(o->errors); FREE_HASHTABLE(o->errors); }
+    if (o->waiters.waiters) efree(o->waiters.waiters);
+    zend_object_std_dtor(obj);
+}
+
+static HashTable *scope_get_gc(zend_object *obj, zval **table, int *n)
+{
+    ta_scope_obj *o = SCOPE(obj);
+    zend_get_gc_buffer *buf = zend_get_gc_buffer_create();
+    zend_get_gc_buffer_add_zval(buf, &o->on_error);
+    zend_get_gc_buffer_add_zval(buf, &o->on_child_error);
+    if (o->parent) zend_get_gc_buffer_add_obj(buf, o->parent);
+    if (o->context) zend_get_gc_buffer_add_obj(buf, o->context);
+    zval *v;
+    if (o->finally) ZEND_HASH_FOREACH_VAL(o->finally, v) { zend_get_gc_buffer_add_zval(buf, v); } ZEND_HASH_FOREACH_END();
+    zend_get_gc_buffer_use(buf, table, n);
+    return NULL;
+}
+
+static zend_object *scope_context(zend_object *scope)
+{
+    ta_scope_obj *o = SCOPE(scope);
+    if (!o->context) o->context = ta_context_new(o->parent);
+    return o->context;
+}
+
+/* The scope PHP code gets from ScopeProvider::provideScope() (NULL: the
+ * current one); NULL with an exception thrown if it gave something else. */
+static zend_object *provided_scope(zend_object *provider)
+{
+    if (provider->ce == ta_ce_scope) return provider;
+    zval rv;
+    zend_call_method_with_0_params(provider, provider->ce, NULL, "providescope", &rv);
+    if (EG(exception)) return NULL;
+    zend_object *scope = NULL;
+    if (Z_TYPE(rv) == IS_OBJECT && Z_OBJCE(rv) == ta_ce_scope) scope = Z_OBJ(rv);
+    else if (Z_TYPE(rv) != IS_NULL) {
+        zend_type_error("%s::provideScope(): Return value must be of type ?Async\\Scope, %s returned",
+                        ZSTR_VAL(provider->ce->name), zend_zval_type_name(&rv));
+        zval_ptr_dtor(&rv);
+        return NULL;
+    }
+    if (!scope) return ta_scope_of(ta_coro_current(), true);
+    zval_ptr_dtor(&rv);         /* the provider keeps it alive */
+    return scope;
+}
+
+/* A coroutine in `scope` calling `callable(...args)`; NULL with an exception. */
+static ta_coro *spawn_in(zend_object *scope, zval *callable, uint32_t argc, zval *args)
+{
+    ta_scope_obj *o = SCOPE(scope);
+    ta_sched *s = ta_sched_current;
+    if (!s) { zend_throw_error(NULL, "Async\\Scope needs a TrueAsync worker thread"); return NULL; }
+    if (o->closed) {
+        zend_throw_exception(ta_ce_async_exception, "Cannot spawn a coroutine in a closed scope", 0);
+        return NULL;
+    }
+    /* it writes to the request it is spawned for (its state follows it) */
+    zend_object *request = o->request ? o->request : (s->current ? s->current->scope : NULL);
+    ta_coro *co = ta_sched_spawn(s, callable, argc, args, request, NULL);
+    if (co) adopt(co, scope);
+    return co;
+}
+
+static ta_scope_obj *scope_this(zval *this_zv) { return SCOPE(Z_OBJ_P(this_zv)); }
+
+/* {{{ Scope::inherit(?Scope $parentScope = null): Scope */
+ZEND_METHOD(Async_Scope, inherit)
+{
+    zend_object *parent = NULL;
+    ZEND_PARSE_PARAMETERS_START(0, 1)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(parent, ta_ce_scope)
+    ZEND_PARSE_PARAMETERS_END();
+    if (!parent) parent = ta_scope_of(ta_coro_current(), true);
+    if (!parent) { zend_throw_error(NULL, "Async\\Scope needs a TrueAsync worker thread"); RETURN_THROWS(); }
+    RETURN_OBJ(scope_new(parent));
+}
+
+ZEND_METHOD(Async_Scope, __construct) { ZEND_PARSE_PARAMETERS_NONE(); }
+ZEND_METHOD(Async_Scope, provideScope) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_OBJ_COPY(Z_OBJ_P(ZEND_THIS)); }
+/* Disposal cancels what still runs in any case; kept for php-async's API. */
+ZEND_METHOD(Async_Scope, asNotSafely) { ZEND_PARSE_PARAMETERS_NONE(); scope_this(ZEND_THIS)->zombies = false; RETURN_OBJ_COPY(Z_OBJ_P(ZEND_THIS)); }
+ZEND_METHOD(Async_Scope, allowZombies) { ZEND_PARSE_PARAMETERS_NONE(); scope_this(ZEND_THIS)->zombies = true; RETURN_OBJ_COPY(Z_OBJ_P(ZEND_THIS)); }
+ZEND_METHOD(Async_Scope, isFinished) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(scope_finished(scope_this(ZEND_THIS))); }
+ZEND_METHOD(Async_Scope, isClosed) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(scope_this(ZEND_THIS)->closed); }
+ZEND_METHOD(Async_Scope, isCancelled) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(scope_this(ZEND_THIS)->cancelled); }
+
+/* {{{ Scope::spawn(Closure $callable, mixed ...$params): Coroutine */
+ZEND_METHOD(Async_Scope, spawn)
+{
+    zval *callable, *args = NULL;
+    uint32_t argc = 0;
+    ZEND_PARSE_PARAMETERS_START(1, -1)
+        Z_PARAM_OBJECT_OF_CLASS(callable, zend_ce_closure)
+        Z_PARAM_VARIADIC('*', args, argc)
+    ZEND_PARSE_PARAMETERS_END();
+    ta_coro *co = spawn_in(Z_OBJ_P(ZEND_THIS), callable, argc, args);
+    if (!co) RETURN_THROWS();
+    RETURN_OBJ_COPY(ta_coroutine_handle(co, true));
+}
+
+/* {{{ Scope::cancel(?AsyncCancellation $cancellationError = null): void */
+ZEND_METHOD(Async_Scope, cancel)
+{
+    zend_object *error = NULL;
+    ZEND_PARSE_PARAMETERS_START(0, 1)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(error, ta_ce_async_cancellation)
+    ZEND_PARSE_PARAMETERS_END();
+    scope_cancel(scope_this(ZEND_THIS), error, "Scope was cancelled");
+}
+
+ZEND_METHOD(Async_Scope, dispose)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    ta_scope_obj *o = scope_this(ZEND_THIS);
+    if (!scope_finished(o)) scope_cancel(o, NULL, "Scope was disposed");
+    o->closed = true;
+    run_finally(o);
+}
+
+/* Closes it: nothing new may spawn there, what runs goes on. */
+ZEND_METHOD(Async_Scope, disposeSafely)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    ta_scope_obj *o = scope_this(ZEND_THIS);
+    o->closed = true;
+    run_finally(o);
+}
+
+typedef struct {
+    zend_async_event_callback_t base;
+    zend_object *scope;         /* held until the timer fires or goes */
+} dispose_cb;
+
+static void dispose_cb_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *ex)
+{
+    (void) ev; (void) result; (void) ex;
+    dispose_cb *d = (dispose_cb *) cb;
+    if (!d->scope) return;
+    zend_object *scope = d->scope;
+    d->scope = NULL;
+    ta_scope_obj *o = SCOPE(scope);
+    if (!scope_finished(o)) scope_cancel(o, NULL, "Scope was disposed after its timeout");
+    o->closed = true;
+    run_finally(o);
+    OBJ_RELEASE(scope);
+    ZEND_ASYNC_EVENT_RELEASE(ev);
+}
+
+static void dispose_cb_dispose(zend_async_event_callback_t *cb, zend_async_event_t *ev)
+{
+    (void) ev;
+    dispose_cb *d = (dispose_cb *) cb;
+    if (d->scope) OBJ_RELEASE(d->scope);    /* never fired: the reactor went first */
+    efree(cb);
+}
+
+/* {{{ Scope::disposeAfterTimeout(int $timeout): void */
+ZEND_METHOD(Async_Scope, disposeAfterTimeout)
+{
+    zend_long ms;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_LONG(ms)
+    ZEND_PARSE_PARAMETERS_END();
+    if (ms <= 0) { zend_argument_value_error(1, "must be greater than 0"); RETURN_THROWS(); }
+    if (!ta_async_loop_ok()) RETURN_THROWS();
+    zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT((zend_ulong) ms, false);
+    if (!t) RETURN_THROWS();
+    dispose_cb *cb = ecalloc(1, sizeof *cb);
+    cb->base.callback = dispose_cb_fire;
+    cb->base.dispose = dispose_cb_dispose;
+    cb->scope = Z_OBJ_P(ZEND_THIS);
+    GC_ADDREF(cb->scope);
+    t->base.add_callback(&t->base, &cb->base);
+    t->base.start(&t->base);
+    if (EG(exception)) { ZEND_ASYNC_EVENT_RELEASE(&t->base); RETURN_THROWS(); }
+}
+
+/* Waits (as a coroutine, or driving the loop outside one) until the scope
+ * finished or `cancel` completed; the latter throws. */
+static void await_scope(ta_scope_obj *o, zend_object *cancel)
+{
+    ta_awaitable *c = cancel ? ta_awaitable_of(cancel) : NULL;
+    if (cancel && !c) {
+        if (!EG(exception)) zend_argument_type_error(1, "must be an awaitable made by Async\\spawn() or Async\\timeout()");
+        return;
+    }
+    ta_coro *co = ta_coro_current();
+    if (co && in_scope(ta_scope_of(co, false), &o->std)) {
+        zend_throw_exception(ta_ce_async_exception, "Cannot await completion of scope from a coroutine that belongs to the same scope or its children", 0);
+        return;
+    }
+    while (!scope_finished(o)) {
+        if (c && c->done) { ta_throw_cancelled(cancel); return; }
+        if (!co) {
+            ta_sched *s = ta_sched_current;
+            if (!s || !ta_reactor_loop()) { zend_throw_error(NULL, "No event loop on this thread"); return; }
+            ta_sched_run_ready(s);
+            ta_sched_idle();
+            if (EG(exception)) return;
+            if (scope_finished(o) || (c && c->done)) continue;
+            if (!ZEND_ASYNC_REACTOR_EXECUTE(ta_sched_has_ready(s)) && !ta_sched_has_ready(s)) {
+                zend_throw_exception(ta_ce_deadlock_error, "Deadlock: nothing left that could finish the scope", 0);
+                return;
+            }
+            continue;
+        }
+        ta_aw_add(&o->waiters, co);
+        if (c) ta_aw_add(c, co);
+        zend_result rc = ta_coro_wait(NULL, NULL);
+        ta_aw_remove(&o->waiters, co);
+        if (c) ta_aw_remove(c, co);
+        if (rc == FAILURE) return;
+    }
+}
+
+/* {{{ Scope::awaitCompletion(Awaitable $cancellation): void */
+ZEND_METHOD(Async_Scope, awaitCompletion)
+{
+    zend_object *cancel;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_OBJ_OF_CLASS(cancel, ta_ce_awaitable)
+    ZEND_PARSE_PARAMETERS_END();
+    await_scope(scope_this(ZEND_THIS), cancel);
+}
+
+/* {{{ Scope::awaitAfterCancellation(?callable $errorHandler = null, ?Awaitable $cancellation = null): void */
+ZEND_METHOD(Async_Scope, awaitAfterCancellation)
+{
+    zval *handler = NULL;
+    zend_object *cancel = NULL;
+    ZEND_PARSE_PARAMETERS_START(0, 2)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_ZVAL_OR_NULL(handler)
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(cancel, ta_ce_awaitable)
+    ZEND_PARSE_PARAMETERS_END();
+    if (handler && !zend_is_callable(handler, 0, NULL)) { zend_argument_type_error(1, "must be a valid callback or null"); RETURN_THROWS(); }
+    ta_scope_obj *o = scope_this(ZEND_THIS);
+    if (!o->cancelled) {
+        zend_throw_exception(ta_ce_async_exception, "Attempt to await a Scope that has not been cancelled", 0);
+        RETURN_THROWS();
+    }
+    await_scope(o, cancel);
+    if (EG(exception) || !o->errors) return;
+    HashTable *errors = o->errors;
+    o->errors = NULL;
+    zval *e;
+    ZEND_HASH_FOREACH_VAL(errors, e) {
+        if (EG(exception)) break;
+        if (!handler) { Z_ADDREF_P(e); zend_throw_exception_object(e); break; }
+        zval rv;
+        call_user_function(NULL, NULL, handler, &rv, 1, e);
+        zval_ptr_dtor(&rv);
+    } ZEND_HASH_FOREACH_END();
+    zend_hash_destroy(errors);
+    FREE_HASHTABLE(errors);
+}
+
+static void set_handler(INTERNAL_FUNCTION_PARAMETERS, bool child)
+{
+    zval *cb;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ZVAL(cb)
+    ZEND_PARSE_PARAMETERS_END();
+    if (!zend_is_callable(cb, 0, NULL)) { zend_argument_type_error(1, "must be a valid callback"); RETURN_THROWS(); }
+    zval *slot = child ? &scope_this(ZEND_THIS)->on_child_error : &scope_this(ZEND_THIS)->on_error;
+    zval_ptr_dtor(slot);
+    ZVAL_COPY(slot, cb);
+}
+
+ZEND_METHOD(Async_Scope, setExceptionHandler) { set_handler(INTERNAL_FUNCTION_PARAM_PASSTHRU, false); }
+ZEND_METHOD(Async_Scope, setChildScopeExceptionHandler) { set_handler(INTERNAL_FUNCTION_PARAM_PASSTHRU, true); }
+
+/* {{{ Scope::finally(Closure $callback): void — once it is closed and finished */
+ZEND_METHOD(Async_Scope, finally)
+{
+    zval *cb;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_OBJECT_OF_CLASS(cb, zend_ce_closure)
+    ZEND_PARSE_PARAMETERS_END();
+    ta_scope_obj *o = scope_this(ZEND_THIS);
+    if (!o->finally) { ALLOC_HASHTABLE(o->finally); zend_hash_init(o->finally, 2, NULL, ZVAL_PTR_DTOR, 0); }
+    Z_ADDREF_P(cb);
+    zend_hash_next_index_insert(o->finally, cb);
+    if (o->closed) run_finally(o);
+}
+
+ZEND_METHOD(Async_Scope, getChildScopes)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    ta_scope_obj *o = scope_this(ZEND_THIS);
+    array_init_size(return_value, o->n_children);
+    for (uint32_t i = 0; i < o->n_children; i++) {
+        GC_ADDREF(o->children[i]);
+        add_next_index_object(return_value, o->children[i]);
+    }
+}
+
+/* ---- Context ------------------------------------------------------------------ */
+
+static zend_object *context_create(zend_class_entry *ce)
+{
+    ta_context_obj *o = ta_object_new(sizeof *o, ce, &h_context);
+    zend_hash_init(&o->vals, 0, NULL, ZVAL_PTR_DTOR, 0);
+    zend_hash_init(&o->ovals, 0, NULL, ZVAL_PTR_DTOR, 0);
+    zend_hash_init(&o->okeys, 0, NULL, ZVAL_PTR_DTOR, 0);
+    return &o->std;
+}
+
+static void context_free(zend_object *obj)
+{
+    ta_context_obj *o = CTX(obj);
+    zend_hash_destroy(&o->vals);
+    zend_hash_destroy(&o->ovals);
+    zend_hash_destroy(&o->okeys);
+    if (o->up) OBJ_RELEASE(o->up);
+    zend_object_std_dtor(obj);
+}
+
+static HashTable *context_get_gc(zend_object *obj, zval **table, int *n)
+{
+    ta_context_obj *o = CTX(obj);
+    zend_get_gc_buffer *buf = zend_get_gc_buffer_create();
+    zval *v;
+    ZEND_HASH_FOREACH_VAL(&o->vals, v) { zend_get_gc_buffer_add_zval(buf, v); } ZEND_HASH_FOREACH_END();
+    ZEND_HASH_FOREACH_VAL(&o->ovals, v) { zend_get_gc_buffer_add_zval(buf, v); } ZEND_HASH_FOREACH_END();
+    ZEND_HASH_FOREACH_VAL(&o->okeys, v) { zend_get_gc_buffer_add_zval(buf, v); } ZEND_HASH_FOREACH_END();
+    if (o->up) zend_get_gc_buffer_add_obj(buf, o->up);
+    zend_get_gc_buffer_use(buf, table, n);
+    return NULL;
+}
+
+zend_object *ta_context_new(zend_object *up)
+{
+    zval z;
+    object_init_ex(&z, ta_ce_context);
+    if (up) { CTX(Z_OBJ(z))->up = up; GC_ADDREF(up); }
+    return Z_OBJ(z);
+}
+
+zend_object *ta_coroutine_context(ta_coro *co)
+{
+    if (!co->context) co->context = ta_context_new(ta_scope_of(co, true));
+    return co->context;
+}
+
+static zval *ctx_local(ta_context_obj *o, zval *key)
+{
+    if (Z_TYPE_P(key) == IS_STRING) return zend_hash_find(&o->vals, Z_STR_P(key));
+    return zend_hash_index_find(&o->ovals, Z_OBJ_HANDLE_P(key));
+}
+
+/* This context, then those of the scopes above it (a scope without one is
+ * passed over). */
+static zval *ctx_find(ta_context_obj *o, zval *key)
+{
+    zval *v = ctx_local(o, key);
+    for (zend_object *s = o->up; !v && s; s = SCOPE(s)->parent)
+        if (SCOPE(s)->context) v = ctx_local(CTX(SCOPE(s)->context), key);
+    return v;
+}
+
+#define CTX_KEY_PARAM(key) \
+    zval *key; \
+    ZEND_PARSE_PARAMETERS_START(1, 1) \
+        Z_PARAM_ZVAL(key) \
+    ZEND_PARSE_PARAMETERS_END(); \
+    if (Z_TYPE_P(key) != IS_STRING && Z_TYPE_P(key) != IS_OBJECT) { \
+        zend_argument_type_error(1, "must be of type object|string, %s given", zend_zval_type_name(key)); \
+        RETURN_THROWS(); \
+    }
+
+static void throw_missing(zval *key)
+{
+    if (Z_TYPE_P(key) == IS_STRING)
+        zend_throw_exception_ex(ta_ce_context_exception, 0, "Context key '%s' not found", Z_STRVAL_P(key));
+    else
+        zend_throw_exception_ex(ta_ce_context_exception, 0, "Context key of class %s not found", ZSTR_VAL(Z_OBJCE_P(key)->name));
+}
+
+ZEND_METHOD(Async_Context, find) { CTX_KEY_PARAM(key); zval *v = ctx_find(CTX(Z_OBJ_P(ZEND_THIS)), key); if (v) RETURN_COPY(v); RETURN_NULL(); }
+ZEND_METHOD(Async_Context, get) { CTX_KEY_PARAM(key); zval *v = ctx_find(CTX(Z_OBJ_P(ZEND_THIS)), key); if (v) RETURN_COPY(v); throw_missing(key); RETURN_THROWS(); }
+ZEND_METHOD(Async_Context, has) { CTX_KEY_PARAM(key); RETURN_BOOL(ctx_find(CTX(Z_OBJ_P(ZEND_THIS)), key) != NULL); }
+ZEND_METHOD(Async_Context, findLocal) { CTX_KEY_PARAM(key); zval *v = ctx_local(CTX(Z_OBJ_P(ZEND_THIS)), key); if (v) RETURN_COPY(v); RETURN_NULL(); }
+ZEND_METHOD(Async_Context, getLocal) { CTX_KEY_PARAM(key); zval *v = ctx_local(CTX(Z_OBJ_P(ZEND_THIS)), key); if (v) RETURN_COPY(v); throw_missing(key); RETURN_THROWS(); }
+ZEND_METHOD(Async_Context, hasLocal) { CTX_KEY_PARAM(key); RETURN_BOOL(ctx_local(CTX(Z_OBJ_P(ZEND_THIS)), key) != NULL); }
+
+/* {{{ Context::set(string|object $key, mixed $value, bool $replace = false): Context */
+ZEND_METHOD(Async_Context, set)
+{
+    zval *key, *value;
+    bool replace = false;
+    ZEND_PARSE_PARAMETERS_START(2, 3)
+        Z_PARAM_ZVAL(key)
+        Z_PARAM_ZVAL(value)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_BOOL(replace)
+    ZEND_PARSE_PARAMETERS_END();
+    if (Z_TYPE_P(key) != IS_STRING && Z_TYPE_P(key) != IS_OBJECT) {
+        zend_argument_type_error(1, "must be of type object|string, %s given", zend_zval_type_name(key));
+        RETURN_THROWS();
+    }
+    ta_context_obj *o = CTX(Z_OBJ_P(ZEND_THIS));
+    if (!replace && ctx_local(o, key)) {
+        if (Z_TYPE_P(key) == IS_STRING)
+            zend_throw_exception_ex(ta_ce_context_exception, 0, "Context key '%s' already exists", Z_STRVAL_P(key));
+        else
+            zend_throw_exception_ex(ta_ce_context_exception, 0, "Context key of class %s already exists", ZSTR_VAL(Z_OBJCE_P(key)->name));
+        RETURN_THROWS();
+    }
+    Z_TRY_ADDREF_P(value);
+    if (Z_TYPE_P(key) == IS_STRING) {
+        zend_hash_update(&o->vals, Z_STR_P(key), value);
+    } else {
+        zend_hash_index_update(&o->ovals, Z_OBJ_HANDLE_P(key), value);
+        Z_ADDREF_P(key);    /* the key object stays alive while it keys a value */
+        zend_hash_index_update(&o->okeys, Z_OBJ_HANDLE_P(key), key);
+    }
+    RETURN_OBJ_COPY(Z_OBJ_P(ZEND_THIS));
+}
+
+ZEND_METHOD(Async_Context, unset)
+{
+    CTX_KEY_PARAM(key);
+    ta_context_obj *o = CTX(Z_OBJ_P(ZEND_THIS));
+    if (Z_TYPE_P(key) == IS_STRING) zend_hash_del(&o->vals, Z_STR_P(key));
+    else { zend_hash_index_del(&o->ovals, Z_OBJ_HANDLE_P(key)); zend_hash_index_del(&o->okeys, Z_OBJ_HANDLE_P(key)); }
+    RETURN_OBJ_COPY(Z_OBJ_P(ZEND_THIS));
+}
+
+/* ---- functions ------------------------------------------------------------------ */
+
+static bool have_thread(void)
+{
+    if (ta_sched_current) return true;
+    zend_throw_error(NULL, "Async\\ contexts need a TrueAsync worker thread");
+    return false;
+}
+
+/* {{{ Async\current_context(): Context — the current scope's */
+ZEND_FUNCTION(Async_current_context)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    if (!have_thread()) RETURN_THROWS();
+    RETURN_OBJ_COPY(scope_context(ta_scope_of(ta_coro_current(), true)));
+}
+
+/* {{{ Async\coroutine_context(): Context — the calling coroutine's own
+ * (outside coroutines: the main scope's) */
+ZEND_FUNCTION(Async_coroutine_context)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    if (!have_thread()) RETURN_THROWS();
+    ta_coro *co = ta_coro_current();
+    if (!co) RETURN_OBJ_COPY(scope_context(main_scope(true)));
+    RETURN_OBJ_COPY(ta_coroutine_context(co));
+}
+
+ZEND_FUNCTION(Async_root_context)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    if (!have_thread()) RETURN_THROWS();
+    RETURN_OBJ_COPY(scope_context(main_scope(true)));
+}
+
+/* {{{ Async\request_context(): ?Context — the HTTP request's, for any
+ * coroutine whose scope descends from the request's scope */
+ZEND_FUNCTION(Async_request_context)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    ta_coro *co = ta_coro_current();
+    if (!co || !co->scope) RETURN_NULL();
+    for (zend_object *s = ta_scope_of(co, true); s; s = SCOPE(s)->parent)
+        if (SCOPE(s)->request) RETURN_OBJ_COPY(scope_context(s));
+    RETURN_NULL();
+}
+
+/* {{{ Async\spawn_with(ScopeProvider $provider, callable $task, mixed ...$args): Coroutine */
+ZEND_FUNCTION(Async_spawn_with)
+{
+    zend_object *provider;
+    zval *callable, *args = NULL;
+    uint32_t argc = 0;
+    ZEND_PARSE_PARAMETERS_START(2, -1)
+        Z_PARAM_OBJ_OF_CLASS(provider, ta_ce_scope_provider)
+        Z_PARAM_ZVAL(callable)
+        Z_PARAM_VARIADIC('*', args, argc)
+    ZEND_PARSE_PARAMETERS_END();
+    if (!zend_is_callable(callable, 0, NULL)) { zend_argument_type_error(2, "must be a valid callback"); RETURN_THROWS(); }
+    if (!have_thread()) RETURN_THROWS();
+    zend_object *scope = provided_scope(provider);
+    if (!scope) RETURN_THROWS();
+    GC_ADDREF(scope);
+    ta_coro *co = spawn_in(scope, callable, argc, args);
+    if (!co) { OBJ_RELEASE(scope); RETURN_THROWS(); }
+    zend_object *h = ta_coroutine_handle(co, true);
+    if (instanceof_function(provider->ce, ta_ce_spawn_strategy)) {
+        zval zc, zs, rv;
+        ZVAL_OBJ(&zc, h);
+        ZVAL_OBJ(&zs, scope);
+        zend_call_method_with_2_params(provider, provider->ce, NULL, "beforecoroutineenqueue", &rv, &zc, &zs);
+        zval_ptr_dtor(&rv);
+        if (!EG(exception)) {
+            zend_call_method_with_2_params(provider, provider->ce, NULL, "aftercoroutineenqueue", &rv, &zc, &zs);
+            zval_ptr_dtor(&rv);
+        }
+    }
+    OBJ_RELEASE(scope);
+    if (EG(exception)) RETURN_THROWS();
+    RETURN_OBJ_COPY(h);
+}
+
+/* ---- registration ------------------------------------------------------------------ */
+
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_inherit, 0, 0, Async\\Scope, 0)
+    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, parentScope, Async\\Scope, 1, "null")
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_scope, 0, 0, Async\\Scope, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_nscope, 0, 0, Async\\Scope, 1)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_INFO_EX(ai_none, 0, 0, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_scope_spawn, 0, 1, Async\\Coroutine, 0)
+    ZEND_ARG_OBJ_INFO(0, callable, Closure, 0)
+    ZEND_ARG_VARIADIC_TYPE_INFO(0, params, IS_MIXED, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_scope_cancel, 0, 0, IS_VOID, 0)
+    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellationError, Async\\AsyncCancellation, 1, "null")
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_await_completion, 0, 1, IS_VOID, 0)
+    ZEND_ARG_OBJ_INFO(0, cancellation, Async\\Awaitable, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_await_after, 0, 0, IS_VOID, 0)
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, errorHandler, IS_CALLABLE, 1, "null")
+    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\Awaitable, 1, "null")
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_handler, 0, 1, IS_VOID, 0)
+    ZEND_ARG_TYPE_INFO(0, exceptionHandler, IS_CALLABLE, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_finally, 0, 1, IS_VOID, 0)
+    ZEND_ARG_OBJ_INFO(0, callback, Closure, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_void, 0, 0, IS_VOID, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_timeout, 0, 1, IS_VOID, 0)
+    ZEND_ARG_TYPE_INFO(0, timeout, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_array, 0, 0, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_before, 0, 2, IS_ARRAY, 0)
+    ZEND_ARG_OBJ_INFO(0, coroutine, Async\\Coroutine, 0)
+    ZEND_ARG_OBJ_INFO(0, scope, Async\\Scope, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_after, 0, 2, IS_VOID, 0)
+    ZEND_ARG_OBJ_INFO(0, coroutine, Async\\Coroutine, 0)
+    ZEND_ARG_OBJ_INFO(0, scope, Async\\Scope, 0)
+ZEND_END_ARG_INFO()
+
+static const zend_function_entry provider_methods[] = {
+    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_ScopeProvider, provideScope, ai_nscope, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
+    ZEND_FE_END
+};
+static const zend_function_entry strategy_methods[] = {
+    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_SpawnStrategy, beforeCoroutineEnqueue, ai_before, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
+    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_SpawnStrategy, afterCoroutineEnqueue, ai_after, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
+    ZEND_FE_END
+};
+
+static const zend_function_entry scope_methods[] = {
+    ZEND_ME(Async_Scope, inherit, ai_inherit, ZEND_ACC_PUBLIC | ZEND_ACC_STATIC)
+    ZEND_ME(Async_Scope, provideScope, ai_scope, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, __construct, ai_none, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, asNotSafely, ai_scope, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, allowZombies, ai_scope, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, spawn, ai_scope_spawn, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, cancel, ai_scope_cancel, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, awaitCompletion, ai_await_completion, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, awaitAfterCancellation, ai_await_after, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, isFinished, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, isClosed, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, isCancelled, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, setExceptionHandler, ai_handler, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, setChildScopeExceptionHandler, ai_handler, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, finally, ai_finally, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, dispose, ai_void, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, disposeSafely, ai_void, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, disposeAfterTimeout, ai_timeout, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Scope, getChildScopes, ai_array, ZEND_ACC_PUBLIC)
+    ZEND_FE_END
+};
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_ctx_key, 0, 1, IS_MIXED, 0)
+    ZEND_ARG_TYPE_MASK(0, key, MAY_BE_STRING | MAY_BE_OBJECT, NULL)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_ctx_has, 0, 1, _IS_BOOL, 0)
+    ZEND_ARG_TYPE_MASK(0, key, MAY_BE_STRING | MAY_BE_OBJECT, NULL)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_ctx_set, 0, 2, Async\\Context, 0)
+    ZEND_ARG_TYPE_MASK(0, key, MAY_BE_STRING | MAY_BE_OBJECT, NULL)
+    ZEND_ARG_TYPE_INFO(0, value, IS_MIXED, 0)
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, replace, _IS_BOOL, 0, "false")
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_ctx_unset, 0, 1, Async\\Context, 0)
+    ZEND_ARG_TYPE_MASK(0, key, MAY_BE_STRING | MAY_BE_OBJECT, NULL)
+ZEND_END_ARG_INFO()
+
+static const zend_function_entry context_methods[] = {
+    ZEND_ME(Async_Context, find, ai_ctx_key, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Context, get, ai_ctx_key, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Context, has, ai_ctx_has, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Context, findLocal, ai_ctx_key, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Context, getLocal, ai_ctx_key, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Context, hasLocal, ai_ctx_has, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Context, set, ai_ctx_set, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Context, unset, ai_ctx_unset, ZEND_ACC_PUBLIC)
+    ZEND_FE_END
+};
+
+void ta_scope_register(void)
+{
+    zend_class_entry ce;
+    INIT_NS_CLASS_ENTRY(ce, "Async", "ScopeProvider", provider_methods);
+    ta_ce_scope_provider = zend_register_internal_interface(&ce);
+    INIT_NS_CLASS_ENTRY(ce, "Async", "SpawnStrategy", strategy_methods);
+    ta_ce_spawn_strategy = zend_register_internal_interface(&ce);
+    zend_class_implements(ta_ce_spawn_strategy, 1, ta_ce_scope_provider);
+
+    ta_ce_scope = ta_class_register_final("Async\\Scope", scope_methods, scope_create, &h_scope,
+                                          XtOffsetOf(ta_scope_obj, std), scope_free, false);
+    h_scope.dtor_obj = scope_dtor;
+    h_scope.get_gc = scope_get_gc;
+    zend_class_implements(ta_ce_scope, 1, ta_ce_scope_provider);
+
+    /* Contexts only come from the functions and getContext() */
+    ta_ce_context = ta_class_register_final("Async\\Context", context_methods, context_create, &h_context,
+                                            XtOffsetOf(ta_context_obj, std), context_free, true);
+    h_context.get_gc = context_get_gc;
+}

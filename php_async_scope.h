@@ -1,0 +1,48 @@
+/* Structured concurrency: Async\Scope (a tree of scopes, each with the
+ * coroutines spawned in it), Async\Context (values a scope or a coroutine
+ * carries, looked up the tree), the main scope of a PHP thread and the
+ * scope of each HTTP request. Private to the php_async_*.c files and the
+ * HTTP API that hands out request scopes. */
+#ifndef TA_PHP_ASYNC_SCOPE_H
+#define TA_PHP_ASYNC_SCOPE_H
+
+#include "php_async_objects.h"
+
+/* Where the layer serving requests keeps a request's Scope object (held),
+ * given the request's scheduler scope (co->scope). Set once at start-up. */
+void ta_scope_set_request_slot(zend_object **(*slot)(zend_object *request));
+
+/* The request a scope was made for is gone (its slot's owner frees it). */
+void ta_scope_release_request(zend_object *scope);
+
+/* The Async\Scope a coroutine runs in (co NULL: code outside coroutines,
+ * the thread's main scope), made if `create`; borrowed, NULL if none. */
+zend_object *ta_scope_of(ta_coro *co, bool create);
+/* A coroutine just spawned by `parent` (NULL: outside coroutines) joins
+ * parent's scope, or `into` if given. */
+void ta_scope_adopt_spawned(ta_coro *parent, ta_coro *child, zend_object *into);
+/* A coroutine finished (the scheduler's done hook): its scope hears of it;
+ * an exception its scope's handlers take is marked observed. Returns
+ * whether a handler took `uncaught`. */
+bool ta_scope_coroutine_done(ta_coro *co, zend_object *uncaught);
+
+/* The coroutine's coroutine_context(), made on first use; borrowed. */
+zend_object *ta_coroutine_context(ta_coro *co);
+/* A new empty Context whose lookups continue at scope `up` (may be NULL). */
+zend_object *ta_context_new(zend_object *up);
+
+void ta_scope_register(void);
+extern zend_class_entry *ta_ce_scope, *ta_ce_context, *ta_ce_scope_provider, *ta_ce_spawn_strategy;
+
+ZEND_FUNCTION(Async_spawn_with);
+ZEND_FUNCTION(Async_current_context);
+ZEND_FUNCTION(Async_coroutine_context);
+ZEND_FUNCTION(Async_root_context);
+ZEND_FUNCTION(Async_request_context);
+
+/* For await(): what a module awaitable completes and what its completion
+ * means (php_async_await.c). */
+ta_awaitable *ta_awaitable_of(zend_object *obj);
+void ta_throw_cancelled(zend_object *cancel);
+
+#endif

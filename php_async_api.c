@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <time.h>
 
-zend_class_entry *ta_ce_awaitable, *ta_ce_completable, *ta_ce_coroutine, *ta_ce_timeout, *ta_ce_channel;
+zend_class_entry *ta_ce_awaitable, *ta_ce_completable, *ta_ce_coroutine, *ta_ce_timeout;
 
 /* {{{ Async\spawn(callable $task, mixed ...$args): Coroutine */
 ZEND_FUNCTION(Async_spawn)
@@ -252,12 +252,6 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_cancel, 0, 0, IS_VOID, 0)
     ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\AsyncCancellation, 1, "null")
 ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_INFO_EX(ai_chan_ctor, 0, 0, 0)
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, capacity, IS_LONG, 0, "0")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_send, 0, 1, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, value, IS_MIXED, 0)
-ZEND_END_ARG_INFO()
 
 static const zend_function_entry coroutine_methods[] = {
     ZEND_ME(Async_Coroutine, getId, ai_int, ZEND_ACC_PUBLIC)
@@ -299,16 +293,6 @@ static const zend_function_entry timeout_methods[] = {
     ZEND_FE_END
 };
 
-static const zend_function_entry channel_methods[] = {
-    ZEND_ME(Async_Channel, __construct, ai_chan_ctor, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, send, ai_send, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, recv, ai_mixed, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, close, ai_void, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, isClosed, ai_bool, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, count, ai_int, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, capacity, ai_int, ZEND_ACC_PUBLIC)
-    ZEND_FE_END
-};
 
 void ta_async_api_register(void)
 {
@@ -326,12 +310,11 @@ void ta_async_api_register(void)
     ta_sched_set_runner_function(zend_hash_str_find_ptr(&ta_ce_coroutine->function_table, ZEND_STRL("runner")));
     ta_sched_set_handle_done(ta_spawned_done);
     ta_scope_register();
+    ta_future_register();
 
     ta_ce_timeout = ta_class_register_final("Async\\Timeout", timeout_methods, ta_timeout_create,
                                             &ta_h_timeout, XtOffsetOf(ta_timeout_obj, std), ta_timeout_free, true);
     zend_class_implements(ta_ce_timeout, 1, ta_ce_completable);
 
-    ta_ce_channel = ta_class_register_final("Async\\Channel", channel_methods, ta_channel_create,
-                                            &ta_h_channel, XtOffsetOf(ta_channel_obj, std), ta_channel_free, false);
-    zend_class_implements(ta_ce_channel, 1, zend_ce_countable);
+    ta_channel_register();
 }

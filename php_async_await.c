@@ -20,6 +20,7 @@ ta_awaitable *ta_awaitable_of(zend_object *obj)
         zend_throw_error(NULL, "This Async\\Coroutine was not started by Async\\spawn()");
         return NULL;
     }
+    if (obj->ce == ta_ce_future) return ta_future_awaitable(obj);
     if (obj->ce == ta_ce_timeout) {
         if (TIMEOUT_OBJ(obj)->ms) return &TIMEOUT_OBJ(obj)->aw;
         zend_throw_error(NULL, "This Async\\Timeout was not made by Async\\timeout()");
@@ -77,6 +78,7 @@ static void outcome(zend_object *obj, zval *return_value)
         ZVAL_COPY(return_value, &o->result);
         return;
     }
+    if (obj->ce == ta_ce_future) { ta_future_outcome(obj, return_value); return; }
     ta_timeout_obj *t = TIMEOUT_OBJ(obj);
     zend_throw_exception_ex(ta_ce_timeout_exception, 0, "Timed out after " ZEND_LONG_FMT " ms", t->ms);
 }
@@ -106,18 +108,23 @@ ZEND_FUNCTION(Async_await)
         Z_PARAM_OPTIONAL
         Z_PARAM_OBJ_OF_CLASS_OR_NULL(cancel, ta_ce_completable)
     ZEND_PARSE_PARAMETERS_END();
+    ta_await_one(target, cancel, return_value);
+}
+
+void ta_await_one(zend_object *target, zend_object *cancel, zval *return_value)
+{
     ta_awaitable *list[2] = { ta_awaitable_of(target), NULL };
     if (!list[0]) {
         if (!EG(exception)) zend_type_error("Async\\await(): unsupported awaitable");
-        RETURN_THROWS();
+        return;
     }
-    if (!cancellation_ok(cancel, 2)) RETURN_THROWS();
+    if (!cancellation_ok(cancel, 2)) return;
     if (cancel) list[1] = ta_awaitable_of(cancel);
     if (target->ce == ta_ce_coroutine && CORO_OBJ(target)->co && CORO_OBJ(target)->co == ta_coro_current()) {
         zend_throw_error(NULL, "A coroutine cannot await itself");
-        RETURN_THROWS();
+        return;
     }
-    if (wait_any(list, cancel ? 2 : 1) == FAILURE) RETURN_THROWS();
+    if (wait_any(list, cancel ? 2 : 1) == FAILURE) return;
     if (list[0]->done) { outcome(target, return_value); return; }
     ta_throw_cancelled(cancel);
 }

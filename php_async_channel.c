@@ -1,21 +1,71 @@
 /* Async\Channel: values handed between coroutines, buffered up to a
- * capacity, senders and receivers waiting in FIFO order. */
+ * capacity, senders and receivers waiting in FIFO order; foreach over it
+ * until it is closed, waits bounded by a cancellation token, and php-async's
+ * deadlock timeouts (no producer / no consumer for so long closes it). */
 #include "php_async_objects.h"
+#include "php_async_scope.h"
+#include "reactor_apr.h"
+#include <zend_enum.h>
+#include <zend_interfaces.h>
 
-zend_object_handlers ta_h_channel;
+zend_class_entry *ta_ce_channel;
+static zend_class_entry *ce_close_reason;
+static zend_object_handlers h_channel;
+
+typedef struct ta_chan_waiter {
+    ta_coro *co;
+    zval value;                 /* sender: what it sends; receiver: what it got */
+    bool done;                  /* handed over */
+    struct ta_chan_waiter *next;
+} ta_chan_waiter;
+
+typedef struct ta_channel_obj ta_channel_obj;
+
+/* A deadlock timer: fires when one side has waited that long with nobody
+ * coming from the other. */
+typedef struct {
+    zend_async_event_callback_t base;
+    ta_channel_obj *chan;       /* not held: the channel stops the timer when it goes */
+    const char *reason;
+} chan_timer_cb;
+
+struct ta_channel_obj {
+    zend_long capacity;
+    zval *buf;                  /* a ring of buf_cap slots, grown up to capacity */
+    zend_long buf_cap, head, count;
+    bool constructed, closed;
+    const char *close_reason;   /* a ChannelCloseReason case */
+    zend_long no_producer_ms, no_consumer_ms;
+    zend_async_timer_event_t *producer_timer, *consumer_timer;
+    uint32_t generation;        /* the reactor's, when the timers were made */
+    ta_chan_waiter *senders, *receivers;   /* FIFO lists */
+    zend_object std;
+};
 
 #define CHAN_OBJ(o) OBJ_OF(ta_channel_obj, o)
 #define CHAN_THIS() CHAN_OBJ(Z_OBJ_P(ZEND_THIS))
 
-zend_object *ta_channel_create(zend_class_entry *ce)
+static void timer_stop(ta_channel_obj *o, zend_async_timer_event_t **t)
 {
-    ta_channel_obj *o = ta_object_new(sizeof *o, ce, &ta_h_channel);
+    if (!*t) return;
+    if (o->generation == ta_async_reactor_generation()) {
+        (*t)->base.stop(&(*t)->base);
+        ZEND_ASYNC_EVENT_RELEASE(&(*t)->base);
+    }
+    *t = NULL;
+}
+
+static zend_object *channel_create(zend_class_entry *ce)
+{
+    ta_channel_obj *o = ta_object_new(sizeof *o, ce, &h_channel);
     return &o->std;
 }
 
-void ta_channel_free(zend_object *obj)
+static void channel_free(zend_object *obj)
 {
     ta_channel_obj *o = CHAN_OBJ(obj);
+    timer_stop(o, &o->producer_timer);
+    timer_stop(o, &o->consumer_timer);
     for (zend_long i = 0; i < o->count; i++) zval_ptr_dtor(&o->buf[(o->head + i) % o->buf_cap]);
     if (o->buf) efree(o->buf);
     zend_object_std_dtor(obj);
@@ -55,77 +105,153 @@ static void chan_grow(ta_channel_obj *o)
     o->head = 0;
 }
 
-static void throw_closed(void)
+static void throw_closed(ta_channel_obj *o)
 {
-    zend_throw_exception(ta_ce_channel_exception, "Channel is closed", 0);
+    zend_object *ex = ta_async_new_exception(ta_ce_channel_exception, 0, "Channel is closed");
+    zend_object *reason = zend_enum_get_case_cstr(ce_close_reason, o->close_reason ? o->close_reason : "EXPLICIT");
+    zval z;
+    ZVAL_OBJ(&z, reason);
+    zend_update_property(ta_ce_channel_exception, ex, ZEND_STRL("reason"), &z);
+    zend_throw_exception_object(&(zval){ .value.obj = ex, .u1.type_info = IS_OBJECT_EX });
 }
 
-ZEND_METHOD(Async_Channel, __construct)
+static void chan_close(ta_channel_obj *o, const char *reason)
 {
-    zend_long capacity = 0;
-    ZEND_PARSE_PARAMETERS_START(0, 1)
-        Z_PARAM_OPTIONAL
-        Z_PARAM_LONG(capacity)
-    ZEND_PARSE_PARAMETERS_END();
-    if (capacity < 0) {
-        zend_argument_value_error(1, "must be greater than or equal to 0");
-        RETURN_THROWS();
-    }
-    ta_channel_obj *o = CHAN_THIS();
-    /* Its ring and waiters depend on the capacity it was made with. */
-    if (o->constructed) {
-        zend_throw_error(NULL, "Async\\Channel object is already constructed");
-        RETURN_THROWS();
-    }
-    o->constructed = true;
-    o->capacity = capacity;
+    if (o->closed) return;
+    o->closed = true;
+    o->close_reason = reason;
+    timer_stop(o, &o->producer_timer);
+    timer_stop(o, &o->consumer_timer);
+    ta_chan_waiter *w;
+    while ((w = wl_pop(&o->receivers))) ta_coro_wake(w->co);
+    while ((w = wl_pop(&o->senders))) ta_coro_wake(w->co);
 }
 
-ZEND_METHOD(Async_Channel, send)
+/* ---- deadlock timeouts ------------------------------------------------------------ */
+
+static void timer_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *ex)
 {
-    zval *value;
-    ZEND_PARSE_PARAMETERS_START(1, 1)
-        Z_PARAM_ZVAL(value)
-    ZEND_PARSE_PARAMETERS_END();
-    ta_channel_obj *o = CHAN_THIS();
-    if (o->closed) { throw_closed(); RETURN_THROWS(); }
+    (void) ev; (void) result; (void) ex;
+    chan_timer_cb *t = (chan_timer_cb *) cb;
+    if (t->chan) chan_close(t->chan, t->reason);
+}
+
+static void timer_dispose(zend_async_event_callback_t *cb, zend_async_event_t *ev)
+{
+    (void) ev;
+    efree(cb);
+}
+
+/* (Re)starts one side's timer while coroutines wait on that side. */
+static void timer_arm(ta_channel_obj *o, zend_async_timer_event_t **slot, zend_long ms, const char *reason)
+{
+    timer_stop(o, slot);
+    if (ms <= 0 || o->closed || !zend_async_reactor_is_enabled() || !ta_reactor_loop()) return;
+    zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT((zend_ulong) ms, false);
+    if (!t) { zend_clear_exception(); return; }
+    chan_timer_cb *cb = ecalloc(1, sizeof *cb);
+    cb->base.callback = timer_fire;
+    cb->base.dispose = timer_dispose;
+    cb->chan = o;
+    cb->reason = reason;
+    t->base.add_callback(&t->base, &cb->base);
+    t->base.start(&t->base);
+    if (EG(exception)) { zend_clear_exception(); ZEND_ASYNC_EVENT_RELEASE(&t->base); return; }
+    o->generation = ta_async_reactor_generation();
+    *slot = t;
+}
+
+/* Activity on a side: a timer runs only while the other side waits. */
+static void timers_update(ta_channel_obj *o, bool produced, bool consumed)
+{
+    if (produced || !o->receivers) {
+        if (o->receivers) timer_arm(o, &o->producer_timer, o->no_producer_ms, "NO_PRODUCERS");
+        else timer_stop(o, &o->producer_timer);
+    }
+    if (consumed || !o->senders) {
+        if (o->senders) timer_arm(o, &o->consumer_timer, o->no_consumer_ms, "NO_CONSUMERS");
+        else timer_stop(o, &o->consumer_timer);
+    }
+}
+
+/* ---- send and receive ------------------------------------------------------------ */
+
+/* The optional token of send()/recv(); false with an exception if it is
+ * not one the module can wait on. */
+static bool token_of(zend_object *token, ta_awaitable **out)
+{
+    *out = NULL;
+    if (!token) return true;
+    *out = ta_awaitable_of(token);
+    if (*out) return true;
+    if (!EG(exception)) zend_argument_type_error(2, "must be an awaitable made by the module");
+    return false;
+}
+
+/* Waits in `list` until handed over, closed, cancelled or the token fired. */
+static zend_result chan_wait(ta_channel_obj *o, ta_chan_waiter **list, ta_chan_waiter *w,
+                             zend_object *token, ta_awaitable *tk)
+{
+    if (tk && tk->done) { ta_throw_cancelled(token); return FAILURE; }
+    wl_push(list, w);
+    bool first = *list == w && !w->next;
+    if (list == &o->receivers && first && o->no_producer_ms > 0 && !o->producer_timer)
+        timer_arm(o, &o->producer_timer, o->no_producer_ms, "NO_PRODUCERS");
+    if (list == &o->senders && first && o->no_consumer_ms > 0 && !o->consumer_timer)
+        timer_arm(o, &o->consumer_timer, o->no_consumer_ms, "NO_CONSUMERS");
+    if (tk) ta_aw_add(tk, w->co);
+    /* keep the channel alive while we sit in its list */
+    GC_ADDREF(&o->std);
+    zend_result rc = ta_coro_wait(NULL, NULL);
+    if (tk) ta_aw_remove(tk, w->co);
+    if (!w->done) wl_remove(list, w);
+    if (!o->closed) timers_update(o, false, false);
+    if (rc == SUCCESS && !w->done && !o->closed && tk && tk->done) { ta_throw_cancelled(token); rc = FAILURE; }
+    OBJ_RELEASE(&o->std);
+    return rc;
+}
+
+/* 1: sent; 0: would wait (try only); -1: an exception is thrown. */
+static int chan_send(ta_channel_obj *o, zval *value, zend_object *token, bool try_only)
+{
+    if (o->closed) { if (try_only) return 0; throw_closed(o); return -1; }
     ta_chan_waiter *r = wl_pop(&o->receivers);
     if (r) {
         ZVAL_COPY(&r->value, value);
         r->done = true;
         ta_coro_wake(r->co);
-        return;
+        timers_update(o, true, false);
+        return 1;
     }
     if (o->count < o->capacity) {
         chan_grow(o);
         ZVAL_COPY(&o->buf[(o->head + o->count) % o->buf_cap], value);
         o->count++;
-        return;
+        return 1;
     }
+    if (try_only) return 0;
+    ta_awaitable *tk;
+    if (!token_of(token, &tk)) return -1;
     ta_coro *co = ta_coro_current();
     if (!co) {
         zend_throw_error(NULL, "Channel::send() would block outside a coroutine");
-        RETURN_THROWS();
+        return -1;
     }
     ta_chan_waiter w = { .co = co };
     ZVAL_COPY(&w.value, value);
-    wl_push(&o->senders, &w);
-    /* keep the channel alive while we sit in its list */
-    GC_ADDREF(&o->std);
-    zend_result rc = ta_coro_wait(NULL, NULL);
-    if (!w.done) { wl_remove(&o->senders, &w); zval_ptr_dtor(&w.value); }
-    bool closed_meanwhile = !w.done && o->closed && rc == SUCCESS;
-    OBJ_RELEASE(&o->std);
-    if (rc == FAILURE) RETURN_THROWS();
-    if (closed_meanwhile) { throw_closed(); RETURN_THROWS(); }
+    zend_result rc = chan_wait(o, &o->senders, &w, token, tk);
+    if (!w.done) zval_ptr_dtor(&w.value);
+    if (rc == FAILURE) return -1;
+    if (!w.done) { throw_closed(o); return -1; }
+    return 1;
 }
 
-ZEND_METHOD(Async_Channel, recv)
+/* 1: `out` has a value; 0: would wait (try only); -1: an exception is thrown
+ * (ChannelException once it is closed and empty). */
+static int chan_recv(ta_channel_obj *o, zval *out, zend_object *token, bool try_only)
 {
-    ZEND_PARSE_PARAMETERS_NONE();
-    ta_channel_obj *o = CHAN_THIS();
     if (o->count > 0) {
-        ZVAL_COPY_VALUE(return_value, &o->buf[o->head]);
+        ZVAL_COPY_VALUE(out, &o->buf[o->head]);
         o->head = (o->head + 1) % o->buf_cap;
         o->count--;
         ta_chan_waiter *s = wl_pop(&o->senders);
@@ -136,48 +262,271 @@ ZEND_METHOD(Async_Channel, recv)
             s->done = true;
             ta_coro_wake(s->co);
         }
-        return;
+        timers_update(o, false, true);
+        return 1;
     }
     ta_chan_waiter *s = wl_pop(&o->senders);
     if (s) {
-        ZVAL_COPY_VALUE(return_value, &s->value);
+        ZVAL_COPY_VALUE(out, &s->value);
         s->done = true;
         ta_coro_wake(s->co);
-        return;
+        timers_update(o, false, true);
+        return 1;
     }
-    if (o->closed) { throw_closed(); RETURN_THROWS(); }
+    if (o->closed) { if (try_only) return 0; throw_closed(o); return -1; }
+    if (try_only) return 0;
+    ta_awaitable *tk;
+    if (!token_of(token, &tk)) return -1;
     ta_coro *co = ta_coro_current();
     if (!co) {
         zend_throw_error(NULL, "Channel::recv() would block outside a coroutine");
-        RETURN_THROWS();
+        return -1;
     }
     ta_chan_waiter w = { .co = co };
     ZVAL_UNDEF(&w.value);
-    wl_push(&o->receivers, &w);
-    GC_ADDREF(&o->std);
-    zend_result rc = ta_coro_wait(NULL, NULL);
-    if (!w.done) wl_remove(&o->receivers, &w);
-    OBJ_RELEASE(&o->std);
+    zend_result rc = chan_wait(o, &o->receivers, &w, token, tk);
     if (w.done) {
-        if (rc == FAILURE) { zval_ptr_dtor(&w.value); RETURN_THROWS(); }
-        RETURN_COPY_VALUE(&w.value);
+        if (rc == FAILURE) { zval_ptr_dtor(&w.value); return -1; }
+        ZVAL_COPY_VALUE(out, &w.value);
+        return 1;
     }
-    if (rc == FAILURE) RETURN_THROWS();
-    throw_closed();
-    RETURN_THROWS();
+    if (rc == FAILURE) return -1;
+    throw_closed(o);
+    return -1;
 }
 
-ZEND_METHOD(Async_Channel, close)
+/* ---- methods ------------------------------------------------------------------ */
+
+ZEND_METHOD(Async_Channel, __construct)
+{
+    zend_long capacity = 0, no_producer = 0, no_consumer = 0;
+    bool hard = false;
+    ZEND_PARSE_PARAMETERS_START(0, 4)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_LONG(capacity)
+        Z_PARAM_LONG(no_producer)
+        Z_PARAM_LONG(no_consumer)
+        Z_PARAM_BOOL(hard)
+    ZEND_PARSE_PARAMETERS_END();
+    (void) hard;    /* one kind of timer here: a running timer keeps the loop awake */
+    if (capacity < 0) { zend_argument_value_error(1, "must be greater than or equal to 0"); RETURN_THROWS(); }
+    if (no_producer < 0) { zend_argument_value_error(2, "must be greater than or equal to 0"); RETURN_THROWS(); }
+    if (no_consumer < 0) { zend_argument_value_error(3, "must be greater than or equal to 0"); RETURN_THROWS(); }
+    ta_channel_obj *o = CHAN_THIS();
+    /* Its ring and waiters depend on the capacity it was made with. */
+    if (o->constructed) {
+        zend_throw_error(NULL, "Async\\Channel object is already constructed");
+        RETURN_THROWS();
+    }
+    o->constructed = true;
+    o->capacity = capacity;
+    o->no_producer_ms = no_producer;
+    o->no_consumer_ms = no_consumer;
+}
+
+ZEND_METHOD(Async_Channel, send)
+{
+    zval *value;
+    zend_object *token = NULL;
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+        Z_PARAM_ZVAL(value)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(token, ta_ce_completable)
+    ZEND_PARSE_PARAMETERS_END();
+    if (chan_send(CHAN_THIS(), value, token, false) < 0) RETURN_THROWS();
+}
+
+/* {{{ Channel::sendAsync(mixed $value): bool — sent now, or false (full or closed) */
+ZEND_METHOD(Async_Channel, sendAsync)
+{
+    zval *value;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ZVAL(value)
+    ZEND_PARSE_PARAMETERS_END();
+    int rc = chan_send(CHAN_THIS(), value, NULL, true);
+    if (rc < 0) RETURN_THROWS();
+    RETURN_BOOL(rc == 1);
+}
+
+ZEND_METHOD(Async_Channel, recv)
+{
+    zend_object *token = NULL;
+    ZEND_PARSE_PARAMETERS_START(0, 1)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(token, ta_ce_completable)
+    ZEND_PARSE_PARAMETERS_END();
+    if (chan_recv(CHAN_THIS(), return_value, token, false) < 0) RETURN_THROWS();
+}
+
+/* {{{ Channel::recvAsync(): Future — completed now if a value is there,
+ * else by a coroutine that waits for one */
+ZEND_METHOD(Async_Channel, recvAsync)
 {
     ZEND_PARSE_PARAMETERS_NONE();
     ta_channel_obj *o = CHAN_THIS();
-    if (o->closed) return;
-    o->closed = true;
-    ta_chan_waiter *w;
-    while ((w = wl_pop(&o->receivers))) ta_coro_wake(w->co);
-    while ((w = wl_pop(&o->senders))) ta_coro_wake(w->co);
+    zval v;
+    int rc = chan_recv(o, &v, NULL, true);
+    if (rc == 1) { RETVAL_OBJ(ta_future_completed(&v, NULL)); zval_ptr_dtor(&v); return; }
+    zval cb;
+    array_init(&cb);
+    Z_ADDREF_P(ZEND_THIS);
+    add_next_index_zval(&cb, ZEND_THIS);
+    add_next_index_string(&cb, "recv");
+    zend_object *f = ta_future_from_call(&cb, 0, NULL);
+    zval_ptr_dtor(&cb);
+    if (!f) RETURN_THROWS();
+    RETURN_OBJ(f);
 }
 
+ZEND_METHOD(Async_Channel, close) { ZEND_PARSE_PARAMETERS_NONE(); chan_close(CHAN_THIS(), "EXPLICIT"); }
 ZEND_METHOD(Async_Channel, isClosed) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(CHAN_THIS()->closed); }
 ZEND_METHOD(Async_Channel, count) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_LONG(CHAN_THIS()->count); }
 ZEND_METHOD(Async_Channel, capacity) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_LONG(CHAN_THIS()->capacity); }
+ZEND_METHOD(Async_Channel, isEmpty) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(CHAN_THIS()->count == 0); }
+ZEND_METHOD(Async_Channel, isFull) { ZEND_PARSE_PARAMETERS_NONE(); ta_channel_obj *o = CHAN_THIS(); RETURN_BOOL(o->count >= o->capacity); }
+
+/* ---- foreach: receives until the channel is closed and empty -------------------- */
+
+typedef struct {
+    zend_object_iterator it;
+    zval current;
+    zend_long key;
+    bool fetched, end;
+} chan_iter;
+
+static void it_fetch(chan_iter *ci)
+{
+    if (ci->fetched) return;
+    ci->fetched = true;
+    zval_ptr_dtor(&ci->current);
+    ZVAL_UNDEF(&ci->current);
+    ta_channel_obj *o = CHAN_OBJ(Z_OBJ(ci->it.data));
+    if (chan_recv(o, &ci->current, NULL, false) < 0) {
+        ci->end = true;
+        /* the end of the channel is the end of the loop, not an error */
+        if (EG(exception) && instanceof_function(EG(exception)->ce, ta_ce_channel_exception) && o->closed)
+            zend_clear_exception();
+    }
+}
+
+static void it_dtor(zend_object_iterator *it)
+{
+    chan_iter *ci = (chan_iter *) it;
+    zval_ptr_dtor(&ci->current);
+    zval_ptr_dtor(&it->data);
+}
+static zend_result it_valid(zend_object_iterator *it) { chan_iter *ci = (chan_iter *) it; it_fetch(ci); return ci->end ? FAILURE : SUCCESS; }
+static zval *it_current(zend_object_iterator *it) { chan_iter *ci = (chan_iter *) it; it_fetch(ci); return &ci->current; }
+static void it_key(zend_object_iterator *it, zval *key) { ZVAL_LONG(key, ((chan_iter *) it)->key); }
+static void it_next(zend_object_iterator *it) { chan_iter *ci = (chan_iter *) it; ci->fetched = false; ci->key++; }
+static void it_rewind(zend_object_iterator *it) { (void) it; }
+static HashTable *it_gc(zend_object_iterator *it, zval **table, int *n)
+{
+    chan_iter *ci = (chan_iter *) it;
+    zend_get_gc_buffer *buf = zend_get_gc_buffer_create();
+    zend_get_gc_buffer_add_zval(buf, &it->data);
+    zend_get_gc_buffer_add_zval(buf, &ci->current);
+    zend_get_gc_buffer_use(buf, table, n);
+    return NULL;
+}
+
+static const zend_object_iterator_funcs it_funcs = {
+    it_dtor, it_valid, it_current, it_key, it_next, it_rewind, NULL, it_gc,
+};
+
+static zend_object_iterator *channel_get_iterator(zend_class_entry *ce, zval *object, int by_ref)
+{
+    (void) ce;
+    if (by_ref) { zend_throw_error(NULL, "An Async\\Channel cannot be iterated by reference"); return NULL; }
+    chan_iter *ci = ecalloc(1, sizeof *ci);
+    zend_iterator_init(&ci->it);
+    ZVAL_OBJ_COPY(&ci->it.data, Z_OBJ_P(object));
+    ci->it.funcs = &it_funcs;
+    ZVAL_UNDEF(&ci->current);
+    return &ci->it;
+}
+
+ZEND_METHOD(Async_Channel, getIterator)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    zend_create_internal_iterator_zval(return_value, ZEND_THIS);
+}
+
+/* ---- registration ------------------------------------------------------------------ */
+
+ZEND_BEGIN_ARG_INFO_EX(ai_ctor, 0, 0, 0)
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, capacity, IS_LONG, 0, "0")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, noProducerTimeout, IS_LONG, 0, "0")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, noConsumerTimeout, IS_LONG, 0, "0")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, hardTimeouts, _IS_BOOL, 0, "false")
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_send, 0, 1, IS_VOID, 0)
+    ZEND_ARG_TYPE_INFO(0, value, IS_MIXED, 0)
+    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellationToken, Async\\Completable, 1, "null")
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_send_async, 0, 1, _IS_BOOL, 0)
+    ZEND_ARG_TYPE_INFO(0, value, IS_MIXED, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_recv, 0, 0, IS_MIXED, 0)
+    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellationToken, Async\\Completable, 1, "null")
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_recv_async, 0, 0, Async\\Future, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_void, 0, 0, IS_VOID, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_int, 0, 0, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_iterator, 0, 0, Iterator, 0)
+ZEND_END_ARG_INFO()
+
+static const zend_function_entry channel_methods[] = {
+    ZEND_ME(Async_Channel, __construct, ai_ctor, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Channel, send, ai_send, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Channel, sendAsync, ai_send_async, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Channel, recv, ai_recv, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Channel, recvAsync, ai_recv_async, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Channel, close, ai_void, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Channel, isClosed, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Channel, capacity, ai_int, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Channel, count, ai_int, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Channel, isEmpty, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Channel, isFull, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Channel, getIterator, ai_iterator, ZEND_ACC_PUBLIC)
+    ZEND_FE_END
+};
+
+static void add_case(const char *name, const char *value)
+{
+    zval v;
+    ZVAL_STR(&v, zend_string_init_interned(value, strlen(value), 1));
+    zend_enum_add_case_cstr(ce_close_reason, name, &v);
+}
+
+void ta_channel_register(void)
+{
+    ce_close_reason = zend_register_internal_enum("Async\\ChannelCloseReason", IS_STRING, NULL);
+    ce_close_reason->ce_flags |= ZEND_ACC_FINAL;    /* as enums declared in PHP are */
+    add_case("EXPLICIT", "explicit");
+    add_case("DISPOSED", "disposed");
+    add_case("NO_PRODUCERS", "no producers timeout");
+    add_case("NO_CONSUMERS", "no consumers timeout");
+    add_case("DEADLOCK", "deadlock");
+    add_case("SCOPE_DISPOSED", "scope disposed");
+
+    /* ChannelException::$reason: why the channel closed */
+    zend_string *pname = zend_string_init_interned("reason", strlen("reason"), 1);
+    zval undef;
+    ZVAL_UNDEF(&undef);
+    zend_string *tname = zend_string_init_interned("Async\\ChannelCloseReason", strlen("Async\\ChannelCloseReason"), 1);
+    zend_declare_typed_property(ta_ce_channel_exception, pname, &undef, ZEND_ACC_PUBLIC, NULL,
+                                (zend_type) ZEND_TYPE_INIT_CLASS(tname, 0, 0));
+    zend_string_release(pname);
+
+    ta_ce_channel = ta_class_register_final("Async\\Channel", channel_methods, channel_create,
+                                            &h_channel, XtOffsetOf(ta_channel_obj, std), channel_free, false);
+    /* foreach goes straight to the channel (getIterator() wraps the same) */
+    ta_ce_channel->get_iterator = channel_get_iterator;
+    zend_class_implements(ta_ce_channel, 3, ta_ce_awaitable, zend_ce_aggregate, zend_ce_countable);
+}

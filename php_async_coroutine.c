@@ -409,7 +409,7 @@ ZEND_METHOD(Async_Coroutine, getAwaitingInfo)
 
 /* The scheduler has one priority; kept for php-async's API (as php-async
  * itself does today). */
-ZEND_METHOD(Async_Coroutine, asHiPriority) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_OBJ_COPY(Z_OBJ_P(ZEND_THIS)); }
+ZEND_METHOD(Async_Coroutine, asHiPriority) { ZEND_PARSE_PARAMETERS_NONE(); CORO_OR_THROW(o); (void) o; RETURN_OBJ_COPY(Z_OBJ_P(ZEND_THIS)); }
 
 ZEND_METHOD(Async_Coroutine, runner)
 {

@@ -48,34 +48,19 @@ typedef struct {
     zend_object std;
 } ta_timeout_obj;
 
-typedef struct ta_chan_waiter {
-    ta_coro *co;
-    zval value;                 /* sender: what it sends; receiver: what it got */
-    bool done;                  /* handed over */
-    struct ta_chan_waiter *next;
-} ta_chan_waiter;
-
-typedef struct {
-    zend_long capacity;
-    zval *buf;                  /* a ring of buf_cap slots, grown up to capacity */
-    zend_long buf_cap, head, count;
-    bool constructed, closed;
-    ta_chan_waiter *senders, *receivers;   /* FIFO lists */
-    zend_object std;
-} ta_channel_obj;
 
 #define CORO_OBJ(o) OBJ_OF(ta_coro_obj, o)
 #define TIMEOUT_OBJ(o) OBJ_OF(ta_timeout_obj, o)
 
 extern zend_class_entry *ta_ce_awaitable, *ta_ce_completable, *ta_ce_coroutine, *ta_ce_timeout, *ta_ce_channel;
-extern zend_object_handlers ta_h_coroutine, ta_h_timeout, ta_h_channel;
+extern zend_object_handlers ta_h_coroutine, ta_h_timeout;
 
 zend_object *ta_coroutine_create(zend_class_entry *ce);
 void ta_coroutine_free(zend_object *obj);
 zend_object *ta_timeout_create(zend_class_entry *ce);
 void ta_timeout_free(zend_object *obj);
-zend_object *ta_channel_create(zend_class_entry *ce);
-void ta_channel_free(zend_object *obj);
+/* Async\Channel and Async\ChannelCloseReason (php_async_channel.c). */
+void ta_channel_register(void);
 
 /* When a coroutine with an Async\Coroutine object finishes (the
  * scheduler's handle hook): the object takes the outcome. */
@@ -88,6 +73,20 @@ zend_object *ta_coroutine_handle(ta_coro *co, bool spawned);
 bool ta_timeout_arm(ta_timeout_obj *o, zend_long ms);
 /* The reactor is up on this thread; else an Error is thrown. */
 bool ta_async_loop_ok(void);
+
+/* Async\Future and Async\FutureState (php_async_future.c). */
+extern zend_class_entry *ta_ce_future, *ta_ce_future_state;
+void ta_future_register(void);
+ta_awaitable *ta_future_awaitable(zend_object *future);
+/* Its value into return_value, or its exception thrown. */
+void ta_future_outcome(zend_object *future, zval *return_value);
+/* A Future of callable(...args) run as a coroutine of the current request;
+ * NULL with an exception thrown. */
+zend_object *ta_future_from_call(zval *callable, uint32_t argc, zval *args);
+/* A completed Future: of `value` (copied) or of `ex`. */
+zend_object *ta_future_completed(zval *value, zend_object *ex);
+/* await($target, $cancel) (php_async_await.c). */
+void ta_await_one(zend_object *target, zend_object *cancel, zval *return_value);
 
 /* The await family (php_async_await.c), for the table in php_async_api.c. */
 ZEND_FUNCTION(Async_await);
@@ -107,9 +106,7 @@ ZEND_FUNCTION(Async_await_any_of_or_fail);
     X(Coroutine, getSpawnFileAndLine) X(Coroutine, getSpawnLocation) X(Coroutine, getSuspendFileAndLine) \
     X(Coroutine, getSuspendLocation) X(Coroutine, finally) X(Coroutine, getTrace) \
     X(Coroutine, getContext) X(Coroutine, getAwaitingInfo) X(Coroutine, asHiPriority) \
-    X(Timeout, cancel) X(Timeout, isCompleted) X(Timeout, isCancelled) \
-    X(Channel, __construct) X(Channel, send) X(Channel, recv) X(Channel, close) \
-    X(Channel, isClosed) X(Channel, count) X(Channel, capacity)
+    X(Timeout, cancel) X(Timeout, isCompleted) X(Timeout, isCancelled)
 #define TA_ASYNC_DECLARE(cls, name) ZEND_METHOD(Async_##cls, name);
 TA_ASYNC_METHODS(TA_ASYNC_DECLARE)
 

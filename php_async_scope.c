@@ -658,9 +658,9 @@ static zval *ctx_find(ta_context_obj *o, zval *key)
 static void throw_missing(zval *key)
 {
     if (Z_TYPE_P(key) == IS_STRING)
-        zend_throw_exception_ex(ta_ce_context_exception, 0, "Context key '%s' not found", Z_STRVAL_P(key));
+        zend_throw_exception_ex(ta_ce_context_exception, 0, "Context key \"%s\" not found", Z_STRVAL_P(key));
     else
-        zend_throw_exception_ex(ta_ce_context_exception, 0, "Context key of class %s not found", ZSTR_VAL(Z_OBJCE_P(key)->name));
+        zend_throw_exception_ex(ta_ce_context_exception, 0, "Context key of type %s not found", ZSTR_VAL(Z_OBJCE_P(key)->name));
 }
 
 ZEND_METHOD(Async_Context, find) { CTX_KEY_PARAM(key); zval *v = ctx_find(CTX(Z_OBJ_P(ZEND_THIS)), key); if (v) RETURN_COPY(v); RETURN_NULL(); }
@@ -687,10 +687,7 @@ ZEND_METHOD(Async_Context, set)
     }
     ta_context_obj *o = CTX(Z_OBJ_P(ZEND_THIS));
     if (!replace && ctx_local(o, key)) {
-        if (Z_TYPE_P(key) == IS_STRING)
-            zend_throw_exception_ex(ta_ce_context_exception, 0, "Context key '%s' already exists", Z_STRVAL_P(key));
-        else
-            zend_throw_exception_ex(ta_ce_context_exception, 0, "Context key of class %s already exists", ZSTR_VAL(Z_OBJCE_P(key)->name));
+        zend_throw_exception(ta_ce_context_exception, "Context key already exists and replace is false", 0);
         RETURN_THROWS();
     }
     Z_TRY_ADDREF_P(value);

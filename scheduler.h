@@ -38,6 +38,7 @@ struct ta_coro {
     ta_wait_cancel_fn wait_cancel;
     void *wait_data;
     ta_coro_done_fn on_done;
+    void *done_data;            /* for on_done */
     zend_object *scope;         /* the request's Response; a reference is held */
     zend_object *handle;        /* its Async\Coroutine object, if any; held */
     zend_object *ascope;        /* its Async\Scope; NULL: its request's or the thread's main one.

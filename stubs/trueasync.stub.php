@@ -396,28 +396,107 @@ namespace Async {
         public function unset(string|object $key): Context {}
     }
 
+    /** Why a Channel closed (ChannelException::$reason). */
+    enum ChannelCloseReason: string
+    {
+        case EXPLICIT = 'explicit';
+        case DISPOSED = 'disposed';
+        case NO_PRODUCERS = 'no producers timeout';
+        case NO_CONSUMERS = 'no consumers timeout';
+        case DEADLOCK = 'deadlock';
+        case SCOPE_DISPOSED = 'scope disposed';
+    }
+
     /**
-     * Passes values between coroutines of one PHP thread.
-     * Capacity 0: send() waits until a receiver takes the value.
+     * Passes values between coroutines of one PHP thread (different
+     * requests on that thread included). Capacity 0: send() waits until a
+     * receiver takes the value. foreach receives until it is closed and empty.
      */
-    final class Channel implements \Countable
+    final class Channel implements Awaitable, \IteratorAggregate, \Countable
     {
         /**
          * Values are buffered as they come, so a large capacity costs nothing
-         * until it is used.
-         * @throws \ValueError if $capacity < 0; \Error if called a second time
+         * until it is used. $noProducerTimeout / $noConsumerTimeout (ms, 0 off):
+         * receivers (senders) waiting that long with no sender (receiver)
+         * coming close the channel (NO_PRODUCERS / NO_CONSUMERS).
+         * $hardTimeouts is accepted for php-async's API; the timers always
+         * keep the loop awake.
+         * @throws \ValueError for a negative argument; \Error if called a second time
          */
-        public function __construct(int $capacity = 0) {}
-        /** @throws ChannelException if closed; \Error if it would wait outside a coroutine */
-        public function send(mixed $value): void {}
-        /** @throws ChannelException once closed and empty; \Error if it would wait outside a coroutine */
-        public function recv(): mixed {}
+        public function __construct(int $capacity = 0, int $noProducerTimeout = 0, int $noConsumerTimeout = 0,
+                                    bool $hardTimeouts = false) {}
+        /**
+         * @throws ChannelException if closed
+         * @throws OperationCanceledException if $cancellationToken completes first
+         * @throws \Error if it would wait outside a coroutine
+         */
+        public function send(mixed $value, ?Completable $cancellationToken = null): void {}
+        /** Sends without waiting: false if it is full or closed. */
+        public function sendAsync(mixed $value): bool {}
+        /**
+         * @throws ChannelException once closed and empty
+         * @throws OperationCanceledException if $cancellationToken completes first
+         * @throws \Error if it would wait outside a coroutine
+         */
+        public function recv(?Completable $cancellationToken = null): mixed {}
+        /** A Future of the next value (completed at once if one is buffered). */
+        public function recvAsync(): Future {}
         /** Wakes every waiting coroutine with ChannelException. */
         public function close(): void {}
         public function isClosed(): bool {}
+        public function capacity(): int {}
         /** Values buffered now. */
         public function count(): int {}
-        public function capacity(): int {}
+        public function isEmpty(): bool {}
+        public function isFull(): bool {}
+        public function getIterator(): \Iterator {}
+    }
+
+    /** The completing side of a Future. */
+    final class FutureState
+    {
+        public function __construct() {}
+        /** @throws AsyncException if it is completed already */
+        public function complete(mixed $result): void {}
+        /** @throws AsyncException if it is completed already */
+        public function error(\Throwable $throwable): void {}
+        public function isCompleted(): bool {}
+        public function ignore(): void {}
+        /** Ids of the coroutines waiting for it. */
+        public function getAwaitingInfo(): array {}
+        public function getCreatedFileAndLine(): array {}
+        public function getCreatedLocation(): string {}
+        public function getCompletedFileAndLine(): array {}
+        public function getCompletedLocation(): string {}
+    }
+
+    /**
+     * A value (or an exception) that comes later, read through await().
+     * map(), catch() and finally() callbacks run as coroutines of their own
+     * once it completed.
+     */
+    final class Future implements Completable
+    {
+        public static function completed(mixed $value = null): Future {}
+        public static function failed(\Throwable $throwable): Future {}
+        public function __construct(FutureState $state) {}
+        public function isCompleted(): bool {}
+        public function isCancelled(): bool {}
+        /** Completes it with $cancellation (default: a new AsyncCancellation). */
+        public function cancel(?AsyncCancellation $cancellation = null): void {}
+        public function ignore(): Future {}
+        /** A Future of $map(value); a failure passes through. */
+        public function map(callable $map): Future {}
+        /** A Future of $catch(error); a value passes through. */
+        public function catch(callable $catch): Future {}
+        /** $finally() either way; the outcome passes through unless it throws. */
+        public function finally(callable $finally): Future {}
+        public function await(?Completable $cancellation = null): mixed {}
+        public function getAwaitingInfo(): array {}
+        public function getCreatedFileAndLine(): array {}
+        public function getCreatedLocation(): string {}
+        public function getCompletedFileAndLine(): array {}
+        public function getCompletedLocation(): string {}
     }
 
     /** Thrown into a coroutine at its suspension point when it is cancelled. */
@@ -439,7 +518,11 @@ namespace Async {
         /** @return \Throwable[] */
         public function getExceptions(): array {}
     }
-    class ChannelException extends AsyncException {}
+    class ChannelException extends AsyncException
+    {
+        /** Why the channel closed. */
+        public ChannelCloseReason $reason;
+    }
     /** A mandatory Context key is missing, or set() would replace one. */
     class ContextException extends AsyncException {}
 

@@ -67,6 +67,7 @@ function args_for(string $class, string $method): array
             $n === 'url' => '/elsewhere',
             $n === 'path' => $probeDir . '/moved-' . bin2hex(random_bytes(4)),
             $n === 'capacity' => 2,
+            $n === 'key' => 'probe-key',        // Context keys are named in its exceptions
             $n === 'callback' => $handler,
             $p->allowsNull() && !str_contains($t, 'string') && !str_contains($t, 'mixed') => null,
             str_contains($t, 'int') => 1,

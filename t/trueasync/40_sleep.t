@@ -62,7 +62,7 @@ diag explain $j->{now}{until_past} if $ENV{TEST_VERBOSE};
 # at once (for exec, the reactor kills the command's shell).
 for my $fn (qw(sleep usleep shell_exec exec)) {
     ($s, $j) = get("/cancel?fn=$fn");
-    is $j->{class}, 'Async\\CancellationError', "cancelled in $fn(): CancellationError";
+    is $j->{class}, 'Async\\AsyncCancellation', "cancelled in $fn(): AsyncCancellation";
     my $t = ($j->{end} // 0) - ($j->{start} // 0);
     ok $t < 1.5, sprintf("cancelled in $fn(): returned after %.3f s", $t);
 }

@@ -73,6 +73,6 @@ for my $k (@cmds) {
 # Cancelling a coroutine while it runs a command kills the command's whole
 # process group: the shell's background child does not outlive it.
 ($s, $j) = get('/cancel-group');
-is $j->{class}, 'Async\CancellationError', 'a coroutine cancelled in shell_exec() gets CancellationError';
+is $j->{class}, 'Async\AsyncCancellation', 'a coroutine cancelled in shell_exec() gets AsyncCancellation';
 ok $j->{pid} && ($j->{state} eq 'gone' || $j->{state} eq 'Z'),
     "the command's background child was killed too (pid $j->{pid}, state $j->{state})" or diag explain $j;

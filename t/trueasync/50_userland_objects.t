@@ -117,13 +117,15 @@ like log_since($mark), qr/PHP output outside a request: LEAK-background-echo/,
     'echo from a coroutine whose request ended goes to the log';
 
 # ---- construction is refused the way PHP refuses it for its own classes ---------
-my @sealed = grep { !/Exception$|Error$|^Async\\Awaitable$|^Async\\Channel$/ } @classes;
+my $iface = qr/^Async\\(Awaitable|Completable|ScopeProvider|SpawnStrategy|ChannelCloseReason)$/;  # and enums
+my $throwable = qr/Exception$|Error$|Cancellation$/;
+my @sealed = grep { !/$throwable|$iface|^Async\\(Channel|Scope|Future|FutureState)$/ } @classes;
 for my $class (@sealed) {
     is $made{new}{$class}, "Error: Instantiation of class $class is not allowed", "new $class refused";
     is $made{newInstance}{$class}, "Error: Instantiation of class $class is not allowed",
         "ReflectionClass::newInstance() of $class refused";
 }
-for my $class (grep { !/Exception$|Error$|^Async\\Awaitable$/ } @classes) {
+for my $class (grep { !/$throwable|$iface/ } @classes) {
     like $made{newInstanceWithoutConstructor}{$class}, qr/^ReflectionException: Class \Q$class\E is an internal class marked as final that cannot be instantiated without invoking its constructor/,
         "newInstanceWithoutConstructor() of $class refused";
     for my $w ('unserialize-O', 'unserialize-C') {
@@ -133,6 +135,8 @@ for my $class (grep { !/Exception$|Error$|^Async\\Awaitable$/ } @classes) {
         "clone of $class refused";
 }
 like $made{new}{'Async\\Channel'}, qr/^created/, 'new Async\Channel still works';
+like $made{new}{'Async\\Scope'}, qr/^created/, 'new Async\Scope works';
+like $made{new}{'Async\\FutureState'}, qr/^created/, 'new Async\FutureState works';
 
 # PDO's FETCH_CLASSTYPE makes objects without any constructor: every method
 # of such an object says it is not attached, none crashes.

@@ -93,7 +93,7 @@ is_deeply $o->{inner}, ['shadow', 'shadow', 'one'], 'a child scope\'s context sh
 is_deeply [@{$o->{detached}}[0, 1], $o->{detached}[2] ? 1 : 0], [undef, undef, 1], 'new Scope() stops lookups: no request values, no request_context(); root_context() still there';
 is $o->{set_twice}, 'ContextException', 'set() of a held key without $replace throws';
 is $o->{replaced}, 'one!', 'set(..., replace: true)';
-is $o->{missing}, "Context key 'missing' not found", 'get() of a missing key throws ContextException';
+is $o->{missing}, 'Context key "missing" not found', 'get() of a missing key throws ContextException';
 ok !defined $o->{find_missing} && !$o->{unset}, 'find() of a missing key is null; unset() removes';
 is $o->{bad_key}, 'TypeError', 'a key that is neither string nor object is a TypeError';
 

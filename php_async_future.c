@@ -15,7 +15,7 @@ typedef struct ta_fcont ta_fcont;
 
 /* Shared by the FutureState and its Futures: counted by them and by the
  * continuations and coroutines waiting to complete it. */
-typedef struct ta_fstate {
+struct ta_fstate {
     uint32_t refs;
     bool done, cancelled, ignored, used;
     zval result;
@@ -24,7 +24,7 @@ typedef struct ta_fstate {
     zend_string *created_file, *completed_file;
     uint32_t created_line, completed_line;
     ta_fcont *conts;            /* what to run once it completes */
-} ta_fstate;
+};
 
 struct ta_fcont {
     int kind;
@@ -403,6 +403,16 @@ zend_object *ta_future_from_call(zval *callable, uint32_t argc, zval *args)
     zend_object *f = future_of(st);
     return f;
 }
+
+zend_object *ta_future_pending(ta_fstate **st)
+{
+    *st = fstate_new();
+    return future_of(*st);
+}
+
+void ta_fstate_complete(ta_fstate *st, zval *value, zend_object *ex) { fstate_complete(st, value, ex); }
+void ta_fstate_release(ta_fstate *st) { fstate_release(st); }
+bool ta_fstate_done(ta_fstate *st) { return st->done; }
 
 zend_object *ta_future_completed(zval *value, zend_object *ex)
 {

@@ -74,6 +74,9 @@ bool ta_timeout_arm(ta_timeout_obj *o, zend_long ms);
 /* The reactor is up on this thread; else an Error is thrown. */
 bool ta_async_loop_ok(void);
 
+/* Async\TaskGroup and Async\TaskSet (php_async_taskgroup.c). */
+void ta_taskgroup_register(void);
+
 /* Async\Future and Async\FutureState (php_async_future.c). */
 extern zend_class_entry *ta_ce_future, *ta_ce_future_state;
 void ta_future_register(void);
@@ -83,6 +86,13 @@ void ta_future_outcome(zend_object *future, zval *return_value);
 /* A Future of callable(...args) run as a coroutine of the current request;
  * NULL with an exception thrown. */
 zend_object *ta_future_from_call(zval *callable, uint32_t argc, zval *args);
+/* A Future the caller completes through *st (its reference: release it). */
+typedef struct ta_fstate ta_fstate;
+zend_object *ta_future_pending(ta_fstate **st);
+/* Completes it with `value` (copied) or `ex` (a reference taken); once. */
+void ta_fstate_complete(ta_fstate *st, zval *value, zend_object *ex);
+bool ta_fstate_done(ta_fstate *st);
+void ta_fstate_release(ta_fstate *st);
 /* A completed Future: of `value` (copied) or of `ex`. */
 zend_object *ta_future_completed(zval *value, zend_object *ex);
 /* await($target, $cancel) (php_async_await.c). */

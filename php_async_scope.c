@@ -345,6 +345,22 @@ static ta_coro *spawn_in(zend_object *scope, zval *callable, uint32_t argc, zval
     return co;
 }
 
+ta_coro *ta_scope_spawn(zend_object *scope, zval *callable, uint32_t argc, zval *args,
+                        ta_coro_done_fn on_done, void *data)
+{
+    ta_coro *co = spawn_in(scope, callable, argc, args);
+    if (co) { co->on_done = on_done; co->done_data = data; }
+    return co;
+}
+
+zend_object *ta_scope_child(zend_object *parent)
+{
+    if (!parent) parent = ta_scope_of(ta_coro_current(), true);
+    return parent ? scope_new(parent) : NULL;
+}
+
+void ta_scope_cancel(zend_object *scope, zend_object *error, const char *why) { scope_cancel(SCOPE(scope), error, why); }
+
 static ta_scope_obj *scope_this(zval *this_zv) { return SCOPE(Z_OBJ_P(this_zv)); }
 
 /* {{{ Scope::inherit(?Scope $parentScope = null): Scope */

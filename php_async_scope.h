@@ -26,6 +26,16 @@ void ta_scope_adopt_spawned(ta_coro *parent, ta_coro *child, zend_object *into);
  * whether a handler took `uncaught`. */
 bool ta_scope_coroutine_done(ta_coro *co, zend_object *uncaught);
 
+/* A coroutine in `scope` running callable(...args), on_done(co) called
+ * when it ends (co->done_data = data); NULL with an exception (a closed
+ * scope refuses). */
+ta_coro *ta_scope_spawn(zend_object *scope, zval *callable, uint32_t argc, zval *args,
+                        ta_coro_done_fn on_done, void *data);
+/* A new Scope below `parent` (NULL: the current scope); NULL outside a worker. */
+zend_object *ta_scope_child(zend_object *parent);
+/* Scope::cancel() from C. */
+void ta_scope_cancel(zend_object *scope, zend_object *error, const char *why);
+
 /* The coroutine's coroutine_context(), made on first use; borrowed. */
 zend_object *ta_coroutine_context(ta_coro *co);
 /* A new empty Context whose lookups continue at scope `up` (may be NULL). */

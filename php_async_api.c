@@ -211,6 +211,24 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_ncontext, 0, 0, Async\\Context, 1)
 ZEND_END_ARG_INFO()
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_int_fn, 0, 0, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_narray, 0, 0, IS_ARRAY, 1)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_signal, 0, 1, Async\\Future, 0)
+    ZEND_ARG_OBJ_INFO(0, signal, Async\\Signal, 0)
+    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\Completable, 1, "null")
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_iterate, 0, 2, IS_VOID, 0)
+    ZEND_ARG_TYPE_INFO(0, iterable, IS_ITERABLE, 0)
+    ZEND_ARG_TYPE_INFO(0, callback, IS_CALLABLE, 0)
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, concurrency, IS_LONG, 0, "0")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, cancelPending, _IS_BOOL, 0, "true")
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_graceful, 0, 0, IS_VOID, 0)
+    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellationError, Async\\AsyncCancellation, 1, "null")
+ZEND_END_ARG_INFO()
+
 const zend_function_entry ta_async_functions[] = {
     ZEND_NS_FALIAS("Async", spawn, Async_spawn, ai_spawn)
     ZEND_NS_FALIAS("Async", await, Async_await, ai_await)
@@ -231,6 +249,13 @@ const zend_function_entry ta_async_functions[] = {
     ZEND_NS_FALIAS("Async", coroutine_context, Async_coroutine_context, ai_context)
     ZEND_NS_FALIAS("Async", root_context, Async_root_context, ai_context)
     ZEND_NS_FALIAS("Async", request_context, Async_request_context, ai_ncontext)
+    ZEND_NS_FALIAS("Async", available_parallelism, Async_available_parallelism, ai_int_fn)
+    ZEND_NS_FALIAS("Async", runtime_stats, Async_runtime_stats, ai_array)
+    ZEND_NS_FALIAS("Async", cpu_usage, Async_cpu_usage, ai_array)
+    ZEND_NS_FALIAS("Async", loadavg, Async_loadavg, ai_narray)
+    ZEND_NS_FALIAS("Async", signal, Async_signal, ai_signal)
+    ZEND_NS_FALIAS("Async", iterate, Async_iterate, ai_iterate)
+    ZEND_NS_FALIAS("Async", graceful_shutdown, Async_graceful_shutdown, ai_graceful)
     ZEND_FE_END
 };
 
@@ -312,6 +337,7 @@ void ta_async_api_register(void)
     ta_scope_register();
     ta_future_register();
     ta_taskgroup_register();
+    ta_runtime_register();
 
     ta_ce_timeout = ta_class_register_final("Async\\Timeout", timeout_methods, ta_timeout_create,
                                             &ta_h_timeout, XtOffsetOf(ta_timeout_obj, std), ta_timeout_free, true);

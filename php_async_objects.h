@@ -74,6 +74,16 @@ bool ta_timeout_arm(ta_timeout_obj *o, zend_long ms);
 /* The reactor is up on this thread; else an Error is thrown. */
 bool ta_async_loop_ok(void);
 
+/* Runtime functions, CpuSnapshot, Signal (php_async_runtime.c). */
+void ta_runtime_register(void);
+ZEND_FUNCTION(Async_available_parallelism);
+ZEND_FUNCTION(Async_runtime_stats);
+ZEND_FUNCTION(Async_cpu_usage);
+ZEND_FUNCTION(Async_loadavg);
+ZEND_FUNCTION(Async_signal);
+ZEND_FUNCTION(Async_iterate);
+ZEND_FUNCTION(Async_graceful_shutdown);
+
 /* Async\TaskGroup and Async\TaskSet (php_async_taskgroup.c). */
 void ta_taskgroup_register(void);
 

@@ -515,6 +515,12 @@ static void await_scope(ta_scope_obj *o, zend_object *cancel)
     }
 }
 
+bool ta_scope_await_finished(zend_object *scope)
+{
+    await_scope(SCOPE(scope), NULL);
+    return !EG(exception);
+}
+
 /* {{{ Scope::awaitCompletion(Awaitable $cancellation): void */
 ZEND_METHOD(Async_Scope, awaitCompletion)
 {

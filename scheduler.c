@@ -21,7 +21,6 @@ static void lookup_fiber_methods(void)
 /* Coroutines run on "runner" fibers that park themselves when their
  * function is done and are handed the next coroutine: a spawn in steady
  * state costs no stack mmap/munmap, only a fiber switch. */
-#define TA_KEEP_IDLE_RUNNERS 64
 #define TA_TRIM_BATCH 16
 
 static zend_function *runner_fn;

@@ -8,6 +8,9 @@
 #include "ta_async_api.h"
 #include <uv.h>
 
+/* Parked runner fibers a thread keeps however idle it is. */
+#define TA_KEEP_IDLE_RUNNERS 64
+
 typedef struct ta_coro ta_coro;
 typedef struct ta_sched ta_sched;
 
@@ -65,6 +68,10 @@ struct ta_sched {
     size_t live;
     uint64_t fatals;            /* fatal errors stopped at a coroutine boundary */
     zend_object *main_scope;    /* the Async\ API's main Scope, made on demand; held */
+    /* Async\graceful_shutdown(): the thread that owns the loop is asked to
+     * stop taking requests and boot afresh once they are done */
+    void (*graceful)(void *ctx);
+    void *graceful_ctx;
 };
 
 extern __thread ta_sched *ta_sched_current;

@@ -38,7 +38,7 @@ struct ta_php_thread {
     /* The serving loop's state: it may return to the script between
      * requests (frankenphp_handle_request()) and carry on later. */
     struct {
-        bool begun, done, recycle, script_ended;
+        bool begun, done, recycle, script_ended, shutdown_asked;
         int stop_phase;
         uint64_t deadline, fatals_seen, served_seen;
         size_t boot_usage;
@@ -192,6 +192,7 @@ static const char *recycle_cause(ta_php_thread *t, uint64_t *fatals_seen, uint64
 }
 
 static void host_request_done(void *ctx, ta_exchange *ex) { request_done(ctx, ex); }
+static void sched_graceful(void *ctx) { ((ta_php_thread *) ctx)->sv.shutdown_asked = true; }
 /* flush(): the Apache threads of what was written are told now. */
 static void sapi_flush_signals(void *ctx) { ta_exchange_flush_signals(&((ta_php_thread *) ctx)->deferred); }
 static void host_serve(void *ctx) { serve(ctx, false); }
@@ -241,6 +242,8 @@ static bool serve(ta_php_thread *t, bool until_request)
         const char *why = NULL;
         if (t->sv.script_ended && !t->sv.recycle && !t->sv.stop_phase)
             why = "as its script left its frankenphp_handle_request() loop";
+        else if (t->sv.shutdown_asked && !t->sv.recycle && !t->sv.stop_phase)
+            why = "as its script called Async\\graceful_shutdown()";
         else if (!t->sv.recycle && !t->sv.stop_phase)
             why = recycle_cause(t, &t->sv.fatals_seen, &t->sv.served_seen, t->sv.boot_usage);
         if (why) {
@@ -393,6 +396,8 @@ static int run_worker_once(ta_php_thread *t)
         apply_ini(t);
         ta_rglobals_boot_reset();
         ta_sched_init(&t->sched, NULL);
+        t->sched.graceful = sched_graceful;
+        t->sched.graceful_ctx = t;
         result = boot_and_serve(t);
         end_run(t, result);
         php_request_shutdown(NULL);

@@ -117,7 +117,7 @@ like log_since($mark), qr/PHP output outside a request: LEAK-background-echo/,
     'echo from a coroutine whose request ended goes to the log';
 
 # ---- construction is refused the way PHP refuses it for its own classes ---------
-my $iface = qr/^Async\\(Awaitable|Completable|ScopeProvider|SpawnStrategy|ChannelCloseReason)$/;  # and enums
+my $iface = qr/^Async\\(Awaitable|Completable|ScopeProvider|SpawnStrategy|ChannelCloseReason|Signal)$/;  # and enums
 my $throwable = qr/Exception$|Error$|Cancellation$/;
 my @sealed = grep { !/$throwable|$iface|^Async\\(Channel|Scope|Future|FutureState|TaskGroup|TaskSet)$/ } @classes;
 for my $class (@sealed) {

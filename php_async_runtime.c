@@ -1,0 +1,513 @@
+/* php-async's runtime functions: available_parallelism(), runtime_stats(),
+ * CpuSnapshot, cpu_usage(), loadavg(); signal() and the Signal enum (the
+ * signals Apache owns refused); iterate(); graceful_shutdown(). */
+#include "php_async_objects.h"
+#include "php_async_scope.h"
+#include "php_signals.h"
+#include "reactor_apr.h"
+#include <zend_enum.h>
+#include <zend_interfaces.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <uv.h>
+
+zend_class_entry *ta_ce_cpu_snapshot, *ta_ce_signal;
+
+/* {{{ Async\available_parallelism(): int */
+ZEND_FUNCTION(Async_available_parallelism)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    unsigned n = uv_available_parallelism();
+    RETURN_LONG(n ? n : 1);
+}
+
+/* {{{ Async\runtime_stats(): array — this PHP thread's scheduler */
+ZEND_FUNCTION(Async_runtime_stats)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    ta_sched *s = ta_sched_current;
+    zend_long total = 0, active = 0, queued = 0;
+    if (s)
+        for (ta_coro *co = s->all; co; co = co->next) {
+            if (co->state == TA_CORO_DONE) continue;
+            total++;
+            if (co->state == TA_CORO_READY || co->state == TA_CORO_RUNNING) active++;
+            if (co->state == TA_CORO_READY && !co->started) queued++;
+        }
+    zend_long stack = (zend_long) EG(fiber_stack_size);
+    array_init(return_value);
+    add_assoc_long(return_value, "coroutines_total", total);
+    add_assoc_long(return_value, "coroutines_active", active);
+    add_assoc_long(return_value, "microtasks_queue", 0);    /* the scheduler has none */
+    add_assoc_long(return_value, "coroutine_queue", queued);
+    add_assoc_long(return_value, "resumed_queue", active - queued);
+    add_assoc_long(return_value, "fiber_pool_count", s ? (zend_long) s->n_idle : 0);
+    add_assoc_long(return_value, "fiber_pool_capacity", s ? (zend_long) s->cap_idle : 0);
+    add_assoc_long(return_value, "fiber_pool_min", TA_KEEP_IDLE_RUNNERS);
+    add_assoc_long(return_value, "fiber_stack_size", stack);
+    add_assoc_long(return_value, "fiber_pool_virtual_bytes", s ? (zend_long) s->n_idle * stack : 0);
+}
+
+/* ---- CPU ------------------------------------------------------------------------ */
+
+typedef struct { int64_t wall, user, sys, idle, busy, cpus; } cpu_sample;
+
+static int64_t ts_ns(const struct timespec *t) { return (int64_t) t->tv_sec * 1000000000 + t->tv_nsec; }
+
+static void cpu_take(cpu_sample *c)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    c->wall = ts_ns(&t);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    /* user and system apart: getrusage() has them */
+    uv_rusage_t ru;
+    if (uv_getrusage(&ru) == 0) {
+        c->user = (int64_t) ru.ru_utime.tv_sec * 1000000000 + ru.ru_utime.tv_usec * 1000;
+        c->sys = (int64_t) ru.ru_stime.tv_sec * 1000000000 + ru.ru_stime.tv_usec * 1000;
+    } else {
+        c->user = ts_ns(&t);
+        c->sys = 0;
+    }
+    c->idle = c->busy = 0;
+    c->cpus = 0;
+    FILE *f = fopen("/proc/stat", "r");
+    if (f) {
+        unsigned long long v[10] = {0};
+        char line[512];
+        if (fgets(line, sizeof line, f)
+            && sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                      &v[4], &v[5], &v[6], &v[7]) >= 4) {
+            long hz = sysconf(_SC_CLK_TCK);
+            int64_t tick = hz > 0 ? 1000000000 / hz : 10000000;
+            c->idle = (int64_t) (v[3] + v[4]) * tick;
+            c->busy = (int64_t) (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * tick;
+        }
+        while (fgets(line, sizeof line, f)) if (!strncmp(line, "cpu", 3) && line[3] >= '0' && line[3] <= '9') c->cpus++;
+        fclose(f);
+    }
+    if (!c->cpus) { long n = sysconf(_SC_NPROCESSORS_ONLN); c->cpus = n > 0 ? n : 1; }
+}
+
+static zend_object_handlers h_snapshot;
+
+static zend_object *snapshot_create(zend_class_entry *ce)
+{
+    zend_object *o = zend_objects_new(ce);
+    object_properties_init(o, ce);
+    o->handlers = &h_snapshot;
+    return o;
+}
+
+static void snapshot_set(zend_object *obj, const char *name, int64_t v)
+{
+    zend_update_property_long(ta_ce_cpu_snapshot, obj, name, strlen(name), (zend_long) v);
+}
+
+/* {{{ CpuSnapshot::now(): CpuSnapshot */
+ZEND_METHOD(Async_CpuSnapshot, now)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    cpu_sample c;
+    cpu_take(&c);
+    object_init_ex(return_value, ta_ce_cpu_snapshot);
+    zend_object *o = Z_OBJ_P(return_value);
+    /* readonly properties: written once from the class's own scope */
+    zend_class_entry *old = EG(fake_scope);
+    EG(fake_scope) = ta_ce_cpu_snapshot;
+    snapshot_set(o, "wallNs", c.wall);
+    snapshot_set(o, "processUserNs", c.user);
+    snapshot_set(o, "processSystemNs", c.sys);
+    snapshot_set(o, "systemIdleNs", c.idle);
+    snapshot_set(o, "systemBusyNs", c.busy);
+    snapshot_set(o, "cpuCount", c.cpus);
+    EG(fake_scope) = old;
+}
+
+ZEND_METHOD(Async_CpuSnapshot, __construct) { ZEND_PARSE_PARAMETERS_NONE(); }
+
+static void add_loadavg(zval *arr, const char *key)
+{
+    double l[3];
+    if (getloadavg(l, 3) != 3) {
+        if (key) add_assoc_null(arr, key); else ZVAL_NULL(arr);
+        return;
+    }
+    zval v;
+    array_init_size(&v, 3);
+    for (int i = 0; i < 3; i++) add_next_index_double(&v, l[i]);
+    if (key) add_assoc_zval(arr, key, &v); else ZVAL_COPY_VALUE(arr, &v);
+}
+
+/* The last cpu_usage() sample of this PHP thread. */
+static __thread cpu_sample tl_last;
+static __thread bool tl_have_last;
+
+/* {{{ Async\cpu_usage(): array — since this thread's previous call (the
+ * first call: since the process started) */
+ZEND_FUNCTION(Async_cpu_usage)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    cpu_sample now;
+    cpu_take(&now);
+    cpu_sample from = tl_last;
+    if (!tl_have_last) {
+        memset(&from, 0, sizeof from);
+        /* the process's start, as far as the wall clock goes */
+        from.wall = now.wall - (int64_t) ((now.user + now.sys) > 0 ? (now.user + now.sys) : 1);
+        from.idle = now.idle;
+        from.busy = now.busy;
+    }
+    tl_last = now;
+    tl_have_last = true;
+    double wall = (double) (now.wall - from.wall);
+    double proc = (double) ((now.user - from.user) + (now.sys - from.sys));
+    double sys_total = (double) ((now.idle - from.idle) + (now.busy - from.busy));
+    double cores = wall > 0 ? proc / wall : 0;
+    array_init(return_value);
+    add_assoc_double(return_value, "process_cores", cores);
+    add_assoc_double(return_value, "process_percent", now.cpus ? 100.0 * cores / (double) now.cpus : 0);
+    add_assoc_double(return_value, "system_percent", sys_total > 0 ? 100.0 * (double) (now.busy - from.busy) / sys_total : 0);
+    add_assoc_long(return_value, "cpu_count", (zend_long) now.cpus);
+    add_assoc_double(return_value, "interval_sec", wall / 1e9);
+    add_loadavg(return_value, "loadavg");
+}
+
+/* {{{ Async\loadavg(): ?array — [1 min, 5 min, 15 min] */
+ZEND_FUNCTION(Async_loadavg)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    add_loadavg(return_value, NULL);
+}
+
+/* ---- signal() ------------------------------------------------------------------ */
+
+/* A signal() call: its Future, the signal event, the coroutine watching
+ * the cancellation token. Counted by the event's callback and the watcher. */
+typedef struct {
+    zend_async_event_callback_t base;
+    ta_fstate *st;
+    zend_async_signal_event_t *ev;
+    ta_coro *watcher;
+    int signo;
+    uint32_t generation;
+    uint32_t refs;
+} sig_wait;
+
+static void sig_release(sig_wait *w)
+{
+    if (--w->refs) return;
+    ta_fstate_release(w->st);
+    efree(w);
+}
+
+/* Stops the event (its callback goes with it). */
+static void sig_stop(sig_wait *w)
+{
+    zend_async_signal_event_t *ev = w->ev;
+    if (!ev) return;
+    w->ev = NULL;
+    if (w->generation == ta_async_reactor_generation()) {
+        ev->base.stop(&ev->base);
+        ZEND_ASYNC_EVENT_RELEASE(&ev->base);
+    }
+}
+
+static void sig_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *ex)
+{
+    (void) ev; (void) result; (void) ex;
+    sig_wait *w = (sig_wait *) cb;
+    zend_object *c = NULL;
+    if (!ta_fstate_done(w->st) && zend_enum_get_case_by_value(&c, ta_ce_signal, w->signo, NULL, true) == SUCCESS) {
+        zval v;
+        ZVAL_OBJ(&v, c);
+        ta_fstate_complete(w->st, &v, NULL);     /* the Future resolves to the Signal case */
+    }
+    if (w->watcher) { ta_coro *c = w->watcher; w->watcher = NULL; ta_coro_cancel(c, NULL, "The signal arrived"); }
+    w->refs++;              /* the stop below disposes this callback */
+    sig_stop(w);
+    sig_release(w);
+}
+
+static void sig_dispose(zend_async_event_callback_t *cb, zend_async_event_t *ev)
+{
+    (void) ev;
+    sig_release((sig_wait *) cb);
+}
+
+/* The token completed first: the Future fails with OperationCanceledException. */
+static void sig_watch_done(ta_coro *co, zend_object *uncaught)
+{
+    sig_wait *w = co->done_data;
+    co->done_data = NULL;
+    if (w->watcher == co && !ta_fstate_done(w->st)) {
+        w->watcher = NULL;
+        zend_object *ex = ta_async_new_exception(ta_ce_operation_canceled, 0, "Operation has been cancelled");
+        if (uncaught) { GC_ADDREF(uncaught); zend_exception_set_previous(ex, uncaught); }
+        ta_fstate_complete(w->st, NULL, ex);
+        OBJ_RELEASE(ex);
+        w->refs++;
+        sig_stop(w);
+        sig_release(w);
+    }
+    if (uncaught) { OBJ_RELEASE(uncaught); co->uncaught = NULL; }
+    sig_release(w);
+}
+
+/* {{{ Async\signal(Signal $signal, ?Completable $cancellation = null): Future */
+ZEND_FUNCTION(Async_signal)
+{
+    zend_object *sig, *cancel = NULL;
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+        Z_PARAM_OBJ_OF_CLASS(sig, ta_ce_signal)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(cancel, ta_ce_completable)
+    ZEND_PARSE_PARAMETERS_END();
+    zval *value = zend_enum_fetch_case_value(sig);
+    int signo = (int) Z_LVAL_P(value);
+    const char *name = ZSTR_VAL(Z_STR_P(zend_enum_fetch_case_name(sig)));
+    if (ta_signal_is_apaches(signo)) {
+        zend_argument_value_error(1, "must not be Signal::%s: Apache httpd owns it (stop, restart, graceful); "
+                                  "use Apache's own controls, or SIGUSR2", name);
+        RETURN_THROWS();
+    }
+    if (signo == SIGKILL || signo == SIGSEGV || signo == SIGILL || signo == SIGFPE || signo == SIGABRT) {
+        zend_argument_value_error(1, "must not be Signal::%s: it cannot be waited for", name);
+        RETURN_THROWS();
+    }
+    if (!strcmp(name, "SIGBREAK") || !strcmp(name, "SIGABRT2")) {
+        zend_argument_value_error(1, "must not be Signal::%s: it exists on Windows only", name);
+        RETURN_THROWS();
+    }
+    if (cancel && !ta_awaitable_of(cancel)) RETURN_THROWS();
+    if (!ta_async_loop_ok()) RETURN_THROWS();
+    /* Apache's threads are made with signals blocked: this thread, the
+     * one running the loop, is where this one may arrive. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    zend_async_signal_event_t *ev = ZEND_ASYNC_NEW_SIGNAL_EVENT(signo);
+    if (!ev) RETURN_THROWS();
+    sig_wait *w = ecalloc(1, sizeof *w);
+    w->base.callback = sig_fire;
+    w->base.dispose = sig_dispose;
+    w->signo = signo;
+    w->ev = ev;
+    w->generation = ta_async_reactor_generation();
+    w->refs = 1;            /* the event's callback */
+    RETVAL_OBJ(ta_future_pending(&w->st));
+    ev->base.add_callback(&ev->base, &w->base);
+    ev->base.start(&ev->base);
+    if (EG(exception)) { zval_ptr_dtor(return_value); ZVAL_NULL(return_value); ZEND_ASYNC_EVENT_RELEASE(&ev->base); RETURN_THROWS(); }
+    if (cancel) {
+        zval fn, arg;
+        ZVAL_STRING(&fn, "Async\\await");
+        ZVAL_OBJ(&arg, cancel);
+        ta_sched *s = ta_sched_current;
+        ta_coro *c = ta_sched_spawn(s, &fn, 1, &arg, s->current ? s->current->scope : NULL, sig_watch_done);
+        zval_ptr_dtor(&fn);
+        if (c) { c->done_data = w; w->refs++; w->watcher = c; }
+        else zend_clear_exception();
+    }
+}
+
+/* ---- iterate() ------------------------------------------------------------------ */
+
+typedef struct {
+    zend_object *scope;         /* the callbacks' own (held) */
+    uint32_t running;
+    bool stop;
+    zend_object *error;         /* the first exception a callback threw */
+    ta_coro *waiter;
+} iter_state;
+
+static void iter_one_done(ta_coro *co, zend_object *uncaught)
+{
+    iter_state *it = co->done_data;
+    co->done_data = NULL;
+    it->running--;
+    if (uncaught) {
+        if (!it->error) { it->error = uncaught; GC_ADDREF(uncaught); }
+        OBJ_RELEASE(uncaught);
+        co->uncaught = NULL;
+        it->stop = true;
+    } else {
+        zval *rv = ta_coro_result(co);
+        if (Z_TYPE_P(rv) == IS_FALSE) it->stop = true;
+    }
+    if (it->waiter) ta_coro_wake(it->waiter);
+}
+
+/* Waits until fewer than `limit` callbacks run (as a coroutine, or
+ * driving the loop outside one). */
+static zend_result iter_wait(iter_state *it, uint32_t limit)
+{
+    ta_coro *co = ta_coro_current();
+    ta_sched *s = ta_sched_current;
+    while (it->running >= limit) {
+        if (co) {
+            it->waiter = co;
+            zend_result rc = ta_coro_wait(NULL, NULL);
+            it->waiter = NULL;
+            if (rc == FAILURE) return FAILURE;
+            continue;
+        }
+        ta_sched_run_ready(s);
+        ta_sched_idle();
+        if (EG(exception)) return FAILURE;
+        if (it->running < limit) break;
+        if (!ZEND_ASYNC_REACTOR_EXECUTE(ta_sched_has_ready(s)) && !ta_sched_has_ready(s)) {
+            zend_throw_exception(ta_ce_deadlock_error, "Deadlock: the iteration's callbacks cannot finish", 0);
+            return FAILURE;
+        }
+    }
+    return SUCCESS;
+}
+
+static bool iter_spawn(iter_state *it, zval *callback, zval *value, zval *key)
+{
+    zval args[2];
+    ZVAL_COPY_VALUE(&args[0], value);
+    ZVAL_COPY_VALUE(&args[1], key);
+    ta_coro *co = ta_scope_spawn(it->scope, callback, 2, args, iter_one_done, it);
+    if (!co) return false;
+    it->running++;
+    return true;
+}
+
+/* {{{ Async\iterate(iterable $iterable, callable $callback, int $concurrency = 0, bool $cancelPending = true): void
+ * callback(value, key) for each element, each in a coroutine of a scope of
+ * its own, at most $concurrency at once (0: one at a time); false from a
+ * callback stops it, an exception stops it and is rethrown. Coroutines
+ * the callbacks spawned are then cancelled ($cancelPending) or awaited. */
+ZEND_FUNCTION(Async_iterate)
+{
+    zval *iterable, *callback;
+    zend_long concurrency = 0;
+    bool cancel_pending = true;
+    ZEND_PARSE_PARAMETERS_START(2, 4)
+        Z_PARAM_ITERABLE(iterable)
+        Z_PARAM_ZVAL(callback)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_LONG(concurrency)
+        Z_PARAM_BOOL(cancel_pending)
+    ZEND_PARSE_PARAMETERS_END();
+    if (!zend_is_callable(callback, 0, NULL)) { zend_argument_type_error(2, "must be a valid callback"); RETURN_THROWS(); }
+    if (concurrency < 0) { zend_argument_value_error(3, "must be greater than or equal to 0"); RETURN_THROWS(); }
+    if (!ta_sched_current) { zend_throw_error(NULL, "Async\\iterate() needs a TrueAsync worker thread"); RETURN_THROWS(); }
+    uint32_t limit = concurrency ? (uint32_t) concurrency : 1;
+    iter_state *it = ecalloc(1, sizeof *it);
+    it->scope = ta_scope_child(NULL);
+    if (Z_TYPE_P(iterable) == IS_ARRAY) {
+        zend_string *k; zend_ulong idx; zval *v;
+        HashTable *ht = Z_ARRVAL_P(iterable);
+        GC_TRY_ADDREF(ht);
+        ZEND_HASH_FOREACH_KEY_VAL(ht, idx, k, v) {
+            if (it->stop || iter_wait(it, limit) == FAILURE || it->stop) break;
+            zval key;
+            if (k) ZVAL_STR(&key, k); else ZVAL_LONG(&key, (zend_long) idx);
+            ZVAL_DEREF(v);
+            if (!iter_spawn(it, callback, v, &key)) break;
+        } ZEND_HASH_FOREACH_END();
+        zend_array_release(ht);
+    } else {
+        zend_class_entry *ce = Z_OBJCE_P(iterable);
+        zend_object_iterator *oi = ce->get_iterator(ce, iterable, 0);
+        if (oi) {
+            if (oi->funcs->rewind) oi->funcs->rewind(oi);
+            while (!EG(exception) && oi->funcs->valid(oi) == SUCCESS) {
+                if (EG(exception) || it->stop || iter_wait(it, limit) == FAILURE || it->stop) break;
+                zval *v = oi->funcs->get_current_data(oi);
+                if (EG(exception) || !v) break;
+                zval key;
+                ZVAL_NULL(&key);
+                if (oi->funcs->get_current_key) oi->funcs->get_current_key(oi, &key);
+                else ZVAL_LONG(&key, (zend_long) oi->index);
+                ZVAL_DEREF(v);
+                bool ok = !EG(exception) && iter_spawn(it, callback, v, &key);
+                zval_ptr_dtor(&key);
+                if (!ok) break;
+                oi->index++;
+                oi->funcs->move_forward(oi);
+            }
+            zend_iterator_dtor(oi);
+        }
+    }
+    /* what was started finishes first (also after a failure) */
+    zend_object *pending = EG(exception);
+    if (pending) { GC_ADDREF(pending); zend_clear_exception(); }
+    if (iter_wait(it, 1) == FAILURE && !pending) { pending = EG(exception); GC_ADDREF(pending); zend_clear_exception(); }
+    if (cancel_pending) ta_scope_cancel(it->scope, NULL, "The iteration finished");
+    /* then their own coroutines: cancelled ones end at their next wait */
+    if (!pending && !ta_scope_await_finished(it->scope) && EG(exception)) { pending = EG(exception); GC_ADDREF(pending); zend_clear_exception(); }
+    if (!pending && it->error) { pending = it->error; it->error = NULL; }
+    if (it->error) OBJ_RELEASE(it->error);
+    OBJ_RELEASE(it->scope);
+    efree(it);
+    if (pending) zend_throw_exception_object(&(zval){ .value.obj = pending, .u1.type_info = IS_OBJECT_EX });
+}
+
+/* {{{ Async\graceful_shutdown(?AsyncCancellation $cancellationError = null): void
+ * The PHP thread stops taking requests, lets those in flight finish,
+ * cancels what else runs and boots its worker script afresh. */
+ZEND_FUNCTION(Async_graceful_shutdown)
+{
+    zend_object *error = NULL;
+    ZEND_PARSE_PARAMETERS_START(0, 1)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(error, ta_ce_async_cancellation)
+    ZEND_PARSE_PARAMETERS_END();
+    (void) error;
+    ta_sched *s = ta_sched_current;
+    if (!s || !s->graceful) { zend_throw_error(NULL, "Async\\graceful_shutdown() needs a TrueAsync worker thread"); RETURN_THROWS(); }
+    s->graceful(s->graceful_ctx);
+}
+
+/* ---- registration ------------------------------------------------------------------ */
+
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_now, 0, 0, Async\\CpuSnapshot, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_INFO_EX(ai_none, 0, 0, 0)
+ZEND_END_ARG_INFO()
+
+static const zend_function_entry snapshot_methods[] = {
+    ZEND_ME(Async_CpuSnapshot, __construct, ai_none, ZEND_ACC_PRIVATE)
+    ZEND_ME(Async_CpuSnapshot, now, ai_now, ZEND_ACC_PUBLIC | ZEND_ACC_STATIC)
+    ZEND_FE_END
+};
+
+static void add_signal(const char *name, int value)
+{
+    zval v;
+    ZVAL_LONG(&v, value);
+    zend_enum_add_case_cstr(ta_ce_signal, name, &v);
+}
+
+void ta_runtime_register(void)
+{
+    /* only CpuSnapshot::now() makes them */
+    ta_ce_cpu_snapshot = ta_class_register_final("Async\\CpuSnapshot", snapshot_methods, snapshot_create,
+                                                 &h_snapshot, 0, NULL, true);
+    static const char *const props[] = { "wallNs", "processUserNs", "processSystemNs", "systemIdleNs", "systemBusyNs", "cpuCount" };
+    for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
+        zval undef;
+        ZVAL_UNDEF(&undef);
+        zend_string *n = zend_string_init_interned(props[i], strlen(props[i]), 1);
+        zend_declare_typed_property(ta_ce_cpu_snapshot, n, &undef, ZEND_ACC_PUBLIC | ZEND_ACC_READONLY, NULL,
+                                    (zend_type) ZEND_TYPE_INIT_CODE(IS_LONG, 0, 0));
+        zend_string_release(n);
+    }
+
+    /* php-async's numbering, which is Linux's (BREAK and ABRT2 are Windows') */
+    ta_ce_signal = zend_register_internal_enum("Async\\Signal", IS_LONG, NULL);
+    ta_ce_signal->ce_flags |= ZEND_ACC_FINAL;
+    add_signal("SIGHUP", 1); add_signal("SIGINT", 2); add_signal("SIGQUIT", 3); add_signal("SIGILL", 4);
+    add_signal("SIGABRT", 6); add_signal("SIGFPE", 8); add_signal("SIGKILL", 9); add_signal("SIGUSR1", 10);
+    add_signal("SIGSEGV", 11); add_signal("SIGUSR2", 12); add_signal("SIGTERM", 15); add_signal("SIGBREAK", 21);
+    add_signal("SIGABRT2", 22); add_signal("SIGWINCH", 28);
+}

@@ -74,6 +74,9 @@ bool ta_timeout_arm(ta_timeout_obj *o, zend_long ms);
 /* The reactor is up on this thread; else an Error is thrown. */
 bool ta_async_loop_ok(void);
 
+/* Async\Pool and its circuit breaker (php_async_pool.c). */
+void ta_pool_register(void);
+
 /* Runtime functions, CpuSnapshot, Signal (php_async_runtime.c). */
 void ta_runtime_register(void);
 ZEND_FUNCTION(Async_available_parallelism);

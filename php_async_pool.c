@@ -1,0 +1,464 @@
+/* Async\Pool, as php-async defines it: resources made by a factory up to
+ * `max`, handed out by acquire() (waiting, as a coroutine, while all are
+ * out), checked before they are handed out and when they come back, with a
+ * circuit breaker (CircuitBreaker, CircuitBreakerStrategy) that turns the
+ * pool away (ServiceUnavailableException) while its service is down. */
+#include "php_async_objects.h"
+#include "php_async_scope.h"
+#include <zend_enum.h>
+#include <zend_interfaces.h>
+#include <time.h>
+
+zend_class_entry *ta_ce_pool, *ta_ce_pool_exception, *ta_ce_circuit_breaker, *ta_ce_circuit_strategy,
+                 *ta_ce_circuit_state;
+static zend_object_handlers h_pool;
+
+enum { CB_ACTIVE, CB_INACTIVE, CB_RECOVERING };
+static const char *const state_names[] = { "ACTIVE", "INACTIVE", "RECOVERING" };
+
+typedef struct {
+    zval value;
+    uint64_t since_ms;          /* when it went idle (or was last checked) */
+} pool_item;
+
+typedef struct {
+    zval factory, destructor, healthcheck, before_acquire, before_release, strategy;
+    zend_long min, max, hc_interval;
+    pool_item *idle;            /* a stack: the most recently returned first */
+    uint32_t n_idle, cap_idle;
+    zend_long active;
+    bool constructed, closed;
+    int state;
+    ta_awaitable waiters;
+    zend_object std;
+} ta_pool_obj;
+
+#define POOL(o) OBJ_OF(ta_pool_obj, o)
+
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t) t.tv_sec * 1000 + (uint64_t) t.tv_nsec / 1000000;
+}
+
+static zend_object *pool_create(zend_class_entry *ce)
+{
+    ta_pool_obj *o = ta_object_new(sizeof *o, ce, &h_pool);
+    ZVAL_UNDEF(&o->factory); ZVAL_UNDEF(&o->destructor); ZVAL_UNDEF(&o->healthcheck);
+    ZVAL_UNDEF(&o->before_acquire); ZVAL_UNDEF(&o->before_release); ZVAL_UNDEF(&o->strategy);
+    return &o->std;
+}
+
+static void pool_free(zend_object *obj)
+{
+    ta_pool_obj *o = POOL(obj);
+    for (uint32_t i = 0; i < o->n_idle; i++) zval_ptr_dtor(&o->idle[i].value);
+    if (o->idle) efree(o->idle);
+    zval_ptr_dtor(&o->factory); zval_ptr_dtor(&o->destructor); zval_ptr_dtor(&o->healthcheck);
+    zval_ptr_dtor(&o->before_acquire); zval_ptr_dtor(&o->before_release); zval_ptr_dtor(&o->strategy);
+    if (o->waiters.waiters) efree(o->waiters.waiters);
+    zend_object_std_dtor(obj);
+}
+
+static HashTable *pool_get_gc(zend_object *obj, zval **table, int *n)
+{
+    ta_pool_obj *o = POOL(obj);
+    zend_get_gc_buffer *buf = zend_get_gc_buffer_create();
+    zend_get_gc_buffer_add_zval(buf, &o->factory);
+    zend_get_gc_buffer_add_zval(buf, &o->destructor);
+    zend_get_gc_buffer_add_zval(buf, &o->healthcheck);
+    zend_get_gc_buffer_add_zval(buf, &o->before_acquire);
+    zend_get_gc_buffer_add_zval(buf, &o->before_release);
+    zend_get_gc_buffer_add_zval(buf, &o->strategy);
+    for (uint32_t i = 0; i < o->n_idle; i++) zend_get_gc_buffer_add_zval(buf, &o->idle[i].value);
+    zend_get_gc_buffer_use(buf, table, n);
+    return NULL;
+}
+
+static void wake_all(ta_pool_obj *o)
+{
+    for (uint32_t i = 0; i < o->waiters.n; i++) ta_coro_wake(o->waiters.waiters[i]);
+    o->waiters.n = 0;
+}
+
+/* cb(arg): its return value in rv (UNDEF with an exception). */
+static void call1(zval *cb, zval *arg, zval *rv)
+{
+    ZVAL_UNDEF(rv);
+    call_user_function(NULL, NULL, cb, rv, arg ? 1 : 0, arg);
+}
+
+/* A check callback said yes (none set: yes). An exception counts as no. */
+static bool check(zval *cb, zval *resource)
+{
+    if (Z_ISUNDEF_P(cb)) return true;
+    zval rv;
+    call1(cb, resource, &rv);
+    if (EG(exception)) { zend_clear_exception(); zval_ptr_dtor(&rv); return false; }
+    bool ok = zend_is_true(&rv);
+    zval_ptr_dtor(&rv);
+    return ok;
+}
+
+static void destroy(ta_pool_obj *o, zval *resource)
+{
+    if (!Z_ISUNDEF(o->destructor)) {
+        zval rv;
+        call1(&o->destructor, resource, &rv);
+        zval_ptr_dtor(&rv);
+        if (EG(exception)) zend_clear_exception();      /* a failing destructor loses nothing more */
+    }
+    zval_ptr_dtor(resource);
+}
+
+static void report(ta_pool_obj *o, zend_object *error)
+{
+    if (Z_ISUNDEF(o->strategy)) return;
+    zval self, rv, ex;
+    ZVAL_OBJ(&self, &o->std);
+    if (error) {
+        ZVAL_OBJ(&ex, error);
+        zend_call_method_with_2_params(Z_OBJ(o->strategy), Z_OBJCE(o->strategy), NULL, "reportfailure", &rv, &self, &ex);
+    } else {
+        zend_call_method_with_1_params(Z_OBJ(o->strategy), Z_OBJCE(o->strategy), NULL, "reportsuccess", &rv, &self);
+    }
+    zval_ptr_dtor(&rv);
+}
+
+/* The circuit lets this acquire through (a RECOVERING pool lets some by). */
+static bool circuit_ok(ta_pool_obj *o)
+{
+    if (o->state != CB_INACTIVE) return true;
+    if (!Z_ISUNDEF(o->strategy)) {
+        zval rv;
+        zend_call_method_with_0_params(Z_OBJ(o->strategy), Z_OBJCE(o->strategy), NULL, "shouldrecover", &rv);
+        if (EG(exception)) return false;
+        bool yes = zend_is_true(&rv);
+        zval_ptr_dtor(&rv);
+        if (yes) { o->state = CB_RECOVERING; return true; }
+    }
+    zend_throw_exception(ta_ce_service_unavailable, "Service is unavailable (circuit breaker is open)", 0);
+    return false;
+}
+
+/* A resource for the caller: an idle one that passes its checks, or a
+ * new one while there is room. 1: got it; 0: none now; -1: exception. */
+static int take(ta_pool_obj *o, zval *out)
+{
+    while (o->n_idle) {
+        pool_item it = o->idle[--o->n_idle];
+        bool stale = o->hc_interval && now_ms() - it.since_ms >= (uint64_t) o->hc_interval;
+        if ((stale && !check(&o->healthcheck, &it.value)) || !check(&o->before_acquire, &it.value)) {
+            destroy(o, &it.value);
+            continue;
+        }
+        ZVAL_COPY_VALUE(out, &it.value);
+        o->active++;
+        return 1;
+    }
+    if (o->active + (zend_long) o->n_idle >= o->max) return 0;
+    o->active++;        /* the slot is ours while the factory runs (it may wait) */
+    zval rv;
+    call1(&o->factory, NULL, &rv);
+    if (EG(exception)) {
+        o->active--;
+        zend_object *ex = EG(exception);
+        GC_ADDREF(ex);
+        zend_clear_exception();
+        report(o, ex);
+        if (!EG(exception)) zend_throw_exception_object(&(zval){ .value.obj = ex, .u1.type_info = IS_OBJECT_EX });
+        else OBJ_RELEASE(ex);
+        wake_all(o);
+        return -1;
+    }
+    ZVAL_COPY_VALUE(out, &rv);
+    return 1;
+}
+
+static ta_pool_obj *pool_of(zval *this_zv)
+{
+    ta_pool_obj *o = POOL(Z_OBJ_P(this_zv));
+    if (!o->constructed) { zend_throw_exception(ta_ce_pool_exception, "Pool is not initialized", 0); return NULL; }
+    return o;
+}
+#define POOL_OR_THROW(o) ta_pool_obj *o = pool_of(ZEND_THIS); if (!o) RETURN_THROWS()
+
+static bool closed_check(ta_pool_obj *o)
+{
+    if (!o->closed) return true;
+    zend_throw_exception(ta_ce_pool_exception, "Pool is closed", 0);
+    return false;
+}
+
+ZEND_METHOD(Async_Pool, __construct)
+{
+    zval *factory, *destructor = NULL, *healthcheck = NULL, *before_acquire = NULL, *before_release = NULL;
+    zend_long min = 0, max = 10, interval = 0;
+    ZEND_PARSE_PARAMETERS_START(1, 8)
+        Z_PARAM_ZVAL(factory)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_ZVAL_OR_NULL(destructor)
+        Z_PARAM_ZVAL_OR_NULL(healthcheck)
+        Z_PARAM_ZVAL_OR_NULL(before_acquire)
+        Z_PARAM_ZVAL_OR_NULL(before_release)
+        Z_PARAM_LONG(min)
+        Z_PARAM_LONG(max)
+        Z_PARAM_LONG(interval)
+    ZEND_PARSE_PARAMETERS_END();
+    zval *cbs[] = { factory, destructor, healthcheck, before_acquire, before_release };
+    for (int i = 0; i < 5; i++)
+        if (cbs[i] && !zend_is_callable(cbs[i], 0, NULL)) {
+            zend_argument_type_error(i + 1, i ? "must be a valid callback or null" : "must be a valid callback");
+            RETURN_THROWS();
+        }
+    if (max < 1) { zend_argument_value_error(7, "must be greater than 0"); RETURN_THROWS(); }
+    if (min < 0 || min > max) { zend_argument_value_error(6, "must be between 0 and $max"); RETURN_THROWS(); }
+    if (interval < 0) { zend_argument_value_error(8, "must be greater than or equal to 0"); RETURN_THROWS(); }
+    ta_pool_obj *o = POOL(Z_OBJ_P(ZEND_THIS));
+    if (o->constructed) { zend_throw_error(NULL, "Async\\Pool object is already constructed"); RETURN_THROWS(); }
+    o->constructed = true;
+    ZVAL_COPY(&o->factory, factory);
+    if (destructor) ZVAL_COPY(&o->destructor, destructor);
+    if (healthcheck) ZVAL_COPY(&o->healthcheck, healthcheck);
+    if (before_acquire) ZVAL_COPY(&o->before_acquire, before_acquire);
+    if (before_release) ZVAL_COPY(&o->before_release, before_release);
+    o->min = min;
+    o->max = max;
+    o->hc_interval = interval;
+    /* the minimum is made now */
+    for (zend_long i = 0; i < min; i++) {
+        zval rv;
+        call1(&o->factory, NULL, &rv);
+        if (EG(exception)) RETURN_THROWS();
+        if (o->n_idle == o->cap_idle) {
+            o->cap_idle = o->cap_idle ? o->cap_idle * 2 : 4;
+            o->idle = erealloc(o->idle, o->cap_idle * sizeof *o->idle);
+        }
+        ZVAL_COPY_VALUE(&o->idle[o->n_idle].value, &rv);
+        o->idle[o->n_idle++].since_ms = now_ms();
+    }
+}
+
+/* {{{ Pool::acquire(int $timeout = 0): mixed — waits while all are out ($timeout ms, 0: no limit) */
+ZEND_METHOD(Async_Pool, acquire)
+{
+    zend_long timeout = 0;
+    ZEND_PARSE_PARAMETERS_START(0, 1)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_LONG(timeout)
+    ZEND_PARSE_PARAMETERS_END();
+    if (timeout < 0) { zend_argument_value_error(1, "must be greater than or equal to 0"); RETURN_THROWS(); }
+    POOL_OR_THROW(o);
+    zend_object *timer = NULL;
+    GC_ADDREF(&o->std);
+    for (;;) {
+        if (!closed_check(o) || !circuit_ok(o)) break;
+        int got = take(o, return_value);
+        if (got) break;
+        ta_coro *co = ta_coro_current();
+        if (!co) { zend_throw_error(NULL, "Pool::acquire() would block outside a coroutine"); break; }
+        if (timeout && !timer) {
+            zval t;
+            object_init_ex(&t, ta_ce_timeout);
+            timer = Z_OBJ(t);
+            if (!ta_timeout_arm(TIMEOUT_OBJ(timer), timeout)) break;
+        }
+        ta_awaitable *taw = timer ? &TIMEOUT_OBJ(timer)->aw : NULL;
+        if (taw && taw->done) {
+            zend_throw_exception_ex(ta_ce_timeout_exception, 0, "Pool::acquire() timed out after " ZEND_LONG_FMT " ms", timeout);
+            break;
+        }
+        ta_aw_add(&o->waiters, co);
+        if (taw) ta_aw_add(taw, co);
+        zend_result rc = ta_coro_wait(NULL, NULL);
+        ta_aw_remove(&o->waiters, co);
+        if (taw) ta_aw_remove(taw, co);
+        if (rc == FAILURE) break;
+    }
+    if (timer) OBJ_RELEASE(timer);
+    OBJ_RELEASE(&o->std);
+    if (EG(exception)) { zval_ptr_dtor(return_value); ZVAL_UNDEF(return_value); RETURN_THROWS(); }
+}
+
+/* {{{ Pool::tryAcquire(): mixed — a resource now, or null */
+ZEND_METHOD(Async_Pool, tryAcquire)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    POOL_OR_THROW(o);
+    if (!closed_check(o) || !circuit_ok(o)) RETURN_THROWS();
+    int got = take(o, return_value);
+    if (got < 0) RETURN_THROWS();
+    if (!got) RETURN_NULL();
+}
+
+/* {{{ Pool::release(mixed $resource): void */
+ZEND_METHOD(Async_Pool, release)
+{
+    zval *resource;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ZVAL(resource)
+    ZEND_PARSE_PARAMETERS_END();
+    POOL_OR_THROW(o);
+    if (o->active > 0) o->active--;
+    zval r;
+    ZVAL_COPY(&r, resource);
+    bool keep = !o->closed && check(&o->before_release, &r);
+    if (keep) {
+        if (o->n_idle == o->cap_idle) {
+            o->cap_idle = o->cap_idle ? o->cap_idle * 2 : 4;
+            o->idle = erealloc(o->idle, o->cap_idle * sizeof *o->idle);
+        }
+        ZVAL_COPY_VALUE(&o->idle[o->n_idle].value, &r);
+        o->idle[o->n_idle++].since_ms = now_ms();
+        if (o->state == CB_RECOVERING) o->state = CB_ACTIVE;
+        report(o, NULL);
+    } else {
+        bool was_open = !o->closed;
+        destroy(o, &r);
+        if (was_open) {
+            zend_object *ex = ta_async_new_exception(ta_ce_pool_exception, 0, "The resource was released as broken");
+            report(o, ex);
+            OBJ_RELEASE(ex);
+        }
+    }
+    wake_all(o);
+    if (EG(exception)) RETURN_THROWS();
+}
+
+ZEND_METHOD(Async_Pool, close)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    POOL_OR_THROW(o);
+    if (o->closed) return;
+    o->closed = true;
+    while (o->n_idle) { pool_item it = o->idle[--o->n_idle]; destroy(o, &it.value); }
+    wake_all(o);
+}
+
+ZEND_METHOD(Async_Pool, isClosed) { ZEND_PARSE_PARAMETERS_NONE(); POOL_OR_THROW(o); RETURN_BOOL(o->closed); }
+ZEND_METHOD(Async_Pool, count) { ZEND_PARSE_PARAMETERS_NONE(); POOL_OR_THROW(o); RETURN_LONG(o->active + (zend_long) o->n_idle); }
+ZEND_METHOD(Async_Pool, idleCount) { ZEND_PARSE_PARAMETERS_NONE(); POOL_OR_THROW(o); RETURN_LONG((zend_long) o->n_idle); }
+ZEND_METHOD(Async_Pool, activeCount) { ZEND_PARSE_PARAMETERS_NONE(); POOL_OR_THROW(o); RETURN_LONG(o->active); }
+
+ZEND_METHOD(Async_Pool, setCircuitBreakerStrategy)
+{
+    zend_object *strategy = NULL;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_OBJ_OF_CLASS_OR_NULL(strategy, ta_ce_circuit_strategy)
+    ZEND_PARSE_PARAMETERS_END();
+    POOL_OR_THROW(o);
+    zval_ptr_dtor(&o->strategy);
+    if (strategy) ZVAL_OBJ_COPY(&o->strategy, strategy); else ZVAL_UNDEF(&o->strategy);
+}
+
+ZEND_METHOD(Async_Pool, getState)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    POOL_OR_THROW(o);
+    RETURN_OBJ_COPY(zend_enum_get_case_cstr(ta_ce_circuit_state, state_names[o->state]));
+}
+
+static void set_state(INTERNAL_FUNCTION_PARAMETERS, int state)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    POOL_OR_THROW(o);
+    o->state = state;
+    if (state != CB_INACTIVE) wake_all(o);
+}
+
+ZEND_METHOD(Async_Pool, activate) { set_state(INTERNAL_FUNCTION_PARAM_PASSTHRU, CB_ACTIVE); }
+ZEND_METHOD(Async_Pool, deactivate) { set_state(INTERNAL_FUNCTION_PARAM_PASSTHRU, CB_INACTIVE); }
+ZEND_METHOD(Async_Pool, recover) { set_state(INTERNAL_FUNCTION_PARAM_PASSTHRU, CB_RECOVERING); }
+
+/* ---- registration ------------------------------------------------------------------ */
+
+ZEND_BEGIN_ARG_INFO_EX(ai_ctor, 0, 0, 1)
+    ZEND_ARG_TYPE_INFO(0, factory, IS_CALLABLE, 0)
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, destructor, IS_CALLABLE, 1, "null")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, healthcheck, IS_CALLABLE, 1, "null")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, beforeAcquire, IS_CALLABLE, 1, "null")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, beforeRelease, IS_CALLABLE, 1, "null")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, min, IS_LONG, 0, "0")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, max, IS_LONG, 0, "10")
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, healthcheckInterval, IS_LONG, 0, "0")
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_acquire, 0, 0, IS_MIXED, 0)
+    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, timeout, IS_LONG, 0, "0")
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_mixed, 0, 0, IS_MIXED, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_release, 0, 1, IS_VOID, 0)
+    ZEND_ARG_TYPE_INFO(0, resource, IS_MIXED, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_void, 0, 0, IS_VOID, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_int, 0, 0, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_strategy, 0, 1, IS_VOID, 0)
+    ZEND_ARG_OBJ_INFO(0, strategy, Async\\CircuitBreakerStrategy, 1)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_state, 0, 0, Async\\CircuitBreakerState, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_report_success, 0, 1, IS_VOID, 0)
+    ZEND_ARG_TYPE_INFO(0, source, IS_MIXED, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_report_failure, 0, 2, IS_VOID, 0)
+    ZEND_ARG_TYPE_INFO(0, source, IS_MIXED, 0)
+    ZEND_ARG_OBJ_INFO(0, error, Throwable, 0)
+ZEND_END_ARG_INFO()
+
+static const zend_function_entry breaker_methods[] = {
+    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreaker, getState, ai_state, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
+    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreaker, activate, ai_void, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
+    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreaker, deactivate, ai_void, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
+    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreaker, recover, ai_void, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
+    ZEND_FE_END
+};
+static const zend_function_entry strategy_methods[] = {
+    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreakerStrategy, reportSuccess, ai_report_success, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
+    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreakerStrategy, reportFailure, ai_report_failure, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
+    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreakerStrategy, shouldRecover, ai_bool, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
+    ZEND_FE_END
+};
+
+static const zend_function_entry pool_methods[] = {
+    ZEND_ME(Async_Pool, __construct, ai_ctor, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Pool, acquire, ai_acquire, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Pool, tryAcquire, ai_mixed, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Pool, release, ai_release, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Pool, close, ai_void, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Pool, isClosed, ai_bool, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Pool, count, ai_int, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Pool, idleCount, ai_int, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Pool, activeCount, ai_int, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Pool, setCircuitBreakerStrategy, ai_strategy, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Pool, getState, ai_state, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Pool, activate, ai_void, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Pool, deactivate, ai_void, ZEND_ACC_PUBLIC)
+    ZEND_ME(Async_Pool, recover, ai_void, ZEND_ACC_PUBLIC)
+    ZEND_FE_END
+};
+
+void ta_pool_register(void)
+{
+    ta_ce_circuit_state = zend_register_internal_enum("Async\\CircuitBreakerState", IS_UNDEF, NULL);
+    ta_ce_circuit_state->ce_flags |= ZEND_ACC_FINAL;
+    for (int i = 0; i < 3; i++) zend_enum_add_case_cstr(ta_ce_circuit_state, state_names[i], NULL);
+
+    zend_class_entry ce;
+    INIT_NS_CLASS_ENTRY(ce, "Async", "CircuitBreaker", breaker_methods);
+    ta_ce_circuit_breaker = zend_register_internal_interface(&ce);
+    INIT_NS_CLASS_ENTRY(ce, "Async", "CircuitBreakerStrategy", strategy_methods);
+    ta_ce_circuit_strategy = zend_register_internal_interface(&ce);
+
+    INIT_NS_CLASS_ENTRY(ce, "Async", "PoolException", NULL);
+    ta_ce_pool_exception = zend_register_internal_class_ex(&ce, ta_ce_async_exception);
+
+    ta_ce_pool = ta_class_register_final("Async\\Pool", pool_methods, pool_create, &h_pool,
+                                         XtOffsetOf(ta_pool_obj, std), pool_free, false);
+    h_pool.get_gc = pool_get_gc;
+    zend_class_implements(ta_ce_pool, 2, zend_ce_countable, ta_ce_circuit_breaker);
+}

@@ -339,6 +339,7 @@ void ta_async_api_register(void)
     ta_taskgroup_register();
     ta_runtime_register();
     ta_pool_register();
+    ta_fswatch_register();
 
     ta_ce_timeout = ta_class_register_final("Async\\Timeout", timeout_methods, ta_timeout_create,
                                             &ta_h_timeout, XtOffsetOf(ta_timeout_obj, std), ta_timeout_free, true);

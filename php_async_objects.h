@@ -74,6 +74,9 @@ bool ta_timeout_arm(ta_timeout_obj *o, zend_long ms);
 /* The reactor is up on this thread; else an Error is thrown. */
 bool ta_async_loop_ok(void);
 
+/* Async\FileSystemWatcher and FileSystemEvent (php_async_fswatch.c). */
+void ta_fswatch_register(void);
+
 /* Async\Pool and its circuit breaker (php_async_pool.c). */
 void ta_pool_register(void);
 

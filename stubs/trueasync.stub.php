@@ -532,6 +532,33 @@ namespace Async {
         public function recover(): void {}
     }
 
+    /** One change a FileSystemWatcher saw. */
+    final readonly class FileSystemEvent
+    {
+        /** The watched path. */
+        public string $path;
+        /** The file changed, relative to $path (null: the path itself). */
+        public ?string $filename;
+        public bool $renamed;
+        public bool $changed;
+    }
+
+    /**
+     * Changes under $path (inotify), handed out by foreach until close().
+     * $coalesce merges the events of one file while they wait; $extensions
+     * (['php', 'ini']) keeps those files only; $debounceMs holds them back
+     * until no change came for that long (at most $maxHoldMs, 0: no bound).
+     * $recursive: Linux watches the top directory only.
+     */
+    final class FileSystemWatcher implements Awaitable, \IteratorAggregate
+    {
+        public function __construct(string $path, bool $recursive = false, bool $coalesce = true, int $debounceMs = 0,
+                                    int $maxHoldMs = 0, array $extensions = []) {}
+        public function close(): void {}
+        public function isClosed(): bool {}
+        public function getIterator(): \Iterator {}
+    }
+
     /** Why a Channel closed (ChannelException::$reason). */
     enum ChannelCloseReason: string
     {

@@ -119,7 +119,7 @@ like log_since($mark), qr/PHP output outside a request: LEAK-background-echo/,
 # ---- construction is refused the way PHP refuses it for its own classes ---------
 my $iface = qr/^Async\\(Awaitable|Completable|ScopeProvider|SpawnStrategy|CircuitBreaker|CircuitBreakerStrategy|ChannelCloseReason|Signal|CircuitBreakerState)$/;  # and enums
 my $throwable = qr/Exception$|Error$|Cancellation$/;
-my @sealed = grep { !/$throwable|$iface|^Async\\(Channel|Scope|Future|FutureState|TaskGroup|TaskSet|Pool)$/ } @classes;
+my @sealed = grep { !/$throwable|$iface|^Async\\(Channel|Scope|Future|FutureState|TaskGroup|TaskSet|Pool|FileSystemWatcher)$/ } @classes;
 for my $class (@sealed) {
     is $made{new}{$class}, "Error: Instantiation of class $class is not allowed", "new $class refused";
     is $made{newInstance}{$class}, "Error: Instantiation of class $class is not allowed",

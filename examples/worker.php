@@ -24,6 +24,12 @@ function send_json(Response $res, int $status, array $data): void
 HttpServer::onRequest(function (Request $req, Response $res) use ($booted, &$served) {
     $served++;
     $path = parse_url($req->getUri(), PHP_URL_PATH) ?: '/';
+    // Served below a prefix (Debian's trueasync.conf: /trueasync), the
+    // routes are under it.
+    $base = rtrim($_SERVER['TRUEASYNC_BASE'] ?? '', '/');
+    if ($base !== '' && str_starts_with($path, $base)) {
+        $path = substr($path, strlen($base)) ?: '/';
+    }
 
     switch ($path) {
     case '/':

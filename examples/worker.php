@@ -43,6 +43,18 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($booted, &$ser
         ]);
         return;
 
+    case '/info':
+        // Which PHP serves, and whether its php.ini and opcache are in use.
+        $opcache = function_exists('opcache_get_status') ? opcache_get_status(false) : false;
+        send_json($res, 200, [
+            'php_version' => PHP_VERSION,
+            'zts' => PHP_ZTS === 1,
+            'php_ini' => php_ini_loaded_file(),
+            'memory_limit' => ini_get('memory_limit'),
+            'opcache_enabled' => is_array($opcache) && $opcache['opcache_enabled'],
+        ]);
+        return;
+
     case '/hello':
         // Fixed body used by bench/run.sh against an identical static file.
         $res->setHeader('Content-Type', 'text/plain');

@@ -115,6 +115,18 @@ else
   not_ok "make install DESTDIR=..." "$(tail -5 "$work/make-install.log")"
 fi
 
+echo "# make install / uninstall on this machine"
+if make --no-print-directory install >"$work/make-install.log" 2>&1; then ok "make install"; else
+  not_ok "make install" "$(tail -5 "$work/make-install.log")"; fi
+check "... a2enmod trueasync" a2enmod -q trueasync
+check "... apachectl configtest" actl configtest
+check_out "... apachectl -M lists it" '^ *trueasync_module \(shared\)' actl -M
+check "make uninstall (disables it first)" make --no-print-directory uninstall
+left=$(PHP_CONFIG=$(cat build/php-config.path) scripts/install.sh list | while read -r f; do [ -e "$f" ] && echo "$f"; done)
+left+=$(ls -d /etc/apache2/mods-enabled/trueasync.* /etc/mod-trueasync $PRIVLIB /usr/share/mod-trueasync 2>/dev/null)
+if [ -z "$left" ]; then ok "... nothing of it is left"; else not_ok "... nothing of it is left" "$left"; fi
+check "... and Apache's configuration still passes" actl configtest
+
 echo "# apt install $deb"
 if apt_q install "$deb" >"$work/apt.log" 2>&1; then ok "apt install ./$(basename "$deb")"; else
   not_ok "apt install ./$(basename "$deb")" "$(tail -5 "$work/apt.log")"; exit 1; fi
@@ -142,6 +154,12 @@ else
   not_ok "apachectl start: the example worker answers on /trueasync/" "$(cat "$work/start.log" "$work/log/error.log" 2>/dev/null | tail -5)"
 fi
 check_out "/trueasync/hello" '^Hello, World!$' get "$base/trueasync/hello"
+# The private PHP reads the installed php.ini and loads opcache from its
+# own extension directory.
+info=$(get "$base/trueasync/info")
+check_out "ZTS PHP with /etc/mod-trueasync/php.ini" '"php_ini": "/etc/mod-trueasync/php.ini"' echo "$info"
+check_out "... its memory_limit (128M)" '"memory_limit": "128M"' echo "$info"
+check_out "... and opcache from $PRIVLIB/extensions" '"opcache_enabled": true' echo "$info"
 tokens=$(grep -Rhi '^[[:space:]]*ServerTokens' /etc/apache2/apache2.conf /etc/apache2/conf-enabled/ 2>/dev/null | tail -1 | awk '{print $2}')
 if [ -n "$tokens" ] && [ "${tokens,,}" != full ]; then
   if grep -qi '^Server:.*mod_trueasync' <<<"$(get "$base/trueasync/hello")"; then

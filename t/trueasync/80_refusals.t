@@ -23,7 +23,7 @@ my $group  = Apache::Test::vars('group') || 'nogroup';
 my $cache  = $ENV{TRUEASYNC_CACHE} || '/var/cache/mod_trueasync';
 my $modphp = "$cache/mod-php/root/usr/lib/apache2/modules/libphp8.2.so";
 
-plan tests => 33;
+plan tests => 37;
 
 sub free_port {
     my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
@@ -54,7 +54,7 @@ $ids
 LoadModule mpm_${mpm}_module $moddir/mod_mpm_$mpm.so
 LoadModule authz_core_module $moddir/mod_authz_core.so
 @{[ $o{before} // '' ]}
-@{[ $o{include_conf} ? "Define TRUEASYNC_ROOT $top\nInclude $top/conf/trueasync.conf" : "LoadModule trueasync_module $so" ]}
+@{[ $o{include_conf} ? "Define TRUEASYNC_ROOT $o{include_conf}\nInclude $o{include_conf}/conf/trueasync.conf" : "LoadModule trueasync_module $so" ]}
 @{[ $o{after} // '' ]}
 @{[ $threads // '' ]}
 @{[ $o{include_conf} ? '' : "TrueAsyncWorker $w" ]}
@@ -131,11 +131,26 @@ unlike $out, qr/Segmentation|core dumped/i, '... and nothing crashed';
 # linked: conf/trueasync.conf (as Debian's trueasync.load) checks first.
 # (With the prefork MPM mod_php needs: with event, mod_php's own start-up
 # refuses the threaded MPM before any configuration is processed.)
-($st, $out) = configtest(before => "LoadModule php_module $modphp", include_conf => 1, mpm => 'prefork');
+($st, $out) = configtest(before => "LoadModule php_module $modphp", include_conf => $top, mpm => 'prefork');
 isnt $st, 0, 'mod_php loaded before conf/trueasync.conf: configtest fails';
 like $out, qr/mod_trueasync: mod_php \(php_module\) is loaded in this server already: two PHP engines cannot share one process/,
     '... naming the cause' or diag $out;
 like $out, qr/a2dismod php8\.2/, '... and what to do';
+
+# ---- the PHP the module was built against is gone
+# A checkout whose build/phplib/libphp.so (Makefile.apxs's link to the PHP
+# build) points nowhere, as after the cached PHP was removed.
+my $gone = tempdir('ta-gone-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+mkdir "$gone/conf"; mkdir "$gone/build"; mkdir "$gone/build/phplib";
+system('cp', "$top/conf/trueasync.conf", "$gone/conf/") == 0 or die "cp: $?";
+symlink "$gone/php-8.2-zts/lib/php/libphp.so", "$gone/build/phplib/libphp.so" or die "symlink: $!";
+($st, $out) = configtest(include_conf => $gone, tpc => 64);
+isnt $st, 0, 'the ZTS PHP it was built against is missing: configtest fails';
+like $out, qr/mod_trueasync: the ZTS PHP it was built against \(build\/phplib\/libphp\.so links to it\) is missing/,
+    '... naming the cause' or diag $out;
+like $out, qr/Build it again with 'make module' in \Q$gone\E/, '... and what to do';
+($st, $out) = configtest(include_conf => $top, tpc => 64);
+is $st, 0, '... while the checkout with its PHP passes' or diag $out;
 
 # ---- the worker script and Apache's User
 my $priv = tempdir('ta-priv-XXXXXX', TMPDIR => 1, CLEANUP => 1);

@@ -17,15 +17,13 @@
 #include "util_filter.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <sys/wait.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "access_as.h"
 #include "exchange.h"
 #include "notifier.h"
 #include "ta_log.h"
@@ -256,9 +254,9 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
 }
 
 /* ---- set-ups the module cannot work in, and its version (issue 13) ------------
- * Checked in check_config, which runs after the whole configuration (User,
- * the MPM's ThreadsPerChild, every LoadModule) is read, and also under
- * `apachectl -t`, so a refusal fails configtest as well as start-up. */
+ * Checked in check_config (mod_php in pre_config), which runs after the
+ * whole configuration (User, ThreadsPerChild, every LoadModule) is read,
+ * and also under `apachectl -t`: a refusal fails configtest and start-up. */
 
 #ifdef TA_HAVE_BUILD_H
 #include "ta_build.h"       /* TA_VERSION, written by Makefile.apxs */
@@ -310,28 +308,6 @@ static int refuse_mod_php(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     return OK;
 }
 
-/* Opens path as Apache's children will be (User, Group and the User's
- * groups) in a short-lived fork: ACLs and every directory on the way count.
- * 0 readable, an errno, or -1 when it cannot be told. */
-static int open_as_user(const char *path)
-{
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        const char *name = ap_unixd_config.user_name;
-        if (name && name[0] != '#' ? initgroups(name, ap_unixd_config.group_id) : setgroups(0, NULL))
-            _exit(255);
-        if (setgid(ap_unixd_config.group_id) != 0 || setuid(ap_unixd_config.user_id) != 0) _exit(255);
-        int fd = open(path, O_RDONLY);
-        _exit(fd >= 0 ? 0 : errno > 0 && errno < 255 ? errno : 254);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return -1;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) >= 254) return -1;
-    return WEXITSTATUS(st);
-}
-
 /* Whether v is the first server naming script (whose sizes apply). */
 static int first_naming(server_rec *s, server_rec *v, const char *script)
 {
@@ -350,7 +326,8 @@ static int refuse_unreadable_workers(server_rec *s)
     for (server_rec *v = s; v; v = v->next) {
         ta_srv_conf *c = ap_get_module_config(v->module_config, &trueasync_module);
         if (!c->script || !first_naming(s, v, c->script)) continue;
-        int err = open_as_user(c->script);
+        int err = ta_access_as(c->script, ap_unixd_config.user_id, ap_unixd_config.group_id,
+                               ap_unixd_config.user_name);
         if (err <= 0) continue;
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, v, TA_LOGNO(00952)
                      "TrueAsyncWorker %s is not readable by user %s (Apache's User), whom the PHP threads run "

@@ -5,7 +5,7 @@ PORT ?= 8080
 # PHP_CONFIG=/path/to/php-config picks another ZTS+embed PHP (scripts/setup.sh)
 export PHP_CONFIG TRUEASYNC_CACHE
 
-.PHONY: all setup module module-asan run test unit apache-test asan-test bench bench-chaos bench-soak clean
+.PHONY: all setup module module-asan module-install install uninstall deb deb-test run test unit apache-test asan-test bench bench-chaos bench-soak clean
 all: module
 
 # Installs Debian packages and the cached ZTS PHP when missing (fast when present).
@@ -27,6 +27,31 @@ module-asan: setup $(BUILD)/asan/nodeepbind.so
 $(BUILD)/asan/nodeepbind.so: tests/asan/nodeepbind.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -Wall -Wextra -O2 -shared -fPIC -o $@ $< -ldl
+
+# The installed build (make install, make deb): its private copy of libphp
+# in PRIVLIB (RUNPATH), its php.ini at PHPINI. scripts/install.sh has the
+# same paths.
+PRIVLIB := /usr/lib/mod-trueasync
+PHPINI := /etc/mod-trueasync/php.ini
+module-install: setup
+	@$(MAKE) --no-print-directory -f Makefile.apxs PHP_CONFIG=$$(cat $(PHP_CONFIG_FILE)) BUILD=$(BUILD)/install \
+	    PRIVLIB=$(PRIVLIB) PHPINI=$(PHPINI)
+
+# DESTDIR=... installs into a staging tree.
+install: module-install
+	PHP_CONFIG=$$(cat $(PHP_CONFIG_FILE)) BUILD=$(abspath $(BUILD))/install scripts/install.sh install
+
+uninstall:
+	scripts/install.sh uninstall
+
+# build/deb/libapache2-mod-trueasync_<version>_<arch>.deb (debian/, dh_apache2)
+deb: setup
+	PHP_CONFIG=$$(cat $(PHP_CONFIG_FILE)) scripts/build-deb.sh
+
+# Installs that .deb into this machine's Apache and takes it out again
+# (part of `make test`).
+deb-test: deb
+	scripts/deb-test.sh
 
 run: module
 	scripts/run-server.sh $(PORT)

@@ -12,6 +12,7 @@
 #include "http_request.h"
 #include "ap_mpm.h"
 #include "mpm_common.h"
+#include "unixd.h"
 #include "apr_strings.h"
 #include "util_filter.h"
 
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access_as.h"
 #include "exchange.h"
 #include "notifier.h"
 #include "ta_log.h"
@@ -248,6 +250,132 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         }
         c->worker_index = i;
     }
+    return OK;
+}
+
+/* ---- set-ups the module cannot work in, and its version (issue 13) ------------
+ * Checked in check_config (mod_php in pre_config), which runs after the
+ * whole configuration (User, ThreadsPerChild, every LoadModule) is read,
+ * and also under `apachectl -t`: a refusal fails configtest and start-up. */
+
+#ifdef TA_HAVE_BUILD_H
+#include "ta_build.h"       /* TA_VERSION, written by Makefile.apxs */
+#endif
+#ifndef TA_VERSION
+#define TA_VERSION "unknown"
+#endif
+
+/* PHP threads run beside the Apache threads that wait for them, in one
+ * child: a one-thread-per-child MPM cannot hold that. */
+static int refuse_unthreaded_mpm(server_rec *s)
+{
+    int threaded = AP_MPMQ_NOT_SUPPORTED;
+    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) == APR_SUCCESS && threaded != AP_MPMQ_NOT_SUPPORTED)
+        return OK;
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, s, TA_LOGNO(00950)
+                 "mod_trueasync needs a threaded MPM (event or worker), but this server runs the %s MPM: "
+                 "its PHP threads and the Apache threads waiting on them share each child. Switch the MPM "
+                 "(Debian: a2dismod mpm_%s && a2enmod mpm_event) or do not load trueasync_module",
+                 ap_show_mpm(), ap_show_mpm());
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* mod_php's module record is named after its source file (mod_php.c,
+ * mod_php7.c, ...), whatever path it was compiled from. */
+static int is_mod_php(const module *m)
+{
+    const char *base = m->name ? strrchr(m->name, '/') : NULL;
+    base = base ? base + 1 : m->name;
+    return base && strncmp(base, "mod_php", 7) == 0 && strcmp(base + strlen(base) - 2, ".c") == 0;
+}
+
+/* Two PHP engines in one process share every symbol name: whichever loaded
+ * first serves both, with the other's globals. Run in pre_config, first,
+ * before mod_php's own pre_config refuses a threaded MPM in its own words;
+ * every LoadModule has been read by then. (mod_php loaded before this
+ * module makes the dynamic linker refuse it first: trueasync.load and
+ * conf/trueasync.conf check for php_module before loading it.) */
+static int refuse_mod_php(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void) pconf; (void) plog; (void) ptemp;
+    for (module *m = ap_top_module; m; m = m->next) {
+        if (m == &trueasync_module || !is_mod_php(m)) continue;
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, NULL, TA_LOGNO(00951)
+                     "mod_php (php_module, %s) is loaded in this server too: two PHP engines cannot share one "
+                     "process. Disable one of them (Debian: a2dismod php8.2, or a2dismod trueasync)", m->name);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+/* Whether v is the first server naming script (whose sizes apply). */
+static int first_naming(server_rec *s, server_rec *v, const char *script)
+{
+    for (server_rec *u = s; u != v; u = u->next) {
+        ta_srv_conf *e = ap_get_module_config(u->module_config, &trueasync_module);
+        if (e->script && strcmp(e->script, script) == 0) return 0;
+    }
+    return 1;
+}
+
+/* cmd_worker checked the script as the user reading the configuration;
+ * the PHP threads load it after the children dropped to User. */
+static int refuse_unreadable_workers(server_rec *s)
+{
+    if (geteuid() != 0) return OK;
+    for (server_rec *v = s; v; v = v->next) {
+        ta_srv_conf *c = ap_get_module_config(v->module_config, &trueasync_module);
+        if (!c->script || !first_naming(s, v, c->script)) continue;
+        int err = ta_access_as(c->script, ap_unixd_config.user_id, ap_unixd_config.group_id,
+                               ap_unixd_config.user_name);
+        if (err <= 0) continue;
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, v, TA_LOGNO(00952)
+                     "TrueAsyncWorker %s is not readable by user %s (Apache's User), whom the PHP threads run "
+                     "as: %s. Let that user read the file and search every directory above it (e.g. chmod o+r "
+                     "on the file, o+x on the directories) or change User",
+                     c->script, ap_unixd_config.user_name, strerror(err));
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+/* Each request a PHP thread holds keeps one Apache thread waiting, so a
+ * worker's queues can never hold more than ThreadsPerChild requests: a
+ * larger Threads x BufferSize never fills, and its 503 never comes. */
+static void warn_unreachable_buffer(server_rec *s)
+{
+    int tpc = 0;
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &tpc) != APR_SUCCESS || tpc <= 0) return;
+    for (server_rec *v = s; v; v = v->next) {
+        ta_srv_conf *c = ap_get_module_config(v->module_config, &trueasync_module);
+        if (!c->script || !first_naming(s, v, c->script)) continue;
+        long held = (long) conf_threads(c) * conf_buffer(c);
+        if (held <= tpc) continue;
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, v, TA_LOGNO(00953)
+                     "TrueAsyncWorker %s: TrueAsyncThreads %d x TrueAsyncBufferSize %d = %ld requests, more "
+                     "than ThreadsPerChild %d Apache threads can ever hold (each held request keeps one "
+                     "waiting): that queue size is never reached and the 503 with Retry-After never comes. "
+                     "Lower TrueAsyncBufferSize to %d or raise ThreadsPerChild to %ld",
+                     c->script, conf_threads(c), conf_buffer(c), held, tpc,
+                     tpc / conf_threads(c) > 0 ? tpc / conf_threads(c) : 1, held);
+    }
+}
+
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    (void) pconf; (void) plog; (void) ptemp;
+    if (refuse_unthreaded_mpm(s) != OK || refuse_unreadable_workers(s) != OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    warn_unreachable_buffer(s);
+    return OK;
+}
+
+/* Shown in the Server header only under ServerTokens Full (httpd locks
+ * the banner otherwise). */
+static int add_version(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    (void) plog; (void) ptemp; (void) s;
+    ap_add_version_component(pconf, "mod_trueasync/" TA_VERSION);
     return OK;
 }
 
@@ -687,6 +815,10 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_stopping(child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ta_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* after the MPM's own check, which settles ThreadsPerChild */
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_pre_config(refuse_mod_php, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_post_config(add_version, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(trueasync) = {

@@ -5,6 +5,10 @@
 
 #include <syslog.h>
 
+#ifdef TA_HAVE_BUILD_H
+#include "ta_build.h"   /* the installed build's TA_PHP_INI_PATH, TA_PHP_EXTENSION_DIR */
+#endif
+
 ZEND_TSRMLS_CACHE_DEFINE()
 
 /* Worker defaults; php.ini and TrueAsyncPHPIni come on top where allowed.
@@ -19,6 +23,10 @@ static const char ta_hardcoded_ini[] =
     "max_input_time=-1\n"
     "register_argc_argv=0\n"
     "zend_extension=opcache.so\n"
+#ifdef TA_PHP_EXTENSION_DIR
+    /* the private copy of the extensions: the build's own path is gone */
+    "extension_dir=" TA_PHP_EXTENSION_DIR "\n"
+#endif
     "opcache.enable=1\n";
 
 static zend_module_entry *module_entry;
@@ -122,6 +130,10 @@ int ta_php_startup(zend_module_entry *module, size_t (*sink)(const char *str, si
     }
     memcpy(ta_sapi.ini_entries, ta_hardcoded_ini, sizeof ta_hardcoded_ini);
     sapi_module.ini_entries = ta_sapi.ini_entries;
+#ifdef TA_PHP_INI_PATH
+    /* the installed module's php.ini under /etc, not the PHP build's */
+    sapi_module.php_ini_path_override = (char *) TA_PHP_INI_PATH;
+#endif
     if (sapi_module.startup(&sapi_module) == FAILURE) {
         ta_log(TA_LOG_ERR, TA_LOGNO(00803) "PHP module start-up failed");
         return -1;

@@ -24,6 +24,12 @@ function send_json(Response $res, int $status, array $data): void
 HttpServer::onRequest(function (Request $req, Response $res) use ($booted, &$served) {
     $served++;
     $path = parse_url($req->getUri(), PHP_URL_PATH) ?: '/';
+    // Served below a prefix (Debian's trueasync.conf: /trueasync), the
+    // routes are under it.
+    $base = rtrim($_SERVER['TRUEASYNC_BASE'] ?? '', '/');
+    if ($base !== '' && str_starts_with($path, $base)) {
+        $path = substr($path, strlen($base)) ?: '/';
+    }
 
     switch ($path) {
     case '/':
@@ -34,6 +40,18 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($booted, &$ser
             'user_agent' => $req->getHeader('User-Agent'),
             'worker_booted' => $booted,
             'served_by_this_thread' => $served,
+        ]);
+        return;
+
+    case '/info':
+        // Which PHP serves, and whether its php.ini and opcache are in use.
+        $opcache = function_exists('opcache_get_status') ? opcache_get_status(false) : false;
+        send_json($res, 200, [
+            'php_version' => PHP_VERSION,
+            'zts' => PHP_ZTS === 1,
+            'php_ini' => php_ini_loaded_file(),
+            'memory_limit' => ini_get('memory_limit'),
+            'opcache_enabled' => is_array($opcache) && $opcache['opcache_enabled'],
         ]);
         return;
 

@@ -20,7 +20,7 @@ conf=$("$ROOT/scripts/apache-conf.sh" -e "${TA_ERROR_LOG:-/dev/stderr}" -l "${TA
 "$HTTPD" -f "$conf" -t
 
 cat >&2 <<MSG
-run-server: http://127.0.0.1:$PORT/  (try /, /hello, /stream, /sleep?ms=500, /form)
+run-server: http://127.0.0.1:$PORT/  (try /, /hello, /stream, /sleep?ms=500, /form, /info)
 run-server: config $conf
 run-server: error log ${TA_ERROR_LOG:-stderr}, access log $RUN/access_log
 run-server: Ctrl-C to stop

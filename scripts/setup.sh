@@ -17,7 +17,8 @@ PKGS="apache2 apache2-dev libuv1-dev libapache2-mod-perl2 libwww-perl
       libxml2-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev
       libonig-dev openssl valgrind mariadb-server libio-socket-ssl-perl
       php8.2-cgi php-symfony-http-foundation php-symfony-http-kernel php-symfony-routing
-      php-symfony-event-dispatcher php-slim"
+      php-symfony-event-dispatcher php-slim
+      debhelper fakeroot lintian"
 
 missing=""
 for p in $PKGS; do
@@ -28,6 +29,18 @@ if [ -n "$missing" ]; then
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -qq
   as_root apt-get install -y -qq --no-install-recommends $missing >&2
+fi
+
+# Debian's mod_php for t/trueasync/80_refusals.t (mod_php beside this
+# module is refused), unpacked, not installed: installing it would switch
+# this machine's Apache to the prefork MPM.
+MODPHP_DIR=$CACHE/mod-php
+if [ ! -f "$MODPHP_DIR/root/usr/lib/apache2/modules/libphp8.2.so" ]; then
+  log "fetching Debian's libapache2-mod-php8.2 (unpacked into $MODPHP_DIR, not installed)"
+  as_root mkdir -p "$MODPHP_DIR"
+  (cd "$MODPHP_DIR" && rm -rf root ./*.deb && as_root apt-get download -qq libapache2-mod-php8.2 2>/dev/null \
+     && as_root dpkg-deb -x libapache2-mod-php8.2_*.deb root) >&2 \
+    || log "could not fetch libapache2-mod-php8.2; t/trueasync/80_refusals.t will fail its mod_php cases"
 fi
 
 # The package postinst starts the system apache2 on :80; we run our own.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: C unit tests (AddressSanitizer, leak checks), the
 # Apache::Test suite against a real Apache with the freshly built module,
-# then the same suite again against the ASan/UBSan build of the module
-# (about as long as the plain run: well under a minute here).
+# the Debian package built, installed into this machine's own Apache and
+# purged again (scripts/deb-test.sh, under a minute), then the same suite
+# again against the ASan/UBSan build of the module (about as long as the
+# plain run).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -12,6 +14,8 @@ echo "== C unit tests =="
 make --no-print-directory unit || status=1
 echo "== Apache::Test suite =="
 scripts/apache-test.sh || status=1
+echo "== Debian package: make deb, then installed into this machine's Apache and purged =="
+{ make --no-print-directory deb && scripts/deb-test.sh; } || status=1
 echo "== Apache::Test suite, module built with ASan+UBSan =="
 { make --no-print-directory module-asan && scripts/apache-test.sh --asan; } || status=1
 if [ $status -ne 0 ]; then echo "make test: FAILED"; else echo "make test: all passed"; fi

@@ -189,6 +189,7 @@ static ZEND_METHOD(Async_CompositeException, addException)
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_OBJECT_OF_CLASS(ex, zend_ce_throwable)
     ZEND_PARSE_PARAMETERS_END();
+    (void) return_value;
     ta_composite_add(Z_OBJ_P(ZEND_THIS), Z_OBJ_P(ex));
 }
 
@@ -227,11 +228,10 @@ static const zend_function_entry composite_methods[] = {
 /* php-async's tree. Its root \Cancellation is a core class of TrueAsync's
  * PHP; PHP 8.2 has none and a Throwable must extend Exception or Error, so
  * the module gives \Cancellation as an Error (catch (Exception) does not
- * swallow a cancellation), unless something defined it already. */
+ * swallow a cancellation). */
 void ta_async_exceptions_register(void)
 {
-    zend_class_entry *root = zend_hash_str_find_ptr(CG(class_table), ZEND_STRL("cancellation"));
-    if (!root) root = register_exception("Cancellation", zend_ce_error, NULL);
+    zend_class_entry *root = register_exception("Cancellation", zend_ce_error, NULL);
     ta_ce_async_cancellation = register_exception("Async\\AsyncCancellation", root, NULL);
     /* the name this module had before php-async settled on AsyncCancellation */
     zend_register_class_alias("Async\\CancellationError", ta_ce_async_cancellation);

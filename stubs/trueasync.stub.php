@@ -17,7 +17,7 @@ namespace {
     /**
      * The root of cancellations. TrueAsync's PHP has it in its core; for
      * PHP 8.2 the module declares it (as an Error, so catch (Exception) does
-     * not swallow a cancellation) unless something else did.
+     * not swallow a cancellation).
      */
     class Cancellation extends \Error {}
 }

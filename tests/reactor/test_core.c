@@ -160,9 +160,12 @@ static void test_start_stop(void)
 static void test_exceptions(void)
 {
     tap_ok(ta_ce_async_exception && ta_ce_async_exception->parent == zend_ce_exception
-           && ta_ce_dns_exception->parent == ta_ce_async_exception
-           && ta_ce_input_output_exception->parent == ta_ce_async_exception,
-           "AsyncException extends Exception; DnsException and InputOutputException extend it");
+           && ta_ce_dns_exception->parent == zend_ce_exception
+           && ta_ce_input_output_exception->parent == zend_ce_exception,
+           "AsyncException, DnsException and InputOutputException extend Exception (php-async's tree)");
+    tap_ok(ta_ce_async_cancellation->parent && ta_ce_async_cancellation->parent->parent == zend_ce_error
+           && ta_ce_operation_canceled->parent == ta_ce_async_cancellation,
+           "AsyncCancellation extends \\Cancellation (an Error); OperationCanceledException extends it");
     zend_string *name = zend_string_init(ZEND_STRL("Async\\InputOutputException"), 0);
     tap_ok(zend_lookup_class(name) == ta_ce_input_output_exception, "the classes are visible to PHP by name");
     zend_string_release(name);
@@ -213,7 +216,7 @@ static void test_shutdown(void)
 
 static void body(void)
 {
-    tap_plan(33);
+    tap_plan(34);
     test_registry();
     test_extra();
     test_refcount();

@@ -4,6 +4,7 @@
  * deadlock timeouts (no producer / no consumer for so long closes it). */
 #include "php_async_objects.h"
 #include "php_async_scope.h"
+#include "php_async_iter.h"
 #include "reactor_apr.h"
 #include <zend_enum.h>
 #include <zend_interfaces.h>
@@ -387,63 +388,21 @@ ZEND_METHOD(Async_Channel, isFull) { ZEND_PARSE_PARAMETERS_NONE(); ta_channel_ob
 
 /* ---- foreach: receives until the channel is closed and empty -------------------- */
 
-typedef struct {
-    zend_object_iterator it;
-    zval current;
-    zend_long key;
-    bool fetched, end;
-} chan_iter;
-
-static void it_fetch(chan_iter *ci)
+static bool channel_pull(zend_object *obj, zval *value, zval *key)
 {
-    if (ci->fetched) return;
-    ci->fetched = true;
-    zval_ptr_dtor(&ci->current);
-    ZVAL_UNDEF(&ci->current);
-    ta_channel_obj *o = CHAN_OBJ(Z_OBJ(ci->it.data));
-    if (chan_recv(o, &ci->current, NULL, false) < 0) {
-        ci->end = true;
-        /* the end of the channel is the end of the loop, not an error */
-        if (EG(exception) && instanceof_function(EG(exception)->ce, ta_ce_channel_exception) && o->closed)
-            zend_clear_exception();
-    }
+    (void) key;
+    ta_channel_obj *o = CHAN_OBJ(obj);
+    if (chan_recv(o, value, NULL, false) == 1) return true;
+    /* the end of the channel is the end of the loop, not an error */
+    if (EG(exception) && instanceof_function(EG(exception)->ce, ta_ce_channel_exception) && o->closed)
+        zend_clear_exception();
+    return false;
 }
-
-static void it_dtor(zend_object_iterator *it)
-{
-    chan_iter *ci = (chan_iter *) it;
-    zval_ptr_dtor(&ci->current);
-    zval_ptr_dtor(&it->data);
-}
-static zend_result it_valid(zend_object_iterator *it) { chan_iter *ci = (chan_iter *) it; it_fetch(ci); return ci->end ? FAILURE : SUCCESS; }
-static zval *it_current(zend_object_iterator *it) { chan_iter *ci = (chan_iter *) it; it_fetch(ci); return &ci->current; }
-static void it_key(zend_object_iterator *it, zval *key) { ZVAL_LONG(key, ((chan_iter *) it)->key); }
-static void it_next(zend_object_iterator *it) { chan_iter *ci = (chan_iter *) it; ci->fetched = false; ci->key++; }
-static void it_rewind(zend_object_iterator *it) { (void) it; }
-static HashTable *it_gc(zend_object_iterator *it, zval **table, int *n)
-{
-    chan_iter *ci = (chan_iter *) it;
-    zend_get_gc_buffer *buf = zend_get_gc_buffer_create();
-    zend_get_gc_buffer_add_zval(buf, &it->data);
-    zend_get_gc_buffer_add_zval(buf, &ci->current);
-    zend_get_gc_buffer_use(buf, table, n);
-    return NULL;
-}
-
-static const zend_object_iterator_funcs it_funcs = {
-    it_dtor, it_valid, it_current, it_key, it_next, it_rewind, NULL, it_gc,
-};
 
 static zend_object_iterator *channel_get_iterator(zend_class_entry *ce, zval *object, int by_ref)
 {
     (void) ce;
-    if (by_ref) { zend_throw_error(NULL, "An Async\\Channel cannot be iterated by reference"); return NULL; }
-    chan_iter *ci = ecalloc(1, sizeof *ci);
-    zend_iterator_init(&ci->it);
-    ZVAL_OBJ_COPY(&ci->it.data, Z_OBJ_P(object));
-    ci->it.funcs = &it_funcs;
-    ZVAL_UNDEF(&ci->current);
-    return &ci->it;
+    return ta_pull_iterator(object, by_ref, channel_pull);
 }
 
 ZEND_METHOD(Async_Channel, getIterator)

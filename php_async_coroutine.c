@@ -97,24 +97,29 @@ zend_object *ta_coroutine_handle(ta_coro *co, bool spawned)
     return co->handle;
 }
 
+void ta_spawn_each(HashTable *callbacks, zval *arg, zend_object *request)
+{
+    ta_sched *s = ta_sched_current;
+    zval *cb;
+    ZEND_HASH_FOREACH_VAL(callbacks, cb) {
+        ta_coro *f = s ? ta_sched_spawn(s, cb, 1, arg, request, NULL) : NULL;
+        if (f) ta_coroutine_handle(f, true);
+        else if (EG(exception)) zend_clear_exception();
+    } ZEND_HASH_FOREACH_END();
+    zend_hash_destroy(callbacks);
+    FREE_HASHTABLE(callbacks);
+}
+
 /* Each finally() callback runs as a coroutine of its own (in the
- * request's scope), given the coroutine; what it throws is logged like
- * any unobserved coroutine failure. */
+ * request's scope), given the coroutine. */
 static void run_finally(ta_coro *co, ta_coro_obj *o)
 {
     if (!o->finally) return;
     HashTable *ht = o->finally;
     o->finally = NULL;
-    ta_sched *s = ta_sched_current;
-    zval self, *cb;
+    zval self;
     ZVAL_OBJ(&self, &o->std);
-    ZEND_HASH_FOREACH_VAL(ht, cb) {
-        ta_coro *f = s ? ta_sched_spawn(s, cb, 1, &self, co->scope, NULL) : NULL;
-        if (f) ta_coroutine_handle(f, true);
-        else if (EG(exception)) zend_clear_exception();
-    } ZEND_HASH_FOREACH_END();
-    zend_hash_destroy(ht);
-    FREE_HASHTABLE(ht);
+    ta_spawn_each(ht, &self, co->scope);
 }
 
 void ta_spawned_done(ta_coro *co, zend_object *uncaught)

@@ -6,6 +6,7 @@
  * maxHoldMs). */
 #include "php_async_objects.h"
 #include "php_async_scope.h"
+#include "php_async_iter.h"
 #include "reactor_apr.h"
 #include <zend_interfaces.h>
 #include <time.h>
@@ -34,13 +35,6 @@ typedef struct ta_watcher_obj {
 } ta_watcher_obj;
 
 #define WATCHER(o) OBJ_OF(ta_watcher_obj, o)
-
-static uint64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t) t.tv_sec * 1000 + (uint64_t) t.tv_nsec / 1000000;
-}
 
 static void wake(ta_watcher_obj *o)
 {
@@ -128,7 +122,7 @@ static void arm_debounce(ta_watcher_obj *o)
     stop_event(o, (zend_async_event_t **) &o->timer);
     zend_long wait = o->debounce_ms;
     if (o->max_hold_ms > 0) {
-        int64_t left = (int64_t) o->max_hold_ms - (int64_t) (now_ms() - o->first_pending_ms);
+        int64_t left = (int64_t) o->max_hold_ms - (int64_t) (ta_now_ms() - o->first_pending_ms);
         if (left < wait) wait = left > 0 ? left : 1;
     }
     zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT((zend_ulong) wait, false);
@@ -183,7 +177,7 @@ static void fs_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, voi
     }
     zend_string_release(key);
     if (name) zend_string_release(name);
-    uint64_t now = now_ms();
+    uint64_t now = ta_now_ms();
     if (!o->held) o->first_pending_ms = now;
     o->last_event_ms = now;
     if (o->debounce_ms > 0) { o->held = true; arm_debounce(o); }
@@ -248,64 +242,36 @@ ZEND_METHOD(Async_FileSystemWatcher, isClosed) { ZEND_PARSE_PARAMETERS_NONE(); R
 
 /* ---- foreach ------------------------------------------------------------------ */
 
-typedef struct {
-    zend_object_iterator it;
-    zval current;
-    zend_long key;
-    bool fetched, end;
-} watch_iter;
-
-static void it_fetch(watch_iter *wi)
+static bool watcher_pull(zend_object *obj, zval *value, zval *key)
 {
-    if (wi->fetched) return;
-    wi->fetched = true;
-    zval_ptr_dtor(&wi->current);
-    ZVAL_UNDEF(&wi->current);
-    ta_watcher_obj *o = WATCHER(Z_OBJ(wi->it.data));
+    (void) key;
+    ta_watcher_obj *o = WATCHER(obj);
     for (;;) {
         if (zend_hash_num_elements(&o->queue) && !o->held) {
             HashPosition pos;
             zend_hash_internal_pointer_reset_ex(&o->queue, &pos);
-            zval *first = zend_hash_get_current_data_ex(&o->queue, &pos);
-            ZVAL_COPY(&wi->current, first);
+            ZVAL_COPY(value, zend_hash_get_current_data_ex(&o->queue, &pos));
             zend_string *k; zend_ulong idx;
             if (zend_hash_get_current_key_ex(&o->queue, &k, &idx, &pos) == HASH_KEY_IS_STRING) zend_hash_del(&o->queue, k);
             else zend_hash_index_del(&o->queue, idx);
-            return;
+            return true;
         }
-        if (o->closed || !o->constructed) { wi->end = true; return; }
+        if (o->closed || !o->constructed) return false;
         ta_coro *co = ta_coro_current();
-        if (!co) { zend_throw_error(NULL, "A FileSystemWatcher can only be iterated inside a coroutine"); wi->end = true; return; }
+        if (!co) { zend_throw_error(NULL, "A FileSystemWatcher can only be iterated inside a coroutine"); return false; }
         GC_ADDREF(&o->std);
         ta_aw_add(&o->waiters, co);
         zend_result rc = ta_coro_wait(NULL, NULL);
         ta_aw_remove(&o->waiters, co);
         OBJ_RELEASE(&o->std);
-        if (rc == FAILURE) { wi->end = true; return; }
+        if (rc == FAILURE) return false;
     }
 }
-
-static void it_dtor(zend_object_iterator *it) { zval_ptr_dtor(&((watch_iter *) it)->current); zval_ptr_dtor(&it->data); }
-static zend_result it_valid(zend_object_iterator *it) { watch_iter *wi = (watch_iter *) it; it_fetch(wi); return wi->end ? FAILURE : SUCCESS; }
-static zval *it_current(zend_object_iterator *it) { watch_iter *wi = (watch_iter *) it; it_fetch(wi); return &wi->current; }
-static void it_key(zend_object_iterator *it, zval *key) { ZVAL_LONG(key, ((watch_iter *) it)->key); }
-static void it_next(zend_object_iterator *it) { watch_iter *wi = (watch_iter *) it; wi->fetched = false; wi->key++; }
-static void it_rewind(zend_object_iterator *it) { (void) it; }
-
-static const zend_object_iterator_funcs it_funcs = {
-    it_dtor, it_valid, it_current, it_key, it_next, it_rewind, NULL, NULL,
-};
 
 static zend_object_iterator *watcher_get_iterator(zend_class_entry *ce, zval *object, int by_ref)
 {
     (void) ce;
-    if (by_ref) { zend_throw_error(NULL, "A FileSystemWatcher cannot be iterated by reference"); return NULL; }
-    watch_iter *wi = ecalloc(1, sizeof *wi);
-    zend_iterator_init(&wi->it);
-    ZVAL_OBJ_COPY(&wi->it.data, Z_OBJ_P(object));
-    wi->it.funcs = &it_funcs;
-    ZVAL_UNDEF(&wi->current);
-    return &wi->it;
+    return ta_pull_iterator(object, by_ref, watcher_pull);
 }
 
 ZEND_METHOD(Async_FileSystemWatcher, getIterator)

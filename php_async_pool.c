@@ -35,13 +35,6 @@ typedef struct {
 
 #define POOL(o) OBJ_OF(ta_pool_obj, o)
 
-static uint64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t) t.tv_sec * 1000 + (uint64_t) t.tv_nsec / 1000000;
-}
-
 static zend_object *pool_create(zend_class_entry *ce)
 {
     ta_pool_obj *o = ta_object_new(sizeof *o, ce, &h_pool);
@@ -148,7 +141,7 @@ static int take(ta_pool_obj *o, zval *out)
 {
     while (o->n_idle) {
         pool_item it = o->idle[--o->n_idle];
-        bool stale = o->hc_interval && now_ms() - it.since_ms >= (uint64_t) o->hc_interval;
+        bool stale = o->hc_interval && ta_now_ms() - it.since_ms >= (uint64_t) o->hc_interval;
         if ((stale && !check(&o->healthcheck, &it.value)) || !check(&o->before_acquire, &it.value)) {
             destroy(o, &it.value);
             continue;
@@ -236,7 +229,7 @@ ZEND_METHOD(Async_Pool, __construct)
             o->idle = erealloc(o->idle, o->cap_idle * sizeof *o->idle);
         }
         ZVAL_COPY_VALUE(&o->idle[o->n_idle].value, &rv);
-        o->idle[o->n_idle++].since_ms = now_ms();
+        o->idle[o->n_idle++].since_ms = ta_now_ms();
     }
 }
 
@@ -310,7 +303,7 @@ ZEND_METHOD(Async_Pool, release)
             o->idle = erealloc(o->idle, o->cap_idle * sizeof *o->idle);
         }
         ZVAL_COPY_VALUE(&o->idle[o->n_idle].value, &r);
-        o->idle[o->n_idle++].since_ms = now_ms();
+        o->idle[o->n_idle++].since_ms = ta_now_ms();
         if (o->state == CB_RECOVERING) o->state = CB_ACTIVE;
         report(o, NULL);
     } else {

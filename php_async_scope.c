@@ -140,16 +140,9 @@ static void run_finally(ta_scope_obj *o)
     if (!o->finally || !scope_finished(o)) return;
     HashTable *ht = o->finally;
     o->finally = NULL;
-    ta_sched *s = ta_sched_current;
-    zval self, *cb;
+    zval self;
     ZVAL_OBJ(&self, &o->std);
-    ZEND_HASH_FOREACH_VAL(ht, cb) {
-        ta_coro *f = s ? ta_sched_spawn(s, cb, 1, &self, o->request, NULL) : NULL;
-        if (f) ta_coroutine_handle(f, true);
-        else if (EG(exception)) zend_clear_exception();
-    } ZEND_HASH_FOREACH_END();
-    zend_hash_destroy(ht);
-    FREE_HASHTABLE(ht);
+    ta_spawn_each(ht, &self, o->request);
 }
 
 /* The scope or one above it changed: whoever waits for one to finish looks. */

@@ -7,6 +7,7 @@
  * key => [result, error] in completion order. */
 #include "php_async_objects.h"
 #include "php_async_scope.h"
+#include "php_async_iter.h"
 #include <zend_interfaces.h>
 #include <zend_closures.h>
 
@@ -208,15 +209,9 @@ static void run_finally(ta_group_obj *o)
     HashTable *ht = o->finally;
     o->finally = NULL;
     ta_sched *s = ta_sched_current;
-    zval self, *cb;
+    zval self;
     ZVAL_OBJ(&self, &o->std);
-    ZEND_HASH_FOREACH_VAL(ht, cb) {
-        ta_coro *f = s ? ta_sched_spawn(s, cb, 1, &self, s->current ? s->current->scope : NULL, NULL) : NULL;
-        if (f) ta_coroutine_handle(f, true);
-        else if (EG(exception)) zend_clear_exception();
-    } ZEND_HASH_FOREACH_END();
-    zend_hash_destroy(ht);
-    FREE_HASHTABLE(ht);
+    ta_spawn_each(ht, &self, s && s->current ? s->current->scope : NULL);
 }
 
 static void start_queued(ta_group_obj *o);
@@ -526,67 +521,31 @@ ZEND_METHOD(Async_TaskSet, joinAll)
 
 /* ---- foreach: key => [result, error] as they complete ---------------------------- */
 
-typedef struct {
-    zend_object_iterator it;
-    zval current, key;
-    bool fetched, end;
-} group_iter;
-
-static void it_fetch(group_iter *gi)
+static bool group_pull(zend_object *obj, zval *value, zval *key)
 {
-    if (gi->fetched) return;
-    gi->fetched = true;
-    zval_ptr_dtor(&gi->current);
-    zval_ptr_dtor(&gi->key);
-    ZVAL_UNDEF(&gi->current);
-    ZVAL_UNDEF(&gi->key);
-    ta_group_obj *o = GROUP(Z_OBJ(gi->it.data));
+    ta_group_obj *o = GROUP(obj);
     for (;;) {
         ta_task *t = o->done_head;
         if (t) {
             o->done_head = t->next_done;
             if (!o->done_head) o->done_tail = NULL;
             if (t->state != T_DONE) continue;   /* a TaskSet join took it */
-            ZVAL_COPY(&gi->key, &t->key);
-            array_init_size(&gi->current, 2);
-            if (t->error) { add_next_index_null(&gi->current); GC_ADDREF(t->error); add_next_index_object(&gi->current, t->error); }
-            else { Z_TRY_ADDREF(t->result); add_next_index_zval(&gi->current, &t->result); add_next_index_null(&gi->current); }
+            ZVAL_COPY(key, &t->key);
+            array_init_size(value, 2);
+            if (t->error) { add_next_index_null(value); GC_ADDREF(t->error); add_next_index_object(value, t->error); }
+            else { Z_TRY_ADDREF(t->result); add_next_index_zval(value, &t->result); add_next_index_null(value); }
             if (o->is_set) t->state = T_GONE;
-            return;
+            return true;
         }
-        if (o->closed && settled(o)) { gi->end = true; return; }
-        if (wait_change(o) == FAILURE) { gi->end = true; return; }
+        if (o->closed && settled(o)) return false;
+        if (wait_change(o) == FAILURE) return false;
     }
 }
-
-static void it_dtor(zend_object_iterator *it)
-{
-    group_iter *gi = (group_iter *) it;
-    zval_ptr_dtor(&gi->current);
-    zval_ptr_dtor(&gi->key);
-    zval_ptr_dtor(&it->data);
-}
-static zend_result it_valid(zend_object_iterator *it) { group_iter *gi = (group_iter *) it; it_fetch(gi); return gi->end ? FAILURE : SUCCESS; }
-static zval *it_current(zend_object_iterator *it) { group_iter *gi = (group_iter *) it; it_fetch(gi); return &gi->current; }
-static void it_key(zend_object_iterator *it, zval *key) { group_iter *gi = (group_iter *) it; it_fetch(gi); ZVAL_COPY(key, &gi->key); }
-static void it_next(zend_object_iterator *it) { ((group_iter *) it)->fetched = false; }
-static void it_rewind(zend_object_iterator *it) { (void) it; }
-
-static const zend_object_iterator_funcs it_funcs = {
-    it_dtor, it_valid, it_current, it_key, it_next, it_rewind, NULL, NULL,
-};
 
 static zend_object_iterator *group_get_iterator(zend_class_entry *ce, zval *object, int by_ref)
 {
     (void) ce;
-    if (by_ref) { zend_throw_error(NULL, "A task group cannot be iterated by reference"); return NULL; }
-    group_iter *gi = ecalloc(1, sizeof *gi);
-    zend_iterator_init(&gi->it);
-    ZVAL_OBJ_COPY(&gi->it.data, Z_OBJ_P(object));
-    gi->it.funcs = &it_funcs;
-    ZVAL_UNDEF(&gi->current);
-    ZVAL_UNDEF(&gi->key);
-    return &gi->it;
+    return ta_pull_iterator(object, by_ref, group_pull);
 }
 
 ZEND_METHOD(Async_TaskGroup, getIterator)

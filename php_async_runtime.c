@@ -380,6 +380,32 @@ static bool iter_spawn(iter_state *it, zval *callback, zval *value, zval *key)
     return true;
 }
 
+/* iterate() over a Traversable: its own iterator, elements spawned as they come. */
+static void iterate_object(iter_state *it, zval *iterable, zval *callback, uint32_t limit)
+{
+    zend_class_entry *ce = Z_OBJCE_P(iterable);
+    zend_object_iterator *oi = ce->get_iterator(ce, iterable, 0);
+    if (oi) {
+        if (oi->funcs->rewind) oi->funcs->rewind(oi);
+        while (!EG(exception) && oi->funcs->valid(oi) == SUCCESS) {
+            if (EG(exception) || it->stop || iter_wait(it, limit) == FAILURE || it->stop) break;
+            zval *v = oi->funcs->get_current_data(oi);
+            if (EG(exception) || !v) break;
+            zval key;
+            ZVAL_NULL(&key);
+            if (oi->funcs->get_current_key) oi->funcs->get_current_key(oi, &key);
+            else ZVAL_LONG(&key, (zend_long) oi->index);
+            ZVAL_DEREF(v);
+            bool ok = !EG(exception) && iter_spawn(it, callback, v, &key);
+            zval_ptr_dtor(&key);
+            if (!ok) break;
+            oi->index++;
+            oi->funcs->move_forward(oi);
+        }
+        zend_iterator_dtor(oi);
+    }
+}
+
 /* {{{ Async\iterate(iterable $iterable, callable $callback, int $concurrency = 0, bool $cancelPending = true): void
  * callback(value, key) for each element, each in a coroutine of a scope of
  * its own, at most $concurrency at once (0: one at a time); false from a
@@ -416,27 +442,7 @@ ZEND_FUNCTION(Async_iterate)
         } ZEND_HASH_FOREACH_END();
         zend_array_release(ht);
     } else {
-        zend_class_entry *ce = Z_OBJCE_P(iterable);
-        zend_object_iterator *oi = ce->get_iterator(ce, iterable, 0);
-        if (oi) {
-            if (oi->funcs->rewind) oi->funcs->rewind(oi);
-            while (!EG(exception) && oi->funcs->valid(oi) == SUCCESS) {
-                if (EG(exception) || it->stop || iter_wait(it, limit) == FAILURE || it->stop) break;
-                zval *v = oi->funcs->get_current_data(oi);
-                if (EG(exception) || !v) break;
-                zval key;
-                ZVAL_NULL(&key);
-                if (oi->funcs->get_current_key) oi->funcs->get_current_key(oi, &key);
-                else ZVAL_LONG(&key, (zend_long) oi->index);
-                ZVAL_DEREF(v);
-                bool ok = !EG(exception) && iter_spawn(it, callback, v, &key);
-                zval_ptr_dtor(&key);
-                if (!ok) break;
-                oi->index++;
-                oi->funcs->move_forward(oi);
-            }
-            zend_iterator_dtor(oi);
-        }
+        iterate_object(it, iterable, callback, limit);
     }
     /* what was started finishes first (also after a failure) */
     zend_object *pending = EG(exception);

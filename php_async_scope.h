@@ -38,6 +38,16 @@ bool ta_scope_await_finished(zend_object *scope);
 /* Scope::cancel() from C. */
 void ta_scope_cancel(zend_object *scope, zend_object *error, const char *why);
 
+/* For php_async_context.c: a scope's parent, its Context (made if
+ * needed, or NULL if none yet), whether it is a request's; the main
+ * scope (made if `create`). Borrowed. */
+zend_object *ta_scope_parent(zend_object *scope);
+zend_object *ta_scope_context(zend_object *scope);
+zend_object *ta_scope_context_if_any(zend_object *scope);
+bool ta_scope_is_request(zend_object *scope);
+zend_object *ta_scope_main(bool create);
+void ta_context_register(void);
+
 /* The coroutine's coroutine_context(), made on first use; borrowed. */
 zend_object *ta_coroutine_context(ta_coro *co);
 /* A new empty Context whose lookups continue at scope `up` (may be NULL). */

@@ -300,6 +300,22 @@ static ta_group_obj *group_of(zval *this_zv)
 }
 #define GROUP_OR_THROW(o) ta_group_obj *o = group_of(ZEND_THIS); if (!o) RETURN_THROWS()
 
+/* Backpressure: while the queue is full the spawning coroutine waits. */
+static zend_result wait_for_room(ta_group_obj *o)
+{
+    ta_coro *me = ta_coro_current();
+    while (o->concurrency && o->queue_limit && o->running >= (zend_ulong) o->concurrency
+           && o->queued >= (zend_ulong) o->queue_limit && me && !o->cancelled) {
+        GC_ADDREF(&o->std);
+        ta_aw_add(&o->waiters, me);
+        zend_result rc = ta_coro_wait(NULL, NULL);
+        ta_aw_remove(&o->waiters, me);
+        OBJ_RELEASE(&o->std);
+        if (rc == FAILURE) return FAILURE;
+    }
+    return SUCCESS;
+}
+
 static void add_task(INTERNAL_FUNCTION_PARAMETERS, bool with_key)
 {
     zval *key = NULL, *callable, *args = NULL;
@@ -339,17 +355,7 @@ static void add_task(INTERNAL_FUNCTION_PARAMETERS, bool with_key)
         zval_ptr_dtor(&k);
         RETURN_THROWS();
     }
-    /* backpressure: a full queue makes the caller wait for room */
-    ta_coro *me = ta_coro_current();
-    while (o->concurrency && o->queue_limit && o->running >= (zend_ulong) o->concurrency
-           && o->queued >= (zend_ulong) o->queue_limit && me && !o->cancelled) {
-        GC_ADDREF(&o->std);
-        ta_aw_add(&o->waiters, me);
-        zend_result rc = ta_coro_wait(NULL, NULL);
-        ta_aw_remove(&o->waiters, me);
-        OBJ_RELEASE(&o->std);
-        if (rc == FAILURE) { zval_ptr_dtor(&k); RETURN_THROWS(); }
-    }
+    if (wait_for_room(o) == FAILURE) { zval_ptr_dtor(&k); RETURN_THROWS(); }
     ta_task *t = ecalloc(1, sizeof *t);
     t->group = o;
     ZVAL_COPY_VALUE(&t->key, &k);

@@ -14,8 +14,13 @@
 #include "mpm_common.h"
 #include "apr_strings.h"
 #include "util_filter.h"
+#include "scoreboard.h"
+#include "mod_status.h"
+#include "apr_shm.h"
+#include "apr_optional_hooks.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -26,8 +31,12 @@
 #include "notifier.h"
 #include "ta_log.h"
 #include "worker_pool.h"
+#include "worker_stats.h"
+#include "status_page.h"
+#include "ta_clock.h"
 
 #define TA_HANDLER "trueasync-worker"
+#define TA_STATUS_HANDLER "trueasync-status"
 
 /* Built with hidden visibility; only the module record is exported. */
 #undef AP_MODULE_DECLARE_DATA
@@ -44,13 +53,30 @@ typedef struct {
     long long max_memory;   /* -1: unset */
     apr_array_header_t *ini;    /* of ta_ini */
     apr_array_header_t *sendfile;   /* of const char *: TrueAsyncSendFilePath */
+    int max_wait_ms;        /* TrueAsyncMaxWaitTime; -1: unset */
+    int slowlog_ms;         /* TrueAsyncSlowlogTimeout; -1: unset */
+    int max_failures;       /* TrueAsyncMaxConsecutiveFailures; -1: unset */
+    int watch;              /* TrueAsyncWatch; -1: unset */
     int worker_index;       /* into g_configs, set in post_config */
 } ta_srv_conf;
+
+/* Per directory: a streaming location can have no timeout while the rest
+ * has one. */
+typedef struct {
+    int request_timeout;    /* TrueAsyncRequestTimeout, seconds; -1: unset */
+} ta_dir_conf;
 
 static ta_worker_config *g_configs;
 static int g_n_configs;
 static ta_worker **g_workers;
 static server_rec *g_main_server;
+
+/* The status figures: one region per scoreboard slot, made by the parent
+ * in post_config (so every child of the generation maps the same memory). */
+static void *g_stats_base;
+static size_t g_stats_slot_size;
+static int g_stats_slots;
+static int g_my_slot = -1;
 
 /* ---- configuration ---------------------------------------------------------- */
 
@@ -62,6 +88,7 @@ static void *create_srv_conf(apr_pool_t *p, server_rec *s)
     c->max_requests = c->max_memory = -1;
     c->ini = apr_array_make(p, 4, sizeof(ta_ini));
     c->sendfile = apr_array_make(p, 2, sizeof(const char *));
+    c->max_wait_ms = c->slowlog_ms = c->max_failures = c->watch = -1;
     c->worker_index = -1;
     return c;
 }
@@ -77,7 +104,26 @@ static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->max_memory = add->max_memory != -1 ? add->max_memory : base->max_memory;
     c->ini = apr_array_append(p, base->ini, add->ini);
     c->sendfile = apr_array_append(p, base->sendfile, add->sendfile);
+    c->max_wait_ms = add->max_wait_ms != -1 ? add->max_wait_ms : base->max_wait_ms;
+    c->slowlog_ms = add->slowlog_ms != -1 ? add->slowlog_ms : base->slowlog_ms;
+    c->max_failures = add->max_failures != -1 ? add->max_failures : base->max_failures;
+    c->watch = add->watch != -1 ? add->watch : base->watch;
     c->worker_index = -1;
+    return c;
+}
+
+static void *create_dir_conf(apr_pool_t *p, char *dir)
+{
+    (void) dir;
+    ta_dir_conf *c = apr_pcalloc(p, sizeof *c);
+    c->request_timeout = -1;
+    return c;
+}
+
+static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    ta_dir_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof *c);
+    c->request_timeout = add->request_timeout != -1 ? add->request_timeout : base->request_timeout;
     return c;
 }
 
@@ -192,6 +238,36 @@ static const char *cmd_sendfile_path(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *cmd_request_timeout(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return parse_int(cmd, arg, 0, 86400, &((ta_dir_conf *) dc)->request_timeout);
+}
+
+static const char *cmd_max_wait(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void) dc;
+    return parse_int(cmd, arg, 0, 3600000, &SRV_CONF(cmd)->max_wait_ms);
+}
+
+static const char *cmd_slowlog(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void) dc;
+    return parse_int(cmd, arg, 0, 3600000, &SRV_CONF(cmd)->slowlog_ms);
+}
+
+static const char *cmd_max_failures(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void) dc;
+    return parse_int(cmd, arg, 1, 1000000, &SRV_CONF(cmd)->max_failures);
+}
+
+static const char *cmd_watch(cmd_parms *cmd, void *dc, int on)
+{
+    (void) dc;
+    SRV_CONF(cmd)->watch = on;
+    return NULL;
+}
+
 static const command_rec ta_cmds[] = {
     AP_INIT_TAKE1("TrueAsyncWorker", cmd_worker, NULL, RSRC_CONF,
                   "Path of the PHP worker script that calls FrankenPHP\\HttpServer::onRequest()"),
@@ -207,6 +283,16 @@ static const command_rec ta_cmds[] = {
                   "PHP memory in use above which a PHP thread boots its worker script afresh after a request (K/M/G; 0 = off)"),
     AP_INIT_TAKE2("TrueAsyncPHPIni", cmd_ini, NULL, RSRC_CONF,
                   "A php.ini setting for this worker: name value (repeatable)"),
+    AP_INIT_TAKE1("TrueAsyncRequestTimeout", cmd_request_timeout, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Seconds a request's handler has to end its response before it is cancelled and answered 504 (0-86400, 0 = none, the default)"),
+    AP_INIT_TAKE1("TrueAsyncMaxWaitTime", cmd_max_wait, NULL, RSRC_CONF,
+                  "Milliseconds a request may wait in a queue before it gets 503 (0-3600000, 0 = none, the default)"),
+    AP_INIT_TAKE1("TrueAsyncSlowlogTimeout", cmd_slowlog, NULL, RSRC_CONF,
+                  "Milliseconds a coroutine may run without suspending before its backtrace is logged (0-3600000, 0 = off, the default)"),
+    AP_INIT_TAKE1("TrueAsyncMaxConsecutiveFailures", cmd_max_failures, NULL, RSRC_CONF,
+                  "Failed boots in a row of a PHP thread before an error is logged (1-1000000, default 6)"),
+    AP_INIT_FLAG("TrueAsyncWatch", cmd_watch, NULL, RSRC_CONF,
+                 "On: PHP threads recycle when a file their worker script included changes (default Off)"),
     AP_INIT_ITERATE("TrueAsyncSendFilePath", cmd_sendfile_path, NULL, RSRC_CONF,
                     "Directories FrankenPHP\\Response::sendFile() may hand files from (repeatable)"),
     {NULL}
@@ -215,6 +301,64 @@ static const command_rec ta_cmds[] = {
 static int conf_threads(const ta_srv_conf *c) { return c->threads > 0 ? c->threads : TA_DEFAULT_THREADS; }
 static int conf_buffer(const ta_srv_conf *c) { return c->buffer > 0 ? c->buffer : TA_DEFAULT_BUFFER_SIZE; }
 static int conf_retry_after(const ta_srv_conf *c) { return c->retry_after >= 0 ? c->retry_after : TA_DEFAULT_RETRY_AFTER; }
+
+/* The status figures of every child, in memory the parent maps before it
+ * forks them: one region per scoreboard slot. */
+static int stats_create(apr_pool_t *pconf, server_rec *s)
+{
+    g_stats_base = NULL;
+    if (g_n_configs == 0) return OK;
+    int limit = 0;
+    if (ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &limit) != APR_SUCCESS || limit < 1) limit = 1;
+    g_stats_slots = limit;
+    g_stats_slot_size = ta_stats_slot_size(g_configs, g_n_configs);
+    apr_shm_t *shm;
+    apr_status_t rv = apr_shm_create(&shm, g_stats_slot_size * (size_t) limit, NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        /* the module still serves; the status page shows this child only */
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, TA_LOGNO(00905)
+                     "cannot create the shared memory of the status figures (%zu bytes)",
+                     g_stats_slot_size * (size_t) limit);
+        return OK;
+    }
+    g_stats_base = apr_shm_baseaddr_get(shm);
+    memset(g_stats_base, 0, g_stats_slot_size * (size_t) limit);
+    return OK;
+}
+
+/* This child's scoreboard slot: the parent writes our pid there right after
+ * the fork, so it may not be there yet when child_init runs. */
+static int find_my_slot(void)
+{
+    pid_t me = getpid();
+    for (int tries = 0; tries < 2000; tries++) {
+        for (int i = 0; i < g_stats_slots; i++) {
+            process_score *ps = ap_get_scoreboard_process(i);
+            if (ps && ps->pid == me) return i;
+        }
+        usleep(1000);
+    }
+    return -1;
+}
+
+static ta_child_stats *my_stats(server_rec *s)
+{
+    if (!g_stats_base) return NULL;
+    g_my_slot = find_my_slot();
+    if (g_my_slot < 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, TA_LOGNO(00906)
+                     "child %" APR_PID_T_FMT " found no scoreboard slot of its own; the status page does not show it",
+                     getpid());
+        return NULL;
+    }
+    ta_child_stats *c = ta_stats_slot(g_stats_base, g_stats_slot_size, g_my_slot);
+    /* a child squatting on the slot of one still exiting takes it over */
+    memset(c, 0, g_stats_slot_size);
+    c->slot = g_my_slot;
+    c->started = (uint64_t) apr_time_sec(apr_time_now());
+    __atomic_store_n(&c->pid, (int64_t) getpid(), __ATOMIC_RELEASE);
+    return c;
+}
 
 /* One worker per distinct script; the first server naming it sets its size. */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
@@ -241,6 +385,13 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             w->max_memory = c->max_memory > 0 ? c->max_memory : 0;
             w->sendfile_dirs = (const char *const *) c->sendfile->elts;
             w->n_sendfile_dirs = c->sendfile->nelts;
+            w->slowlog_ms = c->slowlog_ms > 0 ? (unsigned) c->slowlog_ms : 0;
+            w->max_failures = c->max_failures > 0 ? c->max_failures : TA_DEFAULT_MAX_FAILURES;
+            w->watch = c->watch > 0;
+            w->max_wait_ms = c->max_wait_ms > 0 ? (unsigned) c->max_wait_ms : 0;
+            ta_dir_conf *d = ap_get_module_config(v->lookup_defaults, &trueasync_module);
+            w->request_timeout = d && d->request_timeout > 0 ? (unsigned) d->request_timeout : 0;
+            w->retry_after = conf_retry_after(c);
         } else if (g_configs[i].threads != conf_threads(c) || g_configs[i].buffer_size != conf_buffer(c)) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v, TA_LOGNO(00841)
                          "TrueAsyncWorker %s is shared with an earlier server; that server's "
@@ -248,7 +399,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         }
         c->worker_index = i;
     }
-    return OK;
+    return stats_create(pconf, s);
 }
 
 /* ---- process life ------------------------------------------------------------ */
@@ -272,7 +423,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     ta_log_set_sink(log_sink, ap_get_server_module_loglevel(s, APLOG_MODULE_INDEX));
     if (g_n_configs == 0) return;
     ta_worker **workers = apr_pcalloc(pchild, sizeof *workers * (size_t) g_n_configs);
-    if (ta_pool_start(g_configs, g_n_configs, workers) != 0) {
+    if (ta_pool_start(g_configs, g_n_configs, my_stats(s), workers) != 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, TA_LOGNO(00842)
                      "PHP workers could not start in this child; TrueAsync requests get 503");
         apr_pool_cleanup_register(pchild, NULL, child_cleanup, apr_pool_cleanup_null);
@@ -588,10 +739,38 @@ static int client_fd(conn_rec *c)
 
 /* Relays what PHP produces until the response ends, the PHP side fails, or
  * the client goes away. */
-static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_notifier *n)
+/* For the access log (%{trueasync-queue-us}n, %{trueasync-thread}n) and
+ * the figures, before the exchange is let go. */
+static void note_exchange(request_rec *r, ta_worker *w, ta_exchange *ex)
+{
+    apr_table_setn(r->notes, "trueasync-thread", apr_itoa(r->pool, ta_worker_thread_of(ex)));
+    if (ex->started_us)
+        apr_table_setn(r->notes, "trueasync-queue-us",
+                       apr_psprintf(r->pool, "%" APR_UINT64_T_FMT, (apr_uint64_t) (ex->started_us - ex->req.dispatched_us)));
+    if (ex->wait_expired) ta_stat_add(&ta_worker_stats_of(w)->rejected[TA_REJECT_WAIT_TIME], 1);
+}
+
+/* TrueAsyncMaxWaitTime: how long to wait before looking whether the
+ * request still sits in its queue (-1: no need). At the deadline, a request
+ * still queued is taken back (PHP never sees it) and *refused is set. */
+static int queue_wait_check(ta_exchange *ex, uint64_t *until, int *refused)
+{
+    if (!*until) return -1;
+    uint64_t now = ta_now_us();
+    if (now < *until) return (int) ((*until - now + 999) / 1000);
+    *until = 0;
+    if (ta_worker_withdraw(ex)) {
+        ta_exchange_release(ex);            /* the PHP side's: it never had it */
+        *refused = 1;
+    }
+    return -1;
+}
+
+static int relay(request_rec *r, const ta_srv_conf *conf, ta_worker *w, ta_exchange *ex, ta_notifier *n)
 {
     conn_rec *c = r->connection;
-    int fd = client_fd(c), body_started = 0, rc = OK;
+    int fd = client_fd(c), body_started = 0, rc = OK, refused = 0;
+    uint64_t wait_until = ex->req.max_wait_ms ? ex->req.dispatched_us + (uint64_t) ex->req.max_wait_ms * 1000u : 0;
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, c->bucket_alloc);
     for (;;) {
         ta_take t;
@@ -620,8 +799,18 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_no
             break;
         }
         if (t.ended) break;
+        if (t.status > 0) wait_until = 0;
         short rev = 0;
-        if (ta_notifier_wait(n, -1, fd, POLLRDHUP, &rev) < 0 && errno != EINTR) {
+        int tmo = queue_wait_check(ex, &wait_until, &refused);
+        if (refused) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, TA_LOGNO(00907)
+                          "request waited %u ms in the queue of a busy PHP thread (TrueAsyncMaxWaitTime): 503",
+                          ex->req.max_wait_ms);
+            ta_stat_add(&ta_worker_stats_of(w)->rejected[TA_REJECT_WAIT_TIME], 1);
+            rc = busy(r, conf);
+            break;
+        }
+        if (ta_notifier_wait(n, tmo, fd, POLLRDHUP, &rev) < 0 && errno != EINTR) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, TA_LOGNO(00846) "waiting for PHP failed");
             ta_exchange_abort(ex);
             rc = body_started ? OK : HTTP_INTERNAL_SERVER_ERROR;
@@ -632,12 +821,22 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_no
             break;
         }
     }
+    note_exchange(r, w, ex);
     ta_exchange_detach_apache(ex);
     return rc;
 }
 
+static int refuse(request_rec *r, const ta_srv_conf *conf, ta_worker *w, int cause)
+{
+    if (w) ta_stat_add(&ta_worker_stats_of(w)->rejected[cause], 1);
+    return busy(r, conf);
+}
+
+static int status_handler(request_rec *r);
+
 static int ta_handler(request_rec *r)
 {
+    if (r->handler && strcmp(r->handler, TA_STATUS_HANDLER) == 0) return status_handler(r);
     if (!r->handler || strcmp(r->handler, TA_HANDLER) != 0) return DECLINED;
     ta_srv_conf *conf = ap_get_module_config(r->server->module_config, &trueasync_module);
     if (!conf->script || conf->worker_index < 0) {
@@ -648,7 +847,8 @@ static int ta_handler(request_rec *r)
     ta_worker *w = g_workers ? g_workers[conf->worker_index] : NULL;
     if (!w) return busy(r, conf);
     /* Refuse before reading a body we would throw away. */
-    if (!ta_worker_has_room(w)) return busy(r, conf);
+    if (!ta_worker_has_room(w)) return refuse(r, conf, w, TA_REJECT_QUEUES_FULL);
+    uint64_t t0 = ta_now_us();
 
     ta_notifier *n = thread_notifier(r);
     if (!n) return HTTP_INTERNAL_SERVER_ERROR;
@@ -669,15 +869,89 @@ static int ta_handler(request_rec *r)
     }
     ta_notifier_drain(n);
     ex->wake_apache = n;
+    const ta_dir_conf *dc = ap_get_module_config(r->per_dir_config, &trueasync_module);
+    ex->req.timeout_ms = dc && dc->request_timeout > 0 ? (unsigned) dc->request_timeout * 1000u : 0;
+    ex->req.max_wait_ms = conf->max_wait_ms > 0 ? (unsigned) conf->max_wait_ms : 0;
+    ex->req.dispatched_us = ta_now_us();
 
-    switch (ta_worker_dispatch(w, ex)) {
-    case TA_DISPATCH_OK:
-        return relay(r, conf, ex, n);
-    default:
-        ta_exchange_release(ex);
-        ta_exchange_release(ex);
-        return busy(r, conf);
+    int d = ta_worker_dispatch(w, ex);
+    if (d == TA_DISPATCH_OK) {
+        rc = relay(r, conf, w, ex, n);
+        ta_stats_observe(ta_worker_stats_of(w), ta_now_us() - t0);
+        return rc;
     }
+    ta_exchange_release(ex);
+    ta_exchange_release(ex);
+    return refuse(r, conf, w, d == TA_DISPATCH_FULL ? TA_REJECT_QUEUES_FULL : TA_REJECT_UNAVAILABLE);
+}
+
+/* ---- the status page ------------------------------------------------------------ */
+
+/* The children whose figures are current: the pid in their region is the
+ * one the scoreboard has for the slot, and alive. */
+static int live_children(ta_child_stats **out)
+{
+    int n = 0;
+    if (!g_stats_base) return 0;
+    for (int i = 0; i < g_stats_slots; i++) {
+        ta_child_stats *c = ta_stats_slot(g_stats_base, g_stats_slot_size, i);
+        pid_t pid = (pid_t) __atomic_load_n(&c->pid, __ATOMIC_ACQUIRE);
+        if (!pid) continue;
+        process_score *ps = ap_get_scoreboard_process(i);
+        if (i != g_my_slot && (!ps || ps->pid != pid || kill(pid, 0) != 0)) continue;
+        out[n++] = c;
+    }
+    return n;
+}
+
+static int has_arg(const char *args, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = args; p && *p; ) {
+        if (strncmp(p, name, n) == 0 && (p[n] == '\0' || p[n] == '&' || p[n] == '=')) return 1;
+        p = strchr(p, '&');
+        if (p) p++;
+    }
+    return 0;
+}
+
+static apr_status_t free_text(void *p) { free(p); return APR_SUCCESS; }
+
+static int send_status(request_rec *r, int format)
+{
+    ta_child_stats **children = apr_pcalloc(r->pool, sizeof *children * (size_t) (g_stats_slots + 1));
+    int n = live_children(children);
+    size_t len = 0;
+    char *text = ta_status_render(format, g_configs, g_n_configs, children, n, &len);
+    if (!text) return HTTP_INTERNAL_SERVER_ERROR;
+    apr_pool_cleanup_register(r->pool, text, free_text, apr_pool_cleanup_null);
+    if (r->header_only) return OK;
+    ap_rwrite(text, (int) len, r);
+    return OK;
+}
+
+static int status_handler(request_rec *r)
+{
+    if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
+    int format = TA_STATUS_HTML;
+    if (has_arg(r->args, "json")) {
+        format = TA_STATUS_JSON;
+        ap_set_content_type(r, "application/json");
+    } else if (has_arg(r->args, "prometheus")) {
+        format = TA_STATUS_PROMETHEUS;
+        ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
+    } else {
+        ap_set_content_type(r, "text/html; charset=utf-8");
+    }
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    return send_status(r, format);
+}
+
+/* mod_status's /server-status: a short section, or lines for ?auto. */
+static int status_hook(request_rec *r, int flags)
+{
+    if (!g_n_configs) return OK;
+    return send_status(r, (flags & AP_STATUS_SHORT) ? TA_STATUS_AUTO : TA_STATUS_SUMMARY);
 }
 
 static void register_hooks(apr_pool_t *p)
@@ -687,11 +961,12 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_stopping(child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ta_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, status_hook, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(trueasync) = {
     STANDARD20_MODULE_STUFF,
-    NULL, NULL,
+    create_dir_conf, merge_dir_conf,
     create_srv_conf,
     merge_srv_conf,
     ta_cmds,

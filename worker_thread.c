@@ -435,7 +435,7 @@ static int boot_and_serve(ta_php_thread *t)
         if (Z_TYPE(t->callback) == IS_UNDEF) {
             ta_log(TA_LOG_ERR, TA_LOGNO(00812) "worker script %s returned without calling "
                    "FrankenPHP\\HttpServer::onRequest(); its requests get 503", script);
-            note_boot_error(t, "the worker script returned without calling FrankenPHP\\HttpServer::onRequest()", false);
+            note_boot_error(t, "the worker script returned without calling FrankenPHP\\HttpServer::onRequest()", true);
             result = RUN_BOOT_FAILED;
         } else {
             phase = 2;

@@ -13,6 +13,8 @@ int ta_php_backtrace(char *buf, size_t cap)
         if (!f) continue;
         const char *cls = f->common.scope ? ZSTR_VAL(f->common.scope->name) : "";
         const char *name = f->common.function_name ? ZSTR_VAL(f->common.function_name) : "{main}";
+        /* below this are the scheduler's own frames, not the coroutine's */
+        if (!ZEND_USER_CODE(f->type) && strcmp(name, "runner") == 0 && strcmp(cls, "Async\\Coroutine") == 0) break;
         int w;
         if (ZEND_USER_CODE(f->type))
             w = snprintf(buf + n, cap - n, "%s#%d %s%s%s() %s:%u", i ? "; " : "", i, cls, *cls ? "::" : "",

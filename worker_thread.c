@@ -17,6 +17,7 @@
 #include "ta_clock.h"
 #include "worker_stats.h"
 #include "php_backtrace.h"
+#include "php_watch.h"
 
 #include <errno.h>
 #include <time.h>
@@ -39,10 +40,11 @@ struct ta_php_thread {
     ta_exchange *inflight;      /* exchanges the PHP side holds, for failing them */
     ta_exchange *deferred;      /* responses whose Apache thread is told before the loop waits */
     ta_http_host host;          /* what the HTTP API may call back */
+    ta_file_watch files;        /* TrueAsyncWatch: what the booted script included */
     /* The serving loop's state: it may return to the script between
      * requests (frankenphp_handle_request()) and carry on later. */
     struct {
-        bool begun, done, recycle, script_ended, watch_hit;
+        bool begun, done, recycle, script_ended;
         int stop_phase;
         uint64_t deadline, fatals_seen, served_seen;
         size_t boot_usage;
@@ -316,6 +318,8 @@ static bool serve(ta_php_thread *t, bool until_request)
         t->recycled = 0;
         t->served = 0;
         set_state(t, TA_THREAD_READY);
+        /* what the script included to get here (also a frankenphp_handle_request() loop's) */
+        if (t->cfg->watch) ta_file_watch_start(&t->files);
     }
     uint64_t served_at_entry = t->served;
     ta_exchange_defer_signals(&t->deferred);
@@ -336,12 +340,13 @@ static bool serve(ta_php_thread *t, bool until_request)
         int why = -1;
         if (t->sv.script_ended && !t->sv.recycle && !t->sv.stop_phase)
             why = TA_RECYCLE_SCRIPT_ENDED;
-        else if (t->sv.watch_hit && !t->sv.recycle && !t->sv.stop_phase)
+        else if (t->files.changed && !t->sv.recycle && !t->sv.stop_phase)
             why = TA_RECYCLE_WATCH;
         else if (!t->sv.recycle && !t->sv.stop_phase)
             why = recycle_cause(t, &t->sv.fatals_seen, &t->sv.served_seen, t->sv.boot_usage);
         if (why >= 0) {
             ta_stat_add(&t->st->recycles[why], 1);
+            if (why == TA_RECYCLE_WATCH) ta_file_watch_invalidate(&t->files);
             ta_log(TA_LOG_INFO, TA_LOGNO(00818) "PHP thread %d of %s recycles %s (%zu bytes in use): its "
                    "requests finish first, new ones wait", t->index, t->cfg->script, recycle_why[why],
                    zend_memory_usage(0));
@@ -468,6 +473,7 @@ static void end_run(ta_php_thread *t, int result)
 {
     ta_watch_run_end(&t->box->watch);     /* a bailout skips the run's end */
     ta_watch_set_deadline(&t->box->watch, 0);
+    ta_file_watch_release(&t->files, result == RUN_BAILED);
     ta_http_scope_flush();      /* a bailout can leave a request's state swapped in */
     /* signals the loop still holds (all of them after a bailout) */
     ta_exchange_flush_signals(&t->deferred);

@@ -1,3 +1,6 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "watchdog.h"
 #include "thread_mailbox.h"
 #include "worker_stats.h"

@@ -318,6 +318,7 @@ static bool serve(ta_php_thread *t, bool until_request)
         t->recycled = 0;
         t->served = 0;
         set_state(t, TA_THREAD_READY);
+        ta_stat_set(&t->st->memory, t->sv.boot_usage);
         /* what the script included to get here (also a frankenphp_handle_request() loop's) */
         if (t->cfg->watch) ta_file_watch_start(&t->files);
     }

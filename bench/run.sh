@@ -8,7 +8,8 @@
 # Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_THREADS (2 wrk
 # threads), BENCH_PHP_THREADS (2), BENCH_BUFFER (64), BENCH_MODULE (the .so to
 # load, default build/mod_trueasync.so: to compare another build in the same
-# harness), BENCH_LABEL (its name in the table).
+# harness), BENCH_LABEL (its name in the table), BENCH_EXTRA (directives
+# added to the worker's configuration, e.g. "TrueAsyncMaxRequests 100").
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -23,6 +24,7 @@ BUFFER=${BENCH_BUFFER:-64}
 BODY='Hello, World!'
 MODULE=${BENCH_MODULE:-$ROOT/build/mod_trueasync.so}
 LABEL=${BENCH_LABEL:-mod_trueasync /hello}
+EXTRA=${BENCH_EXTRA:-}
 
 log() { echo "bench: $*" >&2; }
 mode=${1:-all}
@@ -55,6 +57,7 @@ LoadModule trueasync_module $MODULE
 TrueAsyncWorker \${TRUEASYNC_ROOT}/examples/worker.php
 TrueAsyncThreads $PHP_THREADS
 TrueAsyncBufferSize $BUFFER
+$EXTRA
 <Location /hello>
     SetHandler trueasync-worker
 </Location>

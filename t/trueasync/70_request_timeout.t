@@ -13,13 +13,20 @@ use Apache::Test qw(-withtestmore);
 use Time::HiRes qw(time sleep);
 use TATest qw(raw_request parallel log_mark wait_log json_decode);
 
-plan tests => 16;
+plan tests => 18;
 
 my $V = 'trueasync_timeout';
 sub boot_id { my $r = raw_request($V, path => '/', timeout => 10); ($r->{body} // '') =~ /boot=(\w+)/ ? $1 : 'none' }
 sub events { my $r = raw_request($V, path => "/events?id=$_[0]", timeout => 10); eval { json_decode($r->{body}) } || [] }
 
+sub thread_stats {
+    my $r = raw_request(undef, path => '/trueasync-status?json', timeout => 10);
+    my $j = eval { json_decode($r->{body}) } or return {};
+    my ($w) = grep { $_->{worker} =~ m{/timeout\.php$} } @{ $j->{children}[0]{workers} };
+    return $w ? $w->{threads}[0] : {};
+}
 my $boot = boot_id();
+my $st0 = thread_stats();
 my $mark = log_mark();
 my @jobs = map { my $i = $_; sub {
     my $r = raw_request($V, path => "/long/delay?ms=400&i=$i", timeout => 15);
@@ -37,6 +44,9 @@ is $spin->{status}, 504, 'while (true) {} under TrueAsyncRequestTimeout 1: 504';
 cmp_ok $spin->{secs}, '<', 2, sprintf('... within 2 s (%.2f s)', $spin->{secs} // -1);
 is scalar(grep { $_->{status} == 200 } @res), 20, 'the 20 requests waiting in delay() on the same thread all get 200';
 is boot_id(), $boot, 'the thread was not rebooted (same boot of the worker script)';
+my $st1 = thread_stats();
+is $st1->{boots_total}, $st0->{boots_total}, "... and its boot count did not change ($st1->{boots_total})";
+is $st1->{timeouts_total}, $st0->{timeouts_total} + 1, '... its timeouts_total counted the one';
 my $log = wait_log($mark, qr/TA00900: GET \/spin timed out/, 5) // '';
 like $log, qr/TA00900: GET \/spin timed out after 1\.\d+ s/, 'the error log names the URI and the elapsed time';
 

@@ -13,7 +13,7 @@ use Time::HiRes qw(time sleep);
 use TATest qw(raw_request json_decode top_dir);
 use TAServer;
 
-plan tests => 27;
+plan tests => 28;
 
 my $top = top_dir();
 sub status { my $r = raw_request(undef, path => "/trueasync-status$_[0]", timeout => 10); $r }
@@ -127,6 +127,9 @@ for (1 .. 20) {
     sleep 0.1;
 }
 is $total, 20, 'the children\'s requests_total add up to 20, whichever child answers';
+my $html = $srv->get('/trueasync-status')->{body} // '';
+is scalar(grep { my $p = $_; scalar(() = $html =~ /<tr><td>$p<\/td><td>\d<\/td><td>ready<\/td>/g) == 2 } @pids), 2,
+    'the HTML page has a row per thread of each child';
 my $prom = $srv->get('/trueasync-status?prometheus')->{body} // '';
 is scalar(grep { $prom =~ /^trueasync_requests_total\{worker="[^"]*",pid="$_",thread="1"\}/m } @pids), 2,
     '?prometheus lists every child and thread';

@@ -373,6 +373,25 @@ static void summary(const page *pg, bool autofmt)
         (unsigned long long) s.rejected);
 }
 
+static bool has_arg(const char *args, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = args; p && *p; ) {
+        if (strncmp(p, name, n) == 0 && (p[n] == '\0' || p[n] == '&' || p[n] == '=')) return true;
+        p = strchr(p, '&');
+        if (p) p++;
+    }
+    return false;
+}
+
+int ta_status_format(const char *args, const char **content_type)
+{
+    if (has_arg(args, "json")) { *content_type = "application/json"; return TA_STATUS_JSON; }
+    if (has_arg(args, "prometheus")) { *content_type = "text/plain; version=0.0.4; charset=utf-8"; return TA_STATUS_PROMETHEUS; }
+    *content_type = "text/html; charset=utf-8";
+    return TA_STATUS_HTML;
+}
+
 char *ta_status_render(int format, const ta_worker_config *cfg, int n_workers,
                        ta_child_stats *const *children, int n_children, size_t *len)
 {

@@ -10,7 +10,7 @@
 #include "request_queue.h"
 #include "notifier.h"
 #include "exchange.h"
-#include "watchdog.h"
+#include "thread_watch.h"
 
 struct ta_thread_stats;
 
@@ -30,7 +30,7 @@ typedef struct ta_mailbox {
     void (*raise_fn)(void *arg);    /* set by the PHP thread while it can take it */
     void *raise_arg;
 
-    ta_watch watch;             /* what the watchdog looks at (watchdog.h) */
+    ta_watch watch;             /* what the watchdog looks at (thread_watch.h) */
     struct ta_thread_stats *stats;  /* its status figures (worker_stats.h); set before it starts */
 } ta_mailbox;
 

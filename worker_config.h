@@ -32,4 +32,9 @@ typedef struct ta_worker_config {
     int retry_after;
 } ta_worker_config;
 
+/* A directive's value: an integer in [lo, hi]; a size in bytes, or with K,
+ * M or G (php.ini's form). 0, or -1 when it is not one. */
+int ta_parse_int(const char *arg, long lo, long hi, int *out);
+int ta_parse_size(const char *arg, long long *out);
+
 #endif

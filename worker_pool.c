@@ -4,6 +4,7 @@
 #include "worker_thread.h"
 #include "ta_log.h"
 #include "watchdog.h"
+#include "ta_clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -30,6 +31,19 @@ int ta_worker_thread_of(ta_exchange *ex) { return ex->php_thread ? ((ta_mailbox 
 int ta_worker_has_room(ta_worker *w) { return ta_dispatch_has_room(w->boxes, w->n_threads); }
 int ta_worker_dispatch(ta_worker *w, ta_exchange *ex) { return ta_dispatch(w->boxes, w->n_threads, ex); }
 int ta_worker_withdraw(ta_exchange *ex) { return ta_dispatch_withdraw(ex); }
+
+int ta_worker_wait_check(ta_exchange *ex, uint64_t *until, int *refused)
+{
+    if (!*until) return -1;
+    uint64_t now = ta_now_us();
+    if (now < *until) return (int) ((*until - now + 999) / 1000);
+    *until = 0;
+    if (ta_dispatch_withdraw(ex)) {
+        ta_exchange_release(ex);
+        *refused = 1;
+    }
+    return -1;
+}
 
 static int worker_start(ta_worker *w, const ta_worker_config *cfg, ta_worker_stats *stats)
 {

@@ -30,6 +30,11 @@ int ta_pool_cancel_after(unsigned ms, void (*on_fire)(unsigned held));
 
 /* The worker's figures (Apache threads add their 503s and durations). */
 ta_worker_stats *ta_worker_stats_of(ta_worker *w);
+/* TrueAsyncMaxWaitTime, on the Apache thread: ms to wait before looking
+ * again whether the request still sits in its queue (-1: no need; *until 0
+ * for none). At the deadline one still queued is taken back (PHP never sees
+ * it, its PHP-side reference is dropped) and *refused is set. */
+int ta_worker_wait_check(ta_exchange *ex, uint64_t *until, int *refused);
 /* The number (in its worker) of the PHP thread a dispatched exchange went to. */
 int ta_worker_thread_of(ta_exchange *ex);
 /* Whether some thread of the worker could take a request now. */

@@ -44,6 +44,27 @@ typedef struct ta_child_stats {
     unsigned char workers[];    /* the ta_worker_stats, at ta_stats_worker() */
 } ta_child_stats;
 
+/* The shared memory of one generation of children: `slots` regions of
+ * `slot_size` bytes at `base` (made by the parent); `mine` is this
+ * child's slot, -1 if it has none. */
+typedef struct ta_stats_region {
+    void *base;
+    size_t slot_size;
+    int slots, mine;
+} ta_stats_region;
+
+/* The scoreboard's pid for a slot (0: none); the Apache glue's. */
+typedef long (*ta_slot_pid_fn)(int slot);
+
+/* In a new child: finds its slot (the parent writes the pid there just
+ * after the fork, so it waits for it up to wait_ms), clears the region and
+ * takes it over. NULL if no slot has our pid. */
+ta_child_stats *ta_stats_claim(ta_stats_region *rg, ta_slot_pid_fn slot_pid, unsigned wait_ms);
+/* The children whose figures are current: the pid in their region is the
+ * scoreboard's for the slot, and alive (ours always). Returns how many it
+ * put in out (room for rg->slots). */
+int ta_stats_live(const ta_stats_region *rg, ta_slot_pid_fn slot_pid, ta_child_stats **out);
+
 /* Bytes one child's region takes for these workers (a multiple of 64). */
 size_t ta_stats_slot_size(const ta_worker_config *cfg, int n);
 ta_child_stats *ta_stats_slot(void *base, size_t slot_size, int slot);

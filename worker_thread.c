@@ -305,55 +305,68 @@ static void begin_stop(ta_php_thread *t)
     if (EG(exception)) zend_clear_exception();
 }
 
+/* The first entry into serve() after a boot. */
+static void serve_begin(ta_php_thread *t)
+{
+    memset(&t->sv, 0, sizeof t->sv);
+    t->sv.begun = true;
+    t->sv.boot_usage = zend_memory_usage(0);
+    t->recycled = 0;
+    t->served = 0;
+    set_state(t, TA_THREAD_READY);
+    ta_stat_set(&t->st->memory, t->sv.boot_usage);
+    /* what the script included to get here (also a frankenphp_handle_request() loop's) */
+    if (t->cfg->watch) ta_file_watch_start(&t->files);
+}
+
+/* Whether the thread should boot its script afresh now; if so it takes no
+ * new requests from here on (the cause is logged and counted). */
+static void check_recycle(ta_php_thread *t)
+{
+    if (t->sv.recycle || t->sv.stop_phase) return;
+    int why = t->sv.script_ended ? TA_RECYCLE_SCRIPT_ENDED
+            : t->files.changed ? TA_RECYCLE_WATCH
+            : recycle_cause(t, &t->sv.fatals_seen, &t->sv.served_seen, t->sv.boot_usage);
+    if (why < 0) return;
+    ta_stat_add(&t->st->recycles[why], 1);
+    if (why == TA_RECYCLE_WATCH) ta_file_watch_invalidate(&t->files);
+    ta_log(TA_LOG_INFO, TA_LOGNO(00818) "PHP thread %d of %s recycles %s (%zu bytes in use): its "
+           "requests finish first, new ones wait", t->index, t->cfg->script, recycle_why[why],
+           zend_memory_usage(0));
+    t->sv.recycle = true;
+    set_state(t, TA_THREAD_RECYCLING);
+}
+
+/* What came in: news from Apache, deadlines passed, new requests, and a stop
+ * without grace (what runs is cancelled, finally blocks run; what waits in
+ * the queue gets 503). */
+static void take_news(ta_php_thread *t)
+{
+    drain_inbox(t, 1);
+    if (ta_watch_peek(&t->box->watch) & TA_WATCH_DEADLINE) {
+        ta_watch_take(&t->box->watch);
+        expire_requests(t);
+    }
+    if (!t->sv.stop_phase && !t->sv.recycle) take_requests(t);
+    if (__atomic_exchange_n(&t->box->cancel, 0, __ATOMIC_ACQ_REL)) {
+        cancel_all(&t->sched, "Apache is stopping the server");
+        fail_queued(t, 503);
+    }
+}
+
 /* Serves until the worker stops; with `until_request`, returns as soon as
  * a request has finished while it served normally (not while stopping or
  * recycling). Returns whether it stopped for good. */
 static bool serve(ta_php_thread *t, bool until_request)
 {
     if (t->sv.done) return true;
-    if (!t->sv.begun) {
-        memset(&t->sv, 0, sizeof t->sv);
-        t->sv.begun = true;
-        t->sv.boot_usage = zend_memory_usage(0);
-        t->recycled = 0;
-        t->served = 0;
-        set_state(t, TA_THREAD_READY);
-        ta_stat_set(&t->st->memory, t->sv.boot_usage);
-        /* what the script included to get here (also a frankenphp_handle_request() loop's) */
-        if (t->cfg->watch) ta_file_watch_start(&t->files);
-    }
+    if (!t->sv.begun) serve_begin(t);
     uint64_t served_at_entry = t->served;
     ta_exchange_defer_signals(&t->deferred);
     for (;;) {
-        drain_inbox(t, 1);
-        if (ta_watch_peek(&t->box->watch) & TA_WATCH_DEADLINE) {
-            ta_watch_take(&t->box->watch);
-            expire_requests(t);
-        }
-        if (!t->sv.stop_phase && !t->sv.recycle) take_requests(t);
-        if (__atomic_exchange_n(&t->box->cancel, 0, __ATOMIC_ACQ_REL)) {
-            /* Apache stops the child without grace: what runs is cancelled
-             * (finally blocks run), what waits in the queue gets 503. */
-            cancel_all(&t->sched, "Apache is stopping the server");
-            fail_queued(t, 503);
-        }
+        take_news(t);
         ta_sched_run_ready(&t->sched);
-        int why = -1;
-        if (t->sv.script_ended && !t->sv.recycle && !t->sv.stop_phase)
-            why = TA_RECYCLE_SCRIPT_ENDED;
-        else if (t->files.changed && !t->sv.recycle && !t->sv.stop_phase)
-            why = TA_RECYCLE_WATCH;
-        else if (!t->sv.recycle && !t->sv.stop_phase)
-            why = recycle_cause(t, &t->sv.fatals_seen, &t->sv.served_seen, t->sv.boot_usage);
-        if (why >= 0) {
-            ta_stat_add(&t->st->recycles[why], 1);
-            if (why == TA_RECYCLE_WATCH) ta_file_watch_invalidate(&t->files);
-            ta_log(TA_LOG_INFO, TA_LOGNO(00818) "PHP thread %d of %s recycles %s (%zu bytes in use): its "
-                   "requests finish first, new ones wait", t->index, t->cfg->script, recycle_why[why],
-                   zend_memory_usage(0));
-            t->sv.recycle = true;
-            set_state(t, TA_THREAD_RECYCLING);
-        }
+        check_recycle(t);
         bool stop_now = stopping(t) || (t->sv.recycle && !t->inflight);
         if (!t->sv.stop_phase && stop_now) {
             begin_stop(t);

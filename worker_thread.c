@@ -260,9 +260,7 @@ static bool worth_recycling(size_t boot_usage)
 
 static bool serve(ta_php_thread *t, bool until_request);
 
-/* Why the thread should boot its worker script afresh now, or NULL: after
- * a costly fatal error, after TrueAsyncMaxRequests requests, or when a
- * request ended with more PHP memory in use than TrueAsyncMaxMemory. */
+/* The recycle causes, as the log line says them. */
 static const char *const recycle_why[TA_RECYCLE_CAUSES] = {
     [TA_RECYCLE_MAX_REQUESTS] = "after TrueAsyncMaxRequests requests",
     [TA_RECYCLE_MAX_MEMORY] = "as its memory in use is above TrueAsyncMaxMemory",
@@ -271,6 +269,10 @@ static const char *const recycle_why[TA_RECYCLE_CAUSES] = {
     [TA_RECYCLE_WATCH] = "as a file its worker script included changed (TrueAsyncWatch)",
 };
 
+/* Why the thread should boot its worker script afresh now (TA_RECYCLE_*),
+ * or -1: after a costly fatal error, after TrueAsyncMaxRequests requests,
+ * or when a request ended with more PHP memory in use than
+ * TrueAsyncMaxMemory. */
 static int recycle_cause(ta_php_thread *t, uint64_t *fatals_seen, uint64_t *served_seen, size_t boot_usage)
 {
     if (t->sched.fatals != *fatals_seen) {

@@ -285,7 +285,10 @@ static void html_worker(const page *pg, int w)
     put(b, "<h2>Worker ");
     put_esc(b, pg->cfg[w].script, ESC_HTML);
     put(b, "</h2>\n<p>");
-    for (int i = 0; i < n; i++) put(b, "%s%s %lld", i ? ", " : "", d[i].name, d[i].value);
+    for (int i = 0; i < n; i++) {
+        if (strcmp(d[i].name, "TrueAsyncWatch") == 0) put(b, "%s%s %s", i ? ", " : "", d[i].name, d[i].value ? "On" : "Off");
+        else put(b, "%s%s %lld", i ? ", " : "", d[i].name, d[i].value);
+    }
     put(b, "</p>\n<table border=\"1\" cellpadding=\"3\">\n<tr><th>child pid</th><th>thread</th><th>state</th>"
         "<th>requests</th><th>in flight</th><th>queued</th><th>coroutines</th><th>PHP memory</th><th>boots</th>"
         "<th>boot failures</th><th>recycles</th><th>timeouts</th><th>slow log</th><th>last boot error</th></tr>\n");
@@ -294,7 +297,11 @@ static void html_worker(const page *pg, int w)
         for (int t = 0; t < pg->cfg[w].threads; t++) {
             const ta_thread_stats *ts = &ws->threads[t];
             put(b, "<tr><td>%lld</td><td>%d</td><td>%s</td>", kpid(pg, k), t, state_name(tstate(ts)));
-            for (size_t m = 0; m < 7; m++) put(b, "<td>%llu</td>", (unsigned long long) tget(ts, thread_metrics[m].off));
+            for (size_t m = 0; m < 7; m++) {
+                uint64_t v = tget(ts, thread_metrics[m].off);
+                if (thread_metrics[m].off == TM(memory)) put(b, "<td>%.1f MiB</td>", (double) v / 1048576.0);
+                else put(b, "<td>%llu</td>", (unsigned long long) v);
+            }
             put(b, "<td>");
             for (int c = 0, any = 0; c < TA_RECYCLE_CAUSES; c++) {
                 uint64_t v = ta_stat_get(&ts->recycles[c]);

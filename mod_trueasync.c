@@ -734,7 +734,8 @@ static int ta_handler(request_rec *r)
     ta_worker *w = g_workers ? g_workers[conf->worker_index] : NULL;
     if (!w) return busy(r, conf);
     /* Refuse before reading a body we would throw away. */
-    if (!ta_worker_has_room(w)) return refuse(r, conf, w, TA_REJECT_QUEUES_FULL);
+    if (!ta_worker_has_room(w))
+        return refuse(r, conf, w, ta_worker_alive(w) ? TA_REJECT_QUEUES_FULL : TA_REJECT_UNAVAILABLE);
     uint64_t t0 = ta_now_us();
 
     ta_notifier *n = thread_notifier(r);

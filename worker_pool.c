@@ -28,6 +28,13 @@ static ta_mailbox **g_all_boxes;    /* every thread's, for the watchdog */
 ta_worker_stats *ta_worker_stats_of(ta_worker *w) { return w->stats; }
 int ta_worker_thread_of(ta_exchange *ex) { return ex->php_thread ? ((ta_mailbox *) ex->php_thread)->index : -1; }
 
+int ta_worker_alive(ta_worker *w)
+{
+    for (int i = 0; i < w->n_threads; i++)
+        if (ta_mailbox_alive(&w->boxes[i])) return 1;
+    return 0;
+}
+
 int ta_worker_has_room(ta_worker *w) { return ta_dispatch_has_room(w->boxes, w->n_threads); }
 int ta_worker_dispatch(ta_worker *w, ta_exchange *ex) { return ta_dispatch(w->boxes, w->n_threads, ex); }
 int ta_worker_withdraw(ta_exchange *ex) { return ta_dispatch_withdraw(ex); }

@@ -37,6 +37,8 @@ ta_worker_stats *ta_worker_stats_of(ta_worker *w);
 int ta_worker_wait_check(ta_exchange *ex, uint64_t *until, int *refused);
 /* The number (in its worker) of the PHP thread a dispatched exchange went to. */
 int ta_worker_thread_of(ta_exchange *ex);
+/* Whether some thread of the worker is alive (booting, ready, recycling). */
+int ta_worker_alive(ta_worker *w);
 /* Whether some thread of the worker could take a request now. */
 int ta_worker_has_room(ta_worker *w);
 /* Queues the exchange on the least-loaded live thread. On anything but

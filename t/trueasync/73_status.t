@@ -13,7 +13,7 @@ use Time::HiRes qw(time sleep);
 use TATest qw(raw_request json_decode top_dir);
 use TAServer;
 
-plan tests => 28;
+plan tests => 29;
 
 my $top = top_dir();
 sub status { my $r = raw_request(undef, path => "/trueasync-status$_[0]", timeout => 10); $r }
@@ -59,6 +59,11 @@ is worker_of(json_status(), 'busy.php')->{rejected}{queues_full}, $full0 + 1, '.
 my $bf = worker_of(json_status(), 'boot_fail.php')->{threads}[0];
 like $bf->{state}, qr/^(failed|booting)$/, 'a worker that never boots is shown failed';
 like $bf->{last_boot_error} // '', qr/boot failed on purpose/, '... with its last boot error';
+my $un0 = worker_of(json_status(), 'boot_fail.php')->{rejected}{unavailable};
+raw_request('trueasync_bootfail', path => '/', timeout => 10);
+my $un1 = worker_of(json_status(), 'boot_fail.php')->{rejected}{unavailable};
+ok $un1 == $un0 + 1 || worker_of(json_status(), 'boot_fail.php')->{threads}[0]{state} eq 'booting',
+    "... and its 503s are counted as unavailable ($un0 -> $un1)";
 
 # ---- HTML and Prometheus
 $r = status('');

@@ -9,6 +9,7 @@ use warnings;
 use Apache::Test qw(-withtestmore);
 use File::Temp qw(tempdir);
 use IO::Socket::INET ();
+use POSIX ();
 use Time::HiRes qw(time sleep);
 use TATest qw(raw_request json_decode top_dir);
 use TAServer;
@@ -159,8 +160,8 @@ YML
     my $pid = fork // die;
     if (!$pid) {
         open STDOUT, '>', "$dir/prometheus.log"; open STDERR, '>&', \*STDOUT;
-        exec '/usr/bin/prometheus', "--config.file=$dir/prometheus.yml", "--storage.tsdb.path=$dir/data",
-             "--web.listen-address=127.0.0.1:$pport";
+        { exec '/usr/bin/prometheus', "--config.file=$dir/prometheus.yml", "--storage.tsdb.path=$dir/data",
+               "--web.listen-address=127.0.0.1:$pport"; }
         POSIX::_exit(127);
     }
     my $value;

@@ -155,9 +155,13 @@ static const char *cmd_int(cmd_parms *cmd, void *dc, const char *arg)
     return parse_int(cmd, arg, d_int[d].lo, d_int[d].hi, to);
 }
 
-static const char *cmd_flag(cmd_parms *cmd, void *dc, int on)
+/* On|Off, parsed here (not AP_INIT_FLAG) so that the error names the value. */
+static const char *cmd_flag(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void) dc;
+    int on = strcasecmp(arg, "on") == 0;
+    if (!on && strcasecmp(arg, "off") != 0)
+        return apr_psprintf(cmd->pool, "%s must be On or Off, got '%s'", cmd->cmd->name, arg);
     SRV_CONF(cmd)->v[(intptr_t) cmd->info] = on;
     return NULL;
 }
@@ -222,8 +226,8 @@ static const command_rec ta_cmds[] = {
                   "Milliseconds a coroutine may run without suspending before its backtrace is logged (0-3600000, 0 = off, the default)"),
     AP_INIT_TAKE1("TrueAsyncMaxConsecutiveFailures", cmd_int, (void *) D_MAX_FAILURES, RSRC_CONF,
                   "Failed boots in a row of a PHP thread before an error is logged (1-1000000, default 6)"),
-    AP_INIT_FLAG("TrueAsyncWatch", cmd_flag, (void *) D_WATCH, RSRC_CONF,
-                 "On: PHP threads recycle when a file their worker script included changes (default Off)"),
+    AP_INIT_TAKE1("TrueAsyncWatch", cmd_flag, (void *) D_WATCH, RSRC_CONF,
+                  "On: PHP threads recycle when a file their worker script included changes (default Off)"),
     AP_INIT_ITERATE("TrueAsyncSendFilePath", cmd_sendfile_path, NULL, RSRC_CONF,
                     "Directories FrankenPHP\\Response::sendFile() may hand files from (repeatable)"),
     {NULL}

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "notifier.h"
 
 typedef struct ta_kv { char *name; char *value; } ta_kv;
@@ -32,6 +33,9 @@ typedef struct ta_request {
     size_t n_env;
     char *body;
     size_t body_len;
+    unsigned timeout_ms;         /* TrueAsyncRequestTimeout of its location; 0 none */
+    unsigned max_wait_ms;        /* TrueAsyncMaxWaitTime; 0 none */
+    uint64_t dispatched_us;      /* when it was queued (ta_clock.h) */
 } ta_request;
 
 /* An informational (1xx) response sent before the final head. */
@@ -95,9 +99,16 @@ struct ta_exchange {
     ta_exchange *inbox_next;
     int in_inbox;
 
-    /* The PHP thread only: its request object and its in-flight list. */
+    /* The PHP thread only: its request object and its in-flight list,
+     * when it started and its deadline (TrueAsyncRequestTimeout). */
     void *php_ctx;
     ta_exchange *php_prev, *php_next;
+    uint64_t php_deadline_ms;
+    int php_timed_out;
+    /* Written by the PHP thread before its first post, read by Apache
+     * after the response (the lock orders them): when PHP started it. */
+    uint64_t started_us;
+    int wait_expired;            /* refused for TrueAsyncMaxWaitTime */
 };
 
 /* Allocated with two references: the Apache side and the PHP side. */

@@ -15,8 +15,13 @@
 #include "unixd.h"
 #include "apr_strings.h"
 #include "util_filter.h"
+#include "scoreboard.h"
+#include "mod_status.h"
+#include "apr_shm.h"
+#include "apr_optional_hooks.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -28,8 +33,12 @@
 #include "notifier.h"
 #include "ta_log.h"
 #include "worker_pool.h"
+#include "worker_stats.h"
+#include "status_page.h"
+#include "ta_clock.h"
 
 #define TA_HANDLER "trueasync-worker"
+#define TA_STATUS_HANDLER "trueasync-status"
 
 /* Built with hidden visibility; only the module record is exported. */
 #undef AP_MODULE_DECLARE_DATA
@@ -37,12 +46,21 @@
 
 module AP_MODULE_DECLARE_DATA trueasync_module;
 
+/* The integer directives of a server, each -1 while unset, with their
+ * ranges and defaults. TrueAsyncRequestTimeout is per directory. */
+enum { D_THREADS, D_BUFFER, D_RETRY_AFTER, D_MAX_REQUESTS, D_MAX_WAIT, D_SLOWLOG, D_MAX_FAILURES, D_WATCH,
+       D_INTS, D_REQUEST_TIMEOUT = D_INTS };
+static const struct { long lo, hi; int dflt; } d_int[D_INTS + 1] = {
+    [D_THREADS] = { 1, TA_MAX_THREADS, TA_DEFAULT_THREADS }, [D_BUFFER] = { 1, 1000, TA_DEFAULT_BUFFER_SIZE },
+    [D_RETRY_AFTER] = { 0, 86400, TA_DEFAULT_RETRY_AFTER }, [D_MAX_REQUESTS] = { 0, 2000000000, 0 },
+    [D_MAX_WAIT] = { 0, 3600000, 0 }, [D_SLOWLOG] = { 0, 3600000, 0 },
+    [D_MAX_FAILURES] = { 1, 1000000, TA_DEFAULT_MAX_FAILURES }, [D_WATCH] = { 0, 1, 0 },
+    [D_REQUEST_TIMEOUT] = { 0, 86400, 0 },
+};
+
 typedef struct {
     const char *script;
-    int threads;            /* -1: unset */
-    int buffer;
-    int retry_after;
-    long max_requests;      /* -1: unset */
+    int v[D_INTS];
     long long max_memory;   /* -1: unset */
     apr_array_header_t *ini;    /* of ta_ini */
     apr_array_header_t *sendfile;   /* of const char *: TrueAsyncSendFilePath */
@@ -54,14 +72,18 @@ static int g_n_configs;
 static ta_worker **g_workers;
 static server_rec *g_main_server;
 
+/* The status figures: one region per scoreboard slot, made by the parent
+ * in post_config (so every child of the generation maps the same memory). */
+static ta_stats_region g_stats = { .mine = -1 };
+
 /* ---- configuration ---------------------------------------------------------- */
 
 static void *create_srv_conf(apr_pool_t *p, server_rec *s)
 {
     (void) s;
     ta_srv_conf *c = apr_pcalloc(p, sizeof *c);
-    c->threads = c->buffer = c->retry_after = -1;
-    c->max_requests = c->max_memory = -1;
+    for (int d = 0; d < D_INTS; d++) c->v[d] = -1;
+    c->max_memory = -1;
     c->ini = apr_array_make(p, 4, sizeof(ta_ini));
     c->sendfile = apr_array_make(p, 2, sizeof(const char *));
     c->worker_index = -1;
@@ -72,10 +94,7 @@ static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 {
     ta_srv_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof *c);
     c->script = add->script ? add->script : base->script;
-    c->threads = add->threads != -1 ? add->threads : base->threads;
-    c->buffer = add->buffer != -1 ? add->buffer : base->buffer;
-    c->retry_after = add->retry_after != -1 ? add->retry_after : base->retry_after;
-    c->max_requests = add->max_requests != -1 ? add->max_requests : base->max_requests;
+    for (int d = 0; d < D_INTS; d++) c->v[d] = add->v[d] != -1 ? add->v[d] : base->v[d];
     c->max_memory = add->max_memory != -1 ? add->max_memory : base->max_memory;
     c->ini = apr_array_append(p, base->ini, add->ini);
     c->sendfile = apr_array_append(p, base->sendfile, add->sendfile);
@@ -83,16 +102,29 @@ static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     return c;
 }
 
+/* Per directory: a streaming location can have no timeout while the rest
+ * has one. -1: unset. */
+typedef struct { int request_timeout; } ta_dir_conf;
+
+static void *create_dir_conf(apr_pool_t *p, char *dir)
+{
+    (void) dir;
+    ta_dir_conf *c = apr_pcalloc(p, sizeof *c);
+    c->request_timeout = -1;
+    return c;
+}
+
+static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    ta_dir_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof *c);
+    c->request_timeout = add->request_timeout != -1 ? add->request_timeout : base->request_timeout;
+    return c;
+}
+
 static const char *parse_int(cmd_parms *cmd, const char *arg, long lo, long hi, int *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(arg, &end, 10);
-    if (errno || end == arg || *end || v < lo || v > hi)
-        return apr_psprintf(cmd->pool, "%s must be an integer between %ld and %ld, got '%s'",
-                            cmd->cmd->name, lo, hi, arg);
-    *out = (int) v;
-    return NULL;
+    if (ta_parse_int(arg, lo, hi, out) == 0) return NULL;
+    return apr_psprintf(cmd->pool, "%s must be an integer between %ld and %ld, got '%s'", cmd->cmd->name, lo, hi, arg);
 }
 
 #define SRV_CONF(cmd) ((ta_srv_conf *) ap_get_module_config((cmd)->server->module_config, &trueasync_module))
@@ -117,53 +149,32 @@ static const char *cmd_worker(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *cmd_threads(cmd_parms *cmd, void *dc, const char *arg)
+/* Every integer directive: cmd->info is its D_* number. */
+static const char *cmd_int(cmd_parms *cmd, void *dc, const char *arg)
 {
-    (void) dc;
-    return parse_int(cmd, arg, 1, TA_MAX_THREADS, &SRV_CONF(cmd)->threads);
+    int d = (int) (intptr_t) cmd->info;
+    int *to = d == D_REQUEST_TIMEOUT ? &((ta_dir_conf *) dc)->request_timeout : &SRV_CONF(cmd)->v[d];
+    return parse_int(cmd, arg, d_int[d].lo, d_int[d].hi, to);
 }
 
-static const char *cmd_buffer(cmd_parms *cmd, void *dc, const char *arg)
+/* On|Off, parsed here (not AP_INIT_FLAG) so that the error names the value. */
+static const char *cmd_flag(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void) dc;
-    return parse_int(cmd, arg, 1, 1000, &SRV_CONF(cmd)->buffer);
-}
-
-static const char *cmd_retry_after(cmd_parms *cmd, void *dc, const char *arg)
-{
-    (void) dc;
-    return parse_int(cmd, arg, 0, 86400, &SRV_CONF(cmd)->retry_after);
-}
-
-static const char *cmd_max_requests(cmd_parms *cmd, void *dc, const char *arg)
-{
-    (void) dc;
-    int v;
-    const char *err = parse_int(cmd, arg, 0, 2000000000, &v);
-    if (!err) SRV_CONF(cmd)->max_requests = v;
-    return err;
+    int on = strcasecmp(arg, "on") == 0;
+    if (!on && strcasecmp(arg, "off") != 0)
+        return apr_psprintf(cmd->pool, "%s must be On or Off, got '%s'", cmd->cmd->name, arg);
+    SRV_CONF(cmd)->v[(intptr_t) cmd->info] = on;
+    return NULL;
 }
 
 /* A size like php.ini's: bytes, or a number with K, M or G. */
 static const char *cmd_max_memory(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void) dc;
-    char *end;
-    errno = 0;
-    long long v = strtoll(arg, &end, 10);
-    long long mult = 1;
-    if (*end && !end[1]) {
-        switch (*end) {
-        case 'k': case 'K': mult = 1LL << 10; end++; break;
-        case 'm': case 'M': mult = 1LL << 20; end++; break;
-        case 'g': case 'G': mult = 1LL << 30; end++; break;
-        }
-    }
-    if (errno || end == arg || *end || v < 0 || v > (1LL << 50) / mult)
-        return apr_psprintf(cmd->pool, "%s must be a size in bytes, or with K, M or G (0 = off), got '%s'",
-                            cmd->cmd->name, arg);
-    SRV_CONF(cmd)->max_memory = v * mult;
-    return NULL;
+    if (ta_parse_size(arg, &SRV_CONF(cmd)->max_memory) == 0) return NULL;
+    return apr_psprintf(cmd->pool, "%s must be a size in bytes, or with K, M or G (0 = off), got '%s'",
+                        cmd->cmd->name, arg);
 }
 
 static const char *cmd_ini(cmd_parms *cmd, void *dc, const char *name, const char *value)
@@ -197,26 +208,62 @@ static const char *cmd_sendfile_path(cmd_parms *cmd, void *dc, const char *arg)
 static const command_rec ta_cmds[] = {
     AP_INIT_TAKE1("TrueAsyncWorker", cmd_worker, NULL, RSRC_CONF,
                   "Path of the PHP worker script that calls FrankenPHP\\HttpServer::onRequest()"),
-    AP_INIT_TAKE1("TrueAsyncThreads", cmd_threads, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("TrueAsyncThreads", cmd_int, (void *) D_THREADS, RSRC_CONF,
                   "PHP threads per Apache child for this worker (1-256, default 2)"),
-    AP_INIT_TAKE1("TrueAsyncBufferSize", cmd_buffer, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("TrueAsyncBufferSize", cmd_int, (void *) D_BUFFER, RSRC_CONF,
                   "Requests one PHP thread holds at once, queued or running (1-1000, default 20)"),
-    AP_INIT_TAKE1("TrueAsyncRetryAfter", cmd_retry_after, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("TrueAsyncRetryAfter", cmd_int, (void *) D_RETRY_AFTER, RSRC_CONF,
                   "Retry-After seconds sent with 503 when all queues are full (0-86400, default 1)"),
-    AP_INIT_TAKE1("TrueAsyncMaxRequests", cmd_max_requests, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("TrueAsyncMaxRequests", cmd_int, (void *) D_MAX_REQUESTS, RSRC_CONF,
                   "Requests a PHP thread serves before it boots its worker script afresh (0 = never, the default)"),
     AP_INIT_TAKE1("TrueAsyncMaxMemory", cmd_max_memory, NULL, RSRC_CONF,
                   "PHP memory in use above which a PHP thread boots its worker script afresh after a request (K/M/G; 0 = off)"),
     AP_INIT_TAKE2("TrueAsyncPHPIni", cmd_ini, NULL, RSRC_CONF,
                   "A php.ini setting for this worker: name value (repeatable)"),
+    AP_INIT_TAKE1("TrueAsyncRequestTimeout", cmd_int, (void *) D_REQUEST_TIMEOUT, RSRC_CONF | ACCESS_CONF,
+                  "Seconds a request's handler has to end its response before it is cancelled and answered 504 (0-86400, 0 = none, the default)"),
+    AP_INIT_TAKE1("TrueAsyncMaxWaitTime", cmd_int, (void *) D_MAX_WAIT, RSRC_CONF,
+                  "Milliseconds a request may wait in a queue before it gets 503 (0-3600000, 0 = none, the default)"),
+    AP_INIT_TAKE1("TrueAsyncSlowlogTimeout", cmd_int, (void *) D_SLOWLOG, RSRC_CONF,
+                  "Milliseconds a coroutine may run without suspending before its backtrace is logged (0-3600000, 0 = off, the default)"),
+    AP_INIT_TAKE1("TrueAsyncMaxConsecutiveFailures", cmd_int, (void *) D_MAX_FAILURES, RSRC_CONF,
+                  "Failed boots in a row of a PHP thread before an error is logged (1-1000000, default 6)"),
+    AP_INIT_TAKE1("TrueAsyncWatch", cmd_flag, (void *) D_WATCH, RSRC_CONF,
+                  "On: PHP threads recycle when a file their worker script included changes (default Off)"),
     AP_INIT_ITERATE("TrueAsyncSendFilePath", cmd_sendfile_path, NULL, RSRC_CONF,
                     "Directories FrankenPHP\\Response::sendFile() may hand files from (repeatable)"),
     {NULL}
 };
 
-static int conf_threads(const ta_srv_conf *c) { return c->threads > 0 ? c->threads : TA_DEFAULT_THREADS; }
-static int conf_buffer(const ta_srv_conf *c) { return c->buffer > 0 ? c->buffer : TA_DEFAULT_BUFFER_SIZE; }
-static int conf_retry_after(const ta_srv_conf *c) { return c->retry_after >= 0 ? c->retry_after : TA_DEFAULT_RETRY_AFTER; }
+static int dval(const ta_srv_conf *c, int d) { return c->v[d] != -1 ? c->v[d] : d_int[d].dflt; }
+
+/* The status figures of every child, in memory the parent maps before it
+ * forks them: one region per scoreboard slot. Without it the module still
+ * serves; the status page is empty. */
+static int stats_create(apr_pool_t *pconf, server_rec *s)
+{
+    apr_shm_t *shm;
+    int limit = 1;
+    g_stats = (ta_stats_region) { .mine = -1 };
+    if (g_n_configs == 0) return OK;
+    if (ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &limit) != APR_SUCCESS || limit < 1) limit = 1;
+    size_t slot_size = ta_stats_slot_size(g_configs, g_n_configs);
+    apr_status_t rv = apr_shm_create(&shm, slot_size * (size_t) limit, NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, TA_LOGNO(00905)
+                     "cannot create the shared memory of the status figures (%zu bytes)", slot_size * (size_t) limit);
+        return OK;
+    }
+    g_stats = (ta_stats_region) { apr_shm_baseaddr_get(shm), slot_size, limit, -1 };
+    memset(g_stats.base, 0, slot_size * (size_t) limit);
+    return OK;
+}
+
+static long slot_pid(int slot)
+{
+    process_score *ps = ap_get_scoreboard_process(slot);
+    return ps ? (long) ps->pid : 0;
+}
 
 /* One worker per distinct script; the first server naming it sets its size. */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
@@ -235,22 +282,29 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         if (i == g_n_configs) {
             ta_worker_config *w = &g_configs[g_n_configs++];
             w->script = c->script;
-            w->threads = conf_threads(c);
-            w->buffer_size = conf_buffer(c);
+            w->threads = dval(c, D_THREADS);
+            w->buffer_size = dval(c, D_BUFFER);
             w->ini = (const ta_ini *) c->ini->elts;
             w->n_ini = c->ini->nelts;
-            w->max_requests = c->max_requests > 0 ? c->max_requests : 0;
+            w->max_requests = dval(c, D_MAX_REQUESTS);
             w->max_memory = c->max_memory > 0 ? c->max_memory : 0;
             w->sendfile_dirs = (const char *const *) c->sendfile->elts;
             w->n_sendfile_dirs = c->sendfile->nelts;
-        } else if (g_configs[i].threads != conf_threads(c) || g_configs[i].buffer_size != conf_buffer(c)) {
+            w->slowlog_ms = (unsigned) dval(c, D_SLOWLOG);
+            w->max_failures = dval(c, D_MAX_FAILURES);
+            w->watch = dval(c, D_WATCH);
+            w->max_wait_ms = (unsigned) dval(c, D_MAX_WAIT);
+            ta_dir_conf *d = ap_get_module_config(v->lookup_defaults, &trueasync_module);
+            w->request_timeout = d && d->request_timeout > 0 ? (unsigned) d->request_timeout : 0;
+            w->retry_after = dval(c, D_RETRY_AFTER);
+        } else if (g_configs[i].threads != dval(c, D_THREADS) || g_configs[i].buffer_size != dval(c, D_BUFFER)) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v, TA_LOGNO(00841)
                          "TrueAsyncWorker %s is shared with an earlier server; that server's "
                          "TrueAsyncThreads/TrueAsyncBufferSize apply", c->script);
         }
         c->worker_index = i;
     }
-    return OK;
+    return stats_create(pconf, s);
 }
 
 /* ---- set-ups the module cannot work in, and its version (issue 13) ------------
@@ -349,15 +403,15 @@ static void warn_unreachable_buffer(server_rec *s)
     for (server_rec *v = s; v; v = v->next) {
         ta_srv_conf *c = ap_get_module_config(v->module_config, &trueasync_module);
         if (!c->script || !first_naming(s, v, c->script)) continue;
-        long held = (long) conf_threads(c) * conf_buffer(c);
+        long held = (long) dval(c, D_THREADS) * dval(c, D_BUFFER);
         if (held <= tpc) continue;
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, v, TA_LOGNO(00953)
                      "TrueAsyncWorker %s: TrueAsyncThreads %d x TrueAsyncBufferSize %d = %ld requests, more "
                      "than ThreadsPerChild %d Apache threads can ever hold (each held request keeps one "
                      "waiting): that queue size is never reached and the 503 with Retry-After never comes. "
                      "Lower TrueAsyncBufferSize to %d or raise ThreadsPerChild to %ld",
-                     c->script, conf_threads(c), conf_buffer(c), held, tpc,
-                     tpc / conf_threads(c) > 0 ? tpc / conf_threads(c) : 1, held);
+                     c->script, dval(c, D_THREADS), dval(c, D_BUFFER), held, tpc,
+                     tpc / dval(c, D_THREADS) > 0 ? tpc / dval(c, D_THREADS) : 1, held);
     }
 }
 
@@ -400,7 +454,11 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     ta_log_set_sink(log_sink, ap_get_server_module_loglevel(s, APLOG_MODULE_INDEX));
     if (g_n_configs == 0) return;
     ta_worker **workers = apr_pcalloc(pchild, sizeof *workers * (size_t) g_n_configs);
-    if (ta_pool_start(g_configs, g_n_configs, workers) != 0) {
+    ta_child_stats *mine = ta_stats_claim(&g_stats, slot_pid, 2000);
+    if (g_stats.base && !mine)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, TA_LOGNO(00906) "child %" APR_PID_T_FMT
+                     " found no scoreboard slot of its own; the status page does not show it", getpid());
+    if (ta_pool_start(g_configs, g_n_configs, mine, workers) != 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, TA_LOGNO(00842)
                      "PHP workers could not start in this child; TrueAsync requests get 503");
         apr_pool_cleanup_register(pchild, NULL, child_cleanup, apr_pool_cleanup_null);
@@ -473,7 +531,7 @@ static ta_notifier *thread_notifier(request_rec *r)
 static int busy(request_rec *r, const ta_srv_conf *c)
 {
     apr_table_setn(r->err_headers_out, "Retry-After",
-                   apr_psprintf(r->pool, "%d", conf_retry_after(c)));
+                   apr_psprintf(r->pool, "%d", dval(c, D_RETRY_AFTER)));
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
@@ -716,10 +774,22 @@ static int client_fd(conn_rec *c)
 
 /* Relays what PHP produces until the response ends, the PHP side fails, or
  * the client goes away. */
-static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_notifier *n)
+/* For the access log (%{trueasync-queue-us}n, %{trueasync-thread}n) and
+ * the figures, before the exchange is let go. */
+static void note_exchange(request_rec *r, ta_worker *w, ta_exchange *ex)
+{
+    apr_table_setn(r->notes, "trueasync-thread", apr_itoa(r->pool, ta_worker_thread_of(ex)));
+    if (ex->started_us)
+        apr_table_setn(r->notes, "trueasync-queue-us",
+                       apr_psprintf(r->pool, "%" APR_UINT64_T_FMT, (apr_uint64_t) (ex->started_us - ex->req.dispatched_us)));
+    if (ex->wait_expired) ta_stat_add(&ta_worker_stats_of(w)->rejected[TA_REJECT_WAIT_TIME], 1);
+}
+
+static int relay(request_rec *r, const ta_srv_conf *conf, ta_worker *w, ta_exchange *ex, ta_notifier *n)
 {
     conn_rec *c = r->connection;
-    int fd = client_fd(c), body_started = 0, rc = OK;
+    int fd = client_fd(c), body_started = 0, rc = OK, refused = 0;
+    uint64_t wait_until = ex->req.max_wait_ms ? ex->req.dispatched_us + (uint64_t) ex->req.max_wait_ms * 1000u : 0;
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, c->bucket_alloc);
     for (;;) {
         ta_take t;
@@ -748,8 +818,18 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_no
             break;
         }
         if (t.ended) break;
+        if (t.status > 0) wait_until = 0;
         short rev = 0;
-        if (ta_notifier_wait(n, -1, fd, POLLRDHUP, &rev) < 0 && errno != EINTR) {
+        int tmo = ta_worker_wait_check(ex, &wait_until, &refused);
+        if (refused) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, TA_LOGNO(00907)
+                          "request waited %u ms in the queue of a busy PHP thread (TrueAsyncMaxWaitTime): 503",
+                          ex->req.max_wait_ms);
+            ta_stat_add(&ta_worker_stats_of(w)->rejected[TA_REJECT_WAIT_TIME], 1);
+            rc = busy(r, conf);
+            break;
+        }
+        if (ta_notifier_wait(n, tmo, fd, POLLRDHUP, &rev) < 0 && errno != EINTR) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, TA_LOGNO(00846) "waiting for PHP failed");
             ta_exchange_abort(ex);
             rc = body_started ? OK : HTTP_INTERNAL_SERVER_ERROR;
@@ -760,12 +840,22 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_exchange *ex, ta_no
             break;
         }
     }
+    note_exchange(r, w, ex);
     ta_exchange_detach_apache(ex);
     return rc;
 }
 
+static int refuse(request_rec *r, const ta_srv_conf *conf, ta_worker *w, int cause)
+{
+    if (w) ta_stat_add(&ta_worker_stats_of(w)->rejected[cause], 1);
+    return busy(r, conf);
+}
+
+static int status_handler(request_rec *r);
+
 static int ta_handler(request_rec *r)
 {
+    if (r->handler && strcmp(r->handler, TA_STATUS_HANDLER) == 0) return status_handler(r);
     if (!r->handler || strcmp(r->handler, TA_HANDLER) != 0) return DECLINED;
     ta_srv_conf *conf = ap_get_module_config(r->server->module_config, &trueasync_module);
     if (!conf->script || conf->worker_index < 0) {
@@ -776,7 +866,9 @@ static int ta_handler(request_rec *r)
     ta_worker *w = g_workers ? g_workers[conf->worker_index] : NULL;
     if (!w) return busy(r, conf);
     /* Refuse before reading a body we would throw away. */
-    if (!ta_worker_has_room(w)) return busy(r, conf);
+    if (!ta_worker_has_room(w))
+        return refuse(r, conf, w, ta_worker_alive(w) ? TA_REJECT_QUEUES_FULL : TA_REJECT_UNAVAILABLE);
+    uint64_t t0 = ta_now_us();
 
     ta_notifier *n = thread_notifier(r);
     if (!n) return HTTP_INTERNAL_SERVER_ERROR;
@@ -797,15 +889,54 @@ static int ta_handler(request_rec *r)
     }
     ta_notifier_drain(n);
     ex->wake_apache = n;
+    const ta_dir_conf *dc = ap_get_module_config(r->per_dir_config, &trueasync_module);
+    ex->req.timeout_ms = dc && dc->request_timeout > 0 ? (unsigned) dc->request_timeout * 1000u : 0;
+    ex->req.max_wait_ms = (unsigned) dval(conf, D_MAX_WAIT);
+    ex->req.dispatched_us = ta_now_us();
 
-    switch (ta_worker_dispatch(w, ex)) {
-    case TA_DISPATCH_OK:
-        return relay(r, conf, ex, n);
-    default:
-        ta_exchange_release(ex);
-        ta_exchange_release(ex);
-        return busy(r, conf);
+    int d = ta_worker_dispatch(w, ex);
+    if (d == TA_DISPATCH_OK) {
+        rc = relay(r, conf, w, ex, n);
+        ta_stats_observe(ta_worker_stats_of(w), ta_now_us() - t0);
+        return rc;
     }
+    ta_exchange_release(ex);
+    ta_exchange_release(ex);
+    return refuse(r, conf, w, d == TA_DISPATCH_FULL ? TA_REJECT_QUEUES_FULL : TA_REJECT_UNAVAILABLE);
+}
+
+/* ---- the status page ------------------------------------------------------------ */
+
+static apr_status_t free_text(void *p) { free(p); return APR_SUCCESS; }
+
+static int send_status(request_rec *r, int format)
+{
+    ta_child_stats **children = apr_pcalloc(r->pool, sizeof *children * (size_t) (g_stats.slots + 1));
+    int n = ta_stats_live(&g_stats, slot_pid, children);
+    size_t len = 0;
+    char *text = ta_status_render(format, g_configs, g_n_configs, children, n, &len);
+    if (!text) return HTTP_INTERNAL_SERVER_ERROR;
+    apr_pool_cleanup_register(r->pool, text, free_text, apr_pool_cleanup_null);
+    if (r->header_only) return OK;
+    ap_rwrite(text, (int) len, r);
+    return OK;
+}
+
+static int status_handler(request_rec *r)
+{
+    if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
+    const char *type;
+    int format = ta_status_format(r->args, &type);
+    ap_set_content_type(r, type);
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    return send_status(r, format);
+}
+
+/* mod_status's /server-status: a short section, or lines for ?auto. */
+static int status_hook(request_rec *r, int flags)
+{
+    if (!g_n_configs) return OK;
+    return send_status(r, (flags & AP_STATUS_SHORT) ? TA_STATUS_AUTO : TA_STATUS_SUMMARY);
 }
 
 static void register_hooks(apr_pool_t *p)
@@ -819,11 +950,12 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_LAST);
     ap_hook_pre_config(refuse_mod_php, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_post_config(add_version, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, status_hook, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(trueasync) = {
     STANDARD20_MODULE_STUFF,
-    NULL, NULL,
+    create_dir_conf, merge_dir_conf,
     create_srv_conf,
     merge_srv_conf,
     ta_cmds,

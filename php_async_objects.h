@@ -7,7 +7,7 @@
 #include "php_class.h"
 #include "scheduler.h"
 #include "ta_async_api.h"
-#include <time.h>
+#include "ta_clock.h"
 
 /* Something coroutines wait for, completed once. */
 typedef struct ta_awaitable {
@@ -23,14 +23,6 @@ void ta_aw_remove(ta_awaitable *aw, ta_coro *co);
  * `request`), given `arg`; the table is freed. What they throw is
  * logged like any unobserved coroutine failure. */
 void ta_spawn_each(HashTable *callbacks, zval *arg, zend_object *request);
-
-/* Monotonic milliseconds. */
-static inline uint64_t ta_now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t) t.tv_sec * 1000 + (uint64_t) t.tv_nsec / 1000000;
-}
 
 /* Marks it done and wakes its waiters. */
 void ta_aw_complete(ta_awaitable *aw);

@@ -276,6 +276,24 @@ void ta_http_exchange_event(ta_exchange *ex)
     }
 }
 
+/* TrueAsyncRequestTimeout: a response not ended yet is answered `status`
+ * (or its connection closed) and the request's coroutines are cancelled,
+ * as when its client leaves. False if its response had ended. */
+bool ta_http_cancel_request(ta_exchange *ex, int status, const char *why)
+{
+    ta_response_obj *r = ex->php_ctx;
+    if (!r || r->ended) return false;
+    ta_exchange_fail(ex, status);
+    r->headers_sent = r->ended = true;
+    ta_sched_cancel_scope(ta_sched_current, &r->std, why);
+    return true;
+}
+
+ta_exchange *ta_http_coro_exchange(ta_coro *co)
+{
+    return co && co->scope ? OBJ_OF(ta_response_obj, co->scope)->ex : NULL;
+}
+
 /* ---- HttpServer ------------------------------------------------------------ */
 
 /* The thread's handler from now on; false (an Error thrown) outside a

@@ -32,6 +32,12 @@ int ta_http_start_request(ta_exchange *ex, zval *callback);
 /* The inbox said something about this exchange: Apache took the pending
  * bytes, or the client went away. */
 void ta_http_exchange_event(ta_exchange *ex);
+/* Ends a request whose response has not ended: Apache answers `status`
+ * (or closes the connection) and its coroutines are cancelled with `why`.
+ * False if its response had ended already. */
+bool ta_http_cancel_request(ta_exchange *ex, int status, const char *why);
+/* The exchange of the request a coroutine belongs to, or NULL. */
+ta_exchange *ta_http_coro_exchange(ta_coro *co);
 /* Runs the bound host's serve() inside a PHP frame, until it returns. */
 void ta_http_run_loop(void);
 /* echo/print from PHP: appended to the current request's response. */

@@ -28,6 +28,10 @@ static ta_scope_hooks scope_hooks;
 
 void ta_sched_set_scope_hooks(ta_scope_hooks hooks) { scope_hooks = hooks; }
 
+static void (*run_begin)(void), (*run_end)(void);
+
+void ta_sched_set_run_hooks(void (*begin)(void), void (*end)(void)) { run_begin = begin; run_end = end; }
+
 static ta_coro_done_fn handle_done;
 
 void ta_sched_set_handle_done(ta_coro_done_fn fn) { handle_done = fn; }
@@ -376,7 +380,9 @@ static void run_one(ta_sched *s, ta_coro *co)
     co->state = TA_CORO_RUNNING;
     zend_object *scope = co->scope;
     if (scope_hooks.enter) scope_hooks.enter(scope);
+    if (run_begin) run_begin();
     bool bailed = enter(s, co);
+    if (run_end) run_end();
     if (scope_hooks.leave) scope_hooks.leave(scope);
     s->current = NULL;
     if (bailed) {

@@ -102,6 +102,9 @@ typedef struct ta_scope_hooks {
     void (*idle)(void);
 } ta_scope_hooks;
 void ta_sched_set_scope_hooks(ta_scope_hooks hooks);
+/* Called around every coroutine run (the watchdog times runs); set once at
+ * start-up by the PHP thread's code. */
+void ta_sched_set_run_hooks(void (*begin)(void), void (*end)(void));
 void ta_sched_idle(void);
 /* Set once at start-up: called when any coroutine finishes, after its own
  * on_done: completes its handle (co->handle, its Async\Coroutine object)

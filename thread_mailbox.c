@@ -43,6 +43,13 @@ void ta_mailbox_interrupt(ta_mailbox *m)
     pthread_mutex_unlock(&m->lock);
 }
 
+void ta_mailbox_raise(ta_mailbox *m)
+{
+    pthread_mutex_lock(&m->lock);
+    if (m->raise_fn) m->raise_fn(m->raise_arg);
+    pthread_mutex_unlock(&m->lock);
+}
+
 void ta_mailbox_post(ta_exchange *ex)
 {
     ta_mailbox *m = ex->php_thread;

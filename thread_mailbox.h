@@ -10,6 +10,9 @@
 #include "request_queue.h"
 #include "notifier.h"
 #include "exchange.h"
+#include "thread_watch.h"
+
+struct ta_thread_stats;
 
 enum { TA_THREAD_BOOTING = 0, TA_THREAD_READY, TA_THREAD_FAILED, TA_THREAD_STOPPED, TA_THREAD_RECYCLING };
 
@@ -26,6 +29,9 @@ typedef struct ta_mailbox {
     ta_exchange *inbox;
     void (*raise_fn)(void *arg);    /* set by the PHP thread while it can take it */
     void *raise_arg;
+
+    ta_watch watch;             /* what the watchdog looks at (thread_watch.h) */
+    struct ta_thread_stats *stats;  /* its status figures (worker_stats.h); set before it starts */
 } ta_mailbox;
 
 /* 0 or an errno value. */
@@ -44,6 +50,8 @@ int ta_mailbox_alive(ta_mailbox *m);
 void ta_mailbox_post(ta_exchange *ex);
 /* Any thread: interrupt the PHP code the thread runs, if any. */
 void ta_mailbox_interrupt(ta_mailbox *m);
+/* Any thread: raise the VM interrupt only (the watchdog's flags say why). */
+void ta_mailbox_raise(ta_mailbox *m);
 /* Any thread: stop for good (queue closed), or cancel what runs now. */
 void ta_mailbox_request_stop(ta_mailbox *m);
 void ta_mailbox_request_cancel(ta_mailbox *m);

@@ -7,6 +7,8 @@
 #define TA_DEFAULT_THREADS 2
 #define TA_DEFAULT_BUFFER_SIZE 20
 #define TA_DEFAULT_RETRY_AFTER 1
+/* Default of TrueAsyncMaxConsecutiveFailures. */
+#define TA_DEFAULT_MAX_FAILURES 6
 
 typedef struct ta_ini { const char *name; const char *value; } ta_ini;
 
@@ -20,6 +22,19 @@ typedef struct ta_worker_config {
     long long max_memory;       /* TrueAsyncMaxMemory: recycle above this many bytes; 0 off */
     const char *const *sendfile_dirs;   /* TrueAsyncSendFilePath: real paths, no trailing '/' */
     int n_sendfile_dirs;
+    unsigned slowlog_ms;        /* TrueAsyncSlowlogTimeout; 0 off */
+    int max_failures;           /* TrueAsyncMaxConsecutiveFailures: boots failed in a row before the error */
+    int watch;                  /* TrueAsyncWatch: recycle when an included file changes */
+    /* for the status page only: the first server's values (they are per
+     * server or per directory, enforced by the Apache glue) */
+    unsigned max_wait_ms;       /* TrueAsyncMaxWaitTime */
+    unsigned request_timeout;   /* TrueAsyncRequestTimeout, seconds */
+    int retry_after;
 } ta_worker_config;
+
+/* A directive's value: an integer in [lo, hi]; a size in bytes, or with K,
+ * M or G (php.ini's form). 0, or -1 when it is not one. */
+int ta_parse_int(const char *arg, long lo, long hi, int *out);
+int ta_parse_size(const char *arg, long long *out);
 
 #endif

@@ -3,6 +3,8 @@
 #include "worker_pool.h"
 #include "worker_thread.h"
 #include "ta_log.h"
+#include "watchdog.h"
+#include "ta_clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -14,19 +16,54 @@ struct ta_worker {
     ta_mailbox *boxes;          /* one per thread, in thread order */
     ta_php_thread **threads;
     int n_threads;              /* mailboxes set up (threads[i] may be NULL) */
+    ta_worker_stats *stats;     /* in the shared region, or own_stats */
+    void *own_stats;
 };
 
 static ta_worker **g_workers;
 static int g_n_workers;
 static int g_php_up;
+static ta_mailbox **g_all_boxes;    /* every thread's, for the watchdog */
+
+ta_worker_stats *ta_worker_stats_of(ta_worker *w) { return w->stats; }
+int ta_worker_thread_of(ta_exchange *ex) { return ex->php_thread ? ((ta_mailbox *) ex->php_thread)->index : -1; }
+
+int ta_worker_alive(ta_worker *w)
+{
+    for (int i = 0; i < w->n_threads; i++)
+        if (ta_mailbox_alive(&w->boxes[i])) return 1;
+    return 0;
+}
 
 int ta_worker_has_room(ta_worker *w) { return ta_dispatch_has_room(w->boxes, w->n_threads); }
 int ta_worker_dispatch(ta_worker *w, ta_exchange *ex) { return ta_dispatch(w->boxes, w->n_threads, ex); }
 int ta_worker_withdraw(ta_exchange *ex) { return ta_dispatch_withdraw(ex); }
 
-static int worker_start(ta_worker *w, const ta_worker_config *cfg)
+int ta_worker_wait_check(ta_exchange *ex, uint64_t *until, int *refused)
+{
+    if (!*until) return -1;
+    uint64_t now = ta_now_us();
+    if (now < *until) return (int) ((*until - now + 999) / 1000);
+    *until = 0;
+    if (ta_dispatch_withdraw(ex)) {
+        ta_exchange_release(ex);
+        *refused = 1;
+    }
+    return -1;
+}
+
+static int worker_start(ta_worker *w, const ta_worker_config *cfg, ta_worker_stats *stats)
 {
     w->cfg = *cfg;
+    if (!stats) {
+        w->own_stats = calloc(1, sizeof *stats + (size_t) cfg->threads * sizeof stats->threads[0]);
+        stats = w->own_stats;
+        if (!stats) {
+            ta_log(TA_LOG_ERR, TA_LOGNO(00904) "cannot set up the figures of %s: out of memory", cfg->script);
+            return -1;
+        }
+    }
+    w->stats = stats;
     w->boxes = calloc((size_t) cfg->threads, sizeof *w->boxes);
     w->threads = calloc((size_t) cfg->threads, sizeof *w->threads);
     if (!w->boxes || !w->threads) {
@@ -40,6 +77,7 @@ static int worker_start(ta_worker *w, const ta_worker_config *cfg)
             return -1;
         }
         w->n_threads++;
+        w->boxes[j].stats = &stats->threads[j];
         w->threads[j] = ta_thread_start(&w->cfg, &w->boxes[j], &rc);
         if (!w->threads[j]) {
             ta_log(TA_LOG_ERR, TA_LOGNO(00816) "cannot start PHP thread %d for %s: %s", j, cfg->script, strerror(rc));
@@ -50,18 +88,30 @@ static int worker_start(ta_worker *w, const ta_worker_config *cfg)
     return 0;
 }
 
-int ta_pool_start(const ta_worker_config *configs, int n, ta_worker **out)
+int ta_pool_start(const ta_worker_config *configs, int n, ta_child_stats *stats, ta_worker **out)
 {
     if (ta_threads_php_startup() != 0) return -1;
     g_php_up = 1;
     g_workers = calloc(n ? (size_t) n : 1, sizeof *g_workers);
     if (!g_workers) return -1;
+    int n_boxes = 0;
     for (int i = 0; i < n; i++) {
         ta_worker *w = calloc(1, sizeof *w);
         if (!w) return -1;
         g_workers[g_n_workers++] = w;
         out[i] = w;
-        if (worker_start(w, &configs[i]) != 0) return -1;
+        if (worker_start(w, &configs[i], stats ? ta_stats_worker(stats, configs, i) : NULL) != 0) return -1;
+        n_boxes += w->n_threads;
+    }
+    g_all_boxes = calloc(n_boxes ? (size_t) n_boxes : 1, sizeof *g_all_boxes);
+    if (!g_all_boxes) return -1;
+    n_boxes = 0;
+    for (int i = 0; i < g_n_workers; i++)
+        for (int j = 0; j < g_workers[i]->n_threads; j++) g_all_boxes[n_boxes++] = &g_workers[i]->boxes[j];
+    int rc = ta_watchdog_start(g_all_boxes, n_boxes);
+    if (rc) {
+        ta_log(TA_LOG_ERR, TA_LOGNO(00903) "cannot start the watchdog thread: %s", strerror(rc));
+        return -1;
     }
     return 0;
 }
@@ -138,6 +188,7 @@ static void deadline_stop(void)
 void ta_pool_stop(void)
 {
     deadline_stop();
+    ta_watchdog_stop();
     for (int i = 0; i < g_n_workers; i++)
         for (int j = 0; j < g_workers[i]->n_threads; j++) ta_mailbox_request_stop(&g_workers[i]->boxes[j]);
     for (int i = 0; i < g_n_workers; i++) {
@@ -148,10 +199,13 @@ void ta_pool_stop(void)
         }
         free(w->threads);
         free(w->boxes);
+        free(w->own_stats);
         free(w);
     }
     free(g_workers);
     g_workers = NULL;
+    free(g_all_boxes);
+    g_all_boxes = NULL;
     g_n_workers = 0;
     if (g_php_up) ta_threads_php_shutdown();
     g_php_up = 0;

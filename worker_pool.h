@@ -7,12 +7,15 @@
 #include "exchange.h"
 #include "worker_config.h"
 #include "worker_dispatch.h"
+#include "worker_stats.h"
 
 typedef struct ta_worker ta_worker;
 
-/* Boots PHP in this process (once) and starts every worker's threads.
- * Returns 0, or -1 with the reason logged. */
-int ta_pool_start(const ta_worker_config *configs, int n, ta_worker **out_workers);
+/* Boots PHP in this process (once) and starts every worker's threads and
+ * the watchdog. Their figures go to `stats` (this child's region laid out
+ * for these configs; NULL: kept privately). Returns 0, or -1 with the
+ * reason logged. */
+int ta_pool_start(const ta_worker_config *configs, int n, ta_child_stats *stats, ta_worker **out_workers);
 /* Stops taking work, cancels what is in flight, joins, shuts PHP down. */
 void ta_pool_stop(void);
 
@@ -25,6 +28,17 @@ void ta_pool_cancel_all(void);
  * have passed, unless the pool stopped first. 0 or an errno value. */
 int ta_pool_cancel_after(unsigned ms, void (*on_fire)(unsigned held));
 
+/* The worker's figures (Apache threads add their 503s and durations). */
+ta_worker_stats *ta_worker_stats_of(ta_worker *w);
+/* TrueAsyncMaxWaitTime, on the Apache thread: ms to wait before looking
+ * again whether the request still sits in its queue (-1: no need; *until 0
+ * for none). At the deadline one still queued is taken back (PHP never sees
+ * it, its PHP-side reference is dropped) and *refused is set. */
+int ta_worker_wait_check(ta_exchange *ex, uint64_t *until, int *refused);
+/* The number (in its worker) of the PHP thread a dispatched exchange went to. */
+int ta_worker_thread_of(ta_exchange *ex);
+/* Whether some thread of the worker is alive (booting, ready, recycling). */
+int ta_worker_alive(ta_worker *w);
 /* Whether some thread of the worker could take a request now. */
 int ta_worker_has_room(ta_worker *w);
 /* Queues the exchange on the least-loaded live thread. On anything but

@@ -14,6 +14,10 @@
 #include "coro_bailout.h"
 #include "scheduler.h"
 #include "ta_async_api.h"
+#include "ta_clock.h"
+#include "worker_stats.h"
+#include "php_backtrace.h"
+#include "php_watch.h"
 
 #include <errno.h>
 #include <time.h>
@@ -22,6 +26,7 @@
 struct ta_php_thread {
     const ta_worker_config *cfg;
     ta_mailbox *box;
+    ta_thread_stats *st;        /* its status figures (box->stats) */
     int index;
     pthread_t tid;
     int recycled;               /* the loop ended to boot the script afresh */
@@ -35,6 +40,7 @@ struct ta_php_thread {
     ta_exchange *inflight;      /* exchanges the PHP side holds, for failing them */
     ta_exchange *deferred;      /* responses whose Apache thread is told before the loop waits */
     ta_http_host host;          /* what the HTTP API may call back */
+    ta_file_watch files;        /* TrueAsyncWatch: what the booted script included */
     /* The serving loop's state: it may return to the script between
      * requests (frankenphp_handle_request()) and carry on later. */
     struct {
@@ -64,6 +70,8 @@ static void request_done(ta_php_thread *t, ta_exchange *ex)
     ta_queue_release(&t->box->queue);
     ta_exchange_release(ex);
     t->served++;
+    ta_stat_add(&t->st->served, 1);
+    ta_stat_set(&t->st->memory, zend_memory_usage(0));
 }
 
 static void fail_inflight(ta_php_thread *t, int status)
@@ -101,12 +109,37 @@ static void drain_inbox(ta_php_thread *t, int deliver)
     }
 }
 
+/* TrueAsyncMaxWaitTime: one that waited too long is refused (503) before
+ * PHP sees it; the Apache thread withdraws most of them itself, this
+ * catches one taken at the last moment. */
+static bool waited_too_long(ta_php_thread *t, ta_exchange *ex, uint64_t now_us)
+{
+    if (!ex->req.max_wait_ms || now_us - ex->req.dispatched_us <= (uint64_t) ex->req.max_wait_ms * 1000u) return false;
+    ex->wait_expired = 1;
+    ta_exchange_fail(ex, 503);
+    ta_queue_release(&t->box->queue);
+    ta_exchange_release(ex);
+    return true;
+}
+
+/* The request's deadline; the watchdog looks at the earliest. */
+static void arm_deadline(ta_php_thread *t, ta_exchange *ex, uint64_t now_us)
+{
+    ex->php_deadline_ms = now_us / 1000u + ex->req.timeout_ms;
+    uint64_t cur = __atomic_load_n(&t->box->watch.deadline_ms, __ATOMIC_RELAXED);
+    if (!cur || ex->php_deadline_ms < cur) ta_watch_set_deadline(&t->box->watch, ex->php_deadline_ms);
+}
+
 static void take_requests(ta_php_thread *t)
 {
     void *batch[TA_BATCH];
     unsigned n = ta_queue_pop(&t->box->queue, batch, TA_BATCH);
+    uint64_t now_us = n ? ta_now_us() : 0;
     for (unsigned i = 0; i < n; i++) {
         ta_exchange *ex = batch[i];
+        if (waited_too_long(t, ex, now_us)) continue;
+        ex->started_us = now_us;
+        if (ex->req.timeout_ms) arm_deadline(t, ex, now_us);
         ex->php_prev = NULL;
         ex->php_next = t->inflight;
         if (t->inflight) t->inflight->php_prev = ex;
@@ -137,6 +170,55 @@ static void cancel_all(ta_sched *s, const char *why)
     for (ta_coro *co = s->all; co; co = co->next) ta_coro_cancel(co, NULL, why);
 }
 
+/* TrueAsyncRequestTimeout: requests past their deadline are answered 504
+ * (or their connection closed) and their coroutines cancelled; the
+ * watchdog is given the next deadline. Safe inside a running coroutine:
+ * it only cancels (the loop or the caller throws). */
+static void expire_requests(ta_php_thread *t)
+{
+    uint64_t now_us = ta_now_us(), next = 0;
+    for (ta_exchange *ex = t->inflight; ex; ex = ex->php_next) {
+        if (!ex->php_deadline_ms || ex->php_timed_out) continue;
+        if (now_us / 1000u < ex->php_deadline_ms) {
+            if (!next || ex->php_deadline_ms < next) next = ex->php_deadline_ms;
+            continue;
+        }
+        ex->php_timed_out = 1;
+        if (!ta_http_cancel_request(ex, 504, "Request timed out (TrueAsyncRequestTimeout)")) continue;
+        ta_stat_add(&t->st->timeouts, 1);
+        ta_log(TA_LOG_ERR, TA_LOGNO(00900) "%s %s timed out after %.3f s (TrueAsyncRequestTimeout %u s, PHP thread "
+               "%d of %s): 504, or the connection closed if the response had begun; its coroutines are cancelled",
+               ex->req.method, ex->req.uri, (double) (now_us - ex->started_us) / 1e6, ex->req.timeout_ms / 1000u,
+               t->index, t->cfg->script);
+    }
+    ta_watch_set_deadline(&t->box->watch, next);
+}
+
+/* The slow log: the coroutine that holds the thread now, with its frames
+ * (taken here, on the PHP thread, at an opcode boundary). */
+static void log_slow(ta_php_thread *t)
+{
+    ta_watch *w = &t->box->watch;
+    if (__atomic_load_n(&w->slow_seq, __ATOMIC_RELAXED) != w->run_seq) return;     /* that run is over */
+    ta_exchange *ex = ta_http_coro_exchange(ta_coro_current());
+    char trace[3000];
+    ta_php_backtrace(trace, sizeof trace);
+    ta_stat_add(&t->st->slow, 1);
+    ta_log(TA_LOG_WARNING, TA_LOGNO(00902) "slow request %s %s: PHP thread %d of %s has run it for %u ms without "
+           "suspending (TrueAsyncSlowlogTimeout %u ms); backtrace: %s", ex ? ex->req.method : "-",
+           ex ? ex->req.uri : "(a coroutine of no request)", t->index, t->cfg->script,
+           __atomic_load_n(&w->slow_ms, __ATOMIC_RELAXED), w->slowlog_ms, trace);
+}
+
+/* What the watchdog raised, inside a coroutine that runs long: its output
+ * goes to Apache now, the slow log, deadlines. */
+static void on_watch(ta_php_thread *t, int flags)
+{
+    if (flags & TA_WATCH_TICK) ta_exchange_flush_signals(&t->deferred);
+    if (flags & TA_WATCH_SLOW) log_slow(t);
+    if (flags & TA_WATCH_DEADLINE) expire_requests(t);
+}
+
 static void (*prev_interrupt)(zend_execute_data *execute_data);
 
 /* From any thread, under the mailbox lock (so not after the thread left). */
@@ -151,11 +233,16 @@ static void raise_vm_interrupt(void *arg)
 static void on_vm_interrupt(zend_execute_data *execute_data)
 {
     ta_php_thread *t = tl_thread;
-    if (t && ta_coro_current() && ta_mailbox_take_interrupt(t->box)) {
-        drain_inbox(t, 1);
-        if (__atomic_load_n(&t->box->cancel, __ATOMIC_ACQUIRE))
-            cancel_all(&t->sched, "Apache is stopping the server");   /* the loop does the rest */
-        ta_coro_throw_pending_cancel();
+    if (t && ta_coro_current()) {
+        bool news = ta_mailbox_take_interrupt(t->box);
+        int watch = ta_watch_take(&t->box->watch);
+        if (news) {
+            drain_inbox(t, 1);
+            if (__atomic_load_n(&t->box->cancel, __ATOMIC_ACQUIRE))
+                cancel_all(&t->sched, "Apache is stopping the server");   /* the loop does the rest */
+        }
+        if (watch) on_watch(t, watch);
+        if (news || watch) ta_coro_throw_pending_cancel();
     }
     if (prev_interrupt) prev_interrupt(execute_data);
 }
@@ -173,22 +260,31 @@ static bool worth_recycling(size_t boot_usage)
 
 static bool serve(ta_php_thread *t, bool until_request);
 
-/* Why the thread should boot its worker script afresh now, or NULL: after
- * a costly fatal error, after TrueAsyncMaxRequests requests, or when a
- * request ended with more PHP memory in use than TrueAsyncMaxMemory. */
-static const char *recycle_cause(ta_php_thread *t, uint64_t *fatals_seen, uint64_t *served_seen, size_t boot_usage)
+/* The recycle causes, as the log line says them. */
+static const char *const recycle_why[TA_RECYCLE_CAUSES] = {
+    [TA_RECYCLE_MAX_REQUESTS] = "after TrueAsyncMaxRequests requests",
+    [TA_RECYCLE_MAX_MEMORY] = "as its memory in use is above TrueAsyncMaxMemory",
+    [TA_RECYCLE_FATAL] = "after a fatal error",
+    [TA_RECYCLE_SCRIPT_ENDED] = "as its script left its frankenphp_handle_request() loop",
+    [TA_RECYCLE_WATCH] = "as a file its worker script included changed (TrueAsyncWatch)",
+    [TA_RECYCLE_SHUTDOWN] = "as its script called Async\\graceful_shutdown()",
+};
+
+/* Why the thread should boot its worker script afresh now (TA_RECYCLE_*),
+ * or -1: after a costly fatal error, after TrueAsyncMaxRequests requests,
+ * or when a request ended with more PHP memory in use than
+ * TrueAsyncMaxMemory. */
+static int recycle_cause(ta_php_thread *t, uint64_t *fatals_seen, uint64_t *served_seen, size_t boot_usage)
 {
     if (t->sched.fatals != *fatals_seen) {
         *fatals_seen = t->sched.fatals;
-        if (worth_recycling(boot_usage)) return "after a fatal error";
+        if (worth_recycling(boot_usage)) return TA_RECYCLE_FATAL;
     }
-    if (t->served == *served_seen) return NULL;
+    if (t->served == *served_seen) return -1;
     *served_seen = t->served;
-    if (t->cfg->max_requests && t->served >= (uint64_t) t->cfg->max_requests)
-        return "after TrueAsyncMaxRequests requests";
-    if (t->cfg->max_memory && (long long) zend_memory_usage(0) > t->cfg->max_memory)
-        return "as its memory in use is above TrueAsyncMaxMemory";
-    return NULL;
+    if (t->cfg->max_requests && t->served >= (uint64_t) t->cfg->max_requests) return TA_RECYCLE_MAX_REQUESTS;
+    if (t->cfg->max_memory && (long long) zend_memory_usage(0) > t->cfg->max_memory) return TA_RECYCLE_MAX_MEMORY;
+    return -1;
 }
 
 static void host_request_done(void *ctx, ta_exchange *ex) { request_done(ctx, ex); }
@@ -213,45 +309,69 @@ static void begin_stop(ta_php_thread *t)
     if (EG(exception)) zend_clear_exception();
 }
 
+/* The first entry into serve() after a boot. */
+static void serve_begin(ta_php_thread *t)
+{
+    memset(&t->sv, 0, sizeof t->sv);
+    t->sv.begun = true;
+    t->sv.boot_usage = zend_memory_usage(0);
+    t->recycled = 0;
+    t->served = 0;
+    set_state(t, TA_THREAD_READY);
+    ta_stat_set(&t->st->memory, t->sv.boot_usage);
+    /* what the script included to get here (also a frankenphp_handle_request() loop's) */
+    if (t->cfg->watch) ta_file_watch_start(&t->files);
+}
+
+/* Whether the thread should boot its script afresh now; if so it takes no
+ * new requests from here on (the cause is logged and counted). */
+static void check_recycle(ta_php_thread *t)
+{
+    if (t->sv.recycle || t->sv.stop_phase) return;
+    int why = t->sv.script_ended ? TA_RECYCLE_SCRIPT_ENDED
+            : t->sv.shutdown_asked ? TA_RECYCLE_SHUTDOWN
+            : t->files.changed ? TA_RECYCLE_WATCH
+            : recycle_cause(t, &t->sv.fatals_seen, &t->sv.served_seen, t->sv.boot_usage);
+    if (why < 0) return;
+    ta_stat_add(&t->st->recycles[why], 1);
+    if (why == TA_RECYCLE_WATCH) ta_file_watch_invalidate(&t->files);
+    ta_log(TA_LOG_INFO, TA_LOGNO(00818) "PHP thread %d of %s recycles %s (%zu bytes in use): its "
+           "requests finish first, new ones wait", t->index, t->cfg->script, recycle_why[why],
+           zend_memory_usage(0));
+    t->sv.recycle = true;
+    set_state(t, TA_THREAD_RECYCLING);
+}
+
+/* What came in: news from Apache, deadlines passed, new requests, and a stop
+ * without grace (what runs is cancelled, finally blocks run; what waits in
+ * the queue gets 503). */
+static void take_news(ta_php_thread *t)
+{
+    drain_inbox(t, 1);
+    if (ta_watch_peek(&t->box->watch) & TA_WATCH_DEADLINE) {
+        ta_watch_take(&t->box->watch);
+        expire_requests(t);
+    }
+    if (!t->sv.stop_phase && !t->sv.recycle) take_requests(t);
+    if (__atomic_exchange_n(&t->box->cancel, 0, __ATOMIC_ACQ_REL)) {
+        cancel_all(&t->sched, "Apache is stopping the server");
+        fail_queued(t, 503);
+    }
+}
+
 /* Serves until the worker stops; with `until_request`, returns as soon as
  * a request has finished while it served normally (not while stopping or
  * recycling). Returns whether it stopped for good. */
 static bool serve(ta_php_thread *t, bool until_request)
 {
     if (t->sv.done) return true;
-    if (!t->sv.begun) {
-        memset(&t->sv, 0, sizeof t->sv);
-        t->sv.begun = true;
-        t->sv.boot_usage = zend_memory_usage(0);
-        t->recycled = 0;
-        t->served = 0;
-        set_state(t, TA_THREAD_READY);
-    }
+    if (!t->sv.begun) serve_begin(t);
     uint64_t served_at_entry = t->served;
     ta_exchange_defer_signals(&t->deferred);
     for (;;) {
-        drain_inbox(t, 1);
-        if (!t->sv.stop_phase && !t->sv.recycle) take_requests(t);
-        if (__atomic_exchange_n(&t->box->cancel, 0, __ATOMIC_ACQ_REL)) {
-            /* Apache stops the child without grace: what runs is cancelled
-             * (finally blocks run), what waits in the queue gets 503. */
-            cancel_all(&t->sched, "Apache is stopping the server");
-            fail_queued(t, 503);
-        }
+        take_news(t);
         ta_sched_run_ready(&t->sched);
-        const char *why = NULL;
-        if (t->sv.script_ended && !t->sv.recycle && !t->sv.stop_phase)
-            why = "as its script left its frankenphp_handle_request() loop";
-        else if (t->sv.shutdown_asked && !t->sv.recycle && !t->sv.stop_phase)
-            why = "as its script called Async\\graceful_shutdown()";
-        else if (!t->sv.recycle && !t->sv.stop_phase)
-            why = recycle_cause(t, &t->sv.fatals_seen, &t->sv.served_seen, t->sv.boot_usage);
-        if (why) {
-            ta_log(TA_LOG_INFO, TA_LOGNO(00818) "PHP thread %d of %s recycles %s (%zu bytes in use): its "
-                   "requests finish first, new ones wait", t->index, t->cfg->script, why, zend_memory_usage(0));
-            t->sv.recycle = true;
-            set_state(t, TA_THREAD_RECYCLING);
-        }
+        check_recycle(t);
         bool stop_now = stopping(t) || (t->sv.recycle && !t->inflight);
         if (!t->sv.stop_phase && stop_now) {
             begin_stop(t);
@@ -260,6 +380,7 @@ static bool serve(ta_php_thread *t, bool until_request)
         if (t->sv.stop_phase && (t->sched.live == 0 || now_ms() >= t->sv.deadline)) break;
         int more = !ta_sched_has_ready(&t->sched) && ta_sched_trim(&t->sched);
         ta_exchange_flush_signals(&t->deferred);
+        ta_stat_set(&t->st->coroutines, t->sched.live);
         if (until_request && t->served > served_at_entry && !t->sv.stop_phase && !t->sv.recycle) {
             ta_sched_idle();
             return false;   /* the script's loop body runs; requests in flight wait meanwhile */
@@ -301,6 +422,19 @@ static int wake_event_start(ta_php_thread *t)
     return EG(exception) ? -1 : 0;
 }
 
+/* The status page's "last boot error": PHP's own message when there is one. */
+static void note_boot_error(ta_php_thread *t, const char *what, bool php_error)
+{
+    char msg[TA_LAST_ERROR_LEN];
+    if (php_error && PG(last_error_message))
+        snprintf(msg, sizeof msg, "%s: %s in %s on line %d", what, ZSTR_VAL(PG(last_error_message)),
+                 PG(last_error_file) ? ZSTR_VAL(PG(last_error_file)) : "?", PG(last_error_lineno));
+    else
+        snprintf(msg, sizeof msg, "%s", what);
+    ta_stats_set_error(t->st, msg);
+    ta_stat_add(&t->st->boot_failures, 1);
+}
+
 /* Inside the worker's PHP request: starts the loop, runs the script, then
  * serves until told to stop. A bailout that reaches here (fatal error
  * outside any coroutine, or one not safe to recover) ends the run. */
@@ -325,9 +459,11 @@ static int boot_and_serve(ta_php_thread *t)
         if (Z_TYPE(t->callback) == IS_UNDEF) {
             ta_log(TA_LOG_ERR, TA_LOGNO(00812) "worker script %s returned without calling "
                    "FrankenPHP\\HttpServer::onRequest(); its requests get 503", script);
+            note_boot_error(t, "the worker script returned without calling FrankenPHP\\HttpServer::onRequest()", true);
             result = RUN_BOOT_FAILED;
         } else {
             phase = 2;
+            ta_stat_add(&t->st->boots, 1);
             set_state(t, TA_THREAD_READY);
             /* A script that served through frankenphp_handle_request() and
              * left its loop wants a fresh boot, as FrankenPHP restarts it. */
@@ -344,6 +480,7 @@ static int boot_and_serve(ta_php_thread *t)
         } else {
             ta_log(TA_LOG_ERR, TA_LOGNO(00814) "worker script %s failed to boot (see the PHP error "
                    "above); its requests get 503", script);
+            note_boot_error(t, "the worker script failed to boot", true);
             result = RUN_BOOT_FAILED;
         }
     } zend_end_try();
@@ -353,6 +490,9 @@ static int boot_and_serve(ta_php_thread *t)
 /* After a run: what it still holds fails, its loop and scheduler go. */
 static void end_run(ta_php_thread *t, int result)
 {
+    ta_watch_run_end(&t->box->watch);     /* a bailout skips the run's end */
+    ta_watch_set_deadline(&t->box->watch, 0);
+    ta_file_watch_release(&t->files, result == RUN_BAILED);
     ta_http_scope_flush();      /* a bailout can leave a request's state swapped in */
     /* signals the loop still holds (all of them after a bailout) */
     ta_exchange_flush_signals(&t->deferred);
@@ -422,6 +562,9 @@ static void failed_wait(ta_php_thread *t, unsigned ms)
     }
 }
 
+static void watch_run_begin(void) { if (tl_thread) ta_watch_run_begin(&tl_thread->box->watch); }
+static void watch_run_end(void) { if (tl_thread) ta_watch_run_end(&tl_thread->box->watch); }
+
 static void *thread_main(void *arg)
 {
     ta_php_thread *t = arg;
@@ -433,16 +576,21 @@ static void *thread_main(void *arg)
     ta_http_bind(&t->host);
     ta_rglobals_thread_init();
     unsigned backoff = 1000;
+    int fails = 0;
     while (!stopping(t)) {
         set_state(t, TA_THREAD_BOOTING);
         int rc = run_worker_once(t);
         if (rc == RUN_STOPPED) break;
-        if (rc == RUN_RECYCLED) { backoff = 1000; continue; }
         if (rc == RUN_BOOT_FAILED) {
             set_state(t, TA_THREAD_FAILED);
+            if (++fails == t->cfg->max_failures)
+                ta_log(TA_LOG_ERR, TA_LOGNO(00901) "worker script %s failed to boot %d times in a row on PHP "
+                       "thread %d (TrueAsyncMaxConsecutiveFailures): its requests get 503 while it keeps "
+                       "retrying", t->cfg->script, fails, t->index);
             failed_wait(t, backoff);
             backoff = backoff >= 30000 ? 60000 : backoff * 2;
         } else {
+            fails = 0;
             backoff = 1000;
         }
     }
@@ -462,6 +610,7 @@ int ta_threads_php_startup(void)
     if (ta_php_startup(&ta_module_entry, ta_http_echo) != 0) return -1;
     ta_sapi_set_header_handler(ta_http_header_op);
     ta_sapi_set_flush_handler(sapi_flush_signals);
+    ta_sched_set_run_hooks(watch_run_begin, watch_run_end);
     if (zend_interrupt_function != on_vm_interrupt) {
         prev_interrupt = zend_interrupt_function;
         zend_interrupt_function = on_vm_interrupt;
@@ -480,7 +629,9 @@ ta_php_thread *ta_thread_start(const ta_worker_config *cfg, ta_mailbox *box, int
     if (!t) { *err = ENOMEM; return NULL; }
     t->cfg = cfg;
     t->box = box;
+    t->st = box->stats;
     t->index = box->index;
+    box->watch.slowlog_ms = cfg->slowlog_ms;
     t->host = (ta_http_host) { .handler = &t->callback, .script = cfg->script,
                                .sendfile_dirs = cfg->sendfile_dirs, .n_sendfile_dirs = cfg->n_sendfile_dirs,
                                .request_done = host_request_done, .serve = host_serve,

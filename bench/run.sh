@@ -9,7 +9,9 @@
 # threads), BENCH_PHP_THREADS (2), BENCH_BUFFER (64), BENCH_MODULE (the .so to
 # load, default build/mod_trueasync.so: to compare another build in the same
 # harness), BENCH_LABEL (its name in the table), BENCH_WORKER (the worker
-# script, default examples/worker.php; it must answer /hello with the body).
+# script, default examples/worker.php; it must answer /hello with the body),
+# BENCH_EXTRA (directives added to the worker's configuration, e.g.
+# "TrueAsyncMaxRequests 100").
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -25,6 +27,7 @@ BODY='Hello, World!'
 MODULE=${BENCH_MODULE:-$ROOT/build/mod_trueasync.so}
 LABEL=${BENCH_LABEL:-mod_trueasync /hello}
 WORKER=${BENCH_WORKER:-$ROOT/examples/worker.php}
+EXTRA=${BENCH_EXTRA:-}
 
 log() { echo "bench: $*" >&2; }
 mode=${1:-all}
@@ -57,6 +60,7 @@ LoadModule trueasync_module $MODULE
 TrueAsyncWorker $WORKER
 TrueAsyncThreads $PHP_THREADS
 TrueAsyncBufferSize $BUFFER
+$EXTRA
 <Location /hello>
     SetHandler trueasync-worker
 </Location>

@@ -17,7 +17,7 @@ PKGS="apache2 apache2-dev libuv1-dev libapache2-mod-perl2 libwww-perl
       libxml2-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev
       libonig-dev openssl valgrind mariadb-server libio-socket-ssl-perl
       php8.2-cgi php-symfony-http-foundation php-symfony-http-kernel php-symfony-routing
-      php-symfony-event-dispatcher php-slim
+      php-symfony-event-dispatcher php-slim prometheus
       debhelper fakeroot lintian"
 
 missing=""

@@ -2,7 +2,7 @@ package TAServer;
 # A private Apache with the module, for tests that restart or stop a server
 # (the suite's own server must keep running). new(%o) writes its config in
 # a temporary directory: o{body} is added at the end, o{modules} lists extra
-# modules to load. start/graceful/graceful_stop/stop drive it with -k.
+# modules to load, o{mpm} replaces the MPM sizing. start/graceful/graceful_stop/stop drive it with -k.
 use strict;
 use warnings;
 use File::Temp qw(tempdir);
@@ -27,6 +27,9 @@ sub new {
     chmod 0755, $dir;
     my $self = bless { dir => $dir, port => free_port(), httpd => Apache::Test::vars('httpd') || '/usr/sbin/apache2' }, $class;
     my $user = $> == 0 ? "User nobody\nGroup nogroup\n" : '';
+    # o{mpm}: the MPM's sizing (default: one child of 32 threads)
+    my $mpm = $o{mpm} // "StartServers 1\nServerLimit 1\nThreadsPerChild 32\nThreadLimit 32\n"
+        . "MaxRequestWorkers 32\nMinSpareThreads 1\nMaxSpareThreads 32\n";
     my $mods = join '', map { "LoadModule ${_}_module $moddir/mod_$_.so\n" } ('mpm_event', 'authz_core', @{ $o{modules} || [] });
     open my $fh, '>', "$dir/httpd.conf" or die "$dir/httpd.conf: $!";
     print $fh <<"CONF";
@@ -40,14 +43,7 @@ DefaultRuntimeDir "$dir"
 Mutex default:$dir
 $user$mods
 LoadModule trueasync_module $top/build/mod_trueasync.so
-StartServers 1
-ServerLimit 1
-ThreadsPerChild 32
-ThreadLimit 32
-MaxRequestWorkers 32
-MinSpareThreads 1
-MaxSpareThreads 32
-KeepAlive Off
+${mpm}KeepAlive Off
 $o{body}
 CONF
     close $fh;

@@ -33,6 +33,18 @@ my @bad = (
     ['TrueAsyncSendFilePath /nonexistent/dir',   'TrueAsyncSendFilePath', '/nonexistent/dir'],
     ['TrueAsyncSendFilePath relative/dir',       'TrueAsyncSendFilePath', 'relative/dir'],
     ["TrueAsyncSendFilePath $worker",             'TrueAsyncSendFilePath', $worker],
+    ['TrueAsyncRequestTimeout -1',               'TrueAsyncRequestTimeout', '-1'],
+    ['TrueAsyncRequestTimeout 30s',              'TrueAsyncRequestTimeout', '30s'],
+    ["<Location /x>\n    TrueAsyncRequestTimeout 86401\n</Location>",
+                                                 'TrueAsyncRequestTimeout', '86401'],
+    ['TrueAsyncMaxWaitTime soon',                'TrueAsyncMaxWaitTime', 'soon'],
+    ['TrueAsyncMaxWaitTime 3600001',             'TrueAsyncMaxWaitTime', '3600001'],
+    ['TrueAsyncSlowlogTimeout -5',               'TrueAsyncSlowlogTimeout', '-5'],
+    ['TrueAsyncMaxConsecutiveFailures 0',        'TrueAsyncMaxConsecutiveFailures', '0'],
+    ['TrueAsyncMaxConsecutiveFailures many',     'TrueAsyncMaxConsecutiveFailures', 'many'],
+    ["<Location /x>\n    TrueAsyncMaxWaitTime 100\n</Location>",
+                                                 'TrueAsyncMaxWaitTime', undef],
+    ['TrueAsyncWatch sometimes',                 'TrueAsyncWatch',      'sometimes'],
     # TAKE2 arity errors are reported by httpd core, which names the
     # directive but never echoes the line; only the directive is checked.
     ['TrueAsyncPHPIni memory_limit',             'TrueAsyncPHPIni',     undef],
@@ -118,6 +130,9 @@ for my $case (@bad) {
         like $msg // '', qr/(?<![\w.\/-])\Q$value\E(?![\w.\/-])/, "... output names the value '$value'"
             or diag $out;
     }
+    elsif ($lines =~ /<Location/) {
+        like $out, qr/not allowed in <Location> context/, '... output says it is not allowed there' or diag $out;
+    }
     else {
         like $out, qr/argument/i, '... output says an argument is missing' or diag $out;
     }
@@ -144,6 +159,17 @@ TrueAsyncRetryAfter 86400
     TrueAsyncBufferSize 1
     TrueAsyncRetryAfter 0
     TrueAsyncPHPIni memory_limit 32M
+    TrueAsyncRequestTimeout 30
+    TrueAsyncMaxWaitTime 0
+    TrueAsyncSlowlogTimeout 3600000
+    TrueAsyncMaxConsecutiveFailures 1
+    TrueAsyncWatch on
+    <Location /stream>
+        TrueAsyncRequestTimeout 0
+    </Location>
+    <Directory /tmp>
+        TrueAsyncRequestTimeout 86400
+    </Directory>
 </VirtualHost>
 EDGE
 is $status, 0, 'boundary values (256 / 1000 / 86400, vhost 1 / 1 / 0) pass -t' or diag $out;

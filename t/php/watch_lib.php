@@ -1,0 +1,2 @@
+<?php
+function ta_watch_version(): string { return 'v1'; }

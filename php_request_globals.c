@@ -250,6 +250,7 @@ static void exchange(ta_request_globals *g)
     ta_request_session_exchange(&g->session);
     ta_request_zlib_exchange(&g->zlib);
     ta_request_date_exchange(&g->date);
+    ta_request_errors_exchange(&g->errors);
 }
 
 static void bind_live(ta_request_globals *g)
@@ -463,6 +464,7 @@ void ta_rglobals_free(ta_request_globals *g)
     ta_request_ini_end(&g->ini);    /* not live: its values are already undone */
     ta_request_session_free(&g->session);
     ta_request_date_free(&g->date);
+    ta_request_errors_free(&g->errors);
     for (int i = 0; i < NUM_TRACK_VARS; i++) zval_ptr_dtor(&g->pg[i]);
     for (int i = 0; i < TA_SG_N; i++) zval_ptr_dtor(&g->sym[i]);
     zval_ptr_dtor(&g->callback);

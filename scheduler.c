@@ -211,6 +211,7 @@ void ta_sched_runner_main(void)
     ta_sched *s = ta_sched_current;
     for (;;) {
         ta_coro *co = s->current;
+        EG(error_reporting) = s->error_reporting;
         zval rv;
         zend_fcall_info fci = {0};
         fci.size = sizeof fci;
@@ -249,6 +250,7 @@ void ta_sched_runner_main(void)
         co->finished = 1;
         /* Park until the scheduler hands this fiber another coroutine. */
         zval ignored;
+        s->error_reporting = EG(error_reporting);
         sched_fiber_call(fn_suspend, NULL, &ignored, 0, NULL);
         zval_ptr_dtor(&ignored);
         if (EG(exception)) return;                        /* destroyed while parked */
@@ -284,8 +286,10 @@ static bool switch_guarded(ta_coro *co, zend_function *fn, uint32_t argc, zval *
 {
     ta_engine_mark m;
     volatile bool bailed = false;
+    ta_sched *s = ta_sched_current;
     ta_engine_mark_take(&m);
     ta_boundary_enter();
+    s->error_reporting = EG(error_reporting);
     zend_try {
         sched_fiber_call(fn, co->fiber, rv, argc, argv);
     } zend_catch {
@@ -293,6 +297,7 @@ static bool switch_guarded(ta_coro *co, zend_function *fn, uint32_t argc, zval *
     } zend_end_try();
     ta_boundary_leave();
     if (bailed && !ta_engine_recover(&m)) zend_bailout();
+    if (!bailed) EG(error_reporting) = s->error_reporting;
     return bailed;
 }
 
@@ -451,7 +456,9 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
     /* A coroutine that queued itself (a plain yield) stays READY. */
     if (co->state == TA_CORO_RUNNING) co->state = TA_CORO_SUSPENDED;
     zval rv;
+    s->error_reporting = EG(error_reporting);
     sched_fiber_call(fn_suspend, NULL, &rv, 0, NULL);
+    EG(error_reporting) = s->error_reporting;
     zval_ptr_dtor(&rv);
     s->current = co;
     co->wait_cancel = NULL;

@@ -68,6 +68,10 @@ struct ta_sched {
     size_t live;
     uint64_t fatals;            /* fatal errors stopped at a coroutine boundary */
     zend_object *main_scope;    /* the Async\ API's main Scope, made on demand; held */
+    /* EG(error_reporting) handed across each switch: a Zend fiber keeps its
+     * own and restores it on resume, but a pooled runner fiber serves many
+     * requests, whose values are swapped in on the loop's side. */
+    int error_reporting;
     /* Async\graceful_shutdown(): the thread that owns the loop is asked to
      * stop taking requests and boot afresh once they are done */
     void (*graceful)(void *ctx);

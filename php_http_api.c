@@ -244,6 +244,9 @@ ZEND_METHOD(FrankenPHP_HttpServer, handle)
     call_user_function(NULL, NULL, handler, &rv, classic ? 0 : 2, args);
     zval_ptr_dtor(&rv);
     if (EG(exception) && zend_is_unwind_exit(EG(exception))) zend_clear_exception();
+    /* an uncaught exception goes to the request's set_exception_handler(),
+     * as PHP does at the end of a script, before the shutdown functions */
+    if (EG(exception) && Z_TYPE(EG(user_exception_handler)) != IS_UNDEF) zend_user_exception_handler();
     /* register_shutdown_function() callbacks run even after an uncaught
      * exception, as at the end of a PHP request */
     /* held here, not in EG(prev_exception): a shutdown function may

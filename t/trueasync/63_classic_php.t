@@ -133,6 +133,7 @@ same('status_line', 'an HTTP/1.1 status line through header()');
 is_deeply hv($g, 'X-From-Callback'), hv($w, 'X-From-Callback'), 'callback: its header sent as php-cgi does';
 is_deeply hv($g, 'X-After-Output'), [], 'callback: a header after output is not sent';
 same('shutdown', 'register_shutdown_function(), also one registered by another');
+same('exception_handler', 'an uncaught exception goes to set_exception_handler(), then the shutdown functions');
 ($g, $w) = same('ini', 'ini_set(), ini_get(), ini_restore()');
 is_deeply hv($g, 'Content-Type'), hv($w, 'Content-Type'), 'ini: default_charset set at run time applies to the response';
 

@@ -9,6 +9,7 @@
 #include "php_signals.h"
 #include "php_request_session.h"
 #include "php_request_date.h"
+#include "php_request_cwd.h"
 #include "php_request_globals.h"
 #include "php_request_zlib.h"
 #include "coro_bailout.h"
@@ -34,6 +35,7 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_rglobals_minit();
     ta_request_zlib_minit();
     ta_request_date_minit();
+    ta_request_cwd_install();
     ta_bailout_install();
     ta_sched_guard_fibers();
     if (!ta_reactor_register()) {

@@ -257,6 +257,7 @@ static void bind_live(ta_request_globals *g)
 {
     tl_live = g;
     ta_request_ini_bind(g ? &g->ini : NULL);
+    ta_request_cwd_bind(g ? &g->cwd : NULL);
     ta_request_session_bind(g ? &g->session : NULL);
 }
 
@@ -268,6 +269,7 @@ void ta_rglobals_swap(ta_request_globals *g)
         /* its settings before its session state: session.* refuse
          * changes while a session is active */
         ta_request_ini_swap_in(&g->ini);
+        ta_request_cwd_swap_in(&g->cwd);
         exchange(g);
         g->live = true;
         g->prev_live = tl_live;
@@ -279,6 +281,7 @@ void ta_rglobals_swap(ta_request_globals *g)
         g->live = false;
         bind_live(g->prev_live);
         ta_request_ini_swap_out(&g->ini);
+        ta_request_cwd_swap_out(&g->cwd);
     }
 }
 
@@ -465,6 +468,7 @@ void ta_rglobals_free(ta_request_globals *g)
     ta_request_session_free(&g->session);
     ta_request_date_free(&g->date);
     ta_request_errors_free(&g->errors);
+    ta_request_cwd_free(&g->cwd);
     for (int i = 0; i < NUM_TRACK_VARS; i++) zval_ptr_dtor(&g->pg[i]);
     for (int i = 0; i < TA_SG_N; i++) zval_ptr_dtor(&g->sym[i]);
     zval_ptr_dtor(&g->callback);

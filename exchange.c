@@ -234,8 +234,9 @@ void ta_exchange_take(ta_exchange *ex, ta_take *t)
         ex->head_taken = 1;
         t->file = ex->file;
         ex->file = NULL;
-        /* A failure before the head went out is an ordinary error status. */
-        if (ex->failed) { t->ended = 1; pthread_mutex_unlock(&ex->lock); return; }
+        /* A failure before the head went out: Apache answers that status
+         * itself (its error page, ErrorDocument, Retry-After for a 503). */
+        if (ex->failed) { t->ended = t->failed = 1; pthread_mutex_unlock(&ex->lock); return; }
     }
     t->chunks = ex->chunks;
     ex->chunks = ex->chunks_tail = NULL;

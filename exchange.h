@@ -56,7 +56,7 @@ typedef struct ta_take {
     size_t bytes;
     char *file;                  /* Response::sendFile(): the file that is the body; owned by the taker */
     int ended;                   /* the response is complete */
-    int failed;                  /* PHP side died after the head went out */
+    int failed;                  /* PHP side died: before the head (status set: Apache answers it) or after it (drop the connection) */
 } ta_take;
 
 typedef struct ta_exchange ta_exchange;

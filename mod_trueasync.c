@@ -796,7 +796,8 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_worker *w, ta_excha
         ta_exchange_take(ex, &t);
         if (t.interims) send_interims(r, t.interims);
         if (t.status > 0 && t.failed) {
-            /* PHP could not produce a response: Apache answers the error. */
+            /* PHP could not produce a response: Apache answers the error
+             * (its error page, or the admin's ErrorDocument). */
             ta_chunks_free(t.chunks);
             ta_kv_free(t.headers, t.n_headers);
             rc = t.status == HTTP_SERVICE_UNAVAILABLE ? busy(r, conf) : t.status;

@@ -7,7 +7,7 @@ use Apache::Test qw(-withtestmore);
 use Time::HiRes qw(time sleep);
 use TATest qw(raw_request log_mark wait_log php_line);
 
-plan tests => 13;
+plan tests => 14;
 
 my $V = 'trueasync_errors';
 my $line = php_line('errors.php', qr/THROW-LINE/);
@@ -28,6 +28,7 @@ $r = raw_request($V, path => "/throw?tag=$tag");
 is $r->{status}, 500, 'uncaught exception -> 500';
 ok time - $t0 < 0.6, '500 came without waiting for the slow request';
 unlike $r->{body} // '', qr/ta-boom/, 'exception message not leaked to the client';
+like $r->{body} // '', qr/<title>500 Internal Server Error<\/title>/, 'Apache answers with its own error page (or the ErrorDocument)';
 
 my $log = wait_log($mark, qr/ta-boom-\Q$tag\E/, 5) // '';
 like $log, qr/ta-boom-\Q$tag\E/, 'error_log has the exception message';

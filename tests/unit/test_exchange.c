@@ -200,8 +200,8 @@ static void test_abort_fail_detach(void)
     ta_exchange_fail(ex, 503);
     tap_is_int(ta_notifier_drain(&apache), 1, "fail signals Apache");
     ta_exchange_take(ex, &t);
-    tap_ok(t.status == 503 && t.ended, "fail before the head: take gives that status, ended (status %d)",
-           t.status);
+    tap_ok(t.status == 503 && t.ended && t.failed,
+           "fail before the head: take gives that status, ended and failed (Apache answers it; status %d)", t.status);
     take_free(&t);
     finish(ex);
 

@@ -10,6 +10,7 @@
 #include "php_request_session.h"
 #include "php_request_date.h"
 #include "php_request_cwd.h"
+#include "php_request_random.h"
 #include "php_request_globals.h"
 #include "php_request_zlib.h"
 #include "coro_bailout.h"
@@ -36,6 +37,7 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_request_zlib_minit();
     ta_request_date_minit();
     ta_request_cwd_install();
+    ta_request_random_install();
     ta_bailout_install();
     ta_sched_guard_fibers();
     if (!ta_reactor_register()) {

@@ -251,6 +251,7 @@ static void exchange(ta_request_globals *g)
     ta_request_zlib_exchange(&g->zlib);
     ta_request_date_exchange(&g->date);
     ta_request_errors_exchange(&g->errors);
+    ta_request_random_exchange(&g->random);
 }
 
 static void bind_live(ta_request_globals *g)
@@ -258,6 +259,7 @@ static void bind_live(ta_request_globals *g)
     tl_live = g;
     ta_request_ini_bind(g ? &g->ini : NULL);
     ta_request_cwd_bind(g ? &g->cwd : NULL);
+    ta_request_random_bind(g ? &g->random : NULL);
     ta_request_session_bind(g ? &g->session : NULL);
 }
 
@@ -469,6 +471,7 @@ void ta_rglobals_free(ta_request_globals *g)
     ta_request_date_free(&g->date);
     ta_request_errors_free(&g->errors);
     ta_request_cwd_free(&g->cwd);
+    ta_request_random_free(&g->random);
     for (int i = 0; i < NUM_TRACK_VARS; i++) zval_ptr_dtor(&g->pg[i]);
     for (int i = 0; i < TA_SG_N; i++) zval_ptr_dtor(&g->sym[i]);
     zval_ptr_dtor(&g->callback);

@@ -18,6 +18,7 @@
 #include "php_request_date.h"
 #include "php_request_errors.h"
 #include "php_request_cwd.h"
+#include "php_request_random.h"
 
 enum { TA_SG_GET, TA_SG_POST, TA_SG_COOKIE, TA_SG_SERVER, TA_SG_FILES, TA_SG_REQUEST, TA_SG_SESSION, TA_SG_N };
 
@@ -47,6 +48,7 @@ typedef struct ta_request_globals {
     ta_date_state date;             /* its date_default_timezone_set() */
     ta_errors_state errors;         /* its set_error_handler(), set_exception_handler(), error_reporting() */
     ta_cwd_state cwd;               /* its chdir() */
+    ta_random_state random;         /* its mt_srand() */
 } ta_request_globals;
 
 /* From MINIT. */

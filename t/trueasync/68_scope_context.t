@@ -101,7 +101,7 @@ is $o->{bad_key}, 'TypeError', 'a key that is neither string nor object is a Typ
 # interleaving: each sees only its own request's context.
 my @jobs = map { my $i = $_; sub { my $r = raw_request($V, path => "/context?id=r$i", timeout => 20);
                                    my $j = eval { json_decode($r->{body}) } || {};
-                                   return { i => $i, child => $j->{child}, inner => $j->{inner}, id => $j->{id} } } } 1 .. 40;
+                                   return { i => $i, status => $r->{status}, child => $j->{child}, inner => $j->{inner}, id => $j->{id} } } } 1 .. 40;
 my @res = parallel(\@jobs, 60);
 my @bad = grep { my $i = $_->{i} // -1;
                  !($_->{id} && $_->{id} eq "r$i" && $_->{child} && $_->{child}[0] eq "r$i" && $_->{child}[1] eq "obj-r$i"

@@ -237,6 +237,18 @@ static const command_rec ta_cmds[] = {
 
 static int dval(const ta_srv_conf *c, int d) { return c->v[d] != -1 ? c->v[d] : d_int[d].dflt; }
 
+/* TrueAsyncBufferSize: when unset, 20, or fewer so that Threads x
+ * BufferSize fits ThreadsPerChild (each held request keeps an Apache
+ * thread waiting: a larger queue never fills and its 503 never comes). */
+static int buffer_of(const ta_srv_conf *c)
+{
+    if (c->v[D_BUFFER] != -1) return c->v[D_BUFFER];
+    int tpc = 0, threads = dval(c, D_THREADS);
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &tpc) != APR_SUCCESS || tpc <= 0) return TA_DEFAULT_BUFFER_SIZE;
+    int fit = tpc / threads > 0 ? tpc / threads : 1;
+    return fit < TA_DEFAULT_BUFFER_SIZE ? fit : TA_DEFAULT_BUFFER_SIZE;
+}
+
 /* The status figures of every child, in memory the parent maps before it
  * forks them: one region per scoreboard slot. Without it the module still
  * serves; the status page is empty. */
@@ -283,7 +295,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             ta_worker_config *w = &g_configs[g_n_configs++];
             w->script = c->script;
             w->threads = dval(c, D_THREADS);
-            w->buffer_size = dval(c, D_BUFFER);
+            w->buffer_size = buffer_of(c);
             w->ini = (const ta_ini *) c->ini->elts;
             w->n_ini = c->ini->nelts;
             w->max_requests = dval(c, D_MAX_REQUESTS);
@@ -297,7 +309,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             ta_dir_conf *d = ap_get_module_config(v->lookup_defaults, &trueasync_module);
             w->request_timeout = d && d->request_timeout > 0 ? (unsigned) d->request_timeout : 0;
             w->retry_after = dval(c, D_RETRY_AFTER);
-        } else if (g_configs[i].threads != dval(c, D_THREADS) || g_configs[i].buffer_size != dval(c, D_BUFFER)) {
+        } else if (g_configs[i].threads != dval(c, D_THREADS) || g_configs[i].buffer_size != buffer_of(c)) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v, TA_LOGNO(00841)
                          "TrueAsyncWorker %s is shared with an earlier server; that server's "
                          "TrueAsyncThreads/TrueAsyncBufferSize apply", c->script);
@@ -403,14 +415,14 @@ static void warn_unreachable_buffer(server_rec *s)
     for (server_rec *v = s; v; v = v->next) {
         ta_srv_conf *c = ap_get_module_config(v->module_config, &trueasync_module);
         if (!c->script || !first_naming(s, v, c->script)) continue;
-        long held = (long) dval(c, D_THREADS) * dval(c, D_BUFFER);
+        long held = (long) dval(c, D_THREADS) * buffer_of(c);
         if (held <= tpc) continue;
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, v, TA_LOGNO(00953)
                      "TrueAsyncWorker %s: TrueAsyncThreads %d x TrueAsyncBufferSize %d = %ld requests, more "
                      "than ThreadsPerChild %d Apache threads can ever hold (each held request keeps one "
                      "waiting): that queue size is never reached and the 503 with Retry-After never comes. "
                      "Lower TrueAsyncBufferSize to %d or raise ThreadsPerChild to %ld",
-                     c->script, dval(c, D_THREADS), dval(c, D_BUFFER), held, tpc,
+                     c->script, dval(c, D_THREADS), buffer_of(c), held, tpc,
                      tpc / dval(c, D_THREADS) > 0 ? tpc / dval(c, D_THREADS) : 1, held);
     }
 }

@@ -14,7 +14,7 @@ use Time::HiRes qw(time sleep);
 use TATest qw(raw_request json_decode top_dir);
 use TAServer;
 
-plan tests => 29;
+plan tests => 30;
 
 my $top = top_dir();
 sub status { my $r = raw_request(undef, path => "/trueasync-status$_[0]", timeout => 10); $r }
@@ -122,6 +122,8 @@ my @pids = map { $_->{pid} } @{ $sj->{children} || [] };
 is scalar(@pids), 2, 'JSON lists both children';
 ok $pids[0] != $pids[1] && kill(0, @pids) == 2, '... two live processes';
 is_deeply [map { scalar @{ $_->{workers}[0]{threads} } } @{ $sj->{children} }], [2, 2], '... each with its 2 threads';
+is $sj->{workers}[0]{config}{TrueAsyncBufferSize}, 4,
+    'an unset TrueAsyncBufferSize fits ThreadsPerChild: 8 Apache threads / 2 PHP threads = 4';
 my $ok = grep { $srv->get('/')->{status} == 200 } 1 .. 20;
 is $ok, 20, '20 requests on new connections: 200';
 my $total = 0;

@@ -23,7 +23,7 @@ my $group  = Apache::Test::vars('group') || 'nogroup';
 my $cache  = $ENV{TRUEASYNC_CACHE} || '/var/cache/mod_trueasync';
 my $modphp = "$cache/mod-php/root/usr/lib/apache2/modules/libphp8.2.so";
 
-plan tests => 37;
+plan tests => 38;
 
 sub free_port {
     my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
@@ -201,6 +201,8 @@ unlike $out, qr/TA00953/, '... without the warning' or diag $out;
 like $out, qr/TA00953: TrueAsyncWorker \Q$top\E\/t\/php\/overlap\.php: TrueAsyncThreads 4 x TrueAsyncBufferSize 5 = 20/,
     'a virtual host\'s worker gets its own warning' or diag $out;
 unlike $out, qr/TA00953: TrueAsyncWorker \Q$worker\E/, '... the main server\'s (1 x 1) none';
+($st, $out) = configtest(tpc => 10, body => "TrueAsyncThreads 2");
+unlike $out, qr/TA00953/, 'an unset TrueAsyncBufferSize fits ThreadsPerChild (2 x 5 for 10): no warning' or diag $out;
 
 # ---- nothing of the above in a plain good configuration
 ($st, $out) = configtest(tpc => 64);

@@ -1,6 +1,7 @@
 /* A request's own error and exception handlers and error_reporting (see
  * php_request_errors.h). */
 #include "php_request_errors.h"
+#include <main/php_globals.h>
 
 #define SWAP(T, a, b) do { T tmp_ = (a); (a) = (b); (b) = tmp_; } while (0)
 
@@ -37,6 +38,10 @@ void ta_request_errors_exchange(ta_errors_state *s)
     SWAP(zend_stack, EG(user_error_handlers), s->handlers);
     SWAP(zend_stack, EG(user_error_handlers_error_reporting), s->handler_levels);
     SWAP(zend_stack, EG(user_exception_handlers), s->exception_handlers);
+    SWAP(int, PG(last_error_type), s->last_type);
+    SWAP(int, PG(last_error_lineno), s->last_line);
+    SWAP(zend_string *, PG(last_error_message), s->last_message);
+    SWAP(zend_string *, PG(last_error_file), s->last_file);
 }
 
 static void zval_el_dtor(void *el) { zval_ptr_dtor((zval *) el); }
@@ -54,4 +59,8 @@ void ta_request_errors_free(ta_errors_state *s)
     zend_stack_destroy(&s->handler_levels);
     zend_stack_clean(&s->exception_handlers, zval_el_dtor, 1);
     zend_stack_destroy(&s->exception_handlers);
+    if (s->last_message) zend_string_release(s->last_message);
+    if (s->last_file) zend_string_release(s->last_file);
+    s->last_message = s->last_file = NULL;
+    s->last_type = s->last_line = 0;
 }

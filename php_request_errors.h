@@ -1,5 +1,6 @@
 /* set_error_handler(), set_exception_handler() and error_reporting()
- * inside a request are the request's: the engine keeps them in its
+ * inside a request are the request's, and so is what error_get_last()
+ * reports: the engine keeps them in its
  * globals, exchanged with the thread's around the request's coroutines
  * like the rest of its state (php_request_globals.c). */
 #ifndef TA_PHP_REQUEST_ERRORS_H
@@ -13,6 +14,8 @@ typedef struct {
     int handler_level;          /* the error handler's $error_levels */
     zval handler, exception_handler;
     zend_stack handlers, handler_levels, exception_handlers;    /* what restore_*_handler() pops to */
+    int last_type, last_line;   /* error_get_last(): a request starts with none */
+    zend_string *last_message, *last_file;
 } ta_errors_state;
 
 /* Swaps them in or out; the first time the request starts from the

@@ -14,7 +14,15 @@ HttpServer::onRequest(function ($req, $res) {
     $q = $req->getQueryParams();
     $id = $q['id'] ?? '?';
     $seen = [];
-    $o = ['id' => $id];
+    $o = ['id' => $id, 'last_at_start' => error_get_last()['message'] ?? null];
+    if (isset($q['last'])) {        // error_get_last() is the request's own
+        restore_error_handler();    // PHP records the last error only without a handler taking it
+        @trigger_error("secret of $id", E_USER_NOTICE);
+        Async\delay((int) ($q['ms'] ?? 0));
+        $o['last_after_wait'] = error_get_last()['message'] ?? null;
+        $res->write(json_encode($o));
+        return;
+    }
     if (isset($q['set'])) {
         set_error_handler(function ($no, $msg) use ($id) { $GLOBALS['took'] = "$id:$msg"; return true; });
         set_exception_handler(fn ($e) => null);

@@ -37,4 +37,13 @@ ok $a->{exception_handler_was_set}, 'A\'s exception handler was there for A';
 $o = get('/?id=p9');
 is_deeply $o->{seen}, ['boot:probe'], 'after A ended the worker\'s handler is the one again';
 is $o->{level}, $E_ALL, '... and the worker\'s error_reporting()';
+# error_get_last(): another request never sees this one's last error
+$c = TATest::Conn->new($V);
+$c->send_request(path => '/?id=L&last=1&ms=500');
+sleep 0.2;
+my @peek = map { get("/?id=q$_")->{last_at_start} } 1 .. 3;
+is_deeply \@peek, [undef, undef, undef], 'while L waits, other requests\' error_get_last() is empty (not L\'s error)';
+$o = eval { json_decode($c->read_response(timeout => 10)->{body}) } || {};
+is $o->{last_after_wait}, 'secret of L', 'L\'s own error_get_last() is back after it waited';
+is get('/?id=q9')->{last_at_start}, undef, 'after L ended the next request starts with none';
 done_testing();

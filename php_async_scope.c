@@ -9,7 +9,7 @@
 #include <zend_closures.h>
 #include <zend_interfaces.h>
 
-zend_class_entry *ta_ce_scope, *ta_ce_scope_provider, *ta_ce_spawn_strategy;
+zend_class_entry *ta_ce_scope;
 static zend_object_handlers h_scope;
 
 typedef struct {
@@ -293,27 +293,6 @@ zend_object *ta_scope_context(zend_object *scope)
     return o->context;
 }
 
-/* The scope PHP code gets from ScopeProvider::provideScope() (NULL: the
- * current one); NULL with an exception thrown if it gave something else. */
-static zend_object *provided_scope(zend_object *provider)
-{
-    if (provider->ce == ta_ce_scope) return provider;
-    zval rv;
-    zend_call_method_with_0_params(provider, provider->ce, NULL, "providescope", &rv);
-    if (EG(exception)) return NULL;
-    zend_object *scope = NULL;
-    if (Z_TYPE(rv) == IS_OBJECT && Z_OBJCE(rv) == ta_ce_scope) scope = Z_OBJ(rv);
-    else if (Z_TYPE(rv) != IS_NULL) {
-        zend_type_error("%s::provideScope(): Return value must be of type ?Async\\Scope, %s returned",
-                        ZSTR_VAL(provider->ce->name), zend_zval_type_name(&rv));
-        zval_ptr_dtor(&rv);
-        return NULL;
-    }
-    if (!scope) return ta_scope_of(ta_coro_current(), true);
-    zval_ptr_dtor(&rv);         /* the provider keeps it alive */
-    return scope;
-}
-
 /* A coroutine in `scope` calling `callable(...args)`; NULL with an exception. */
 static ta_coro *spawn_in(zend_object *scope, zval *callable, uint32_t argc, zval *args)
 {
@@ -593,58 +572,12 @@ ZEND_METHOD(Async_Scope, getChildScopes)
     }
 }
 
-/* ---- spawn_with ------------------------------------------------------------------ */
-
-static bool have_thread(void)
-{
-    if (ta_sched_current) return true;
-    zend_throw_error(NULL, "Async\\spawn_with() needs a TrueAsync worker thread");
-    return false;
-}
-
-/* {{{ Async\spawn_with(ScopeProvider $provider, callable $task, mixed ...$args): Coroutine */
-ZEND_FUNCTION(Async_spawn_with)
-{
-    zend_object *provider;
-    zval *callable, *args = NULL;
-    uint32_t argc = 0;
-    ZEND_PARSE_PARAMETERS_START(2, -1)
-        Z_PARAM_OBJ_OF_CLASS(provider, ta_ce_scope_provider)
-        Z_PARAM_ZVAL(callable)
-        Z_PARAM_VARIADIC('*', args, argc)
-    ZEND_PARSE_PARAMETERS_END();
-    if (!zend_is_callable(callable, 0, NULL)) { zend_argument_type_error(2, "must be a valid callback"); RETURN_THROWS(); }
-    if (!have_thread()) RETURN_THROWS();
-    zend_object *scope = provided_scope(provider);
-    if (!scope) RETURN_THROWS();
-    GC_ADDREF(scope);
-    ta_coro *co = spawn_in(scope, callable, argc, args);
-    if (!co) { OBJ_RELEASE(scope); RETURN_THROWS(); }
-    zend_object *h = ta_coroutine_handle(co, true);
-    if (instanceof_function(provider->ce, ta_ce_spawn_strategy)) {
-        zval zc, zs, rv;
-        ZVAL_OBJ(&zc, h);
-        ZVAL_OBJ(&zs, scope);
-        zend_call_method_with_2_params(provider, provider->ce, NULL, "beforecoroutineenqueue", &rv, &zc, &zs);
-        zval_ptr_dtor(&rv);
-        if (!EG(exception)) {
-            zend_call_method_with_2_params(provider, provider->ce, NULL, "aftercoroutineenqueue", &rv, &zc, &zs);
-            zval_ptr_dtor(&rv);
-        }
-    }
-    OBJ_RELEASE(scope);
-    if (EG(exception)) RETURN_THROWS();
-    RETURN_OBJ_COPY(h);
-}
-
 /* ---- registration ------------------------------------------------------------------ */
 
 ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_inherit, 0, 0, Async\\Scope, 0)
     ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, parentScope, Async\\Scope, 1, "null")
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_scope, 0, 0, Async\\Scope, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_nscope, 0, 0, Async\\Scope, 1)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_INFO_EX(ai_none, 0, 0, 0)
 ZEND_END_ARG_INFO()
@@ -677,24 +610,7 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_timeout, 0, 1, IS_VOID, 0)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_array, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_before, 0, 2, IS_ARRAY, 0)
-    ZEND_ARG_OBJ_INFO(0, coroutine, Async\\Coroutine, 0)
-    ZEND_ARG_OBJ_INFO(0, scope, Async\\Scope, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_after, 0, 2, IS_VOID, 0)
-    ZEND_ARG_OBJ_INFO(0, coroutine, Async\\Coroutine, 0)
-    ZEND_ARG_OBJ_INFO(0, scope, Async\\Scope, 0)
-ZEND_END_ARG_INFO()
 
-static const zend_function_entry provider_methods[] = {
-    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_ScopeProvider, provideScope, ai_nscope, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
-    ZEND_FE_END
-};
-static const zend_function_entry strategy_methods[] = {
-    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_SpawnStrategy, beforeCoroutineEnqueue, ai_before, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
-    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_SpawnStrategy, afterCoroutineEnqueue, ai_after, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
-    ZEND_FE_END
-};
 
 static const zend_function_entry scope_methods[] = {
     ZEND_ME(Async_Scope, inherit, ai_inherit, ZEND_ACC_PUBLIC | ZEND_ACC_STATIC)
@@ -719,15 +635,9 @@ static const zend_function_entry scope_methods[] = {
     ZEND_FE_END
 };
 
-
 void ta_scope_register(void)
 {
-    zend_class_entry ce;
-    INIT_NS_CLASS_ENTRY(ce, "Async", "ScopeProvider", provider_methods);
-    ta_ce_scope_provider = zend_register_internal_interface(&ce);
-    INIT_NS_CLASS_ENTRY(ce, "Async", "SpawnStrategy", strategy_methods);
-    ta_ce_spawn_strategy = zend_register_internal_interface(&ce);
-    zend_class_implements(ta_ce_spawn_strategy, 1, ta_ce_scope_provider);
+    ta_scope_provider_register();     /* the interfaces Scope implements */
 
     ta_ce_scope = ta_class_register_final("Async\\Scope", scope_methods, scope_create, &h_scope,
                                           XtOffsetOf(ta_scope_obj, std), scope_free, false);

@@ -47,6 +47,8 @@ zend_object *ta_scope_context_if_any(zend_object *scope);
 bool ta_scope_is_request(zend_object *scope);
 zend_object *ta_scope_main(bool create);
 void ta_context_register(void);
+/* ScopeProvider and SpawnStrategy (php_async_spawn_with.c). */
+void ta_scope_provider_register(void);
 
 /* The coroutine's coroutine_context(), made on first use; borrowed. */
 zend_object *ta_coroutine_context(ta_coro *co);

@@ -419,6 +419,20 @@ ZEND_METHOD(Async_TaskGroup, getErrors) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR
 /* Errors are never reported by the group itself: nothing to mark. */
 ZEND_METHOD(Async_TaskGroup, suppressErrors) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR_THROW(o); (void) o; }
 
+/* cancel() and dispose(): closed, queued tasks never start, running ones
+ * are cancelled. */
+static void stop_all(ta_group_obj *o, zend_object *error, const char *why)
+{
+    o->closed = o->cancelled = true;
+    zval *zv;
+    ZEND_HASH_FOREACH_VAL(&o->tasks, zv) {
+        ta_task *t = Z_PTR_P(zv);
+        if (t->state == T_QUEUED) t->state = T_GONE;
+    } ZEND_HASH_FOREACH_END();
+    o->queued = 0;
+    ta_scope_cancel(o->scope, error, why);
+}
+
 ZEND_METHOD(Async_TaskGroup, cancel)
 {
     zend_object *error = NULL;
@@ -427,15 +441,7 @@ ZEND_METHOD(Async_TaskGroup, cancel)
         Z_PARAM_OBJ_OF_CLASS_OR_NULL(error, ta_ce_async_cancellation)
     ZEND_PARSE_PARAMETERS_END();
     GROUP_OR_THROW(o);
-    o->closed = o->cancelled = true;
-    /* queued tasks never start */
-    zval *zv;
-    ZEND_HASH_FOREACH_VAL(&o->tasks, zv) {
-        ta_task *t = Z_PTR_P(zv);
-        if (t->state == T_QUEUED) t->state = T_GONE;
-    } ZEND_HASH_FOREACH_END();
-    o->queued = 0;
-    ta_scope_cancel(o->scope, error, "The task group was cancelled");
+    stop_all(o, error, "The task group was cancelled");
     resolve_waits(o);
     wake(o);
     run_finally(o);
@@ -455,11 +461,7 @@ ZEND_METHOD(Async_TaskGroup, dispose)
 {
     ZEND_PARSE_PARAMETERS_NONE();
     GROUP_OR_THROW(o);
-    o->closed = o->cancelled = true;
-    zval *zv;
-    ZEND_HASH_FOREACH_VAL(&o->tasks, zv) { ta_task *t = Z_PTR_P(zv); if (t->state == T_QUEUED) t->state = T_GONE; } ZEND_HASH_FOREACH_END();
-    o->queued = 0;
-    ta_scope_cancel(o->scope, NULL, "The task group was disposed");
+    stop_all(o, NULL, "The task group was disposed");
     wake(o);
 }
 
@@ -512,17 +514,6 @@ ZEND_METHOD(Async_TaskGroup, finally)
     Z_ADDREF_P(cb);
     zend_hash_next_index_insert(o->finally, cb);
     run_finally(o);
-}
-
-ZEND_METHOD(Async_TaskSet, joinAll)
-{
-    bool ignore = false;
-    ZEND_PARSE_PARAMETERS_START(0, 1)
-        Z_PARAM_OPTIONAL
-        Z_PARAM_BOOL(ignore)
-    ZEND_PARSE_PARAMETERS_END();
-    GROUP_OR_THROW(o);
-    hand_future(o, W_ALL, ignore, return_value);
 }
 
 /* ---- foreach: key => [result, error] as they complete ---------------------------- */
@@ -629,7 +620,7 @@ static const zend_function_entry set_methods[] = {
     COMMON_MES
     ZEND_ME(Async_TaskSet, joinNext, ai_future, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_TaskSet, joinAny, ai_future, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_TaskSet, joinAll, ai_all, ZEND_ACC_PUBLIC)
+    ZEND_MALIAS(Async_TaskGroup, joinAll, all, ai_all, ZEND_ACC_PUBLIC)     /* the same, on a set */
     TAIL_MES
     ZEND_FE_END
 };

@@ -9,13 +9,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rev=${1:?usage: bench/ab.sh REV [ROUNDS] [--io]}
 rounds=${2:-3}
 io=${3:-}
-wt=$ROOT/build/ab/$(git -C "$ROOT" rev-parse --short "$rev")
-if [ ! -f "$wt/build/mod_trueasync.so" ]; then
-  rm -rf "$wt"; git -C "$ROOT" worktree prune
-  git -C "$ROOT" worktree add -q --detach "$wt" "$rev"
-  make -C "$wt" --no-print-directory module >/dev/null
-fi
-old=$wt/build/mod_trueasync.so new=$ROOT/build/mod_trueasync.so
+. "$ROOT/bench/lib.sh"   # ab_build
+old=$(ab_build "$rev") new=$ROOT/build/mod_trueasync.so
 [ -f "$new" ] || { echo "ab: run 'make module' first" >&2; exit 1; }
 rows=$ROOT/build/ab/rows.txt; : > "$rows"
 for i in $(seq "$rounds"); do

@@ -15,3 +15,15 @@ stop_httpd() {
   for k in $kids; do kill -0 "$k" 2>/dev/null && kill -KILL "$k" 2>/dev/null; done
   httpd_pid=""
 }
+
+# ab_build REV: the module built from commit REV in a worktree under
+# build/ab/ (made once, reused); prints the .so's path.
+ab_build() {
+  local wt; wt=$ROOT/build/ab/$(git -C "$ROOT" rev-parse --short "$1")
+  if [ ! -f "$wt/build/mod_trueasync.so" ]; then
+    rm -rf "$wt"; git -C "$ROOT" worktree prune
+    git -C "$ROOT" worktree add -q --detach "$wt" "$1"
+    make -C "$wt" --no-print-directory module >/dev/null
+  fi
+  echo "$wt/build/mod_trueasync.so"
+}

@@ -11,13 +11,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rounds=${1:-3}
 rev=${2:-$(git -C "$ROOT" log --format=%H -1 --grep='^TrueAsyncRequestTimeout (per location' )^}
-wt=$ROOT/build/ab/$(git -C "$ROOT" rev-parse --short "$rev")
-if [ ! -f "$wt/build/mod_trueasync.so" ]; then
-  rm -rf "$wt"; git -C "$ROOT" worktree prune
-  git -C "$ROOT" worktree add -q --detach "$wt" "$rev"
-  make -C "$wt" --no-print-directory module >/dev/null
-fi
-old=$wt/build/mod_trueasync.so new=$ROOT/build/mod_trueasync.so
+. "$ROOT/bench/lib.sh"   # ab_build
+old=$(ab_build "$rev") new=$ROOT/build/mod_trueasync.so
 [ -f "$new" ] || { echo "ops: run 'make module' first" >&2; exit 1; }
 ops_conf='TrueAsyncRequestTimeout 30
 TrueAsyncMaxWaitTime 5000

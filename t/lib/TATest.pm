@@ -21,7 +21,7 @@ our @ISA = ('Exporter');
 our @EXPORT_OK = qw(hostport base_url ua raw_request parallel
                     log_mark log_since wait_log error_log_path
                     json_decode json_encode php_line top_dir
-                    child_crashes module_so);
+                    child_crashes module_so run_captured);
 
 $SIG{PIPE} = 'IGNORE';
 
@@ -344,6 +344,31 @@ sub parallel {
 # error_log
 #--------------------------------------------------------------------------
 sub error_log_path { Apache::Test::vars('t_logs') . '/error_log' }
+
+# Runs a command with stdout and stderr captured together, at most
+# $timeout seconds (default 30): (exit status, output); -1 on timeout.
+sub run_captured {
+    my ($cmd, $timeout) = @_;
+    pipe(my $rd, my $wr) or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        close $rd;
+        open STDOUT, '>&', $wr; open STDERR, '>&', $wr;
+        { exec @$cmd; }
+        POSIX::_exit(127);
+    }
+    close $wr;
+    my $out = '';
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm($timeout || 30);
+        local $/; $out = <$rd> // '';
+        waitpid $pid, 0;
+        alarm 0;
+    };
+    if ($@) { kill 'KILL', $pid; waitpid $pid, 0; return (-1, "TIMEOUT\n$out") }
+    return ($? >> 8, $out);
+}
 
 sub log_mark { -s error_log_path() || 0 }
 

@@ -8,8 +8,7 @@ use warnings;
 use Apache::Test qw(-withtestmore);
 use File::Temp qw(tempdir);
 use IO::Socket::INET ();
-use POSIX ();
-use TATest qw(top_dir module_so);
+use TATest qw(top_dir module_so run_captured);
 
 my $top    = top_dir();
 my $httpd  = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
@@ -74,25 +73,8 @@ sub run_httpd {
     open my $fh, '>', $conf or die "$conf: $!";
     print $fh conf_text($dir, %o);
     close $fh;
-    pipe(my $rd, my $wr) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        close $rd;
-        open STDOUT, '>&', $wr; open STDERR, '>&', $wr;
-        { exec $httpd, @$action, '-f', $conf, '-d', $dir; }
-        POSIX::_exit(127);
-    }
-    close $wr;
-    my $out = '';
-    eval {
-        local $SIG{ALRM} = sub { die "timeout\n" };
-        alarm 30;
-        local $/; $out = <$rd> // '';
-        waitpid $pid, 0;
-        alarm 0;
-    };
-    if ($@) { kill 'KILL', $pid; waitpid $pid, 0; return (-1, "TIMEOUT\n$out") }
-    my $status = $? >> 8;
+    my ($status, $out) = run_captured([$httpd, @$action, '-f', $conf, '-d', $dir]);
+    return ($status, $out) if $status < 0;
     # a server that did start (it should not have) is stopped again
     if (-s "$dir/httpd.pid") {
         chomp(my $p = do { local (@ARGV, $/) = "$dir/httpd.pid"; <> });

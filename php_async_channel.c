@@ -40,6 +40,7 @@ struct ta_channel_obj {
     zend_async_timer_event_t *producer_timer, *consumer_timer;
     uint32_t generation;        /* the reactor's, when the timers were made */
     ta_chan_waiter *senders, *receivers;   /* FIFO lists */
+    uint32_t handing;           /* values handed to receivers not yet running */
     /* the Scope it was made in (not held: checked to be alive by handle) */
     zend_object *owner;
     uint32_t owner_handle;
@@ -118,6 +119,7 @@ static void chan_give_back(ta_channel_obj *o, zval *value)
     if (r) {
         ZVAL_COPY_VALUE(&r->value, value);
         r->done = true;
+        o->handing++;
         ta_coro_wake(r->co);
         return;
     }
@@ -263,36 +265,51 @@ static zend_result chan_wait(ta_channel_obj *o, ta_chan_waiter **list, ta_chan_w
 /* 1: sent; 0: would wait (try only); -1: an exception is thrown. */
 static int chan_send(ta_channel_obj *o, zval *value, zend_object *token, bool try_only)
 {
-    if (o->closed) { if (try_only) return 0; throw_closed(o); return -1; }
-    ta_chan_waiter *r = wl_pop(&o->receivers);
-    if (r) {
-        ZVAL_COPY(&r->value, value);
-        r->done = true;
-        ta_coro_wake(r->co);
-        timers_update(o, true, false);
-        return 1;
+    for (;;) {
+        if (o->closed) { if (try_only) return 0; throw_closed(o); return -1; }
+        /* unbuffered: one value in hand-over at a time (php-async's
+         * rendezvous slot); the next sender waits until it is taken */
+        ta_chan_waiter *r = o->capacity || !o->handing ? wl_pop(&o->receivers) : NULL;
+        if (r) {
+            ZVAL_COPY(&r->value, value);
+            r->done = true;
+            o->handing++;
+            ta_coro_wake(r->co);
+            timers_update(o, true, false);
+            return 1;
+        }
+        if (o->count < o->capacity) {
+            chan_grow(o);
+            ZVAL_COPY(&o->buf[(o->head + o->count) % o->buf_cap], value);
+            o->count++;
+            return 1;
+        }
+        if (try_only) return 0;
+        ta_awaitable *tk;
+        if (!token_of(token, &tk)) return -1;
+        ta_coro *co = ta_coro_current();
+        if (!co) {
+            zend_throw_error(NULL, "Channel::send() would block outside a coroutine");
+            return -1;
+        }
+        ta_chan_waiter w = { .co = co };
+        ZVAL_COPY(&w.value, value);
+        zend_result rc = chan_wait(o, &o->senders, &w, token, tk);
+        if (w.done) return rc == FAILURE ? -1 : 1;
+        zval_ptr_dtor(&w.value);
+        if (rc == FAILURE) return -1;
+        /* closed, or woken to try again: the hand-over slot is free */
     }
-    if (o->count < o->capacity) {
-        chan_grow(o);
-        ZVAL_COPY(&o->buf[(o->head + o->count) % o->buf_cap], value);
-        o->count++;
-        return 1;
-    }
-    if (try_only) return 0;
-    ta_awaitable *tk;
-    if (!token_of(token, &tk)) return -1;
-    ta_coro *co = ta_coro_current();
-    if (!co) {
-        zend_throw_error(NULL, "Channel::send() would block outside a coroutine");
-        return -1;
-    }
-    ta_chan_waiter w = { .co = co };
-    ZVAL_COPY(&w.value, value);
-    zend_result rc = chan_wait(o, &o->senders, &w, token, tk);
-    if (!w.done) zval_ptr_dtor(&w.value);
-    if (rc == FAILURE) return -1;
-    if (!w.done) { throw_closed(o); return -1; }
-    return 1;
+}
+
+/* A receiver took the value handed to it: an unbuffered channel's next
+ * sender may hand over its own. */
+static void chan_taken(ta_channel_obj *o)
+{
+    if (o->handing) o->handing--;
+    if (o->handing || o->capacity || !o->receivers) return;
+    ta_chan_waiter *s = wl_pop(&o->senders);
+    if (s) ta_coro_wake(s->co);
 }
 
 /* 1: `out` has a value; 0: would wait (try only); -1: an exception is thrown
@@ -335,7 +352,12 @@ static int chan_recv(ta_channel_obj *o, zval *out, zend_object *token, bool try_
     ZVAL_UNDEF(&w.value);
     zend_result rc = chan_wait(o, &o->receivers, &w, token, tk);
     if (w.done) {
-        if (rc == FAILURE) { chan_give_back(o, &w.value); return -1; }
+        if (rc == FAILURE) {
+            if (o->handing) o->handing--;
+            chan_give_back(o, &w.value);
+            return -1;
+        }
+        chan_taken(o);
         ZVAL_COPY_VALUE(out, &w.value);
         return 1;
     }

@@ -66,8 +66,7 @@ void ta_finally_call_all(HashTable *callbacks, zval *subject, zend_object *scope
 static void coroutine_end(ta_coro *co)
 {
     ta_coro_obj *o = co->handle ? CORO_OBJ(co->handle) : NULL;
-    int protect = co->protect;
-    co->protect = 1;
+    co->protect++;
     zend_object *ex = co->uncaught;
     if (ex && co->ascope && !(o && o->aw.n) && !ta_scope_is_cancelled(co->ascope)
         && !instanceof_function(ex->ce, ta_ce_async_cancellation)) {
@@ -87,7 +86,7 @@ static void coroutine_end(ta_coro *co)
         ta_finally_call_all(ht, &self, co->ascope ? co->ascope : ta_scope_of(co, false), "a Coroutine::finally() callback");
         OBJ_RELEASE(&o->std);
     }
-    co->protect = protect;
+    co->protect--;
 }
 
 void ta_finally_register(void)

@@ -268,6 +268,8 @@ void ta_sched_runner_main(void)
             co->end_hooked = 1;
             end_hook(co);
             co = s->current;
+            /* the engine unwinding this fiber while the hook waited */
+            if (EG(exception) && zend_is_graceful_exit(EG(exception))) { co->finished = 1; return; }
             if (EG(exception)) zend_clear_exception();
         }
         co->finished = 1;

@@ -188,6 +188,23 @@ HttpServer::onRequest(function ($req, $res) {
         } catch (RuntimeException $e) { echo 'caught: ', $e->getMessage(), "\n"; }
         echo "done\n";
         break;
+    case '/channel-receivers':
+        // unbuffered: one value in hand-over at a time, as php-async orders it
+        $ch = new Channel(0);
+        $all = [spawn(function () use ($ch) {
+            foreach ([1, 2, 3] as $i) { echo "send $i\n"; $ch->send($i); }
+            $ch->close();
+            echo "sender closed\n";
+        })];
+        foreach (['A', 'B'] as $name) {
+            $all[] = spawn(function () use ($ch, $name) {
+                try { while (true) { $v = $ch->recv(); echo "$name got $v\n"; } }
+                catch (ChannelException) { echo "$name: closed\n"; }
+            });
+        }
+        echo "spawned\n";
+        await_all($all);
+        break;
     case '/channel-scope-disposed':
         $s = new Scope();
         $c = $s->spawn(function () {

@@ -43,6 +43,8 @@ my %expect = (
     '/suspended' => lines('isSuspended: yes', 'trace: Async\\suspend < {closure}', 'result: r', 'isSuspended once finished: no'),
     '/pool-fifo' => lines('the waiter got it', 'the releaser got it again', 'idle: 1'),
     '/iterate-failure' => lines('begin 1', 'begin 2', 'begin 3', 'caught: error at 2', 'done'),
+    '/channel-receivers' => lines('spawned', 'send 1', 'A got 1', 'send 2', 'send 3', 'A got 2', 'sender closed',
+        'B got 3', 'B: closed', 'A: closed'),
     '/channel-scope-disposed' => lines('Async\\ChannelException: Channel closed: owner scope disposed, SCOPE_DISPOSED'),
     '/future-misc' => lines('warning: Future was never used; call await(), map(), catch(), finally() or ignore() to suppress this warning. (created at)',
         'after the unused one', 'awaited: 3', 'top: finally boom, previous: parent boom'),

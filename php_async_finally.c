@@ -68,7 +68,9 @@ static void coroutine_end(ta_coro *co)
     ta_coro_obj *o = co->handle ? CORO_OBJ(co->handle) : NULL;
     co->protect++;
     zend_object *ex = co->uncaught;
-    if (ex && co->ascope && !(o && o->aw.n) && !ta_scope_is_cancelled(co->ascope)
+    /* a coroutine with an outcome handler of its own (a task, a request)
+     * may take the exception itself: its scope hears later, as before */
+    if (ex && !co->on_done && co->ascope && !(o && o->aw.n) && !ta_scope_is_cancelled(co->ascope)
         && !instanceof_function(ex->ce, ta_ce_async_cancellation)) {
         GC_ADDREF(ex);
         if (ta_scope_handle_now(co->ascope, co, ex)) CORO_OBJ(co->handle)->observed = true;
@@ -107,8 +109,10 @@ ZEND_METHOD(Async_Coroutine, finalizer)
         Z_PARAM_OBJECT(subject)
         Z_PARAM_OBJ_OF_CLASS_OR_NULL(scope, ta_ce_scope)
     ZEND_PARSE_PARAMETERS_END();
-    ta_finally_call_all(zend_array_dup(cbs), subject, scope, Z_OBJCE_P(subject) == ta_ce_scope ? "a Scope::finally() callback"
-                                                                              : "a TaskGroup::finally() callback");
+    zend_class_entry *ce = Z_OBJCE_P(subject);
+    ta_finally_call_all(zend_array_dup(cbs), subject, scope,
+                        ce == ta_ce_scope ? "a Scope::finally() callback"
+                        : ce == ta_ce_coroutine ? "a Coroutine::finally() callback" : "a TaskGroup::finally() callback");
 }
 
 void ta_finally_spawn(HashTable *callbacks, zval *subject, zend_object *scope, zend_object *request, bool first)

@@ -255,7 +255,7 @@ bool ta_scope_coroutine_done(ta_coro *co, zend_object *uncaught)
             ZVAL_OBJ(&z, uncaught);
             zend_hash_next_index_insert(o->errors, &z);
             taken = true;
-        } else if (!co->end_hooked) {
+        } else if (!co->end_hooked || co->on_done) {     /* else the end hook offered it already */
             co->ascope = scope;     /* its handler coroutine joins this scope */
             o->live++;
             taken = handle_error(co, uncaught);

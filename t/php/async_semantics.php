@@ -35,9 +35,10 @@ HttpServer::onRequest(function ($req, $res) {
         suspend();
         $ch->send('v');
         $first->cancel();
-        try { echo 'second got: ', await($second, timeout(2000)), "\n"; }
+        try { $v = await($second, timeout(2000)); echo "second got: $v\n"; }
         catch (Throwable $e) { echo 'second got nothing: ', get_class($e), "\n"; }
-        echo 'first: ', await($first), "\n";
+        $v = await($first);
+        echo "first: $v\n";
         echo 'count: ', count($ch), "\n";
         break;
     case '/channel-back-to-buffer':
@@ -49,10 +50,11 @@ HttpServer::onRequest(function ($req, $res) {
         suspend();
         $ch->sendAsync('w');
         $only->cancel();
-        echo 'receiver: ', await($only), "\n";
+        $v = await($only);
+        echo "receiver: $v\n";
         echo 'count: ', count($ch), "\n";
         $later = spawn(fn () => $ch->recv());
-        try { echo 'a later recv: ', await($later, timeout(2000)), "\n"; }
+        try { $v = await($later, timeout(2000)); echo "a later recv: $v\n"; }
         catch (Throwable $e) { echo 'a later recv got nothing: ', get_class($e), "\n"; }
         break;
     case '/group-finally':
@@ -61,7 +63,8 @@ HttpServer::onRequest(function ($req, $res) {
         $g->spawn(fn () => 'a');
         $g->spawn(function () { delay(5); return 'b'; });
         $g->close();
-        echo 'results: ', implode(',', await($g->all())), "\n";
+        $v = implode(',', await($g->all()));
+        echo "results: $v\n";
         suspend();
         $g->finally(function () { echo "a finally added once it is over runs at once\n"; });
         echo "end\n";
@@ -79,7 +82,8 @@ HttpServer::onRequest(function ($req, $res) {
         try { await($c); } catch (RuntimeException $e) { echo 'awaited: ', $e->getMessage(), "\n"; }
         $d = $scope->spawn(fn () => 1);
         $d->finally(function () { throw new DomainException('only one'); });
-        echo 'second result: ', await($d), "\n";
+        $v = await($d);
+        echo "second result: $v\n";
         $s2 = new Scope();
         report_to($s2);
         $s2->spawn(fn () => null);
@@ -130,7 +134,8 @@ HttpServer::onRequest(function ($req, $res) {
         suspend();
         $late = $safe->spawn(function () { echo "never runs\n"; });
         $safe->cancel();
-        echo 'started: ', await($started), "\n";
+        $v = await($started);
+        echo "started: $v\n";
         suspend();
         echo 'scope cancelled: ', yes($safe->isCancelled()), ', started cancelled: ', yes($started->isCancelled()),
              ', unstarted cancelled: ', yes($late->isCancelled()), "\n";
@@ -157,7 +162,8 @@ HttpServer::onRequest(function ($req, $res) {
         echo 'isSuspended: ', yes($c->isSuspended()), "\n";
         $t = $c->getTrace();
         echo 'trace: ', is_array($t) ? implode(' < ', array_map(fn ($f) => $f['function'], $t)) : 'null', "\n";
-        echo 'result: ', await($c), "\n";
+        $v = await($c);
+        echo "result: $v\n";
         echo 'isSuspended once finished: ', yes($c->isSuspended()), "\n";
         break;
     case '/pool-fifo':
@@ -231,7 +237,8 @@ HttpServer::onRequest(function ($req, $res) {
         $st = new FutureState();
         $f = new Future($st);
         $st->complete(3);
-        echo 'awaited: ', await($f), "\n";
+        $v = await($f);
+        echo "awaited: $v\n";
         unset($f, $st);
         restore_error_handler();
         $st = new FutureState();

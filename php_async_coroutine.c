@@ -109,6 +109,21 @@ static void run_finally(ta_coro *co, ta_coro_obj *o, zend_object *scope)
     ta_finally_spawn(ht, &self, scope, co->scope, true);
 }
 
+void ta_coroutine_settle(ta_coro *co, zend_object *uncaught)
+{
+    ta_coro_obj *o = CORO_OBJ(co->handle);
+    if (o->aw.done) return;
+    if (co->cancelled) o->cancelled = true;
+    if (uncaught) {
+        /* logged if the object dies unobserved */
+        if (!o->exception) { GC_ADDREF(uncaught); o->exception = uncaught; }
+    } else {
+        zval_ptr_dtor(&o->result);
+        ZVAL_COPY(&o->result, ta_coro_result(co));
+    }
+    ta_aw_complete(&o->aw);
+}
+
 void ta_spawned_done(ta_coro *co, zend_object *uncaught)
 {
     /* its scope first: a handler there may take the exception (and make
@@ -118,17 +133,9 @@ void ta_spawned_done(ta_coro *co, zend_object *uncaught)
     if (!co->handle) return;
     ta_coro_obj *o = CORO_OBJ(co->handle);
     o->co = NULL;
-    if (co->cancelled) o->cancelled = true;
     if (co->context && !o->context) { o->context = co->context; GC_ADDREF(o->context); }
-    if (uncaught) {
-        /* logged if the object dies unobserved */
-        if (!o->exception) { GC_ADDREF(uncaught); o->exception = uncaught; }
-        if (taken) o->observed = true;
-    } else {
-        zval_ptr_dtor(&o->result);
-        ZVAL_COPY(&o->result, ta_coro_result(co));
-    }
-    ta_aw_complete(&o->aw);
+    if (uncaught && taken) o->observed = true;
+    ta_coroutine_settle(co, uncaught);
     run_finally(co, o, scope);
 }
 

@@ -79,9 +79,8 @@ static void coroutine_end(ta_coro *co)
     if (o && o->finally && !EG(exception)) {
         HashTable *ht = o->finally;
         o->finally = NULL;
-        /* the callbacks see its outcome */
-        if (co->uncaught) { if (!o->exception) { o->exception = co->uncaught; GC_ADDREF(o->exception); } }
-        else { zval_ptr_dtor(&o->result); ZVAL_COPY(&o->result, ta_coro_result(co)); }
+        /* the callbacks see it completed (its awaiters run once it yields) */
+        if (!co->on_done) ta_coroutine_settle(co, co->uncaught);
         zval self;
         ZVAL_OBJ(&self, &o->std);
         GC_ADDREF(&o->std);

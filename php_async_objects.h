@@ -80,6 +80,9 @@ void ta_channel_register(void);
 /* When a coroutine with an Async\Coroutine object finishes (the
  * scheduler's handle hook): the object takes the outcome. */
 void ta_spawned_done(ta_coro *co, zend_object *uncaught);
+/* Its Async\Coroutine object (co->handle) takes the outcome and wakes
+ * whoever awaits it; once (the end hook may do it first). */
+void ta_coroutine_settle(ta_coro *co, zend_object *uncaught);
 /* The coroutine's Async\Coroutine object, made on first need (spawned:
  * by spawn(), whose errors are the object's to report). Borrowed. */
 zend_object *ta_coroutine_handle(ta_coro *co, bool spawned);

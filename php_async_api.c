@@ -94,7 +94,7 @@ ZEND_FUNCTION(Async_timeout)
         Z_PARAM_LONG(ms)
     ZEND_PARSE_PARAMETERS_END();
     if (ms <= 0) {
-        zend_argument_value_error(1, "must be greater than 0");
+        zend_value_error("Timeout value must be greater than 0");     /* php-async's words */
         RETURN_THROWS();
     }
     object_init_ex(return_value, ta_ce_timeout);
@@ -150,6 +150,11 @@ ZEND_FUNCTION(Async_suspend)
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_delay, 0, 1, IS_VOID, 0)
     ZEND_ARG_TYPE_INFO(0, ms, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_finalizer, 0, 3, IS_VOID, 0)
+    ZEND_ARG_TYPE_INFO(0, callbacks, IS_ARRAY, 0)
+    ZEND_ARG_TYPE_INFO(0, subject, IS_OBJECT, 0)
+    ZEND_ARG_OBJ_INFO(0, scope, Async\\Scope, 1)
 ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_void, 0, 0, IS_VOID, 0)
 ZEND_END_ARG_INFO()
@@ -301,6 +306,7 @@ static const zend_function_entry coroutine_methods[] = {
     ZEND_ME(Async_Coroutine, getException, ai_mixed, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, cancel, ai_cancel, ZEND_ACC_PUBLIC)
     ZEND_ME(Async_Coroutine, runner, ai_void, ZEND_ACC_PRIVATE | ZEND_ACC_STATIC)
+    ZEND_ME(Async_Coroutine, finalizer, ai_finalizer, ZEND_ACC_PRIVATE | ZEND_ACC_STATIC)
     ZEND_FE_END
 };
 
@@ -334,6 +340,7 @@ void ta_async_api_register(void)
     zend_class_implements(ta_ce_coroutine, 1, ta_ce_completable);
     ta_sched_set_runner_function(zend_hash_str_find_ptr(&ta_ce_coroutine->function_table, ZEND_STRL("runner")));
     ta_sched_set_handle_done(ta_spawned_done);
+    ta_finally_register();
     ta_scope_register();
     ta_future_register();
     ta_taskgroup_register();

@@ -163,7 +163,14 @@ static bool collect(zval *iterable, HashTable *out)
             else ZVAL_NULL(&key);
             if (Z_TYPE(key) == IS_STRING) zend_hash_update(out, Z_STR(key), v);
             else if (Z_TYPE(key) == IS_LONG) zend_hash_index_update(out, Z_LVAL(key), v);
-            else zend_hash_next_index_insert(out, v);
+            else if (Z_TYPE(key) == IS_NULL) zend_hash_next_index_insert(out, v);
+            else {
+                /* php-async's words; an object or float key has no place in the results */
+                zval_ptr_dtor(v);
+                zval_ptr_dtor(&key);
+                zend_throw_exception(ta_ce_async_exception, "Invalid key type: must be string, long or null", 0);
+                break;
+            }
             zval_ptr_dtor(&key);
         }
         zend_iterator_dtor(it);
@@ -266,9 +273,9 @@ ZEND_FUNCTION(Async_await_any_or_fail)
     if (!collect(iterable, &items)) RETURN_THROWS();
     uint32_t n = zend_hash_num_elements(&items);
     if (n == 0) {
+        /* php-async: nothing to wait for is null */
         zend_hash_destroy(&items);
-        zend_argument_value_error(1, "must contain at least one awaitable");
-        RETURN_THROWS();
+        RETURN_NULL();
     }
     ta_awaitable **list = emalloc((n + 1) * sizeof *list);
     zend_object **objs = emalloc((n + 1) * sizeof *objs);

@@ -40,6 +40,10 @@ struct ta_channel_obj {
     zend_async_timer_event_t *producer_timer, *consumer_timer;
     uint32_t generation;        /* the reactor's, when the timers were made */
     ta_chan_waiter *senders, *receivers;   /* FIFO lists */
+    uint32_t handing;           /* values handed to receivers not yet running */
+    /* the Scope it was made in (not held: checked to be alive by handle) */
+    zend_object *owner;
+    uint32_t owner_handle;
     zend_object std;
 };
 
@@ -106,9 +110,38 @@ static void chan_grow(ta_channel_obj *o)
     o->head = 0;
 }
 
+/* A value handed to a receiver that never took it (cancelled before it
+ * ran): the next receiver gets it, else it goes back to the front of the
+ * buffer, even past the capacity (it was sent already). Takes `value`. */
+static void chan_give_back(ta_channel_obj *o, zval *value)
+{
+    ta_chan_waiter *r = wl_pop(&o->receivers);
+    if (r) {
+        ZVAL_COPY_VALUE(&r->value, value);
+        r->done = true;
+        o->handing++;
+        ta_coro_wake(r->co);
+        return;
+    }
+    if (o->count == o->buf_cap) {
+        zend_long cap = o->buf_cap ? o->buf_cap * 2 : 1;
+        zval *buf = safe_emalloc((size_t) cap, sizeof(zval), 0);
+        for (zend_long i = 0; i < o->count; i++) ZVAL_COPY_VALUE(&buf[i], &o->buf[(o->head + i) % o->buf_cap]);
+        if (o->buf) efree(o->buf);
+        o->buf = buf;
+        o->buf_cap = cap;
+        o->head = 0;
+    }
+    o->head = (o->head + o->buf_cap - 1) % o->buf_cap;
+    ZVAL_COPY_VALUE(&o->buf[o->head], value);
+    o->count++;
+}
+
 static void throw_closed(ta_channel_obj *o)
 {
-    zend_object *ex = ta_async_new_exception(ta_ce_channel_exception, 0, "Channel is closed");
+    bool scope_gone = o->close_reason && !strcmp(o->close_reason, "SCOPE_DISPOSED");
+    zend_object *ex = ta_async_new_exception(ta_ce_channel_exception, 0,
+                                             scope_gone ? "Channel closed: owner scope disposed" : "Channel is closed");
     zend_object *reason = zend_enum_get_case_cstr(ce_close_reason, o->close_reason ? o->close_reason : "EXPLICIT");
     zval z;
     ZVAL_OBJ(&z, reason);
@@ -189,6 +222,14 @@ static bool token_of(zend_object *token, ta_awaitable **out)
     return false;
 }
 
+/* The Scope it was made in is still there and was disposed. */
+static bool owner_disposed(ta_channel_obj *o)
+{
+    if (!o->owner || o->owner_handle >= EG(objects_store).top) return false;
+    zend_object *at = EG(objects_store).object_buckets[o->owner_handle];
+    return IS_OBJ_VALID(at) && at == o->owner && ta_scope_is_disposed(o->owner);
+}
+
 /* Waits in `list` until handed over, closed, cancelled or the token fired. */
 static zend_result chan_wait(ta_channel_obj *o, ta_chan_waiter **list, ta_chan_waiter *w,
                              zend_object *token, ta_awaitable *tk)
@@ -205,6 +246,15 @@ static zend_result chan_wait(ta_channel_obj *o, ta_chan_waiter **list, ta_chan_w
     GC_ADDREF(&o->std);
     zend_result rc = ta_coro_wait(NULL, NULL);
     if (tk) ta_aw_remove(tk, w->co);
+    if (rc == FAILURE && !w->done && owner_disposed(o) && EG(exception)
+        && instanceof_function(EG(exception)->ce, ta_ce_async_cancellation)) {
+        /* php-async: the Scope it belongs to was disposed: it closes, and
+         * its waiters hear why */
+        zend_clear_exception();
+        if (!w->done) wl_remove(list, w);
+        chan_close(o, "SCOPE_DISPOSED");
+        throw_closed(o);
+    }
     if (!w->done) wl_remove(list, w);
     if (!o->closed) timers_update(o, false, false);
     if (rc == SUCCESS && !w->done && !o->closed && tk && tk->done) { ta_throw_cancelled(token); rc = FAILURE; }
@@ -215,36 +265,51 @@ static zend_result chan_wait(ta_channel_obj *o, ta_chan_waiter **list, ta_chan_w
 /* 1: sent; 0: would wait (try only); -1: an exception is thrown. */
 static int chan_send(ta_channel_obj *o, zval *value, zend_object *token, bool try_only)
 {
-    if (o->closed) { if (try_only) return 0; throw_closed(o); return -1; }
-    ta_chan_waiter *r = wl_pop(&o->receivers);
-    if (r) {
-        ZVAL_COPY(&r->value, value);
-        r->done = true;
-        ta_coro_wake(r->co);
-        timers_update(o, true, false);
-        return 1;
+    for (;;) {
+        if (o->closed) { if (try_only) return 0; throw_closed(o); return -1; }
+        /* unbuffered: one value in hand-over at a time (php-async's
+         * rendezvous slot); the next sender waits until it is taken */
+        ta_chan_waiter *r = o->capacity || !o->handing ? wl_pop(&o->receivers) : NULL;
+        if (r) {
+            ZVAL_COPY(&r->value, value);
+            r->done = true;
+            o->handing++;
+            ta_coro_wake(r->co);
+            timers_update(o, true, false);
+            return 1;
+        }
+        if (o->count < o->capacity) {
+            chan_grow(o);
+            ZVAL_COPY(&o->buf[(o->head + o->count) % o->buf_cap], value);
+            o->count++;
+            return 1;
+        }
+        if (try_only) return 0;
+        ta_awaitable *tk;
+        if (!token_of(token, &tk)) return -1;
+        ta_coro *co = ta_coro_current();
+        if (!co) {
+            zend_throw_error(NULL, "Channel::send() would block outside a coroutine");
+            return -1;
+        }
+        ta_chan_waiter w = { .co = co };
+        ZVAL_COPY(&w.value, value);
+        zend_result rc = chan_wait(o, &o->senders, &w, token, tk);
+        if (w.done) return rc == FAILURE ? -1 : 1;
+        zval_ptr_dtor(&w.value);
+        if (rc == FAILURE) return -1;
+        /* closed, or woken to try again: the hand-over slot is free */
     }
-    if (o->count < o->capacity) {
-        chan_grow(o);
-        ZVAL_COPY(&o->buf[(o->head + o->count) % o->buf_cap], value);
-        o->count++;
-        return 1;
-    }
-    if (try_only) return 0;
-    ta_awaitable *tk;
-    if (!token_of(token, &tk)) return -1;
-    ta_coro *co = ta_coro_current();
-    if (!co) {
-        zend_throw_error(NULL, "Channel::send() would block outside a coroutine");
-        return -1;
-    }
-    ta_chan_waiter w = { .co = co };
-    ZVAL_COPY(&w.value, value);
-    zend_result rc = chan_wait(o, &o->senders, &w, token, tk);
-    if (!w.done) zval_ptr_dtor(&w.value);
-    if (rc == FAILURE) return -1;
-    if (!w.done) { throw_closed(o); return -1; }
-    return 1;
+}
+
+/* A receiver took the value handed to it: an unbuffered channel's next
+ * sender may hand over its own. */
+static void chan_taken(ta_channel_obj *o)
+{
+    if (o->handing) o->handing--;
+    if (o->handing || o->capacity || !o->receivers) return;
+    ta_chan_waiter *s = wl_pop(&o->senders);
+    if (s) ta_coro_wake(s->co);
 }
 
 /* 1: `out` has a value; 0: would wait (try only); -1: an exception is thrown
@@ -287,7 +352,12 @@ static int chan_recv(ta_channel_obj *o, zval *out, zend_object *token, bool try_
     ZVAL_UNDEF(&w.value);
     zend_result rc = chan_wait(o, &o->receivers, &w, token, tk);
     if (w.done) {
-        if (rc == FAILURE) { zval_ptr_dtor(&w.value); return -1; }
+        if (rc == FAILURE) {
+            if (o->handing) o->handing--;
+            chan_give_back(o, &w.value);
+            return -1;
+        }
+        chan_taken(o);
         ZVAL_COPY_VALUE(out, &w.value);
         return 1;
     }
@@ -310,9 +380,12 @@ ZEND_METHOD(Async_Channel, __construct)
         Z_PARAM_BOOL(hard)
     ZEND_PARSE_PARAMETERS_END();
     (void) hard;    /* one kind of timer here: a running timer keeps the loop awake */
-    if (capacity < 0) { zend_argument_value_error(1, "must be greater than or equal to 0"); RETURN_THROWS(); }
-    if (no_producer < 0) { zend_argument_value_error(2, "must be greater than or equal to 0"); RETURN_THROWS(); }
-    if (no_consumer < 0) { zend_argument_value_error(3, "must be greater than or equal to 0"); RETURN_THROWS(); }
+    zend_long limits[] = { capacity, no_producer, no_consumer };
+    for (int i = 0; i < 3; i++)
+        if (limits[i] < 0 || limits[i] > INT32_MAX) {
+            zend_argument_value_error(i + 1, "must be between 0 and %d", INT32_MAX);    /* php-async's words */
+            RETURN_THROWS();
+        }
     ta_channel_obj *o = CHAN_THIS();
     /* Its ring and waiters depend on the capacity it was made with. */
     if (o->constructed) {
@@ -323,6 +396,9 @@ ZEND_METHOD(Async_Channel, __construct)
     o->capacity = capacity;
     o->no_producer_ms = no_producer;
     o->no_consumer_ms = no_consumer;
+    ta_coro *co = ta_coro_current();
+    o->owner = co ? ta_scope_of(co, false) : NULL;
+    if (o->owner) o->owner_handle = o->owner->handle;
 }
 
 ZEND_METHOD(Async_Channel, send)

@@ -97,50 +97,46 @@ zend_object *ta_coroutine_handle(ta_coro *co, bool spawned)
     return co->handle;
 }
 
-void ta_spawn_each(HashTable *callbacks, zval *arg, zend_object *request)
-{
-    ta_sched *s = ta_sched_current;
-    zval *cb;
-    ZEND_HASH_FOREACH_VAL(callbacks, cb) {
-        ta_coro *f = s ? ta_sched_spawn(s, cb, 1, arg, request, NULL) : NULL;
-        if (f) ta_coroutine_handle(f, true);
-        else if (EG(exception)) zend_clear_exception();
-    } ZEND_HASH_FOREACH_END();
-    zend_hash_destroy(callbacks);
-    FREE_HASHTABLE(callbacks);
-}
-
-/* Each finally() callback runs as a coroutine of its own (in the
- * request's scope), given the coroutine. */
-static void run_finally(ta_coro *co, ta_coro_obj *o)
+/* finally() callbacks the end hook did not run (it never started) run in
+ * a coroutine of their own, next. */
+static void run_finally(ta_coro *co, ta_coro_obj *o, zend_object *scope)
 {
     if (!o->finally) return;
     HashTable *ht = o->finally;
     o->finally = NULL;
     zval self;
     ZVAL_OBJ(&self, &o->std);
-    ta_spawn_each(ht, &self, co->scope);
+    ta_finally_spawn(ht, &self, scope, co->scope, true);
+}
+
+void ta_coroutine_settle(ta_coro *co, zend_object *uncaught)
+{
+    ta_coro_obj *o = CORO_OBJ(co->handle);
+    if (o->aw.done) return;
+    if (co->cancelled) o->cancelled = true;
+    if (uncaught) {
+        /* logged if the object dies unobserved */
+        if (!o->exception) { GC_ADDREF(uncaught); o->exception = uncaught; }
+    } else {
+        zval_ptr_dtor(&o->result);
+        ZVAL_COPY(&o->result, ta_coro_result(co));
+    }
+    ta_aw_complete(&o->aw);
 }
 
 void ta_spawned_done(ta_coro *co, zend_object *uncaught)
 {
     /* its scope first: a handler there may take the exception (and make
      * the handle it is given) */
+    zend_object *scope = co->ascope;
     bool taken = ta_scope_coroutine_done(co, uncaught);
     if (!co->handle) return;
     ta_coro_obj *o = CORO_OBJ(co->handle);
     o->co = NULL;
-    if (co->cancelled) o->cancelled = true;
     if (co->context && !o->context) { o->context = co->context; GC_ADDREF(o->context); }
-    if (uncaught) {
-        GC_ADDREF(uncaught);
-        o->exception = uncaught;    /* logged if the object dies unobserved */
-        if (taken) o->observed = true;
-    } else {
-        ZVAL_COPY(&o->result, ta_coro_result(co));
-    }
-    ta_aw_complete(&o->aw);
-    run_finally(co, o);
+    if (uncaught && taken) o->observed = true;
+    ta_coroutine_settle(co, uncaught);
+    run_finally(co, o, scope);
 }
 
 /* ---- Timeout objects ------------------------------------------------------------ */
@@ -228,7 +224,8 @@ ZEND_METHOD(Async_Timeout, cancel)
     o->timer = NULL;
 }
 
-ZEND_METHOD(Async_Timeout, isCompleted) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(TIMEOUT_OBJ(Z_OBJ_P(ZEND_THIS))->aw.done); }
+/* php-async: a cancelled Timeout is completed too (it will never fire) */
+ZEND_METHOD(Async_Timeout, isCompleted) { ZEND_PARSE_PARAMETERS_NONE(); ta_timeout_obj *o = TIMEOUT_OBJ(Z_OBJ_P(ZEND_THIS)); RETURN_BOOL(o->aw.done || o->cancelled); }
 ZEND_METHOD(Async_Timeout, isCancelled) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(TIMEOUT_OBJ(Z_OBJ_P(ZEND_THIS))->cancelled); }
 
 /* ---- Coroutine methods -------------------------------------------------------------- */
@@ -293,7 +290,8 @@ ZEND_METHOD(Async_Coroutine, getTrace)
     ZEND_PARSE_PARAMETERS_END();
     CORO_OR_THROW(o);
     ta_coro *co = o->co;
-    zend_fiber *f = co && co->started && co->state == TA_CORO_SUSPENDED ? (zend_fiber *) co->fiber : NULL;
+    /* parked: waiting, or queued to resume (suspend()) */
+    zend_fiber *f = co && co->started && co->state != TA_CORO_RUNNING ? (zend_fiber *) co->fiber : NULL;
     if (!f || f->context.status != ZEND_FIBER_STATUS_SUSPENDED || !f->execute_data || !f->stack_bottom) RETURN_NULL();
     zend_execute_data *prev = f->stack_bottom->prev_execute_data, *cur = EG(current_execute_data);
     f->stack_bottom->prev_execute_data = NULL;
@@ -350,7 +348,8 @@ ZEND_METHOD(Async_Coroutine, isSuspended)
 {
     ZEND_PARSE_PARAMETERS_NONE();
     CORO_OR_THROW(o);
-    RETURN_BOOL(!o->aw.done && o->co && o->co->started && o->co->state == TA_CORO_SUSPENDED);
+    /* php-async: waiting for events or in the queue to resume */
+    RETURN_BOOL(!o->aw.done && o->co && o->co->started && o->co->state != TA_CORO_RUNNING && !o->co->finished);
 }
 ZEND_METHOD(Async_Coroutine, isCancellationRequested)
 {

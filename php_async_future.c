@@ -18,6 +18,7 @@ typedef struct ta_fcont ta_fcont;
 struct ta_fstate {
     uint32_t refs;
     bool done, cancelled, ignored, used;
+    bool warn_unused;           /* made by new FutureState(): php-async warns if nobody used it */
     zval result;
     zend_object *exception;
     ta_awaitable aw;
@@ -54,6 +55,15 @@ static void cont_free(ta_fcont *c);
 static void fstate_release(ta_fstate *st)
 {
     if (--st->refs) return;
+    if (st->warn_unused && !st->used && !st->ignored) {
+        /* php-async's words */
+        if (st->created_file)
+            zend_error(E_WARNING, "Future was never used; call await(), map(), catch(), finally() or ignore() "
+                       "to suppress this warning. Created at %s:%u", ZSTR_VAL(st->created_file), st->created_line);
+        else
+            zend_error(E_WARNING, "Future was never used; call await(), map(), catch(), finally() or ignore() "
+                       "to suppress this warning");
+    }
     zval_ptr_dtor(&st->result);
     if (st->exception) OBJ_RELEASE(st->exception);
     if (st->created_file) zend_string_release(st->created_file);
@@ -94,6 +104,11 @@ static void cont_done(ta_coro *co, zend_object *uncaught)
 {
     ta_fcont *c = co->done_data;
     co->done_data = NULL;
+    if (uncaught && c->kind == CONT_FINALLY && c->source->exception && uncaught != c->source->exception) {
+        /* php-async: what finally() threw after a failure has that failure as its previous */
+        GC_ADDREF(c->source->exception);
+        zend_exception_set_previous(uncaught, c->source->exception);
+    }
     if (uncaught) fstate_complete(c->target, NULL, uncaught);
     else if (c->kind == CONT_FINALLY) fstate_complete(c->target, &c->source->result, c->source->exception);
     else fstate_complete(c->target, ta_coro_result(co), NULL);
@@ -176,7 +191,7 @@ static zend_object *future_of(ta_fstate *st)
 ta_awaitable *ta_future_awaitable(zend_object *obj)
 {
     ta_fstate *st = FOBJ(obj)->st;
-    if (st) return &st->aw;
+    if (st) { st->used = true; return &st->aw; }
     zend_throw_error(NULL, "This Async\\Future has no FutureState");
     return NULL;
 }
@@ -221,6 +236,7 @@ ZEND_METHOD(Async_FutureState, __construct)
     ta_fobj *o = FOBJ(Z_OBJ_P(ZEND_THIS));
     if (o->st) { zend_throw_error(NULL, "Async\\FutureState object is already constructed"); RETURN_THROWS(); }
     o->st = fstate_new();
+    o->st->warn_unused = true;
 }
 
 static bool complete_check(ta_fstate *st)
@@ -345,6 +361,7 @@ static void chain(INTERNAL_FUNCTION_PARAMETERS, int kind)
     ZEND_PARSE_PARAMETERS_END();
     if (!zend_is_callable(cb, 0, NULL)) { zend_argument_type_error(1, "must be a valid callback"); RETURN_THROWS(); }
     STATE_OR_THROW(st);
+    st->used = true;
     ta_fcont *c = ecalloc(1, sizeof *c);
     c->kind = kind;
     ZVAL_COPY(&c->callback, cb);

@@ -19,10 +19,19 @@ typedef struct ta_awaitable {
 
 void ta_aw_add(ta_awaitable *aw, ta_coro *co);
 void ta_aw_remove(ta_awaitable *aw, ta_coro *co);
-/* Each callback of `callbacks` runs as a coroutine of its own (of
- * `request`), given `arg`; the table is freed. What they throw is
- * logged like any unobserved coroutine failure. */
-void ta_spawn_each(HashTable *callbacks, zval *arg, zend_object *request);
+
+/* finally() callbacks (php_async_finally.c). Calls each with `subject`,
+ * one after the other, and frees the table; what they throw goes to
+ * `scope`'s exception handlers (several: a CompositeException), else is
+ * logged as thrown by `what`. */
+void ta_finally_call_all(HashTable *callbacks, zval *subject, zend_object *scope, const char *what);
+/* The same in a coroutine of its own (of `request`), run next if `first`
+ * (php-async runs those of a Scope before what is already queued). */
+void ta_finally_spawn(HashTable *callbacks, zval *subject, zend_object *scope, zend_object *request, bool first);
+/* Logs an exception nobody took (TA00910). */
+void ta_finally_log(zend_object *ex, const char *where);
+/* Installs the scheduler's end hook (at start-up). */
+void ta_finally_register(void);
 
 /* Marks it done and wakes its waiters. */
 void ta_aw_complete(ta_awaitable *aw);
@@ -71,6 +80,9 @@ void ta_channel_register(void);
 /* When a coroutine with an Async\Coroutine object finishes (the
  * scheduler's handle hook): the object takes the outcome. */
 void ta_spawned_done(ta_coro *co, zend_object *uncaught);
+/* Its Async\Coroutine object (co->handle) takes the outcome and wakes
+ * whoever awaits it; once (the end hook may do it first). */
+void ta_coroutine_settle(ta_coro *co, zend_object *uncaught);
 /* The coroutine's Async\Coroutine object, made on first need (spawned:
  * by spawn(), whose errors are the object's to report). Borrowed. */
 zend_object *ta_coroutine_handle(ta_coro *co, bool spawned);
@@ -137,7 +149,7 @@ ZEND_FUNCTION(Async_await_any_of_or_fail);
     X(Coroutine, isSuspended) X(Coroutine, isCancellationRequested) \
     X(Coroutine, getSpawnFileAndLine) X(Coroutine, getSpawnLocation) X(Coroutine, getSuspendFileAndLine) \
     X(Coroutine, getSuspendLocation) X(Coroutine, finally) X(Coroutine, getTrace) \
-    X(Coroutine, getContext) X(Coroutine, getAwaitingInfo) X(Coroutine, asHiPriority) \
+    X(Coroutine, getContext) X(Coroutine, getAwaitingInfo) X(Coroutine, asHiPriority) X(Coroutine, finalizer) \
     X(Timeout, cancel) X(Timeout, isCompleted) X(Timeout, isCancelled)
 #define TA_ASYNC_DECLARE(cls, name) ZEND_METHOD(Async_##cls, name);
 TA_ASYNC_METHODS(TA_ASYNC_DECLARE)

@@ -29,9 +29,17 @@ typedef struct {
     zend_long active;
     bool constructed, closed;
     int state;
-    ta_awaitable waiters;
+    struct pool_waiter *wq_head, *wq_tail;   /* acquire() callers waiting, first come first served */
     zend_object std;
 } ta_pool_obj;
+
+/* A coroutine waiting in acquire() (on its stack). */
+typedef struct pool_waiter {
+    ta_coro *co;
+    zval value;                 /* handed to it by release() */
+    bool done, queued;
+    struct pool_waiter *next;
+} pool_waiter;
 
 #define POOL(o) OBJ_OF(ta_pool_obj, o)
 
@@ -50,7 +58,6 @@ static void pool_free(zend_object *obj)
     if (o->idle) efree(o->idle);
     zval_ptr_dtor(&o->factory); zval_ptr_dtor(&o->destructor); zval_ptr_dtor(&o->healthcheck);
     zval_ptr_dtor(&o->before_acquire); zval_ptr_dtor(&o->before_release); zval_ptr_dtor(&o->strategy);
-    if (o->waiters.waiters) efree(o->waiters.waiters);
     zend_object_std_dtor(obj);
 }
 
@@ -69,10 +76,43 @@ static HashTable *pool_get_gc(zend_object *obj, zval **table, int *n)
     return NULL;
 }
 
+static pool_waiter *wq_pop(ta_pool_obj *o)
+{
+    pool_waiter *w = o->wq_head;
+    if (!w) return NULL;
+    o->wq_head = w->next;
+    if (!o->wq_head) o->wq_tail = NULL;
+    w->queued = false;
+    return w;
+}
+
+static void wq_push(ta_pool_obj *o, pool_waiter *w)
+{
+    w->next = NULL;
+    w->queued = true;
+    if (o->wq_tail) o->wq_tail->next = w; else o->wq_head = w;
+    o->wq_tail = w;
+}
+
+static void wq_remove(ta_pool_obj *o, pool_waiter *w)
+{
+    if (!w->queued) return;
+    pool_waiter *prev = NULL;
+    for (pool_waiter *p = o->wq_head; p; prev = p, p = p->next) {
+        if (p != w) continue;
+        if (prev) prev->next = w->next; else o->wq_head = w->next;
+        if (o->wq_tail == w) o->wq_tail = prev;
+        break;
+    }
+    w->queued = false;
+}
+
+/* Something changed (closed, the circuit, a failed factory): every waiter
+ * looks again. */
 static void wake_all(ta_pool_obj *o)
 {
-    for (uint32_t i = 0; i < o->waiters.n; i++) ta_coro_wake(o->waiters.waiters[i]);
-    o->waiters.n = 0;
+    pool_waiter *w;
+    while ((w = wq_pop(o))) ta_coro_wake(w->co);
 }
 
 /* cb(arg): its return value in rv (UNDEF with an exception). */
@@ -133,6 +173,26 @@ static bool circuit_ok(ta_pool_obj *o)
     }
     zend_throw_exception(ta_ce_service_unavailable, "Service is unavailable (circuit breaker is open)", 0);
     return false;
+}
+
+/* A resource back in the pool (takes `r`): straight to the first waiter,
+ * else idle. */
+static void give_back(ta_pool_obj *o, zval *r)
+{
+    pool_waiter *w = wq_pop(o);
+    if (w) {
+        ZVAL_COPY_VALUE(&w->value, r);
+        w->done = true;
+        o->active++;
+        ta_coro_wake(w->co);
+        return;
+    }
+    if (o->n_idle == o->cap_idle) {
+        o->cap_idle = o->cap_idle ? o->cap_idle * 2 : 4;
+        o->idle = erealloc(o->idle, o->cap_idle * sizeof *o->idle);
+    }
+    ZVAL_COPY_VALUE(&o->idle[o->n_idle].value, r);
+    o->idle[o->n_idle++].since_ms = ta_now_ms();
 }
 
 /* A resource for the caller: an idle one that passes its checks, or a
@@ -244,10 +304,12 @@ ZEND_METHOD(Async_Pool, acquire)
     if (timeout < 0) { zend_argument_value_error(1, "must be greater than or equal to 0"); RETURN_THROWS(); }
     POOL_OR_THROW(o);
     zend_object *timer = NULL;
+    bool retry = false;
     GC_ADDREF(&o->std);
     for (;;) {
         if (!closed_check(o) || !circuit_ok(o)) break;
-        int got = take(o, return_value);
+        /* first come, first served: a newcomer queues behind the waiters */
+        int got = o->wq_head && !retry ? 0 : take(o, return_value);
         if (got) break;
         ta_coro *co = ta_coro_current();
         if (!co) { zend_throw_error(NULL, "Pool::acquire() would block outside a coroutine"); break; }
@@ -262,12 +324,21 @@ ZEND_METHOD(Async_Pool, acquire)
             zend_throw_exception_ex(ta_ce_timeout_exception, 0, "Pool::acquire() timed out after " ZEND_LONG_FMT " ms", timeout);
             break;
         }
-        ta_aw_add(&o->waiters, co);
+        pool_waiter w = { .co = co };
+        ZVAL_UNDEF(&w.value);
+        wq_push(o, &w);
         if (taw) ta_aw_add(taw, co);
         zend_result rc = ta_coro_wait(NULL, NULL);
-        ta_aw_remove(&o->waiters, co);
+        wq_remove(o, &w);
         if (taw) ta_aw_remove(taw, co);
+        if (w.done) {
+            /* handed over by release(): ours even if cancelled meanwhile */
+            if (rc == SUCCESS) { ZVAL_COPY_VALUE(return_value, &w.value); break; }
+            o->active--;
+            give_back(o, &w.value);
+        }
         if (rc == FAILURE) break;
+        retry = true;
     }
     if (timer) OBJ_RELEASE(timer);
     OBJ_RELEASE(&o->std);
@@ -298,14 +369,11 @@ ZEND_METHOD(Async_Pool, release)
     ZVAL_COPY(&r, resource);
     bool keep = !o->closed && check(&o->before_release, &r);
     if (keep) {
-        if (o->n_idle == o->cap_idle) {
-            o->cap_idle = o->cap_idle ? o->cap_idle * 2 : 4;
-            o->idle = erealloc(o->idle, o->cap_idle * sizeof *o->idle);
-        }
-        ZVAL_COPY_VALUE(&o->idle[o->n_idle].value, &r);
-        o->idle[o->n_idle++].since_ms = ta_now_ms();
         if (o->state == CB_RECOVERING) o->state = CB_ACTIVE;
+        give_back(o, &r);
         report(o, NULL);
+        if (EG(exception)) RETURN_THROWS();
+        return;
     } else {
         bool was_open = !o->closed;
         destroy(o, &r);
@@ -315,7 +383,9 @@ ZEND_METHOD(Async_Pool, release)
             OBJ_RELEASE(ex);
         }
     }
-    wake_all(o);
+    /* a slot is free: the first waiter makes a new one */
+    pool_waiter *w = wq_pop(o);
+    if (w) ta_coro_wake(w->co);
     if (EG(exception)) RETURN_THROWS();
 }
 

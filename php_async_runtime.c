@@ -331,6 +331,12 @@ static void iter_one_done(ta_coro *co, zend_object *uncaught)
     iter_state *it = co->done_data;
     co->done_data = NULL;
     it->running--;
+    if (uncaught && !it->error && !instanceof_function(uncaught->ce, ta_ce_async_cancellation)) {
+        /* php-async: the first failure cancels the callbacks still running */
+        for (ta_coro *o = ta_sched_current->all; o; o = o->next)
+            if (o != co && o->on_done == iter_one_done && o->done_data == it)
+                ta_coro_cancel(o, NULL, "Another callback of the iteration failed");
+    }
     if (uncaught) {
         if (!it->error) { it->error = uncaught; GC_ADDREF(uncaught); }
         OBJ_RELEASE(uncaught);

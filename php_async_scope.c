@@ -25,6 +25,7 @@ typedef struct {
     ta_awaitable waiters;       /* coroutines in awaitCompletion() and the like */
     zend_object *cancel_error;  /* held */
     bool cancelled, closed, zombies, is_main;
+    bool disposed;              /* dispose() (or its timer, or its destruction) closed it */
     zend_object std;
 } ta_scope_obj;
 
@@ -51,6 +52,7 @@ static zend_object *scope_new(zend_object *parent)
     if (parent) {
         ta_scope_obj *p = SCOPE(parent);
         o->parent = parent;
+        o->zombies = p->zombies || p->is_main;     /* php-async: safe as its parent; the main scope is */
         GC_ADDREF(parent);
         if (p->n_children == p->cap_children) {
             p->cap_children = p->cap_children ? p->cap_children * 2 : 4;
@@ -127,57 +129,83 @@ static void wake_waiters(ta_awaitable *aw)
     aw->n = 0;
 }
 
-/* Each finally() callback runs as a coroutine of its own, given the scope. */
-static void run_finally(ta_scope_obj *o)
+/* The request of the coroutine running now (NULL outside coroutines). */
+static zend_object *cur_request(void)
+{
+    ta_sched *s = ta_sched_current;
+    return s && s->current ? s->current->scope : NULL;
+}
+
+/* The finally() callbacks run in a coroutine of their own, before what is
+ * already queued (php-async's order), given the scope; what they throw
+ * goes to its exception handler. `request`: whose output they write to,
+ * when the scope is not a request's own. */
+static void run_finally(ta_scope_obj *o, zend_object *request)
 {
     if (!o->finally || !scope_finished(o)) return;
     HashTable *ht = o->finally;
     o->finally = NULL;
     zval self;
     ZVAL_OBJ(&self, &o->std);
-    ta_spawn_each(ht, &self, o->request);
+    ta_finally_spawn(ht, &self, &o->std, o->request ? o->request : request, true);
 }
 
 /* The scope or one above it changed: whoever waits for one to finish looks. */
-static void scope_settled(zend_object *scope)
+static void scope_settled(zend_object *scope, zend_object *request)
 {
     for (; scope; scope = SCOPE(scope)->parent) {
         ta_scope_obj *o = SCOPE(scope);
         if (!scope_finished(o)) continue;
         if (o->waiters.n) wake_waiters(&o->waiters);
-        if (o->closed) run_finally(o);
+        if (o->closed) run_finally(o, request);
     }
 }
 
-static void scope_cancel(ta_scope_obj *o, zend_object *error, const char *why)
+/* Cancels the scope and, first, every scope below it (php-async). Safely
+ * (Scope::cancel() on a scope that allows zombies): coroutines that have
+ * started are left to finish, only those not started yet are cancelled. */
+static void scope_cancel_ex(ta_scope_obj *o, zend_object *error, const char *why, bool safely)
 {
     if (!o->cancel_error) {
         o->cancel_error = error ? error : ta_new_cancellation(why);
         if (error) GC_ADDREF(error);
     }
     o->cancelled = o->closed = true;
+    for (uint32_t i = 0; i < o->n_children; i++) scope_cancel_ex(SCOPE(o->children[i]), o->cancel_error, why, safely);
     ta_sched *s = ta_sched_current;
     if (s)
         for (ta_coro *co = s->all; co; co = co->next)
-            if (co->state != TA_CORO_DONE && in_scope(co->ascope, &o->std)) {
+            if (co->state != TA_CORO_DONE && co->ascope == &o->std && !(safely && co->started)) {
                 if (co->handle) CORO_OBJ(co->handle)->cancelled = true;
                 ta_coro_cancel(co, o->cancel_error, why);
             }
-    scope_settled(&o->std);
+    scope_settled(&o->std, cur_request());
 }
 
-/* A handler set for the failed coroutine's scope, or for child scopes
- * above it, takes the exception; it runs as a coroutine of its own. */
+static void scope_cancel(ta_scope_obj *o, zend_object *error, const char *why)
+{
+    scope_cancel_ex(o, error, why, false);
+}
+
+/* The handler for an exception of `scope`: its own, else the nearest
+ * child-scope (or plain) handler above it; NULL if none. */
+static zval *find_handler(zend_object *scope, zend_object **at)
+{
+    if (!Z_ISUNDEF(SCOPE(scope)->on_error)) { *at = scope; return &SCOPE(scope)->on_error; }
+    for (zend_object *p = SCOPE(scope)->parent; p; p = SCOPE(p)->parent) {
+        *at = p;
+        if (!Z_ISUNDEF(SCOPE(p)->on_child_error)) return &SCOPE(p)->on_child_error;
+        if (!Z_ISUNDEF(SCOPE(p)->on_error)) return &SCOPE(p)->on_error;
+    }
+    return NULL;
+}
+
+/* Fallback for a coroutine that ended outside its fiber: the handler runs
+ * as a coroutine of its own. */
 static bool handle_error(ta_coro *co, zend_object *uncaught)
 {
-    zend_object *scope = co->ascope;
-    zval *handler = NULL;
     zend_object *at = NULL;
-    if (!Z_ISUNDEF(SCOPE(scope)->on_error)) { handler = &SCOPE(scope)->on_error; at = scope; }
-    for (zend_object *p = SCOPE(scope)->parent; !handler && p; p = SCOPE(p)->parent) {
-        if (!Z_ISUNDEF(SCOPE(p)->on_child_error)) { handler = &SCOPE(p)->on_child_error; at = p; }
-        else if (!Z_ISUNDEF(SCOPE(p)->on_error)) { handler = &SCOPE(p)->on_error; at = p; }
-    }
+    zval *handler = find_handler(co->ascope, &at);
     if (!handler) return false;
     ta_sched *s = ta_sched_current;
     zval args[3];
@@ -189,6 +217,26 @@ static bool handle_error(ta_coro *co, zend_object *uncaught)
     ta_coroutine_handle(h, true);
     adopt(h, at);
     return true;
+}
+
+bool ta_scope_handle_now(zend_object *scope, ta_coro *co, zend_object *ex)
+{
+    zend_object *at = NULL;
+    zval *handler = scope ? find_handler(scope, &at) : NULL;
+    if (!handler) return false;
+    zval args[3], rv, cb;
+    ZVAL_COPY(&cb, handler);        /* the handler may replace itself */
+    ZVAL_OBJ(&args[0], at);
+    ZVAL_OBJ(&args[1], ta_coroutine_handle(co, true));
+    ZVAL_OBJ(&args[2], ex);
+    ZVAL_UNDEF(&rv);
+    call_user_function(NULL, NULL, &cb, &rv, 3, args);
+    zval_ptr_dtor(&rv);
+    zval_ptr_dtor(&cb);
+    if (!EG(exception)) return true;
+    ta_finally_log(EG(exception), "a scope exception handler");
+    zend_clear_exception();
+    return false;
 }
 
 bool ta_scope_coroutine_done(ta_coro *co, zend_object *uncaught)
@@ -207,7 +255,7 @@ bool ta_scope_coroutine_done(ta_coro *co, zend_object *uncaught)
             ZVAL_OBJ(&z, uncaught);
             zend_hash_next_index_insert(o->errors, &z);
             taken = true;
-        } else {
+        } else if (!co->end_hooked || co->on_done) {     /* else the end hook offered it already */
             co->ascope = scope;     /* its handler coroutine joins this scope */
             o->live++;
             taken = handle_error(co, uncaught);
@@ -215,7 +263,7 @@ bool ta_scope_coroutine_done(ta_coro *co, zend_object *uncaught)
             co->ascope = NULL;
         }
     }
-    scope_settled(scope);
+    scope_settled(scope, co->scope);
     return taken;
 }
 
@@ -237,8 +285,8 @@ static void scope_dtor(zend_object *obj)
     if (ta_sched_current && !o->is_main) {
         if (!scope_finished(o) && !o->zombies && !o->cancelled)
             scope_cancel(o, NULL, "Scope is being disposed due to object destruction");
-        o->closed = true;
-        if (o->finally && scope_finished(o)) run_finally(o);
+        o->closed = o->disposed = true;
+        if (o->finally && scope_finished(o)) run_finally(o, cur_request());
     }
     zend_objects_destroy_object(obj);
 }
@@ -313,6 +361,12 @@ static ta_coro *spawn_in(zend_object *scope, zval *callable, uint32_t argc, zval
 zend_object *ta_scope_parent(zend_object *scope) { return SCOPE(scope)->parent; }
 zend_object *ta_scope_context_if_any(zend_object *scope) { return SCOPE(scope)->context; }
 bool ta_scope_is_request(zend_object *scope) { return SCOPE(scope)->request != NULL; }
+bool ta_scope_is_cancelled(zend_object *scope) { return SCOPE(scope)->cancelled; }
+bool ta_scope_is_disposed(zend_object *scope)
+{
+    for (; scope; scope = SCOPE(scope)->parent) if (SCOPE(scope)->disposed && SCOPE(scope)->cancelled) return true;
+    return false;
+}
 
 ta_coro *ta_scope_spawn(zend_object *scope, zval *callable, uint32_t argc, zval *args,
                         ta_coro_done_fn on_done, void *data)
@@ -376,74 +430,27 @@ ZEND_METHOD(Async_Scope, cancel)
         Z_PARAM_OPTIONAL
         Z_PARAM_OBJ_OF_CLASS_OR_NULL(error, ta_ce_async_cancellation)
     ZEND_PARSE_PARAMETERS_END();
-    scope_cancel(scope_this(ZEND_THIS), error, "Scope was cancelled");
+    ta_scope_obj *o = scope_this(ZEND_THIS);
+    scope_cancel_ex(o, error, "Scope was cancelled", o->zombies);
 }
 
-ZEND_METHOD(Async_Scope, dispose)
+void ta_scope_dispose(zend_object *scope, const char *why)
 {
-    ZEND_PARSE_PARAMETERS_NONE();
-    ta_scope_obj *o = scope_this(ZEND_THIS);
-    if (!scope_finished(o)) scope_cancel(o, NULL, "Scope was disposed");
-    o->closed = true;
-    run_finally(o);
+    ta_scope_obj *o = SCOPE(scope);
+    if (!scope_finished(o)) scope_cancel(o, NULL, why);
+    o->closed = o->disposed = true;
+    run_finally(o, cur_request());
 }
+
+ZEND_METHOD(Async_Scope, dispose) { ZEND_PARSE_PARAMETERS_NONE(); ta_scope_dispose(Z_OBJ_P(ZEND_THIS), "Scope was disposed"); }
 
 /* Closes it: nothing new may spawn there, what runs goes on. */
 ZEND_METHOD(Async_Scope, disposeSafely)
 {
     ZEND_PARSE_PARAMETERS_NONE();
     ta_scope_obj *o = scope_this(ZEND_THIS);
-    o->closed = true;
-    run_finally(o);
-}
-
-typedef struct {
-    zend_async_event_callback_t base;
-    zend_object *scope;         /* held until the timer fires or goes */
-} dispose_cb;
-
-static void dispose_cb_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *ex)
-{
-    (void) ev; (void) result; (void) ex;
-    dispose_cb *d = (dispose_cb *) cb;
-    if (!d->scope) return;
-    zend_object *scope = d->scope;
-    d->scope = NULL;
-    ta_scope_obj *o = SCOPE(scope);
-    if (!scope_finished(o)) scope_cancel(o, NULL, "Scope was disposed after its timeout");
-    o->closed = true;
-    run_finally(o);
-    OBJ_RELEASE(scope);
-    ZEND_ASYNC_EVENT_RELEASE(ev);
-}
-
-static void dispose_cb_dispose(zend_async_event_callback_t *cb, zend_async_event_t *ev)
-{
-    (void) ev;
-    dispose_cb *d = (dispose_cb *) cb;
-    if (d->scope) OBJ_RELEASE(d->scope);    /* never fired: the reactor went first */
-    efree(cb);
-}
-
-/* {{{ Scope::disposeAfterTimeout(int $timeout): void */
-ZEND_METHOD(Async_Scope, disposeAfterTimeout)
-{
-    zend_long ms;
-    ZEND_PARSE_PARAMETERS_START(1, 1)
-        Z_PARAM_LONG(ms)
-    ZEND_PARSE_PARAMETERS_END();
-    if (ms <= 0) { zend_argument_value_error(1, "must be greater than 0"); RETURN_THROWS(); }
-    if (!ta_async_loop_ok()) RETURN_THROWS();
-    zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT((zend_ulong) ms, false);
-    if (!t) RETURN_THROWS();
-    dispose_cb *cb = ecalloc(1, sizeof *cb);
-    cb->base.callback = dispose_cb_fire;
-    cb->base.dispose = dispose_cb_dispose;
-    cb->scope = Z_OBJ_P(ZEND_THIS);
-    GC_ADDREF(cb->scope);
-    t->base.add_callback(&t->base, &cb->base);
-    t->base.start(&t->base);
-    if (EG(exception)) { ZEND_ASYNC_EVENT_RELEASE(&t->base); RETURN_THROWS(); }
+    o->closed = o->disposed = true;
+    run_finally(o, cur_request());
 }
 
 /* Waits (as a coroutine, or driving the loop outside one) until the scope
@@ -497,7 +504,15 @@ ZEND_METHOD(Async_Scope, awaitCompletion)
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_OBJ_OF_CLASS(cancel, ta_ce_awaitable)
     ZEND_PARSE_PARAMETERS_END();
-    await_scope(scope_this(ZEND_THIS), cancel);
+    ta_scope_obj *o = scope_this(ZEND_THIS);
+    /* php-async: a cancelled scope is not waited for, until it is over
+     * (or disposed) */
+    if (o->cancelled && !o->disposed && !scope_finished(o)) {
+        zend_throw_exception_object(&(zval){ .value.obj = ta_new_cancellation("The scope has been cancelled"),
+                                             .u1.type_info = IS_OBJECT_EX });
+        RETURN_THROWS();
+    }
+    await_scope(o, cancel);
 }
 
 /* {{{ Scope::awaitAfterCancellation(?callable $errorHandler = null, ?Awaitable $cancellation = null): void */
@@ -558,7 +573,11 @@ ZEND_METHOD(Async_Scope, finally)
     if (!o->finally) { ALLOC_HASHTABLE(o->finally); zend_hash_init(o->finally, 2, NULL, ZVAL_PTR_DTOR, 0); }
     Z_ADDREF_P(cb);
     zend_hash_next_index_insert(o->finally, cb);
-    if (o->closed) run_finally(o);
+    if (!o->closed || !scope_finished(o)) return;
+    /* it is over: the callback runs now (php-async) */
+    HashTable *ht = o->finally;
+    o->finally = NULL;
+    ta_finally_call_all(ht, ZEND_THIS, &o->std, "a Scope::finally() callback");
 }
 
 ZEND_METHOD(Async_Scope, getChildScopes)

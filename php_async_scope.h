@@ -26,6 +26,11 @@ void ta_scope_adopt_spawned(ta_coro *parent, ta_coro *child, zend_object *into);
  * whether a handler took `uncaught`. */
 bool ta_scope_coroutine_done(ta_coro *co, zend_object *uncaught);
 
+/* Hands `ex` (of coroutine co) to the exception handler that `scope`
+ * or a scope above it set, called now; false if there is none or the
+ * handler threw (logged). */
+bool ta_scope_handle_now(zend_object *scope, ta_coro *co, zend_object *ex);
+
 /* A coroutine in `scope` running callable(...args), on_done(co) called
  * when it ends (co->done_data = data); NULL with an exception (a closed
  * scope refuses). */
@@ -35,6 +40,10 @@ ta_coro *ta_scope_spawn(zend_object *scope, zval *callable, uint32_t argc, zval 
 zend_object *ta_scope_child(zend_object *parent);
 /* Waits until the scope (and its children) finished; false with an exception. */
 bool ta_scope_await_finished(zend_object *scope);
+/* Scope::dispose() from C: what still runs is cancelled, it closes and its
+ * finally() callbacks run once it is over. */
+void ta_scope_dispose(zend_object *scope, const char *why);
+ZEND_METHOD(Async_Scope, disposeAfterTimeout);
 /* Scope::cancel() from C. */
 void ta_scope_cancel(zend_object *scope, zend_object *error, const char *why);
 
@@ -45,6 +54,9 @@ zend_object *ta_scope_parent(zend_object *scope);
 zend_object *ta_scope_context(zend_object *scope);
 zend_object *ta_scope_context_if_any(zend_object *scope);
 bool ta_scope_is_request(zend_object *scope);
+bool ta_scope_is_cancelled(zend_object *scope);
+/* It or a scope above it was disposed (cancelling what ran in it). */
+bool ta_scope_is_disposed(zend_object *scope);
 zend_object *ta_scope_main(bool create);
 void ta_context_register(void);
 /* ScopeProvider and SpawnStrategy (php_async_spawn_with.c). */

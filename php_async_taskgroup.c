@@ -203,15 +203,23 @@ static void resolve_waits(ta_group_obj *o)
     }
 }
 
-static void run_finally(ta_group_obj *o)
+/* The finally() callbacks, once it is closed and settled: in a coroutine
+ * of their own, after what is queued (php-async), writing to `request`
+ * (the one whose task ended last, or the caller's). */
+static void run_finally(ta_group_obj *o, zend_object *request)
 {
     if (!o->finally || !o->closed || !settled(o)) return;
     HashTable *ht = o->finally;
     o->finally = NULL;
-    ta_sched *s = ta_sched_current;
     zval self;
     ZVAL_OBJ(&self, &o->std);
-    ta_spawn_each(ht, &self, s && s->current ? s->current->scope : NULL);
+    ta_finally_spawn(ht, &self, o->scope, request, false);
+}
+
+static zend_object *cur_request(void)
+{
+    ta_sched *s = ta_sched_current;
+    return s && s->current ? s->current->scope : NULL;
 }
 
 static void start_queued(ta_group_obj *o);
@@ -237,7 +245,7 @@ static void task_done(ta_coro *co, zend_object *uncaught)
     start_queued(o);
     resolve_waits(o);
     wake(o);
-    run_finally(o);
+    run_finally(o, co->scope);
     OBJ_RELEASE(&o->std);       /* each running task held the group */
 }
 
@@ -283,8 +291,15 @@ ZEND_METHOD(Async_TaskGroup, __construct)
     ZEND_PARSE_PARAMETERS_END();
     ta_group_obj *o = GROUP_THIS();
     if (o->constructed) { zend_throw_error(NULL, "%s object is already constructed", ZSTR_VAL(o->std.ce->name)); RETURN_THROWS(); }
-    if (!concurrency_null && concurrency < 1) { zend_argument_value_error(1, "must be greater than 0 or null"); RETURN_THROWS(); }
-    if (!queue_null && queue_limit < 0) { zend_argument_value_error(2, "must be greater than or equal to 0 or null"); RETURN_THROWS(); }
+    /* php-async's words; a concurrency of 0 (or null) is no limit */
+    if (!concurrency_null && (concurrency < 0 || concurrency > UINT32_MAX)) {
+        zend_argument_value_error(1, "must be between 0 and %u", UINT32_MAX);
+        RETURN_THROWS();
+    }
+    if (!queue_null && (queue_limit < 0 || queue_limit > UINT32_MAX)) {
+        zend_argument_value_error(2, "must be between 0 and %u", UINT32_MAX);
+        RETURN_THROWS();
+    }
     o->scope = ta_scope_child(parent);
     if (!o->scope) { zend_throw_error(NULL, "%s needs a TrueAsync worker thread", ZSTR_VAL(o->std.ce->name)); RETURN_THROWS(); }
     o->constructed = true;
@@ -391,10 +406,12 @@ static void hand_future(ta_group_obj *o, int kind, bool ignore_errors, zval *ret
     resolve_waits(o);
 }
 
-static bool nonempty(ta_group_obj *o)
+/* php-async's words: "Cannot race on an empty TaskGroup", "Cannot call
+ * any() on an empty TaskGroup" */
+static bool nonempty(ta_group_obj *o, const char *what)
 {
     if (zend_hash_num_elements(&o->tasks)) return true;
-    zend_throw_exception_ex(ta_ce_async_exception, 0, "Cannot race an empty %s", ZSTR_VAL(o->std.ce->name) + strlen("Async\\"));
+    zend_throw_exception_ex(ta_ce_async_exception, 0, "Cannot %s an empty %s", what, ZSTR_VAL(o->std.ce->name) + strlen("Async\\"));
     return false;
 }
 
@@ -409,10 +426,10 @@ ZEND_METHOD(Async_TaskGroup, all)
     hand_future(o, W_ALL, ignore, return_value);
 }
 
-ZEND_METHOD(Async_TaskGroup, race) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR_THROW(o); if (!nonempty(o)) RETURN_THROWS(); hand_future(o, W_RACE, false, return_value); }
-ZEND_METHOD(Async_TaskGroup, any) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR_THROW(o); if (!nonempty(o)) RETURN_THROWS(); hand_future(o, W_ANY, false, return_value); }
+ZEND_METHOD(Async_TaskGroup, race) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR_THROW(o); if (!nonempty(o, "race on")) RETURN_THROWS(); hand_future(o, W_RACE, false, return_value); }
+ZEND_METHOD(Async_TaskGroup, any) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR_THROW(o); if (!nonempty(o, "call any() on")) RETURN_THROWS(); hand_future(o, W_ANY, false, return_value); }
 ZEND_METHOD(Async_TaskSet, joinNext) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR_THROW(o); hand_future(o, W_NEXT, false, return_value); }
-ZEND_METHOD(Async_TaskSet, joinAny) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR_THROW(o); if (!nonempty(o)) RETURN_THROWS(); hand_future(o, W_ANY, false, return_value); }
+ZEND_METHOD(Async_TaskSet, joinAny) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR_THROW(o); if (!nonempty(o, "call joinAny() on")) RETURN_THROWS(); hand_future(o, W_ANY, false, return_value); }
 
 ZEND_METHOD(Async_TaskGroup, getResults) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR_THROW(o); outcomes(o, return_value, NULL, false); }
 ZEND_METHOD(Async_TaskGroup, getErrors) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR_THROW(o); outcomes(o, NULL, return_value, false); }
@@ -444,7 +461,7 @@ ZEND_METHOD(Async_TaskGroup, cancel)
     stop_all(o, error, "The task group was cancelled");
     resolve_waits(o);
     wake(o);
-    run_finally(o);
+    run_finally(o, cur_request());
 }
 
 ZEND_METHOD(Async_TaskGroup, close)
@@ -454,7 +471,7 @@ ZEND_METHOD(Async_TaskGroup, close)
     o->closed = true;
     resolve_waits(o);
     wake(o);
-    run_finally(o);
+    run_finally(o, cur_request());
 }
 
 ZEND_METHOD(Async_TaskGroup, dispose)
@@ -497,7 +514,7 @@ ZEND_METHOD(Async_TaskGroup, awaitCompletion)
     ZEND_PARSE_PARAMETERS_NONE();
     GROUP_OR_THROW(o);
     if (!o->closed) {
-        zend_throw_exception_ex(ta_ce_async_exception, 0, "%s must be closed before awaitCompletion()", ZSTR_VAL(o->std.ce->name) + strlen("Async\\"));
+        zend_throw_exception_ex(ta_ce_async_exception, 0, "%s must be closed before calling awaitCompletion()", ZSTR_VAL(o->std.ce->name) + strlen("Async\\"));
         RETURN_THROWS();
     }
     while (!settled(o)) if (wait_change(o) == FAILURE) RETURN_THROWS();
@@ -513,7 +530,11 @@ ZEND_METHOD(Async_TaskGroup, finally)
     if (!o->finally) { ALLOC_HASHTABLE(o->finally); zend_hash_init(o->finally, 2, NULL, ZVAL_PTR_DTOR, 0); }
     Z_ADDREF_P(cb);
     zend_hash_next_index_insert(o->finally, cb);
-    run_finally(o);
+    if (!o->closed || !settled(o)) return;
+    /* it is over: the callback runs now (php-async) */
+    HashTable *ht = o->finally;
+    o->finally = NULL;
+    ta_finally_call_all(ht, ZEND_THIS, o->scope, "a TaskGroup::finally() callback");
 }
 
 /* ---- foreach: key => [result, error] as they complete ---------------------------- */

@@ -36,6 +36,10 @@ static ta_coro_done_fn handle_done;
 
 void ta_sched_set_handle_done(ta_coro_done_fn fn) { handle_done = fn; }
 
+static void (*end_hook)(ta_coro *co);
+
+void ta_sched_set_end_hook(void (*fn)(ta_coro *co)) { end_hook = fn; }
+
 /* Runner fibers are the scheduler's: PHP code that gets one (through
  * Fiber::getCurrent()) must not suspend, resume or throw into it, or the
  * scheduler loses track of which coroutine runs. Marked with a flag bit
@@ -148,6 +152,19 @@ static void make_ready(ta_sched *s, ta_coro *co)
     s->ready_tail = co;
 }
 
+void ta_sched_run_next(ta_sched *s, ta_coro *co)
+{
+    if (co->state != TA_CORO_READY || s->ready_head == co) return;
+    ta_coro **p = &s->ready_head, *prev = NULL;
+    while (*p && *p != co) { prev = *p; p = &(*p)->next_ready; }
+    if (!*p) return;
+    *p = co->next_ready;
+    if (s->ready_tail == co) s->ready_tail = prev;
+    co->next_ready = s->ready_head;
+    s->ready_head = co;
+    if (!s->ready_tail) s->ready_tail = co;
+}
+
 ta_coro *ta_sched_spawn(ta_sched *s, zval *callable, uint32_t argc, zval *args,
                         zend_object *scope, ta_coro_done_fn on_done)
 {
@@ -246,6 +263,14 @@ void ta_sched_runner_main(void)
             }
         } else {
             ZVAL_COPY_VALUE(&co->result, &rv);
+        }
+        if (end_hook) {
+            co->end_hooked = 1;
+            end_hook(co);
+            co = s->current;
+            /* the engine unwinding this fiber while the hook waited */
+            if (EG(exception) && zend_is_graceful_exit(EG(exception))) { co->finished = 1; return; }
+            if (EG(exception)) zend_clear_exception();
         }
         co->finished = 1;
         /* Park until the scheduler hands this fiber another coroutine. */

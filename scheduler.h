@@ -35,6 +35,7 @@ struct ta_coro {
     int finished;               /* its function returned or threw */
     int fatal;                  /* a fatal error ended it (no result, no exception) */
     int no_stack;               /* no fiber stack could be had for it */
+    int end_hooked;             /* the end hook ran in its fiber (see ta_sched_set_end_hook) */
     zval result;
     zend_object *uncaught;
     zend_object *throw_in;      /* thrown at the suspension point on resume */
@@ -114,6 +115,12 @@ void ta_sched_idle(void);
  * on_done: completes its handle (co->handle, its Async\Coroutine object)
  * and tells its Async\Scope. */
 void ta_sched_set_handle_done(ta_coro_done_fn fn);
+/* Set once at start-up: called inside the coroutine's own fiber once its
+ * function has returned or thrown (co->result or co->uncaught set), before
+ * it counts as finished: PHP code that must run before anyone awaiting it
+ * resumes (scope exception handlers, finally() callbacks) runs there, and
+ * may wait. */
+void ta_sched_set_end_hook(void (*fn)(ta_coro *co));
 
 /* From MINIT: Fiber::suspend()/resume()/throw() refuse a coroutine's own
  * fiber when called by PHP code (FiberError). */
@@ -125,6 +132,9 @@ void ta_sched_runner_main(void);
  * and takes a reference to scope. NULL with an exception on failure. */
 ta_coro *ta_sched_spawn(ta_sched *s, zval *callable, uint32_t argc, zval *args,
                         zend_object *scope, ta_coro_done_fn on_done);
+/* Puts a coroutine just made ready (by ta_sched_spawn) at the head of the
+ * ready queue: it runs next (php-async's high-priority spawn). */
+void ta_sched_run_next(ta_sched *s, ta_coro *co);
 /* The return value of a finished coroutine's function (borrowed). */
 zval *ta_coro_result(ta_coro *co);
 /* Runs every ready coroutine until none is ready. */

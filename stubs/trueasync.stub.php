@@ -365,6 +365,8 @@ namespace Async {
 
         /** Internal: every coroutine runs in it on a pooled fiber; throws Error if called. */
         private static function runner(): void {}
+        /** Internal: the coroutine the finally() callbacks of a Scope or a TaskGroup run in, one after the other. */
+        private static function finalizer(array $callbacks, object $subject, ?Scope $scope): void {}
     }
 
     final class Timeout implements Completable

@@ -64,7 +64,7 @@ HttpServer::onRequest(function ($req, $res) {
         $o['children'] = count($scope->getChildScopes()) === 1 && $scope->getChildScopes()[0] === $child;
         break;
     case '/scope-cancel':           // cancel() reaches the scope's coroutines and its children's
-        $scope = Scope::inherit();
+        $scope = Scope::inherit()->asNotSafely();   // inherited scopes are safe (php-async): cancel() would let them finish
         $child = Scope::inherit($scope);
         $log = [];
         $mk = function ($name) use (&$log) {

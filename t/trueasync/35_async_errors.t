@@ -30,7 +30,7 @@ my $r = raw_request('trueasync_async', path => '/echo-child');
 is $r->{body}, "from child\nfrom handler\n", 'echo in a spawned coroutine goes to its request, in order';
 
 ($s, $j) = aget('/bad-args');
-is_deeply $j->{errors}, ['ValueError', 'ValueError', 'ValueError', 'ValueError', 'TypeError'],
-    'delay(-1), timeout(0), new Channel(-1), await_any_or_fail([]) throw ValueError; spawn(bad) TypeError';
+is_deeply $j->{errors}, ['ValueError', 'ValueError', 'ValueError', 'no exception', 'TypeError'],
+    'delay(-1), timeout(0), new Channel(-1) throw ValueError; await_any_or_fail([]) returns (null, as php-async); spawn(bad) TypeError';
 ($s, $j) = aget('/spawn');
 is $s, 200, 'still serving';

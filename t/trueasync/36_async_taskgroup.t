@@ -29,7 +29,7 @@ $o = get('/limit');
 is $o->{peak}, 2, 'concurrency 2: never more than two tasks at once';
 is_deeply $o->{results}, [0 .. 5], 'every queued task ran, the spawner waiting whenever the queue was full';
 is $o->{closed}, 'Cannot spawn tasks on a closed TaskGroup', 'spawn() on a closed group throws';
-is $o->{not_closed}, 'TaskGroup must be closed before awaitCompletion()', 'awaitCompletion() needs close()';
+is $o->{not_closed}, 'TaskGroup must be closed before calling awaitCompletion()', 'awaitCompletion() needs close()';
 
 $o = get('/iterate');
 is_deeply $o->{seen}, ['early=E', 'bad=error:boom', 'late=L'], 'foreach yields key => [result, error] in completion order until closed';

@@ -37,6 +37,6 @@ is_deeply $j->{trace}, ['Async\\delay@5', 'ta_inner_wait@61', '{closure}@0'],
 is $j->{trace_limit}, 1, 'getTrace() honours $limit';
 is $j->{trace_done}, undef, 'getTrace() of a finished coroutine: null';
 is $j->{protect_plain}, 'ret', 'protect() returns what the closure returns';
-like wait_log($mark, qr/thrown-in-finally/, 5) // '', qr/Uncaught RuntimeException in coroutine \d+: thrown-in-finally/,
+like wait_log($mark, qr/thrown-in-finally/, 5) // '', qr/TA00910.*Uncaught RuntimeException thrown by a Coroutine::finally\(\) callback: thrown-in-finally/,
     'an exception thrown by a finally() callback is logged';
 done_testing();

@@ -43,10 +43,21 @@ function together(array $q): void
 
 function select(string $api, int $id): array
 {
+    // every fourth request reads an unbuffered result, pausing before it
+    // reads it: the connection stays its own until the result is done
+    $unbuffered = $id % 4 === 0;
     if ($api === 'pdo') {
-        $st = Db::$pdo->prepare('SELECT SLEEP(0.2) AS s, ? AS id');
+        $st = Db::$pdo->prepare('SELECT SLEEP(0.2) AS s, ? AS id',
+                                $unbuffered ? [PDO::MYSQL_ATTR_USE_BUFFERED_QUERY => false] : []);
         $st->execute([$id]);
+        if ($unbuffered) Async\delay(20);
         $row = $st->fetch(PDO::FETCH_ASSOC);
+        $st->closeCursor();
+    } elseif ($unbuffered) {
+        $r = Db::$mysqli->query("SELECT SLEEP(0.2) AS s, $id AS id", MYSQLI_USE_RESULT);
+        Async\delay(20);
+        $row = $r->fetch_assoc();
+        $r->free();
     } elseif ($id % 2) {
         $r = mysqli_query(Db::$mysqli, "SELECT SLEEP(0.2) AS s, $id AS id");     // procedural
         $row = mysqli_fetch_assoc($r);

@@ -2,7 +2,8 @@
 #     item 3): one PDO (pdo_mysql), one mysqli and one PDO (pdo_sqlite),
 #     made once and kept by the worker, used by every request.
 #     - 20 concurrent SELECT SLEEP(0.2), ? on the PDO and 20 on the mysqli
-#       (OO and procedural): each gets its own answer, no error (before:
+#       (OO and procedural; every fourth reads an unbuffered result after a
+#       pause): each gets its own answer, no error (before:
 #       "2014 Cannot execute queries while other unbuffered queries are
 #       active", "Commands out of sync").
 #     - 20 concurrent transactions (insert, wait, commit the even ids, roll

@@ -11,6 +11,7 @@ final class P
     /** @var array<string, PDO> */
     public static array $pools = [];
     public static ?PDO $admin = null;
+    public static string $dsn = '';
     public static array $arrived = [];
     /** @var array<string, int> the most connections out at once, per pool */
     public static array $maxActive = [];
@@ -18,7 +19,7 @@ final class P
 
 function setup(int $port, string $sqlite): array
 {
-    $dsn = "mysql:host=127.0.0.1;port=$port";
+    $dsn = P::$dsn = "mysql:host=127.0.0.1;port=$port";
     $opts = [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION, PDO::ATTR_POOL_ENABLED => true];
     P::$admin = new PDO($dsn, 'root', '', [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
     P::$admin->exec('CREATE DATABASE IF NOT EXISTS ta');
@@ -79,6 +80,21 @@ function sqlite(PDO $db, string $role): array
     return ['count' => $n, 'secs' => microtime(true) - $t0];
 }
 
+// A facade made and dropped by one request: its pool and connections go
+// with it (the server's count of connections comes back down).
+function transient(): array
+{
+    $count = fn () => (int) P::$admin->query("SHOW STATUS LIKE 'Threads_connected'")->fetch(PDO::FETCH_NUM)[1];
+    $before = $count();
+    $db = new PDO(P::$dsn, 'root', '', [PDO::ATTR_POOL_ENABLED => true, PDO::ATTR_POOL_MIN => 2]);
+    $conn = (int) $db->query('SELECT CONNECTION_ID()')->fetchColumn();
+    $during = $count();
+    $db = null;
+    gc_collect_cycles();
+    Async\delay(100);
+    return ['conn' => $conn, 'before' => $before, 'during' => $during, 'after' => $count()];
+}
+
 function stats(PDO $db): array
 {
     $p = $db->getPool();
@@ -107,6 +123,7 @@ HttpServer::onRequest(function (Request $req, Response $res) {
             '/conn' => ['conn' => (int) $db->query('SELECT CONNECTION_ID()')->fetchColumn()],
             '/kill' => ['killed' => P::$admin->exec('KILL ' . $id) !== false],
             '/stats' => stats($db) + ['max_active' => P::$maxActive[$q['pool'] ?? 'big'] ?? 0],
+            '/transient' => transient(),
             '/sqlite' => sqlite($db, (string) $q['role']),
             default => ['error' => 'no such path'],
         };

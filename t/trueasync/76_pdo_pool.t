@@ -18,7 +18,7 @@ use File::Temp qw(tempdir);
 use TATest qw(raw_request parallel json_decode);
 use TAMariaDB;
 
-plan tests => 22;
+plan tests => 24;
 
 my $port = TAMariaDB::start();
 END { TAMariaDB::stop() }
@@ -91,4 +91,9 @@ my @sq = parallel([ sub { get('/sqlite?pool=sqlite&role=writer') },
                     sub { sleep 0.1; get('/sqlite?pool=sqlite&role=reader') } ], 20);
 is $sq[0]{status}, 200, 'pdo_sqlite pool: a writer holds an open transaction for 0.3 s' or diag explain \@sq;
 is $sq[1]{count}, 0, '... a reader on its own connection does not see its row';
-cmp_ok $sq[1]{secs} // 9, '<', 0.2, '... nor waits for it';
+ok +($sq[1]{end} // 9e9) < ($sq[0]{end} // 0), '... nor waits for it (it ends while the writer still holds its transaction)';
+
+my $tr = get('/transient');
+ok $tr->{conn} && $tr->{during} >= $tr->{before} + 2, "a facade made by a request holds its connections (POOL_MIN 2: $tr->{before} -> $tr->{during})"
+    or diag explain $tr;
+is $tr->{after}, $tr->{before}, '... and closes them when it is let go';

@@ -40,6 +40,23 @@ static void (*end_hook)(ta_coro *co);
 
 void ta_sched_set_end_hook(void (*fn)(ta_coro *co)) { end_hook = fn; }
 
+static void (*release_hook)(ta_coro *co);
+
+void ta_sched_set_release_hook(void (*fn)(ta_coro *co)) { release_hook = fn; }
+
+/* Inside the coroutine, its outcome already kept (co->result or
+ * co->uncaught): a cancellation waits while the hook may still do I/O (a
+ * ROLLBACK); only the engine unwinding the fiber gets through. */
+static void run_release_hook_inside(ta_coro *co)
+{
+    if (!release_hook || co->release_hooked) return;
+    co->release_hooked = 1;
+    co->protect++;
+    release_hook(co);
+    co->protect--;
+    if (EG(exception) && !zend_is_graceful_exit(EG(exception))) zend_clear_exception();
+}
+
 /* Runner fibers are the scheduler's: PHP code that gets one (through
  * Fiber::getCurrent()) must not suspend, resume or throw into it, or the
  * scheduler loses track of which coroutine runs. Marked with a flag bit
@@ -272,6 +289,9 @@ void ta_sched_runner_main(void)
             if (EG(exception) && zend_is_graceful_exit(EG(exception))) { co->finished = 1; return; }
             if (EG(exception)) zend_clear_exception();
         }
+        run_release_hook_inside(co);
+        co = s->current;
+        if (EG(exception) && zend_is_graceful_exit(EG(exception))) { co->finished = 1; return; }
         co->finished = 1;
         /* Park until the scheduler hands this fiber another coroutine. */
         zval ignored;
@@ -388,6 +408,10 @@ static void finish(ta_sched *s, ta_coro *co)
         zend_fiber *f = (zend_fiber *) fiber;
         if (f->context.status == ZEND_FIBER_STATUS_SUSPENDED) park_runner(s, fiber);
         else OBJ_RELEASE(fiber);
+    }
+    if (release_hook && !co->release_hooked) {
+        co->release_hooked = 1;
+        release_hook(co);
     }
     if (co->on_done) co->on_done(co, co->uncaught);
     if (handle_done) handle_done(co, co->uncaught);

@@ -36,6 +36,7 @@ struct ta_coro {
     int fatal;                  /* a fatal error ended it (no result, no exception) */
     int no_stack;               /* no fiber stack could be had for it */
     int end_hooked;             /* the end hook ran in its fiber (see ta_sched_set_end_hook) */
+    int release_hooked;         /* the release hook has run for it */
     zval result;
     zend_object *uncaught;
     zend_object *throw_in;      /* thrown at the suspension point on resume */
@@ -121,6 +122,13 @@ void ta_sched_set_handle_done(ta_coro_done_fn fn);
  * resumes (scope exception handlers, finally() callbacks) runs there, and
  * may wait. */
 void ta_sched_set_end_hook(void (*fn)(ta_coro *co));
+/* Set once at start-up: called once for every coroutine whose function has
+ * ended, after the end hook and before its on_done. Inside the coroutine
+ * when its function returned or threw (it may wait there; a cancellation
+ * is held off until it returns); from the loop, outside any coroutine,
+ * when a fatal error ended it, it never ran, or the engine unwound it.
+ * What it releases (database handles) must not outlive the coroutine. */
+void ta_sched_set_release_hook(void (*fn)(ta_coro *co));
 
 /* From MINIT: Fiber::suspend()/resume()/throw() refuse a coroutine's own
  * fiber when called by PHP code (FiberError). */

@@ -49,12 +49,13 @@ module AP_MODULE_DECLARE_DATA trueasync_module;
 /* The integer directives of a server, each -1 while unset, with their
  * ranges and defaults. TrueAsyncRequestTimeout is per directory. */
 enum { D_THREADS, D_BUFFER, D_RETRY_AFTER, D_MAX_REQUESTS, D_MAX_WAIT, D_SLOWLOG, D_MAX_FAILURES, D_WATCH,
-       D_INTS, D_REQUEST_TIMEOUT = D_INTS };
+       D_MAX_CONCURRENCY, D_INTS, D_REQUEST_TIMEOUT = D_INTS };
 static const struct { long lo, hi; int dflt; } d_int[D_INTS + 1] = {
     [D_THREADS] = { 1, TA_MAX_THREADS, TA_DEFAULT_THREADS }, [D_BUFFER] = { 1, 1000, TA_DEFAULT_BUFFER_SIZE },
     [D_RETRY_AFTER] = { 0, 86400, TA_DEFAULT_RETRY_AFTER }, [D_MAX_REQUESTS] = { 0, 2000000000, 0 },
     [D_MAX_WAIT] = { 0, 3600000, 0 }, [D_SLOWLOG] = { 0, 3600000, 0 },
     [D_MAX_FAILURES] = { 1, 1000000, TA_DEFAULT_MAX_FAILURES }, [D_WATCH] = { 0, 1, 0 },
+    [D_MAX_CONCURRENCY] = { 1, TA_MAX_CONCURRENCY, 0 },
     [D_REQUEST_TIMEOUT] = { 0, 86400, 0 },
 };
 
@@ -168,6 +169,20 @@ static const char *cmd_flag(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* TrueAsyncMaxConcurrency: N, or auto (stored as 0: one at a time for a
+ * frankenphp_handle_request() loop, no limit for onRequest()). */
+static const char *cmd_concurrency(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void) dc;
+    if (strcasecmp(arg, "auto") == 0) {
+        SRV_CONF(cmd)->v[D_MAX_CONCURRENCY] = 0;
+        return NULL;
+    }
+    if (ta_parse_int(arg, 1, TA_MAX_CONCURRENCY, &SRV_CONF(cmd)->v[D_MAX_CONCURRENCY]) == 0) return NULL;
+    return apr_psprintf(cmd->pool, "%s must be auto or an integer between 1 and %d, got '%s'", cmd->cmd->name,
+                        TA_MAX_CONCURRENCY, arg);
+}
+
 /* A size like php.ini's: bytes, or a number with K, M or G. */
 static const char *cmd_max_memory(cmd_parms *cmd, void *dc, const char *arg)
 {
@@ -230,6 +245,9 @@ static const command_rec ta_cmds[] = {
                   "Failed boots in a row of a PHP thread before an error is logged (1-1000000, default 6)"),
     AP_INIT_TAKE1("TrueAsyncWatch", cmd_flag, (void *) D_WATCH, RSRC_CONF,
                   "On: PHP threads recycle when a file their worker script included changes (default Off)"),
+    AP_INIT_TAKE1("TrueAsyncMaxConcurrency", cmd_concurrency, NULL, RSRC_CONF,
+                  "Requests one PHP thread runs at once (1-1000000, or auto: 1 for a frankenphp_handle_request() "
+                  "loop, no limit for HttpServer::onRequest(); the default)"),
     AP_INIT_ITERATE("TrueAsyncSendFilePath", cmd_sendfile_path, NULL, RSRC_CONF,
                     "Directories FrankenPHP\\Response::sendFile() may hand files from (repeatable)"),
     {NULL}
@@ -305,6 +323,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             w->slowlog_ms = (unsigned) dval(c, D_SLOWLOG);
             w->max_failures = dval(c, D_MAX_FAILURES);
             w->watch = dval(c, D_WATCH);
+            w->max_concurrency = dval(c, D_MAX_CONCURRENCY);
             w->max_wait_ms = (unsigned) dval(c, D_MAX_WAIT);
             ta_dir_conf *d = ap_get_module_config(v->lookup_defaults, &trueasync_module);
             w->request_timeout = d && d->request_timeout > 0 ? (unsigned) d->request_timeout : 0;

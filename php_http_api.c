@@ -186,6 +186,8 @@ static __thread zval tl_dispatch;
  * arguments; superglobals are its request). */
 static __thread bool tl_classic;
 
+bool ta_http_serves_loop(void) { return tl_classic; }
+
 int ta_http_start_request(ta_exchange *ex, zval *callback)
 {
     if (Z_TYPE(tl_dispatch) != IS_OBJECT) {
@@ -327,8 +329,11 @@ ZEND_METHOD(FrankenPHP_HttpServer, onRequest)
 /* FrankenPHP's worker loop, `while (frankenphp_handle_request($h)) {...}`:
  * the first call starts serving; each call returns true once a request
  * has finished (so the loop body runs between requests), false when the
- * worker stops. Every request still runs in a coroutine of its own, so
- * many are served at once while they wait. */
+ * worker stops. FrankenPHP's contract: the thread runs one request at a
+ * time in the handler (the next waits in the queue until the loop calls
+ * again), since services written for worker mode hold "the current
+ * request"; TrueAsyncMaxConcurrency may allow more. Inside its request the
+ * handler's coroutines and I/O still run concurrently. */
 ZEND_FUNCTION(frankenphp_handle_request)
 {
     zend_fcall_info fci;

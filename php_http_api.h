@@ -38,6 +38,9 @@ void ta_http_exchange_event(ta_exchange *ex);
 bool ta_http_cancel_request(ta_exchange *ex, int status, const char *why);
 /* The exchange of the request a coroutine belongs to, or NULL. */
 ta_exchange *ta_http_coro_exchange(ta_coro *co);
+/* Whether the thread's handler came from frankenphp_handle_request(): its
+ * requests are FrankenPHP's, one at a time unless the admin says more. */
+bool ta_http_serves_loop(void);
 /* Runs the bound host's serve() inside a PHP frame, until it returns. */
 void ta_http_run_loop(void);
 /* echo/print from PHP: appended to the current request's response. */

@@ -76,6 +76,8 @@ static const metric thread_metrics[] = {
     { "boot_failures_total", "Boots of the worker script that failed.", "counter", TM(boot_failures) },
     { "timeouts_total", "Requests cancelled by TrueAsyncRequestTimeout.", "counter", TM(timeouts) },
     { "slowlog_total", "Slow-log entries (TrueAsyncSlowlogTimeout).", "counter", TM(slow) },
+    { "max_concurrency", "Requests a PHP thread runs at once (TrueAsyncMaxConcurrency in force; 0: no limit).",
+      "gauge", TM(concurrency) },
 };
 #define N_TM (sizeof thread_metrics / sizeof thread_metrics[0])
 
@@ -187,6 +189,7 @@ static int directives(const ta_worker_config *c, directive *d)
     d[n++] = (directive) { "TrueAsyncMaxMemory", c->max_memory };
     d[n++] = (directive) { "TrueAsyncMaxConsecutiveFailures", c->max_failures };
     d[n++] = (directive) { "TrueAsyncWatch", c->watch };
+    d[n++] = (directive) { "TrueAsyncMaxConcurrency", c->max_concurrency };   /* 0: auto */
     d[n++] = (directive) { "TrueAsyncRequestTimeout", c->request_timeout };
     d[n++] = (directive) { "TrueAsyncMaxWaitTime", c->max_wait_ms };
     d[n++] = (directive) { "TrueAsyncSlowlogTimeout", c->slowlog_ms };
@@ -287,11 +290,12 @@ static void html_worker(const page *pg, int w)
     put(b, "</h2>\n<p>");
     for (int i = 0; i < n; i++) {
         if (strcmp(d[i].name, "TrueAsyncWatch") == 0) put(b, "%s%s %s", i ? ", " : "", d[i].name, d[i].value ? "On" : "Off");
+        else if (strcmp(d[i].name, "TrueAsyncMaxConcurrency") == 0 && !d[i].value) put(b, "%s%s auto", i ? ", " : "", d[i].name);
         else put(b, "%s%s %lld", i ? ", " : "", d[i].name, d[i].value);
     }
     put(b, "</p>\n<table border=\"1\" cellpadding=\"3\">\n<tr><th>child pid</th><th>thread</th><th>state</th>"
         "<th>requests</th><th>in flight</th><th>queued</th><th>coroutines</th><th>PHP memory</th><th>boots</th>"
-        "<th>boot failures</th><th>recycles</th><th>timeouts</th><th>slow log</th><th>last boot error</th></tr>\n");
+        "<th>boot failures</th><th>recycles</th><th>timeouts</th><th>slow log</th><th>at once (max)</th><th>last boot error</th></tr>\n");
     for (int k = 0; k < pg->n_kids; k++) {
         ta_worker_stats *ws = W(pg, k, w);
         for (int t = 0; t < pg->cfg[w].threads; t++) {
@@ -307,8 +311,11 @@ static void html_worker(const page *pg, int w)
                 uint64_t v = ta_stat_get(&ts->recycles[c]);
                 if (v) put(b, "%s%s: %llu", any++ ? ", " : "", recycle_names[c], (unsigned long long) v);
             }
+            uint64_t most = ta_stat_get(&ts->concurrency);
             put(b, "</td><td>%llu</td><td>%llu</td><td>", (unsigned long long) ta_stat_get(&ts->timeouts),
                 (unsigned long long) ta_stat_get(&ts->slow));
+            if (most) put(b, "%llu</td><td>", (unsigned long long) most);
+            else put(b, "no limit</td><td>");
             put_esc(b, ts->last_error, ESC_HTML);
             put(b, "</td></tr>\n");
         }

@@ -7,6 +7,8 @@
 #define TA_DEFAULT_THREADS 2
 #define TA_DEFAULT_BUFFER_SIZE 20
 #define TA_DEFAULT_RETRY_AFTER 1
+/* The most TrueAsyncMaxConcurrency takes. */
+#define TA_MAX_CONCURRENCY 1000000
 /* Default of TrueAsyncMaxConsecutiveFailures. */
 #define TA_DEFAULT_MAX_FAILURES 6
 
@@ -25,6 +27,8 @@ typedef struct ta_worker_config {
     unsigned slowlog_ms;        /* TrueAsyncSlowlogTimeout; 0 off */
     int max_failures;           /* TrueAsyncMaxConsecutiveFailures: boots failed in a row before the error */
     int watch;                  /* TrueAsyncWatch: recycle when an included file changes */
+    int max_concurrency;        /* TrueAsyncMaxConcurrency: requests a thread runs at once; 0 auto
+                                 * (1 for a frankenphp_handle_request() loop, else no limit) */
     /* for the status page only: the first server's values (they are per
      * server or per directory, enforced by the Apache glue) */
     unsigned max_wait_ms;       /* TrueAsyncMaxWaitTime */

@@ -26,6 +26,7 @@ typedef struct ta_thread_stats {
     uint64_t served, boots, boot_failures, timeouts, slow;     /* PHP thread */
     uint64_t recycles[TA_RECYCLE_CAUSES];                       /* PHP thread */
     uint64_t coroutines, memory;                                /* PHP thread: gauges */
+    uint64_t concurrency;       /* PHP thread: TrueAsyncMaxConcurrency in force (0: no limit) */
     uint64_t inflight, queued;                                  /* watchdog: gauges */
     char last_error[TA_LAST_ERROR_LEN];                         /* PHP thread: last boot error */
 } ta_thread_stats;

@@ -31,6 +31,7 @@ struct ta_php_thread {
     pthread_t tid;
     int recycled;               /* the loop ended to boot the script afresh */
     uint64_t served;            /* requests finished since this boot */
+    unsigned running;           /* requests taken from the queue, not finished */
 
     zval callback;              /* what the script gave onRequest() */
     zend_async_poll_event_t *wake_event;    /* the notifier, on the reactor */
@@ -67,6 +68,7 @@ static void request_done(ta_php_thread *t, ta_exchange *ex)
     if (ex->php_next) ex->php_next->php_prev = ex->php_prev;
     ex->php_prev = ex->php_next = NULL;
     ex->php_ctx = NULL;
+    t->running--;
     ta_queue_release(&t->box->queue);
     ta_exchange_release(ex);
     t->served++;
@@ -130,16 +132,45 @@ static void arm_deadline(ta_php_thread *t, ta_exchange *ex, uint64_t now_us)
     if (!cur || ex->php_deadline_ms < cur) ta_watch_set_deadline(&t->box->watch, ex->php_deadline_ms);
 }
 
+/* TrueAsyncMaxConcurrency in force: auto is one at a time for a
+ * frankenphp_handle_request() loop (FrankenPHP's contract), no limit for
+ * onRequest(). 0: no limit. */
+static unsigned concurrency_limit(const ta_php_thread *t)
+{
+    if (t->cfg->max_concurrency > 0) return (unsigned) t->cfg->max_concurrency;
+    return ta_http_serves_loop() ? 1 : 0;
+}
+
+/* How many more requests the thread may start now. */
+static unsigned room(const ta_php_thread *t)
+{
+    unsigned limit = concurrency_limit(t);
+    if (!limit) return TA_BATCH;
+    unsigned left = limit > t->running ? limit - t->running : 0;
+    return left < TA_BATCH ? left : TA_BATCH;
+}
+
+/* Requests are queued that the thread has room to start now (an unlocked
+ * read: a push also wakes the loop). */
+static bool backlog(const ta_php_thread *t)
+{
+    return __atomic_load_n(&t->box->queue.queued, __ATOMIC_RELAXED) > 0 && room(t) > 0;
+}
+
+/* Requests wait in the queue (their slot held, so the 503 still comes only
+ * when the queues are full) until the thread has room for them. */
 static void take_requests(ta_php_thread *t)
 {
     void *batch[TA_BATCH];
-    unsigned n = ta_queue_pop(&t->box->queue, batch, TA_BATCH);
+    unsigned max = room(t);
+    unsigned n = max ? ta_queue_pop(&t->box->queue, batch, max) : 0;
     uint64_t now_us = n ? ta_now_us() : 0;
     for (unsigned i = 0; i < n; i++) {
         ta_exchange *ex = batch[i];
         if (waited_too_long(t, ex, now_us)) continue;
         ex->started_us = now_us;
         if (ex->req.timeout_ms) arm_deadline(t, ex, now_us);
+        t->running++;
         ex->php_prev = NULL;
         ex->php_next = t->inflight;
         if (t->inflight) t->inflight->php_prev = ex;
@@ -319,6 +350,7 @@ static void serve_begin(ta_php_thread *t)
     t->served = 0;
     set_state(t, TA_THREAD_READY);
     ta_stat_set(&t->st->memory, t->sv.boot_usage);
+    ta_stat_set(&t->st->concurrency, concurrency_limit(t));
     /* what the script included to get here (also a frankenphp_handle_request() loop's) */
     if (t->cfg->watch) ta_file_watch_start(&t->files);
 }
@@ -378,7 +410,8 @@ static bool serve(ta_php_thread *t, bool until_request)
             continue;
         }
         if (t->sv.stop_phase && (t->sched.live == 0 || now_ms() >= t->sv.deadline)) break;
-        int more = !ta_sched_has_ready(&t->sched) && ta_sched_trim(&t->sched);
+        /* requests left waiting for room, now that some finished */
+        int more = backlog(t) || (!ta_sched_has_ready(&t->sched) && ta_sched_trim(&t->sched));
         ta_exchange_flush_signals(&t->deferred);
         ta_stat_set(&t->st->coroutines, t->sched.live);
         if (until_request && t->served > served_at_entry && !t->sv.stop_phase && !t->sv.recycle) {

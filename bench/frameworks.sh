@@ -16,6 +16,10 @@ OUT=$ROOT/build/bench/frameworks
 SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-64}
 MODULE=${BENCH_MODULE:-$ROOT/build/mod_trueasync.so}
+# bench_handle() makes its kernel per request, so its loop may run requests
+# at once: the admin's choice (TrueAsyncMaxConcurrency). auto runs one at a
+# time per thread, FrankenPHP's contract.
+MODCONC=${BENCH_MODULE_CONCURRENCY:-$CONNS}
 log() { echo "frameworks: $*" >&2; }
 [ -f "$MODULE" ] || { log "$MODULE missing; run 'make module' first"; exit 1; }
 for p in wrk php8.2-fpm php-symfony-http-kernel php-symfony-routing; do
@@ -83,6 +87,7 @@ CoreDumpDirectory /tmp
 TrueAsyncWorker $ROOT/bench/symfony_worker.php
 TrueAsyncThreads 2
 TrueAsyncBufferSize $CONNS
+TrueAsyncMaxConcurrency $MODCONC
 <Location />
     SetHandler trueasync-worker
 </Location>

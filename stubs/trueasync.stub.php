@@ -787,9 +787,10 @@ namespace {
      * The first call starts serving; $handler is called without arguments
      * for each request, with the superglobals, header() and the output
      * being that request's. Returns true once a request has finished (the
-     * loop body runs between requests), false when the worker stops. Each
-     * request runs in a coroutine of its own: while one waits, others run.
-     * Leaving the loop makes the thread boot the script afresh once its
+     * loop body runs between requests), false when the worker stops. As in
+     * FrankenPHP, the thread runs one request at a time in $handler (the
+     * next waits in its queue; TrueAsyncMaxConcurrency may allow more);
+     * inside its request $handler may spawn and await coroutines. Leaving the loop makes the thread boot the script afresh once its
      * requests have finished. Throws Error outside a worker script or from
      * inside a request.
      */

@@ -4,7 +4,30 @@
 // loops it leaves the loop, as Symfony Runtime's max-requests does.
 $boot = bin2hex(random_bytes(4));
 $loops = 0;
-$handler = static function () use (&$loops, $boot) {
+// how many requests were inside the handler at once, at most (FrankenPHP's
+// contract: one, unless TrueAsyncMaxConcurrency allows more)
+$running = 0;
+$most = 0;
+// a long-lived service holding "the current user", as Symfony's
+// TokenStorage or Laravel's auth guard do in worker mode
+$tokens = new class { public ?string $user = null; };
+$handler = static function () use (&$loops, $boot, &$running, &$most, $tokens) {
+    $running++;
+    $most = max($most, $running);
+    try {
+        if (isset($_GET['user'])) {
+            $tokens->user = $_GET['user'];
+            usleep(50000);
+            echo 'you are ' . $tokens->user;
+            return;
+        }
+        serve($loops, $boot, $most);
+    } finally {
+        $running--;
+    }
+};
+function serve(int $loops, string $boot, int &$most): void
+{
     header('Content-Type: text/plain');
     header("X-Boot: $boot");
     if (isset($_GET['ms'])) usleep((int) $_GET['ms'] * 1000);
@@ -20,8 +43,22 @@ $handler = static function () use (&$loops, $boot) {
                           'response' => frankenphp_response_headers()['X-Set'] ?? null]);
         return;
     }
+    if (isset($_GET['most'])) {
+        echo $most;
+        $most = 1;
+        return;
+    }
+    if (isset($_GET['spawn'])) {
+        // inside its request the handler's coroutines still run at once
+        $t0 = microtime(true);
+        $cs = [];
+        for ($i = 0; $i < 3; $i++) $cs[] = Async\spawn(function () use ($i) { usleep(200000); return $i; });
+        $r = Async\await_all_or_fail($cs);
+        printf('%s %.3f', implode(',', $r), microtime(true) - $t0);
+        return;
+    }
     echo "hello " . ($_GET['name'] ?? '') . " loops=$loops";
-};
+}
 for ($n = 0; $n < 40; $n++) {
     $keep = \frankenphp_handle_request($handler);
     $loops++;

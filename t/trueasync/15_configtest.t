@@ -44,6 +44,9 @@ my @bad = (
     ["<Location /x>\n    TrueAsyncMaxWaitTime 100\n</Location>",
                                                  'TrueAsyncMaxWaitTime', undef],
     ['TrueAsyncWatch sometimes',                 'TrueAsyncWatch',      'sometimes'],
+    ['TrueAsyncMaxConcurrency 0',                'TrueAsyncMaxConcurrency', '0'],
+    ['TrueAsyncMaxConcurrency 1000001',          'TrueAsyncMaxConcurrency', '1000001'],
+    ['TrueAsyncMaxConcurrency many',             'TrueAsyncMaxConcurrency', 'many'],
     # TAKE2 arity errors are reported by httpd core, which names the
     # directive but never echoes the line; only the directive is checked.
     ['TrueAsyncPHPIni memory_limit',             'TrueAsyncPHPIni',     undef],
@@ -135,6 +138,7 @@ like $out, qr/Syntax OK/, '... Syntax OK';
 TrueAsyncThreads 256
 TrueAsyncBufferSize 1000
 TrueAsyncRetryAfter 86400
+TrueAsyncMaxConcurrency 1000000
 <VirtualHost 127.0.0.1:*>
     TrueAsyncWorker $top/t/php/overlap.php
     TrueAsyncThreads 1
@@ -146,6 +150,7 @@ TrueAsyncRetryAfter 86400
     TrueAsyncSlowlogTimeout 3600000
     TrueAsyncMaxConsecutiveFailures 1
     TrueAsyncWatch on
+    TrueAsyncMaxConcurrency auto
     <Location /stream>
         TrueAsyncRequestTimeout 0
     </Location>

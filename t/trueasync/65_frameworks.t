@@ -90,6 +90,6 @@ is hdr($r, 'Location'), '/hello/redirected', 'Slim: its Location';
 is raw_request($L, path => '/none')->{status}, 404, 'Slim: an unknown route: 404';
 @res = parallel([map { my $i = $_; sub { raw_request($L, path => "/wait?ms=100&id=w$i")->{body} } } 1 .. 20], 30);
 is scalar(grep { ($res[$_ - 1] // '') eq "waited w$_" } 1 .. 20), 20,
-    'Slim: 20 requests waiting at once on one thread each get their own query';
+    'Slim: 20 requests waiting on one thread, one after another as FrankenPHP runs them, each get their own query';
 
 done_testing();

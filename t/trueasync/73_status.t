@@ -14,7 +14,7 @@ use Time::HiRes qw(time sleep);
 use TATest qw(raw_request json_decode top_dir);
 use TAServer;
 
-plan tests => 30;
+plan tests => 32;
 
 my $top = top_dir();
 sub status { my $r = raw_request(undef, path => "/trueasync-status$_[0]", timeout => 10); $r }
@@ -41,6 +41,12 @@ is_deeply [sort keys %seen], [sort keys %conf_scripts], 'every worker of the con
 is $seen{'stable.php'}, 4, '... each with its threads (stable.php: TrueAsyncThreads 4)';
 my ($cfg) = grep { $_->{script} =~ /timeout\.php$/ } @{ $j->{workers} };
 is $cfg->{config}{TrueAsyncRequestTimeout}, 1, 'the directives are shown (TrueAsyncRequestTimeout 1 of timeout.php)';
+# TrueAsyncMaxConcurrency: the directive (0: auto) and the limit each thread has in force
+my ($c4) = grep { $_->{script} =~ /frankenphp_loop4\.php$/ } @{ $j->{workers} };
+is $c4->{config}{TrueAsyncMaxConcurrency}, 4, 'TrueAsyncMaxConcurrency 4 is shown';
+my %most = map { (($_->{worker} =~ m{/php/(\S+)$})[0] => $_->{threads}[0]{max_concurrency}) } @{ $j->{children}[0]{workers} };
+is_deeply [@most{qw(frankenphp_loop.php frankenphp_loop4.php overlap.php)}], [1, 4, 0],
+    'in force: 1 for a frankenphp_handle_request() loop (auto), 4 as set, no limit (0) for onRequest()';
 
 my $before = served('maxwait.php');
 raw_request('trueasync_maxwait', path => '/', timeout => 10) for 1 .. 3;

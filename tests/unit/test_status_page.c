@@ -10,7 +10,7 @@
 
 int main(void)
 {
-    tap_plan(12);
+    tap_plan(14);
     ta_worker_config cfg[2] = {
         { .script = "/srv/a \"q\".php", .threads = 2, .buffer_size = 20, .max_requests = 50, .max_failures = 6 },
         { .script = "/srv/b.php", .threads = 1, .buffer_size = 5, .request_timeout = 30 },
@@ -28,6 +28,7 @@ int main(void)
     a->threads[1].state = TA_THREAD_RECYCLING;
     ta_stat_add(&a->threads[0].recycles[TA_RECYCLE_MAX_REQUESTS], 3);
     ta_stats_set_error(&ta_stats_worker(k1, cfg, 1)->threads[0], "Parse error\nline 2");
+    ta_stat_set(&a->threads[0].concurrency, 1);     /* a loop worker's one at a time; thread 1: no limit */
     ta_stats_observe(a, 3000);      /* 3 ms */
     ta_stats_observe(a, 70000);     /* 70 ms */
     ta_stats_observe(a, 60000000);  /* 60 s: +Inf */
@@ -48,9 +49,13 @@ int main(void)
     p = ta_status_render(TA_STATUS_JSON, cfg, 2, kids, 2, &len);
     tap_ok(p && strstr(p, "\"last_boot_error\":\"Parse error line 2\""), "json: the last boot error (one line)");
     tap_ok(strstr(p, "\"TrueAsyncRequestTimeout\":30") && strstr(p, "\"pid\":202"), "json: directives and both children");
+    tap_ok(strstr(p, "\"thread\":0,\"state\":\"booting\"") && strstr(p, "\"max_concurrency\":1,")
+           && strstr(p, "\"TrueAsyncMaxConcurrency\":0"), "json: the concurrency in force and the directive (0: auto)");
     free(p);
     p = ta_status_render(TA_STATUS_HTML, cfg, 2, kids, 2, &len);
     tap_ok(p && strstr(p, "/srv/a &quot;q&quot;.php") && strstr(p, "<td>recycling</td>"), "html: escaped, with the states");
+    tap_ok(strstr(p, "TrueAsyncMaxConcurrency auto") && strstr(p, "<td>1</td><td>") && strstr(p, "<td>no limit</td>"),
+           "html: MaxConcurrency auto, and per thread the limit in force");
     free(p);
     p = ta_status_render(TA_STATUS_AUTO, cfg, 2, kids, 2, &len);
     tap_ok(p && strstr(p, "TrueAsyncRequests: 7\n") && strstr(p, "TrueAsyncChildren: 2\n"), "?auto: the totals");

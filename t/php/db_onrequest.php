@@ -7,10 +7,10 @@ use FrankenPHP\HttpServer;
 use FrankenPHP\Request;
 use FrankenPHP\Response;
 
-$dbal = db_boot('onreq');
+$dbal = db_boot();
 HttpServer::onRequest(function (Request $req, Response $res) use ($dbal) {
     try {
-        $out = db_request('onreq', parse_url($req->getUri(), PHP_URL_PATH), $req->getQueryParams(), $dbal);
+        $out = db_request(parse_url($req->getUri(), PHP_URL_PATH), $req->getQueryParams(), $dbal);
     } catch (Throwable $e) {
         $out = ['error' => get_class($e) . ': ' . $e->getMessage()];
     }

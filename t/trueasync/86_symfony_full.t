@@ -70,7 +70,7 @@ is scalar(grep { $_ } keys %cookies), $N, "$N clients: $N distinct sessions";
 my @own = grep { my $i = $_; my $x = $res[$i - 1];
     (join ',', map { $x->{$_}{user} // '' } qw(a b)) eq "u$i,u$i" } 1 .. $N;
 is scalar(@own), $N, "$N clients: app.user (the TokenStorage) is the client's own, before and after the wait"
-    or diag join ' ', map { "u$_:" . join('/', map { $res[$_ - 1]{$_}{user} // '?' } qw(a b)) } 1 .. $N;
+    or diag join ' ', map { my $i = $_; "u$i:" . join('/', map { $res[$i - 1]{$_}{user} // '?' } qw(a b)) } 1 .. $N;
 is scalar(grep { my $x = $res[$_ - 1];
     ($x->{a}{session} // '') eq "u$_" && ($x->{b}{session} // '') eq "u$_"
         && ($x->{a}{n} // '') eq '1' && ($x->{b}{n} // '') eq '2' } 1 .. $N), $N,

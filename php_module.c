@@ -13,6 +13,8 @@
 #include "php_request_random.h"
 #include "php_request_globals.h"
 #include "php_request_zlib.h"
+#include "php_db_guard.h"
+#include "php_pdo_pool.h"
 #include "coro_bailout.h"
 #include "scheduler.h"
 #include "reactor_apr.h"
@@ -40,6 +42,8 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_request_random_install();
     ta_bailout_install();
     ta_sched_guard_fibers();
+    ta_db_guard_install();
+    ta_pdo_pool_install();
     if (!ta_reactor_register()) {
         php_error_docref(NULL, E_CORE_ERROR, "Cannot register the TrueAsync reactor");
         return FAILURE;
@@ -51,6 +55,14 @@ static PHP_MINIT_FUNCTION(trueasync)
     return SUCCESS;
 }
 
+/* Each boot of a worker script starts with no database handle held. */
+static PHP_RINIT_FUNCTION(trueasync)
+{
+    ta_db_guard_rinit();
+    ta_pdo_pool_rinit();
+    return SUCCESS;
+}
+
 static PHP_MINFO_FUNCTION(trueasync)
 {
     php_info_print_table_start();
@@ -58,12 +70,22 @@ static PHP_MINFO_FUNCTION(trueasync)
     php_info_print_table_end();
 }
 
+/* The database guards wrap these extensions' classes: they start first. */
+static const zend_module_dep ta_module_deps[] = {
+    ZEND_MOD_OPTIONAL("pdo")
+    ZEND_MOD_OPTIONAL("pdo_mysql")
+    ZEND_MOD_OPTIONAL("pdo_sqlite")
+    ZEND_MOD_OPTIONAL("mysqli")
+    ZEND_MOD_END
+};
+
 zend_module_entry ta_module_entry = {
-    STANDARD_MODULE_HEADER,
+    STANDARD_MODULE_HEADER_EX, NULL,
+    ta_module_deps,
     "trueasync",
     ta_async_functions,
     PHP_MINIT(trueasync),
-    NULL, NULL, NULL,
+    NULL, PHP_RINIT(trueasync), NULL,
     PHP_MINFO(trueasync),
     "0.1.0",
     STANDARD_MODULE_PROPERTIES

@@ -36,6 +36,25 @@ static ta_coro_done_fn handle_done;
 
 void ta_sched_set_handle_done(ta_coro_done_fn fn) { handle_done = fn; }
 
+static void (*end_hook)(ta_coro *co);
+
+void ta_sched_set_end_hook(void (*fn)(ta_coro *co)) { end_hook = fn; }
+
+/* Inside the coroutine: its uncaught exception waits aside, and so does a
+ * cancellation, while the hook may still do I/O (a ROLLBACK). */
+static void run_end_hook_inside(ta_coro *co)
+{
+    if (!end_hook || co->end_hooked) return;
+    co->end_hooked = 1;
+    zend_object *ex = EG(exception);
+    EG(exception) = NULL;
+    co->protect++;
+    end_hook(co);
+    co->protect--;
+    if (EG(exception)) zend_clear_exception();
+    EG(exception) = ex;
+}
+
 /* Runner fibers are the scheduler's: PHP code that gets one (through
  * Fiber::getCurrent()) must not suspend, resume or throw into it, or the
  * scheduler loses track of which coroutine runs. Marked with a flag bit
@@ -225,6 +244,10 @@ void ta_sched_runner_main(void)
          * terms, but s->current still names it until we park. */
         co = s->current;
         free_args(co);
+        if (!EG(exception) || !zend_is_graceful_exit(EG(exception))) {
+            run_end_hook_inside(co);
+            co = s->current;
+        }
         if (EG(exception)) {
             /* The engine unwinding this fiber (shutdown): let it through. */
             if (zend_is_graceful_exit(EG(exception))) {
@@ -363,6 +386,10 @@ static void finish(ta_sched *s, ta_coro *co)
         zend_fiber *f = (zend_fiber *) fiber;
         if (f->context.status == ZEND_FIBER_STATUS_SUSPENDED) park_runner(s, fiber);
         else OBJ_RELEASE(fiber);
+    }
+    if (end_hook && !co->end_hooked) {
+        co->end_hooked = 1;
+        end_hook(co);
     }
     if (co->on_done) co->on_done(co, co->uncaught);
     if (handle_done) handle_done(co, co->uncaught);

@@ -35,6 +35,7 @@ struct ta_coro {
     int finished;               /* its function returned or threw */
     int fatal;                  /* a fatal error ended it (no result, no exception) */
     int no_stack;               /* no fiber stack could be had for it */
+    int end_hooked;             /* the end hook has run for it */
     zval result;
     zend_object *uncaught;
     zend_object *throw_in;      /* thrown at the suspension point on resume */
@@ -114,6 +115,13 @@ void ta_sched_idle(void);
  * on_done: completes its handle (co->handle, its Async\Coroutine object)
  * and tells its Async\Scope. */
 void ta_sched_set_handle_done(ta_coro_done_fn fn);
+/* Set once at start-up: called once for every coroutine whose function has
+ * ended, before its on_done. Inside the coroutine when its function
+ * returned or threw (it may wait there; a cancellation is held off until
+ * it returns, and its uncaught exception is set aside meanwhile); from the
+ * loop, outside any coroutine, when a fatal error ended it or it never
+ * ran. What it releases (database handles) must not outlive the coroutine. */
+void ta_sched_set_end_hook(void (*fn)(ta_coro *co));
 
 /* From MINIT: Fiber::suspend()/resume()/throw() refuse a coroutine's own
  * fiber when called by PHP code (FiberError). */

@@ -1,0 +1,45 @@
+/* Database handles shared by the coroutines of a PHP thread (a PDO or
+ * mysqli made when the worker booted): one coroutine at a time owns the
+ * connection, for one call, or for as long as it leaves something open on
+ * it (a transaction, an unread result); the others wait, as coroutines, in
+ * arrival order. Outside coroutines PHP behaves as its own. */
+#ifndef TA_PHP_DB_GUARD_H
+#define TA_PHP_DB_GUARD_H
+
+#include "php_common.h"
+#include "scheduler.h"
+
+/* From MINIT, after pdo and mysqli started: wraps the methods of PDO,
+ * PDOStatement, mysqli, mysqli_stmt, mysqli_result and the mysqli_*
+ * functions, and takes the scheduler's end hook. */
+void ta_db_guard_install(void);
+/* At each boot of a worker (RINIT): the thread's guards start empty. */
+void ta_db_guard_rinit(void);
+
+/* The original handler of a wrapped function (EX(func)). */
+zif_handler ta_db_guard_orig(zend_execute_data *execute_data);
+
+/* Calls orig on the call's PDO object holding the guard of its connection
+ * (the object may have been swapped into EX(This) by the caller). */
+void ta_db_guard_call_pdo(zif_handler orig, INTERNAL_FUNCTION_PARAMETERS);
+
+/* The coroutine gives up the hold it keeps on a PDO connection without
+ * rolling anything back (the pool did). */
+void ta_db_guard_forget_pdo(zend_object *pdo, ta_coro *co);
+
+/* A PDO connection has a transaction or an unread result open. */
+bool ta_db_pdo_busy(zend_object *pdo);
+/* A PDO connection is closed or gone (ping: ask the server when in doubt,
+ * i.e. after an error, or always when `always`). */
+bool ta_db_pdo_broken(zend_object *pdo, bool always);
+
+/* The PDO pool's part, set by php_pdo_pool.c: redirect() handles a call
+ * on a pool facade (true) or declines (false); ended() runs first when a
+ * coroutine ends. */
+typedef struct ta_db_pool_hooks {
+    bool (*redirect)(zif_handler orig, INTERNAL_FUNCTION_PARAMETERS);
+    void (*ended)(ta_coro *co);
+} ta_db_pool_hooks;
+void ta_db_guard_set_pool_hooks(ta_db_pool_hooks hooks);
+
+#endif

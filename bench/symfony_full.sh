@@ -203,12 +203,14 @@ measure "mod_php query" "http://127.0.0.1:$web/query" "$ppid"
 TA_SF_CACHE=$(cache_for module)
 module_start() {  # threads
   web=$(free_port)
+  # queues that ThreadsPerChild can hold (TA00953)
+  local buffer=$(( (CONNS + 64) / $1 )); [ "$buffer" -ge 2 ] || buffer=2; [ "$buffer" -le "$CONNS" ] || buffer=$CONNS
   cat > "$OUT/module.conf" <<CONF
 LoadModule trueasync_module $MODULE
 CoreDumpDirectory /tmp
 TrueAsyncWorker $APP/../symfony_full.php
 TrueAsyncThreads $1
-TrueAsyncBufferSize $CONNS
+TrueAsyncBufferSize $buffer
 <Location />
     SetHandler trueasync-worker
 </Location>
@@ -231,6 +233,7 @@ per_thread=$(( (r8 - r2) / 6 )); [ "$per_thread" -gt 0 ] || per_thread=1
 threads=$(( (fpm_rss - (r2 - 2 * per_thread)) / per_thread ))
 [ "$threads" -ge 2 ] || threads=2
 [ "$threads" -le "$CONNS" ] || threads=$CONNS
+echo "module RSS at 2 threads ${r2} KiB, at 8 threads ${r8} KiB; php-fpm ${fpm_rss} KiB -> $threads threads" > "$OUT/sizing.txt"
 module_start "$threads"
 check "http://127.0.0.1:$web/page" 'item 20'; check "http://127.0.0.1:$web/query" 'slept 0'
 measure "mod_trueasync page" "http://127.0.0.1:$web/page" "$ppid"
@@ -262,7 +265,7 @@ done
 /usr/sbin/apache2 -f "$conf" -k stop
 
 echo "Symfony 5.4 full stack (Twig, DBAL, sessions), wrk 2 threads, $CONNS connections, ${SECS} s, $(nproc) CPUs"
-echo "mod_trueasync: $threads PHP threads (one costs $((per_thread / 1024)) MiB; php-fpm's $CONNS children used $((fpm_rss / 1024)) MiB)"
+echo "mod_trueasync: $threads PHP threads (one costs $((per_thread / 1024)) MiB; php-fpm's $CONNS children used $((fpm_rss / 1024)) MiB; at most $CONNS)"
 printf '%-22s %11s %14s %9s %8s  %s\n' "" "requests/s" "server µs/req" "RSS MiB" "non-2xx" "socket errors"
 awk -F'|' '{ printf "%-22s %11s %14s %9s %8s  %s\n", $1, $2, $3, $4, $5, $6 }' "$results"
 for route in page query; do

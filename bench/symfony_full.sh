@@ -229,6 +229,7 @@ warm_rss() {
 }
 module_start 2; r2=$(warm_rss); module_stop
 module_start 8; r8=$(warm_rss); module_stop
+# a thread's cost can be below what RSS shows (then: as many as connections)
 per_thread=$(( (r8 - r2) / 6 )); [ "$per_thread" -gt 0 ] || per_thread=1
 threads=$(( (fpm_rss - (r2 - 2 * per_thread)) / per_thread ))
 [ "$threads" -ge 2 ] || threads=2
@@ -265,7 +266,7 @@ done
 /usr/sbin/apache2 -f "$conf" -k stop
 
 echo "Symfony 5.4 full stack (Twig, DBAL, sessions), wrk 2 threads, $CONNS connections, ${SECS} s, $(nproc) CPUs"
-echo "mod_trueasync: $threads PHP threads (one costs $((per_thread / 1024)) MiB; php-fpm's $CONNS children used $((fpm_rss / 1024)) MiB; at most $CONNS)"
+echo "mod_trueasync: $threads PHP threads (at most $CONNS): $(cat "$OUT/sizing.txt")"
 printf '%-22s %11s %14s %9s %8s  %s\n' "" "requests/s" "server µs/req" "RSS MiB" "non-2xx" "socket errors"
 awk -F'|' '{ printf "%-22s %11s %14s %9s %8s  %s\n", $1, $2, $3, $4, $5, $6 }' "$results"
 for route in page query; do

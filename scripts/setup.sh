@@ -18,6 +18,8 @@ PKGS="apache2 apache2-dev libuv1-dev libapache2-mod-perl2 libwww-perl
       libonig-dev openssl valgrind mariadb-server libio-socket-ssl-perl
       php8.2-cgi php-symfony-http-foundation php-symfony-http-kernel php-symfony-routing
       php-symfony-event-dispatcher php-slim prometheus
+      php-doctrine-dbal php-illuminate-database php-symfony-framework-bundle
+      php-symfony-twig-bundle php-twig php-symfony-security-core
       debhelper fakeroot lintian"
 
 missing=""

@@ -1,7 +1,8 @@
 package TAMariaDB;
 # A private MariaDB server for the tests (Debian's mariadb-server): fresh
 # data directory under /tmp, loopback port, no grant tables, stopped by
-# stop(). start() returns its port, or dies.
+# stop(). start() returns its port, or dies. sql() runs statements through
+# Debian's mariadb client and returns its rows (tab-separated lines).
 use strict;
 use warnings;
 use File::Temp qw(tempdir);
@@ -9,7 +10,7 @@ use IO::Socket::INET ();
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
-my ($dir, $pid);
+my ($dir, $pid, $port);
 
 sub start {
     my $mysqld = -x '/usr/sbin/mariadbd' ? '/usr/sbin/mariadbd' : '/usr/sbin/mysqld';
@@ -21,7 +22,7 @@ sub start {
                     . "--auth-root-authentication-method=normal --skip-test-db >$dir/install.log 2>&1");
     die "mariadb-install-db failed, see $dir/install.log\n" if $rc;
     my $probe = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1) or die $!;
-    my $port = $probe->sockport;
+    $port = $probe->sockport;
     close $probe;
     $pid = fork;
     die "fork: $!" unless defined $pid;
@@ -41,6 +42,16 @@ sub start {
         sleep 0.2;
     }
     die "MariaDB did not start in 30 s, see $dir/server.log\n";
+}
+
+sub sql {
+    my ($sql) = @_;
+    open my $fh, '-|', 'mariadb', '--no-defaults', '-h127.0.0.1', "-P$port", '-uroot', '-N', '-B', '-e', $sql
+        or die "mariadb: $!";
+    my @rows = <$fh>;
+    close $fh or die "mariadb failed on: $sql\n";
+    chomp @rows;
+    return @rows;
 }
 
 sub stop {

@@ -9,6 +9,7 @@ use File::Temp qw(tempdir);
 use IO::Socket::INET ();
 use Time::HiRes qw(time sleep);
 use Apache::Test ();
+use TATest ();
 
 my $moddir = '/usr/lib/apache2/modules';
 
@@ -42,7 +43,7 @@ LogLevel info
 DefaultRuntimeDir "$dir"
 Mutex default:$dir
 $user$mods
-LoadModule trueasync_module $top/build/mod_trueasync.so
+LoadModule trueasync_module @{[ TATest::module_so() ]}
 ${mpm}KeepAlive Off
 $o{body}
 CONF
@@ -53,14 +54,17 @@ CONF
 sub port { $_[0]{port} }
 
 # One HTTP/1.0 request; reads until the server closes. Returns
-# { status, body, complete, error }; complete: the body is as long as
-# Content-Length says (or the server closed after a full head).
+# { status, body, complete, error, head }; complete: the body is as long as
+# Content-Length says (or the server closed after a full head). $headers:
+# more request headers, [name => value, ...] (a Host header replaces the
+# default one).
 sub get {
-    my ($self, $path, $timeout) = @_;
+    my ($self, $path, $timeout, $headers) = @_;
     my %r = (status => 0, body => '', complete => 0);
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port}, Timeout => 5)
         or return { %r, error => "connect: $!" };
-    syswrite $s, "GET $path HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    my %h = (Host => '127.0.0.1', @{ $headers || [] });
+    syswrite $s, "GET $path HTTP/1.0\r\n" . join('', map { "$_: $h{$_}\r\n" } sort keys %h) . "\r\n";
     my $data = '';
     my $ok = eval {
         local $SIG{ALRM} = sub { die "timeout\n" };
@@ -72,7 +76,7 @@ sub get {
     $r{error} = $@ unless $ok;
     if ($data =~ /\AHTTP\/1\.\d (\d{3})[^\r]*\r\n(.*?)\r\n\r\n(.*)\z/s) {
         my ($status, $head, $body) = ($1, $2, $3);
-        @r{qw(status body)} = ($status, $body);
+        @r{qw(status body head)} = ($status, $body, $head);
         my ($cl) = $head =~ /^Content-Length:\s*(\d+)/mi;
         $r{complete} = defined $cl ? length($body) == $cl : 1;
     }

@@ -815,7 +815,14 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_worker *w, ta_excha
             rc = t.status == HTTP_SERVICE_UNAVAILABLE ? busy(r, conf) : t.status;
             break;
         }
-        if (t.status > 0) apply_head(r, &t);
+        if (t.status > 0) {
+            apply_head(r, &t);
+            /* PHP's reason phrase (httpd checks it matches r->status); an
+             * unknown code keeps its number rather than httpd's "500" line */
+            if (ex->status_line[0]) r->status_line = apr_pstrdup(r->pool, ex->status_line);
+            else if (atoi(ap_get_status_line(r->status)) != r->status)
+                r->status_line = apr_psprintf(r->pool, "%d ", r->status);
+        }
         if (t.file) {
             ta_chunks_free(t.chunks);
             rc = send_file(r, t.file, &body_started);

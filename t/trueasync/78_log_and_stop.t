@@ -51,12 +51,11 @@ User $user
 Group $group
 LoadModule mpm_${mpm}_module $moddir/mod_mpm_$mpm.so
 LoadModule authz_core_module $moddir/mod_authz_core.so
-LoadModule mime_module $moddir/mod_mime.so
 $o{body}
 CONF
     close $fh;
     my ($st, $out) = run_captured([$httpd, '-k', 'start', '-f', "$dir/httpd.conf", '-d', $dir]);
-    die "private httpd did not start: $out" if $st != 0;
+    die "private httpd did not start: $out " . slurp("$dir/error_log") if $st != 0;
     my $t0 = time;
     until (IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp')) {
         die "private httpd does not listen" if time - $t0 > 15;

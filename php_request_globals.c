@@ -184,7 +184,9 @@ static void set_up_in_startup(ta_request_globals *g)
     if (PG(enable_post_data_reading) && SG(request_info).content_type && SG(request_info).request_method
         && strcmp(SG(request_info).request_method, "POST") == 0)
         read_post_data();
-    if (PG(expose_php)) sapi_add_header(SAPI_PHP_VERSION_HEADER, sizeof(SAPI_PHP_VERSION_HEADER) - 1, 1);
+    /* not once a start-up warning displayed went out, as PHP */
+    if (PG(expose_php) && !SG(headers_sent))
+        sapi_add_header(SAPI_PHP_VERSION_HEADER, sizeof(SAPI_PHP_VERSION_HEADER) - 1, 1);
     ta_request_zlib_start(req_header(g->req, "Accept-Encoding"));
     /* In PHP's order: $_FILES after $_POST (the upload handler fills it).
      * Nothing to parse: the shared empty array, no allocation (the common

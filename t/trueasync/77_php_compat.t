@@ -118,4 +118,33 @@ same('trueasync_compat', 'ob_steal', 'ob_start() callback replaces everything');
     is scalar(child_crashes($mark)), 0, 'zlib.output_compression: no child crashed';
 }
 
+# ---- display_errors=1: a fatal error or an uncaught exception ends the
+# response as PHP ends it (the output so far, the message, PHP's status)
+{
+    my @de = (ini => ['display_errors=1']);
+    my ($g) = same('trueasync_compat_display', 'fatal', 'E_USER_ERROR after output', @de);
+    unlike $g->{body}, qr/<title>/, 'fatal: not Apache\'s error page';
+    same('trueasync_compat_display', 'ob_steal_fatal', 'a fatal error with an output callback', @de);
+    my $w = cgi_run('shutdown_throw', @de);
+    $g = ours('trueasync_compat_display', 'shutdown_throw');
+    is $g->{status}, $w->{status}, "shutdown_throw: status $w->{status} as under php-cgi";
+    # (the stack trace has the worker's frames)
+    s/^#\d+ .*\n//mg for $g->{body}, $w->{body};
+    is $g->{body}, $w->{body}, 'shutdown_throw: the output and the displayed exception as under php-cgi (stack trace aside)';
+    my $big = 'big=' . ('x' x 70000);
+    ($g, $w) = same('trueasync_compat_display', 'post_warn', 'POST over post_max_size', @de, ini => ['display_errors=1', 'post_max_size=64K'],
+                    method => 'POST', body => $big, headers => ['Content-Type' => 'application/x-www-form-urlencoded']);
+    is_deeply hv($g, 'X-Powered-By'), hv($w, 'X-Powered-By'), 'post_warn: X-Powered-By as php-cgi sends it';
+    same('trueasync_compat_display', 'post_warn', 'more fields than max_input_vars', ini => ['display_errors=1', 'max_input_vars=40'],
+         method => 'POST', body => join('&', map { "f$_=$_" } 1 .. 60), headers => ['Content-Type' => 'application/x-www-form-urlencoded']);
+}
+
+# ---- session.auto_start=1
+{
+    my ($g, $w) = same('trueasync_compat_autostart', 'auto_start', 'session.auto_start=1',
+                       ini => ['session.auto_start=1', 'session.save_path=/tmp']);
+    is_deeply [map { scalar @{ hv($_, 'Set-Cookie') } } $g, $w], [1, 1], 'auto_start: a session cookie, as php-cgi sets it';
+    is_deeply hv($g, 'Cache-Control'), hv($w, 'Cache-Control'), 'auto_start: the cache limiter\'s header';
+}
+
 done_testing();

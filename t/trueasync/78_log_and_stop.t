@@ -54,6 +54,7 @@ LoadModule authz_core_module $moddir/mod_authz_core.so
 $o{body}
 CONF
     close $fh;
+    local $ENV{PHPRC} = $o{phprc} if $o{phprc};
     my ($st, $out) = run_captured([$httpd, '-k', 'start', '-f', "$dir/httpd.conf", '-d', $dir]);
     die "private httpd did not start: $out " . slurp("$dir/error_log") if $st != 0;
     my $t0 = time;
@@ -72,9 +73,9 @@ sub stop_server {
 }
 
 sub get {
-    my ($s, $path) = @_;
+    my ($s, $path, @h) = @_;
     my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $s->{port}, Proto => 'tcp', Timeout => 10) or return '';
-    print $c "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    print $c "GET $path HTTP/1.0\r\nHost: localhost\r\n" . join('', map { "$_\r\n" } @h) . "\r\n";
     local $/;
     my $r = <$c> // '';
     return $r;
@@ -121,6 +122,42 @@ for my $what (qw(error-log user-notice user-deprecated user-warning)) {
 like $ref, qr/compat-error-log-modphp/, 'the reference is real: mod_php writes error_log() under LogLevel warn';
 like $log, qr/\[trueasync:notice\].*compat-error-log-ours/, 'error_log() at notice level, the level PHP gives it';
 like $log, qr/\[trueasync:warn\].*compat-user-warning-ours/, 'E_USER_WARNING at warn level';
+
+# ---- zlib.output_compression=1 in php.ini (PHP's RINIT of the worker's
+# boot reads $_SERVER then): requests compress as under php-cgi, no child
+# crashes, the handler has its $_SERVER
+{
+    my $inidir = tempdir('ta-compat-ini-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    chmod 0755, $inidir;
+    open my $fh, '>', "$inidir/php.ini" or die;
+    print $fh "zlib.output_compression=1\n";
+    close $fh;
+    chmod 0644, "$inidir/php.ini";
+    my $s = start_server(phprc => $inidir, body => <<"CONF");
+LoadModule trueasync_module @{[ module_so() ]}
+TrueAsyncWorker $top/t/php/compat.php
+TrueAsyncThreads 2
+<Location />
+    SetHandler trueasync-worker
+</Location>
+CONF
+    for my $case (qw(gzip plain)) {
+        local %ENV = (PATH => $ENV{PATH}, REDIRECT_STATUS => '200', REQUEST_METHOD => 'GET',
+                      SCRIPT_FILENAME => "$cases/$case.php", HTTP_ACCEPT_ENCODING => 'gzip');
+        my ($wh, $wb) = split /\r\n\r\n/, scalar(`/usr/bin/php-cgi8.2 -n -d cgi.force_redirect=0 -d zlib.output_compression=1`), 2;
+        my ($gh, $gb) = split /\r\n\r\n/, get($s, "/case/$case", 'Accept-Encoding: gzip'), 2;
+        my ($wce) = $wh =~ /^Content-Encoding: (\S+)/mi;
+        my ($gce) = ($gh // '') =~ /^Content-Encoding: (\S+)/mi;
+        is $gce, $wce, "php.ini zlib.output_compression=1, $case: Content-Encoding " . ($wce // 'none') . ' as under php-cgi';
+        is $gb, $wb, "php.ini zlib.output_compression=1, $case: the same body as under php-cgi";
+    }
+    my ($sh, $sb) = split /\r\n\r\n/, get($s, '/case/server'), 2;
+    is $sb, 'server:GET', 'php.ini zlib.output_compression=1: the handler has $_SERVER';
+    sleep 0.3;
+    my $slog = slurp($s->{log});
+    unlike $slog, qr/exit signal|Undefined global variable \$_SERVER/, '... no child crashed, no $_SERVER missing';
+    stop_server($s);
+}
 
 # ---- a request that never gives its thread back cannot keep a stopping child
 {

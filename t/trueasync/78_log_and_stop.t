@@ -144,7 +144,7 @@ CONF
     for my $case (qw(gzip plain)) {
         local %ENV = (PATH => $ENV{PATH}, REDIRECT_STATUS => '200', REQUEST_METHOD => 'GET',
                       SCRIPT_FILENAME => "$cases/$case.php", HTTP_ACCEPT_ENCODING => 'gzip');
-        my ($wh, $wb) = split /\r\n\r\n/, scalar(`/usr/bin/php-cgi8.2 -n -d cgi.force_redirect=0 -d zlib.output_compression=1`), 2;
+        my ($wh, $wb) = split /\r\n\r\n/, scalar(`/usr/bin/php-cgi8.2 -n -d cgi.force_redirect=0 -d display_errors=0 -d zlib.output_compression=1`), 2;
         my ($gh, $gb) = split /\r\n\r\n/, get($s, "/case/$case", 'Accept-Encoding: gzip'), 2;
         my ($wce) = $wh =~ /^Content-Encoding: (\S+)/mi;
         my ($gce) = ($gh // '') =~ /^Content-Encoding: (\S+)/mi;

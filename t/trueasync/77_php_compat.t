@@ -75,7 +75,7 @@ sub same {
 
 # ---- status lines
 {
-    my ($g, $w) = same('trueasync_compat', 'status_399', 'header("HTTP/1.1 399 ...") and Location');
+    my ($g, $w) = same('trueasync_compat', 'status_399', 'header("HTTP/1.1 399 ...") then Location');
     is_deeply hv($g, 'Location'), hv($w, 'Location'), 'status_399: Location as php-cgi sends it';
     is $g->{reason}, $w->{reason}, "status_399: the reason phrase ($w->{reason})";
     ($g, $w) = same('trueasync_compat', 'status_reason', 'a custom reason phrase');

@@ -1,3 +1,4 @@
 <?php
-ob_start(fn($b) => 'I have stolen your output');
-echo "mine";
+// An output callback whose result replaces all that was written.
+ob_start(fn($b) => 'replaced by the callback');
+echo "written by the script";

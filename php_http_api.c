@@ -293,10 +293,11 @@ ZEND_METHOD(FrankenPHP_HttpServer, handle)
         ZVAL_OBJ(&ex, threw);
         zend_throw_exception_object(&ex);
     } else if (!EG(exception)) {
-        /* then the output buffers, as PHP's request shutdown does, and the
-         * session's write and close, whose output (a user handler's) is
-         * still the response's */
-        php_output_end_all();
+        /* then, as PHP's request shutdown does, the destructors, the output
+         * buffers, and the session's write and close, whose output (a user
+         * handler's) is still the response's */
+        ta_rglobals_release_superglobals();
+        if (!EG(exception)) php_output_end_all();
         if (!EG(exception)) ta_rglobals_close_session();
     }
 }

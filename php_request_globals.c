@@ -481,6 +481,32 @@ void ta_rglobals_run_shutdown_functions(void)
     php_free_shutdown_functions();
 }
 
+void ta_rglobals_release_superglobals(void)
+{
+    if (!tl_live) return;
+    static const int track[TA_SG_N] = { TRACK_VARS_GET, TRACK_VARS_POST, TRACK_VARS_COOKIE, TRACK_VARS_SERVER,
+                                        TRACK_VARS_FILES, -1, -1 };
+    /* $_SERVER stays for the output handlers still to run (ob_gzhandler
+     * reads the request's Accept-Encoding there); $_SESSION is the session
+     * module's */
+    for (int i = 0; i < TA_SG_SESSION; i++) {
+        if (i == TA_SG_SERVER) continue;
+        zval *slot = sg_str[i] ? zend_hash_find_known_hash(&EG(symbol_table), sg_str[i]) : NULL;
+        if (slot && Z_TYPE_P(slot) == IS_ARRAY) {
+            zval old;
+            ZVAL_COPY_VALUE(&old, slot);
+            ZVAL_EMPTY_ARRAY(slot);
+            zval_ptr_dtor(&old);
+        }
+        if (track[i] >= 0 && Z_TYPE(PG(http_globals)[track[i]]) == IS_ARRAY) {
+            zval old;
+            ZVAL_COPY_VALUE(&old, &PG(http_globals)[track[i]]);
+            ZVAL_EMPTY_ARRAY(&PG(http_globals)[track[i]]);
+            zval_ptr_dtor(&old);
+        }
+    }
+}
+
 void ta_rglobals_close_session(void)
 {
     if (tl_live) ta_request_session_end(&tl_live->session);

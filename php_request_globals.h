@@ -67,6 +67,10 @@ void ta_rglobals_swap(ta_request_globals *g);
 /* The request ended: its session is written and closed, its request body
  * stream and uploaded files go (an upload nobody moved is deleted), its
  * ini settings are undone, as at the end of a PHP request. */
+/* The live request's superglobals ($_SERVER aside) are let go of now: the
+ * destructors of objects only they held run while its output is still the
+ * response's, as in PHP's request shutdown (after the shutdown functions). */
+void ta_rglobals_release_superglobals(void);
 /* The live request's session is written and closed now (its handler's
  * output still belongs to the response). */
 void ta_rglobals_close_session(void);

@@ -73,6 +73,13 @@ sub same {
     unlike log_since($mark), qr/PHP output outside a request/, 'session_object: nothing of it went to the log';
 }
 
+# ---- a destructor of an object only the request held prints into its response
+{
+    my $mark = log_mark();
+    same('trueasync_compat', 'destructor', 'an object in $_GET destroyed at the end');
+    unlike log_since($mark), qr/PHP output outside a request/, 'destructor: nothing of it went to the log';
+}
+
 # ---- status lines
 {
     my ($g, $w) = same('trueasync_compat', 'status_399', 'header("HTTP/1.1 399 ...") then Location');

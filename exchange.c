@@ -195,11 +195,22 @@ void ta_exchange_fail(ta_exchange *ex, int status)
             ex->head_ready = 1;
             ex->failed = 1;
         } else {
+            /* a head PHP posted that Apache has not taken: Apache answers
+             * the failure instead (never an error page titled "200 OK") */
+            if (!ex->head_taken) ex->status = status;
             ex->failed = 1;
         }
         signal_apache_locked(ex);
     }
     pthread_mutex_unlock(&ex->lock);
+}
+
+int ta_exchange_head_taken(ta_exchange *ex)
+{
+    pthread_mutex_lock(&ex->lock);
+    int taken = ex->head_taken;
+    pthread_mutex_unlock(&ex->lock);
+    return taken;
 }
 
 size_t ta_exchange_pending_wait(ta_exchange *ex)

@@ -109,6 +109,10 @@ struct ta_exchange {
      * after the response (the lock orders them): when PHP started it. */
     uint64_t started_us;
     int wait_expired;            /* refused for TrueAsyncMaxWaitTime */
+    /* Written by the PHP thread before it posts the head, read by Apache
+     * after taking it: the status line PHP was given ("399 Choose Your Own
+     * Adventure", without "HTTP/1.1 "), or empty. */
+    char status_line[128];
 };
 
 /* Allocated with two references: the Apache side and the PHP side. */
@@ -139,6 +143,9 @@ void ta_exchange_flush_signals(ta_exchange **list);
 /* PHP side: the response can't be completed (fatal error, shutdown). Apache
  * answers `status` if the head has not gone out, else drops the connection. */
 void ta_exchange_fail(ta_exchange *ex, int status);
+/* PHP side: whether Apache has taken the response's head (it may be on
+ * its way to the client). */
+int ta_exchange_head_taken(ta_exchange *ex);
 /* PHP side: bytes appended but not yet consumed by Apache. If any, marks the
  * PHP side as waiting, so ta_exchange_consumed() will call wake_php. */
 size_t ta_exchange_pending_wait(ta_exchange *ex);

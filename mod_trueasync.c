@@ -535,7 +535,9 @@ static void child_stopping(apr_pool_t *pchild, int graceful)
     ap_log_error(APLOG_MARK, held ? APLOG_NOTICE : APLOG_INFO, 0, g_main_server, TA_LOGNO(00852)
                  "child %" APR_PID_T_FMT " stopping now: cancelling %u PHP request(s) in flight or queued",
                  getpid(), held);
-    ta_pool_cancel_all();
+    /* cancelled at once by the deadline thread, which then ends the child
+     * if a request still holds its thread past the grace */
+    if (ta_pool_cancel_after(0, NULL) != 0) ta_pool_cancel_all();
 }
 
 /* ---- the handler --------------------------------------------------------------- */
@@ -729,9 +731,13 @@ static void send_interims(request_rec *r, ta_interim *list)
     ta_interims_free(list);
 }
 
-static void apply_head(request_rec *r, ta_take *t)
+static void apply_head(request_rec *r, ta_take *t, const char *status_line)
 {
     r->status = t->status;
+    /* PHP's reason phrase (httpd checks it matches r->status); an unknown
+     * code keeps its number rather than httpd's "500 Internal Server Error" */
+    if (status_line[0]) r->status_line = apr_pstrdup(r->pool, status_line);
+    else if (atoi(ap_get_status_line(r->status)) != r->status) r->status_line = apr_psprintf(r->pool, "%d ", r->status);
     for (size_t i = 0; i < t->n_headers; i++) {
         const char *n = t->headers[i].name, *v = t->headers[i].value;
         if (strcasecmp(n, "Content-Type") == 0)
@@ -834,7 +840,7 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_worker *w, ta_excha
             rc = t.status == HTTP_SERVICE_UNAVAILABLE ? busy(r, conf) : t.status;
             break;
         }
-        if (t.status > 0) apply_head(r, &t);
+        if (t.status > 0) apply_head(r, &t, ex->status_line);
         if (t.file) {
             ta_chunks_free(t.chunks);
             rc = send_file(r, t.file, &body_started);

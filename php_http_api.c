@@ -117,10 +117,42 @@ static void log_uncaught(zend_object *ex, const char *script)
  * the server is overloaded, so 503). Frames of a fatal coroutine are never
  * freed: let go of the exchange here so its body and headers do not stay
  * with them. */
+/* With display_errors, an uncaught exception is printed as PHP prints it
+ * (into the request's buffers, before they are flushed); the log has it
+ * already. */
+static void display_uncaught(ta_response_obj *r, zend_object *uncaught)
+{
+    scope_enter(&r->std);
+    if (PG(display_errors) && !EG(exception)) {
+        bool log = PG(log_errors);
+        PG(log_errors) = 0;
+        GC_ADDREF(uncaught);            /* zend_exception_error() releases it */
+        zend_exception_error(uncaught, E_ERROR);
+        PG(log_errors) = log;
+    }
+    scope_leave(&r->std);
+}
+
+/* A request that failed (a fatal error, an uncaught exception) while its
+ * response has not gone out ends as PHP ends it: what it wrote so far, its
+ * buffers flushed through their handlers, with the status PHP leaves (the
+ * message display_errors printed is part of it). False when it wrote
+ * nothing at all, or its head went out already: then Apache answers the
+ * error, or the connection is closed. */
+static bool end_as_php(ta_response_obj *r, ta_exchange *ex, zend_object *uncaught)
+{
+    if (ta_exchange_head_taken(ex)) return false;
+    if (uncaught) display_uncaught(r, uncaught);
+    flush_output(r);
+    if (!r->headers_sent || ta_exchange_head_taken(ex)) return false;
+    if (!r->ended) ta_response_post(r, NULL, 0, 1);
+    return true;
+}
+
 static void request_failed(ta_coro *co, ta_response_obj *r, ta_exchange *ex, zend_object *uncaught)
 {
     if (co->no_stack) log_uncaught(uncaught, tl_host->script);
-    if (ex && !r->ended) ta_exchange_fail(ex, co->no_stack ? 503 : 500);
+    if (ex && !r->ended && (co->no_stack || !end_as_php(r, ex, NULL))) ta_exchange_fail(ex, co->no_stack ? 503 : 500);
     r->headers_sent = r->ended = true;
     if (co->argc >= 2 && Z_TYPE(co->args[1]) == IS_OBJECT && Z_OBJCE(co->args[1]) == ta_ce_request) {
         ta_request_obj *req = OBJ_OF(ta_request_obj, Z_OBJ(co->args[1]));
@@ -160,7 +192,7 @@ static void request_done(ta_coro *co, zend_object *uncaught)
          * script's error; the client, if still there, gets 503. */
         bool cancelled = co->cancelled && instanceof_function(uncaught->ce, ta_ce_async_cancellation);
         if (!cancelled) log_uncaught(uncaught, tl_host->script);
-        if (!r->ended && ex) {
+        if (!r->ended && ex && (cancelled || !end_as_php(r, ex, uncaught))) {
             ta_exchange_fail(ex, cancelled ? 503 : 500);
             r->headers_sent = r->ended = true;
         }
@@ -242,6 +274,7 @@ ZEND_METHOD(FrankenPHP_HttpServer, handle)
     ZVAL_COPY_VALUE(&args[0], req);
     ZVAL_COPY_VALUE(&args[1], res);
     ZVAL_UNDEF(&rv);
+    ta_request_session_auto_start();
     /* frankenphp_handle_request()'s handler takes no arguments */
     call_user_function(NULL, NULL, handler, &rv, classic ? 0 : 2, args);
     zval_ptr_dtor(&rv);
@@ -262,8 +295,12 @@ ZEND_METHOD(FrankenPHP_HttpServer, handle)
         ZVAL_OBJ(&ex, threw);
         zend_throw_exception_object(&ex);
     } else if (!EG(exception)) {
-        /* then the output buffers, as PHP's request shutdown does */
-        php_output_end_all();
+        /* then, as PHP's request shutdown does, the destructors, the output
+         * buffers, and the session's write and close, whose output (a user
+         * handler's) is still the response's */
+        ta_rglobals_release_superglobals();
+        if (!EG(exception)) php_output_end_all();
+        if (!EG(exception)) ta_rglobals_close_session();
     }
 }
 

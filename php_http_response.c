@@ -98,6 +98,18 @@ ta_kv *ta_response_head_kv(ta_response_obj *r, size_t *n_out, bool final)
     return kv;
 }
 
+/* header("HTTP/1.1 399 Choose Your Own Adventure"): the line as PHP keeps
+ * it (dropped by PHP when the code changed since), for Apache to send. */
+static void set_status_line(ta_response_obj *r, int status)
+{
+    const char *line = r->g ? ta_rglobals_status_line(r->g) : NULL;
+    r->ex->status_line[0] = '\0';
+    if (!line) return;
+    const char *sp = strchr(line, ' ');
+    if (!sp || atoi(sp + 1) != status) return;
+    snprintf(r->ex->status_line, sizeof r->ex->status_line, "%s", sp + 1);
+}
+
 /* Hands data (and the head, first time) to Apache without waiting. */
 void ta_response_post(ta_response_obj *r, const char *data, size_t len, int end)
 {
@@ -112,6 +124,7 @@ void ta_response_post(ta_response_obj *r, const char *data, size_t len, int end)
         *ta_rglobals_headers_sent(r->g) = 1;
         kv = ta_response_head_kv(r, &n, true);
         status = *ta_rglobals_status(r->g);
+        set_status_line(r, status);
         r->headers_sent = true;
     }
     ta_exchange_post(r->ex, status, kv, n, data, len, end);

@@ -56,6 +56,12 @@ void ta_rglobals_boot_reset(void)
     tl_used = 0;
     /* Without auto_globals_jit PHP makes them all at start-up. */
     if (!PG(auto_globals_jit)) tl_used = (1u << TA_SG_SERVER) | (1u << TA_SG_REQUEST);
+    /* Made during the boot's start-up already (zlib.output_compression
+     * reads $_SERVER there): compiled code never asks for it again. */
+    for (int i = TA_SG_SERVER; i <= TA_SG_REQUEST; i++) {
+        zend_auto_global *a = sg_str[i] ? zend_hash_find_ptr(CG(auto_globals), sg_str[i]) : NULL;
+        if (a && a->jit && !a->armed) tl_used |= 1u << i;
+    }
 }
 
 /* ---- set-up ---------------------------------------------------------------- */
@@ -154,7 +160,23 @@ static void set_empty(int which, int track)
 }
 
 /* What php_request_startup() does for a request, on its own globals. */
+static void set_up_in_startup(ta_request_globals *g);
+
+/* PHP's request start-up runs no script: its warnings (POST over
+ * post_max_size, max_input_vars) say "PHP Request Startup" and "Unknown on
+ * line 0", not the function and line the coroutine was started from. */
 static void set_up(ta_request_globals *g)
+{
+    zend_execute_data *ed = EG(current_execute_data);
+    bool during = PG(during_request_startup);
+    EG(current_execute_data) = NULL;
+    PG(during_request_startup) = 1;
+    set_up_in_startup(g);
+    PG(during_request_startup) = during;
+    EG(current_execute_data) = ed;
+}
+
+static void set_up_in_startup(ta_request_globals *g)
 {
     g->started = true;
     SG(request_info).cookie_data = cookie_data(g);
@@ -162,7 +184,10 @@ static void set_up(ta_request_globals *g)
     if (PG(enable_post_data_reading) && SG(request_info).content_type && SG(request_info).request_method
         && strcmp(SG(request_info).request_method, "POST") == 0)
         read_post_data();
-    if (PG(expose_php)) sapi_add_header(SAPI_PHP_VERSION_HEADER, sizeof(SAPI_PHP_VERSION_HEADER) - 1, 1);
+    /* not once a start-up warning displayed went out, as PHP */
+    if (PG(expose_php) && !SG(headers_sent))
+        sapi_add_header(SAPI_PHP_VERSION_HEADER, sizeof(SAPI_PHP_VERSION_HEADER) - 1, 1);
+    ta_request_zlib_start(req_header(g->req, "Accept-Encoding"));
     /* In PHP's order: $_FILES after $_POST (the upload handler fills it).
      * Nothing to parse: the shared empty array, no allocation (the common
      * case of a GET without query or cookies costs next to nothing). */
@@ -270,7 +295,9 @@ void ta_rglobals_swap(ta_request_globals *g)
          * header() away from code outside requests */
         /* its settings before its session state: session.* refuse
          * changes while a session is active */
+        bool was = ta_request_session_allow_user(true);
         ta_request_ini_swap_in(&g->ini);
+        ta_request_session_allow_user(was);
         ta_request_cwd_swap_in(&g->cwd);
         exchange(g);
         g->live = true;
@@ -282,7 +309,9 @@ void ta_rglobals_swap(ta_request_globals *g)
         exchange(g);
         g->live = false;
         bind_live(g->prev_live);
+        bool was = ta_request_session_allow_user(true);
         ta_request_ini_swap_out(&g->ini);
+        ta_request_session_allow_user(was);
         ta_request_cwd_swap_out(&g->cwd);
     }
 }
@@ -295,6 +324,11 @@ int *ta_rglobals_status(ta_request_globals *g)
 {
     if (!g) return &tl_no_status;
     return g->live ? &SG(sapi_headers).http_response_code : &g->sh.http_response_code;
+}
+
+const char *ta_rglobals_status_line(ta_request_globals *g)
+{
+    return g->live ? SG(sapi_headers).http_status_line : g->sh.http_status_line;
 }
 
 unsigned char *ta_rglobals_headers_sent(ta_request_globals *g)
@@ -429,10 +463,14 @@ void ta_rglobals_register_server(zval *arr)
 void ta_rglobals_run_shutdown_functions(void)
 {
     HashTable *ht;
-    /* callbacks may register more; they run too, in order */
-    for (zend_ulong i = 0; (ht = BG(user_shutdown_function_names)) && i < (zend_ulong) ht->nNextFreeElement; i++) {
-        php_shutdown_function_entry *e = zend_hash_index_find_ptr(ht, i);
-        if (!e) continue;
+    /* By slot, as zend_hash_apply() does: the session module's entry has a
+     * string key (an index walk up to nNextFreeElement, ZEND_LONG_MIN for
+     * such a table, never ends), and callbacks may register more, which
+     * run too, in order (nNumUsed is read again each round). */
+    for (uint32_t i = 0; (ht = BG(user_shutdown_function_names)) && i < ht->nNumUsed; i++) {
+        zval *zv = HT_IS_PACKED(ht) ? &ht->arPacked[i] : &ht->arData[i].val;
+        if (Z_TYPE_P(zv) == IS_UNDEF) continue;
+        php_shutdown_function_entry *e = Z_PTR_P(zv);
         zval rv;
         ZVAL_UNDEF(&rv);
         e->fci.retval = &rv;
@@ -441,6 +479,37 @@ void ta_rglobals_run_shutdown_functions(void)
         if (EG(exception)) break;
     }
     php_free_shutdown_functions();
+}
+
+void ta_rglobals_release_superglobals(void)
+{
+    if (!tl_live) return;
+    static const int track[TA_SG_N] = { TRACK_VARS_GET, TRACK_VARS_POST, TRACK_VARS_COOKIE, TRACK_VARS_SERVER,
+                                        TRACK_VARS_FILES, -1, -1 };
+    /* $_SERVER stays for the output handlers still to run (ob_gzhandler
+     * reads the request's Accept-Encoding there); $_SESSION is the session
+     * module's */
+    for (int i = 0; i < TA_SG_SESSION; i++) {
+        if (i == TA_SG_SERVER) continue;
+        zval *slot = sg_str[i] ? zend_hash_find_known_hash(&EG(symbol_table), sg_str[i]) : NULL;
+        if (slot && Z_TYPE_P(slot) == IS_ARRAY) {
+            zval old;
+            ZVAL_COPY_VALUE(&old, slot);
+            ZVAL_EMPTY_ARRAY(slot);
+            zval_ptr_dtor(&old);
+        }
+        if (track[i] >= 0 && Z_TYPE(PG(http_globals)[track[i]]) == IS_ARRAY) {
+            zval old;
+            ZVAL_COPY_VALUE(&old, &PG(http_globals)[track[i]]);
+            ZVAL_EMPTY_ARRAY(&PG(http_globals)[track[i]]);
+            zval_ptr_dtor(&old);
+        }
+    }
+}
+
+void ta_rglobals_close_session(void)
+{
+    if (tl_live) ta_request_session_end(&tl_live->session);
 }
 
 void ta_rglobals_end(ta_request_globals *g)
@@ -459,7 +528,9 @@ void ta_rglobals_end(ta_request_globals *g)
     if (SG(rfc1867_uploaded_files)) destroy_uploaded_files_hash();
     php_free_shutdown_functions();
     if (!was_live) ta_rglobals_swap(g);
+    bool was = ta_request_session_allow_user(true);
     ta_request_ini_end(&g->ini);    /* after: session.* refuse changes while one is active */
+    ta_request_session_allow_user(was);
 }
 
 void ta_rglobals_free(ta_request_globals *g)

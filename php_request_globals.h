@@ -67,6 +67,13 @@ void ta_rglobals_swap(ta_request_globals *g);
 /* The request ended: its session is written and closed, its request body
  * stream and uploaded files go (an upload nobody moved is deleted), its
  * ini settings are undone, as at the end of a PHP request. */
+/* The live request's superglobals ($_SERVER aside) are let go of now: the
+ * destructors of objects only they held run while its output is still the
+ * response's, as in PHP's request shutdown (after the shutdown functions). */
+void ta_rglobals_release_superglobals(void);
+/* The live request's session is written and closed now (its handler's
+ * output still belongs to the response). */
+void ta_rglobals_close_session(void);
 void ta_rglobals_end(ta_request_globals *g);
 /* Frees the rest (not live). */
 void ta_rglobals_free(ta_request_globals *g);
@@ -75,6 +82,8 @@ void ta_rglobals_free(ta_request_globals *g);
 ta_request_globals *ta_rglobals_live(void);
 /* The request's status code / PHP's headers_sent flag, wherever they are. */
 int *ta_rglobals_status(ta_request_globals *g);
+/* The status line header("HTTP/1.x ...") gave, or NULL. */
+const char *ta_rglobals_status_line(ta_request_globals *g);
 unsigned char *ta_rglobals_headers_sent(ta_request_globals *g);
 /* Runs the request's register_shutdown_function() callbacks (live, inside
  * its coroutine). An exception ends the run and stays pending. */

@@ -1,15 +1,22 @@
 #include "php_request_ini.h"
 #include "php_fn_hook.h"
 
+static bool same_str(zend_string *a, zend_string *b) { return a == b || (a && b && zend_string_equals(a, b)); }
+
+/* Puts a setting back (the value before a request, or the request's own
+ * when it runs again). In PHP's own stage for that, DEACTIVATE: the checks
+ * meant for user code (open_basedir only tightens, session.* refuse changes
+ * once output was sent) do not apply to an undo, as at PHP's request end. */
 static void set_value(zend_string *name, zval *v)
 {
-    zend_string *cur = zend_ini_get_value(name);
-    if (Z_TYPE_P(v) == IS_STRING) {
-        if (cur && zend_string_equals(cur, Z_STR_P(v))) return;
-        zend_alter_ini_entry_ex(name, Z_STR_P(v), PHP_INI_USER, PHP_INI_STAGE_RUNTIME, 0);
-    } else if (cur) {
-        zend_restore_ini_entry(name, PHP_INI_STAGE_RUNTIME);
-    }
+    zend_ini_entry *e = zend_hash_find_ptr(EG(ini_directives), name);
+    if (!e) return;
+    zend_string *want = Z_TYPE_P(v) == IS_STRING ? Z_STR_P(v) : NULL;
+    if (same_str(e->value, want)) return;
+    if (!want || (e->modified && same_str(e->orig_value, want)))
+        zend_restore_ini_entry(name, ZEND_INI_STAGE_DEACTIVATE);
+    else
+        zend_alter_ini_entry_ex(name, want, ZEND_INI_ALL, ZEND_INI_STAGE_DEACTIVATE, 1);
 }
 
 static HashTable *new_table(void)
@@ -33,17 +40,67 @@ static __thread ta_request_ini *tl_ini;
 void ta_request_ini_bind(ta_request_ini *ini) { tl_ini = ini; }
 
 /* The first change of a setting in a request keeps its value before. */
-static void remember_str(zend_string *name)
+static void remember_val(zend_string *name, zend_string *before)
 {
     ta_request_ini *ini = tl_ini;
     if (!ini) return;
     if (!zend_hash_exists(EG(ini_directives), name) || (ini->before && zend_hash_exists(ini->before, name)))
         return;
     if (!ini->before) ini->before = new_table();
-    zend_string *cur = zend_ini_get_value(name);
     zval v;
-    if (cur) ZVAL_STR_COPY(&v, cur); else ZVAL_NULL(&v);
+    if (before) ZVAL_STR_COPY(&v, before); else ZVAL_NULL(&v);
     zend_hash_add_new(ini->before, name, &v);
+}
+
+static void remember_str(zend_string *name) { remember_val(name, zend_ini_get_value(name)); }
+
+/* ---- changes made any other way (an extension's zend_alter_ini_entry(),
+ * error_reporting(), set_time_limit(), assert_options()...) ---------------- */
+
+/* What the modified settings were when the request's code began to run. */
+static void snapshot(ta_request_ini *ini)
+{
+    HashTable *mod = EG(modified_ini_directives);
+    uint32_t n = mod ? zend_hash_num_elements(mod) : 0;
+    ini->n_seen = 0;
+    ini->snapped = true;
+    if (!n) return;
+    if (n > ini->cap_seen) {
+        ini->seen = erealloc(ini->seen, n * sizeof *ini->seen);
+        ini->cap_seen = n;
+    }
+    zend_ini_entry *e;
+    ZEND_HASH_FOREACH_PTR(mod, e) {
+        ini->seen[ini->n_seen].entry = e;
+        ini->seen[ini->n_seen].value = e->value ? zend_string_copy(e->value) : NULL;
+        ini->n_seen++;
+    } ZEND_HASH_FOREACH_END();
+}
+
+static ta_ini_seen *seen_of(ta_request_ini *ini, zend_ini_entry *e)
+{
+    for (uint32_t i = 0; i < ini->n_seen; i++) if (ini->seen[i].entry == e) return &ini->seen[i];
+    return NULL;
+}
+
+/* Every setting changed since the snapshot is remembered with its value
+ * then (one not modified then had its start-up value). */
+static void catch_changes(ta_request_ini *ini)
+{
+    if (!ini->snapped) return;
+    ini->snapped = false;
+    ta_request_ini *keep = tl_ini;
+    tl_ini = ini;
+    for (uint32_t i = 0; i < ini->n_seen; i++)
+        if (ini->seen[i].entry->value != ini->seen[i].value) remember_val(ini->seen[i].entry->name, ini->seen[i].value);
+    HashTable *mod = EG(modified_ini_directives);
+    zend_ini_entry *e;
+    if (mod) ZEND_HASH_FOREACH_PTR(mod, e) {
+        if (!seen_of(ini, e)) remember_val(e->name, e->orig_value);
+    } ZEND_HASH_FOREACH_END();
+    for (uint32_t i = 0; i < ini->n_seen; i++) if (ini->seen[i].value) zend_string_release(ini->seen[i].value);
+    ini->n_seen = 0;
+    tl_ini = keep;
 }
 
 void ta_request_ini_remember(const char *name)
@@ -85,6 +142,7 @@ void ta_request_ini_install(void)
 
 void ta_request_ini_swap_out(ta_request_ini *ini)
 {
+    catch_changes(ini);
     if (!ini->before) return;
     zend_string *name;
     zval *before;
@@ -100,17 +158,20 @@ void ta_request_ini_swap_out(ta_request_ini *ini)
 
 void ta_request_ini_swap_in(ta_request_ini *ini)
 {
-    if (!ini->stash) return;
-    zend_string *name;
-    zval *v;
-    ZEND_HASH_FOREACH_STR_KEY_VAL(ini->stash, name, v) {
-        set_value(name, v);
-    } ZEND_HASH_FOREACH_END();
-    free_table(&ini->stash);
+    if (ini->stash) {
+        zend_string *name;
+        zval *v;
+        ZEND_HASH_FOREACH_STR_KEY_VAL(ini->stash, name, v) {
+            set_value(name, v);
+        } ZEND_HASH_FOREACH_END();
+        free_table(&ini->stash);
+    }
+    snapshot(ini);
 }
 
 void ta_request_ini_end(ta_request_ini *ini)
 {
+    catch_changes(ini);
     if (ini->before) {
         zend_string *name;
         zval *before;
@@ -120,4 +181,7 @@ void ta_request_ini_end(ta_request_ini *ini)
     }
     free_table(&ini->before);
     free_table(&ini->stash);
+    if (ini->seen) efree(ini->seen);
+    ini->seen = NULL;
+    ini->cap_seen = 0;
 }

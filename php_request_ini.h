@@ -6,9 +6,17 @@
 
 #include "php_common.h"
 
+typedef struct ta_ini_seen {
+    zend_ini_entry *entry;
+    zend_string *value;     /* a reference to its value then */
+} ta_ini_seen;
+
 typedef struct ta_request_ini {
     HashTable *before;      /* name => the value before the request changed it (NULL: none) */
     HashTable *stash;       /* name => the request's value while it is swapped out */
+    ta_ini_seen *seen;  /* the modified settings when it was swapped in */
+    uint32_t n_seen, cap_seen;
+    bool snapped;           /* seen is the snapshot of its current run */
 } ta_request_ini;
 
 /* From MINIT: ini_set()/ini_alter()/ini_restore()/set_include_path() note

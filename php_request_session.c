@@ -231,6 +231,26 @@ void ta_request_session_end(ta_request_session *s)
     release(s);
 }
 
+void ta_request_session_auto_start(void)
+{
+    if (!PS(auto_start) || PS(session_status) != php_session_none) return;
+    /* through session_start() as the script would call it: the request
+     * waits for the session's lock as a coroutine */
+    zval fn, rv;
+    ZVAL_STRING(&fn, "session_start");
+    ZVAL_UNDEF(&rv);
+    call_user_function(NULL, NULL, &fn, &rv, 0, NULL);
+    zval_ptr_dtor(&rv);
+    zval_ptr_dtor(&fn);
+}
+
+bool ta_request_session_allow_user(bool on)
+{
+    bool was = PS(set_handler);
+    PS(set_handler) = on;
+    return was;
+}
+
 void ta_request_session_free(ta_request_session *s)
 {
     zval_ptr_dtor(&s->vars);

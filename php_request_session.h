@@ -34,6 +34,13 @@ void ta_request_session_exchange(ta_request_session *s);
 /* The request ended (live): its session is written and closed, its lock
  * released, as at the end of a PHP request. */
 void ta_request_session_end(ta_request_session *s);
+/* session.auto_start: the live request's session starts before its
+ * handler runs, as PHP starts it at request start-up. */
+void ta_request_session_auto_start(void);
+/* Around settings put back for a request: they may name the "user" save
+ * handler, which PHP lets only session_set_save_handler() set. Returns
+ * the flag before. */
+bool ta_request_session_allow_user(bool on);
 /* Frees what is left (not live). */
 void ta_request_session_free(ta_request_session *s);
 

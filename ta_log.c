@@ -13,7 +13,10 @@ void ta_log_set_sink(ta_log_sink sink, int max_level)
     log_max = max_level;
 }
 
-int ta_log_enabled(int level) { return level <= log_max; }
+/* httpd's rule (log_error_core()): notice is written whatever the
+ * LogLevel. PHP hands error_log() and its E_NOTICE/E_DEPRECATED lines over
+ * at notice, and mod_php relies on that rule too. */
+int ta_log_enabled(int level) { return level <= log_max || level == TA_LOG_NOTICE; }
 
 void ta_log_at(const char *file, int line, int level, int status, const char *fmt, ...)
 {

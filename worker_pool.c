@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct ta_worker {
     ta_worker_config cfg;
@@ -130,6 +131,10 @@ void ta_pool_cancel_all(void)
         for (int j = 0; j < g_workers[i]->n_threads; j++) ta_mailbox_request_cancel(&g_workers[i]->boxes[j]);
 }
 
+/* The PHP threads' own stop grace (5 s) and as much again for the ends of
+ * their requests. */
+#define TA_POOL_EXIT_GRACE_MS 10000u
+
 /* The graceful-stop deadline: a thread that waits for it, or for the pool
  * to stop first (then it never fires). */
 static struct {
@@ -141,23 +146,42 @@ static struct {
     void (*on_fire)(unsigned held);
 } g_deadline = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
-static void *deadline_main(void *arg)
+static void abs_after(struct timespec *ts, unsigned ms)
 {
-    (void) arg;
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long) (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) { ts->tv_sec++; ts->tv_nsec -= 1000000000L; }
+}
+
+/* Waits until the pool stopped or `ms` passed; true when it stopped. */
+static int deadline_wait(unsigned ms)
+{
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += g_deadline.ms / 1000;
-    ts.tv_nsec += (long) (g_deadline.ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    abs_after(&ts, ms);
     pthread_mutex_lock(&g_deadline.lock);
     int rc = 0;
     while (!g_deadline.done && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&g_deadline.cond, &g_deadline.lock, &ts);
-    int fire = !g_deadline.done;
+    int done = g_deadline.done;
     pthread_mutex_unlock(&g_deadline.lock);
-    if (fire) {
-        if (g_deadline.on_fire) g_deadline.on_fire(ta_pool_held());
-        ta_pool_cancel_all();
-    }
+    return done;
+}
+
+static void exit_stuck(const char *where)
+{
+    ta_log(TA_LOG_ERR, TA_LOGNO(00880) "child %ld: a PHP request still holds its thread %u s after it was "
+           "cancelled (%s); the child exits without waiting for it", (long) getpid(), TA_POOL_EXIT_GRACE_MS / 1000,
+           where);
+    _exit(0);
+}
+
+static void *deadline_main(void *arg)
+{
+    (void) arg;
+    if (deadline_wait(g_deadline.ms)) return NULL;
+    if (g_deadline.on_fire) g_deadline.on_fire(ta_pool_held());
+    ta_pool_cancel_all();
+    if (!deadline_wait(TA_POOL_EXIT_GRACE_MS)) exit_stuck("its Apache thread waits for it");
     return NULL;
 }
 
@@ -191,10 +215,12 @@ void ta_pool_stop(void)
     ta_watchdog_stop();
     for (int i = 0; i < g_n_workers; i++)
         for (int j = 0; j < g_workers[i]->n_threads; j++) ta_mailbox_request_stop(&g_workers[i]->boxes[j]);
+    struct timespec until;
+    abs_after(&until, TA_POOL_EXIT_GRACE_MS);
     for (int i = 0; i < g_n_workers; i++) {
         ta_worker *w = g_workers[i];
         for (int j = 0; j < w->n_threads; j++) {
-            if (w->threads[j]) ta_thread_join(w->threads[j]);
+            if (w->threads[j] && ta_thread_join_until(w->threads[j], &until) != 0) exit_stuck("stopping its thread");
             ta_mailbox_destroy(&w->boxes[j]);
         }
         free(w->threads);

@@ -24,8 +24,11 @@ unsigned ta_pool_held(void);
 /* Apache stops without grace: every PHP thread cancels its coroutines at
  * their suspension points (finally blocks run) and fails what is queued. */
 void ta_pool_cancel_all(void);
-/* Calls on_fire (from another thread) and ta_pool_cancel_all() once `ms`
- * have passed, unless the pool stopped first. 0 or an errno value. */
+/* Calls on_fire (from another thread, may be NULL) and ta_pool_cancel_all()
+ * once `ms` have passed, unless the pool stopped first. A stop that then
+ * cannot finish within TA_POOL_EXIT_GRACE_MS (a request that ignores its
+ * cancellation, or is caught in a C loop) ends the process there: it must
+ * never hold a stopping child forever. 0 or an errno value. */
 int ta_pool_cancel_after(unsigned ms, void (*on_fire)(unsigned held));
 
 /* The worker's figures (Apache threads add their 503s and durations). */

@@ -564,9 +564,9 @@ static int run_worker_once(ta_php_thread *t)
         ta_log(TA_LOG_ERR, TA_LOGNO(00811) "PHP request start-up failed for worker %s", t->cfg->script);
         result = RUN_BOOT_FAILED;
     } else {
+        apply_ini(t);   /* first: session.* refuse changes once headers count as sent */
         SG(headers_sent) = 1;
         SG(request_info).no_headers = 1;
-        apply_ini(t);
         ta_rglobals_boot_reset();
         ta_sched_init(&t->sched, NULL);
         t->sched.graceful = sched_graceful;
@@ -677,8 +677,9 @@ ta_php_thread *ta_thread_start(const ta_worker_config *cfg, ta_mailbox *box, int
     return t;
 }
 
-void ta_thread_join(ta_php_thread *t)
+int ta_thread_join_until(ta_php_thread *t, const struct timespec *until)
 {
-    pthread_join(t->tid, NULL);
-    free(t);
+    int rc = pthread_timedjoin_np(t->tid, NULL, until);
+    if (rc == 0) free(t);
+    return rc;
 }

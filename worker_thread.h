@@ -4,6 +4,7 @@
 #define TA_WORKER_THREAD_H
 
 #include "worker_config.h"
+#include <time.h>
 #include "thread_mailbox.h"
 
 typedef struct ta_php_thread ta_php_thread;
@@ -17,7 +18,8 @@ void ta_threads_php_shutdown(void);
 /* Starts a PHP thread that boots cfg's script and takes its requests from
  * box (cfg and box outlive it). NULL with *err set on failure. */
 ta_php_thread *ta_thread_start(const ta_worker_config *cfg, ta_mailbox *box, int *err);
-/* Waits for a thread whose mailbox was told to stop, and frees it. */
-void ta_thread_join(ta_php_thread *t);
+/* Waits until `until` (CLOCK_REALTIME) for a thread whose mailbox was told
+ * to stop, and frees it: 0, or ETIMEDOUT (it still runs, not freed). */
+int ta_thread_join_until(ta_php_thread *t, const struct timespec *until);
 
 #endif

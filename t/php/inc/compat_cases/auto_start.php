@@ -1,0 +1,2 @@
+<?php
+echo session_status() === PHP_SESSION_ACTIVE ? "active" : "none";

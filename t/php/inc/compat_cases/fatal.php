@@ -1,0 +1,4 @@
+<?php
+echo "before the error\n";
+trigger_error("stop here", E_USER_ERROR);
+echo "never";

@@ -1,0 +1,2 @@
+<?php
+echo str_repeat("plain text ", 20);

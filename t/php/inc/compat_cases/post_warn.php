@@ -1,0 +1,2 @@
+<?php
+echo "post:" . count($_POST) . "\n";

@@ -239,6 +239,7 @@ int ta_http_start_request(ta_exchange *ex, zval *callback)
     res->ex = ex;
     res->g = emalloc(sizeof *res->g);
     ta_rglobals_init(res->g, &ex->req, tl_host->script);
+    res->g->session.keep_config = tl_classic;     /* FrankenPHP keeps a loop's session set-up */
     ta_coro *co = ta_sched_spawn(ta_sched_current, &tl_dispatch, 4, args, Z_OBJ(args[2]), request_done);
     if (!co) {
         if (EG(exception)) zend_clear_exception();

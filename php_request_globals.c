@@ -527,6 +527,7 @@ void ta_rglobals_end(ta_request_globals *g)
     }
     if (SG(rfc1867_uploaded_files)) destroy_uploaded_files_hash();
     php_free_shutdown_functions();
+    if (g->session.keep_config) ta_request_ini_adopt(&g->ini, "session.");   /* FrankenPHP's loop keeps them */
     if (!was_live) ta_rglobals_swap(g);
     bool was = ta_request_session_allow_user(true);
     ta_request_ini_end(&g->ini);    /* after: session.* refuse changes while one is active */

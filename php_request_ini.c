@@ -169,6 +169,20 @@ void ta_request_ini_swap_in(ta_request_ini *ini)
     snapshot(ini);
 }
 
+void ta_request_ini_adopt(ta_request_ini *ini, const char *prefix)
+{
+    catch_changes(ini);
+    size_t len = strlen(prefix);
+    if (ini->before) {
+        zend_string *name;
+        ZEND_HASH_FOREACH_STR_KEY(ini->before, name) {
+            if (ZSTR_LEN(name) > len && memcmp(ZSTR_VAL(name), prefix, len) == 0)
+                zend_hash_del(ini->before, name);
+        } ZEND_HASH_FOREACH_END();
+    }
+    snapshot(ini);      /* what it has now is where its later changes start */
+}
+
 void ta_request_ini_end(ta_request_ini *ini)
 {
     catch_changes(ini);

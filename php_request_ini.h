@@ -30,6 +30,9 @@ void ta_request_ini_remember(const char *name);
 /* Around the exchange of the request's globals (ta_request_globals): */
 void ta_request_ini_swap_in(ta_request_ini *ini);
 void ta_request_ini_swap_out(ta_request_ini *ini);
+/* The request (live) hands its settings whose name starts with prefix to
+ * the thread: they are no longer undone. */
+void ta_request_ini_adopt(ta_request_ini *ini, const char *prefix);
 /* The request ended (live): its settings are undone. */
 void ta_request_ini_end(ta_request_ini *ini);
 

@@ -202,8 +202,11 @@ void ta_request_session_exchange(ta_request_session *s)
     SWAP(php_session_rfc1867_progress *, PS(rfc1867_progress), s->progress);
     if (first) {
         /* what PHP's request start-up gives a session: none yet (or
-         * disabled, as the thread's is without a handler) */
+         * disabled, as the thread's is without a handler), with the save
+         * handler the worker registered (at boot, or kept from a request) */
         s->started = true;
+        for (int i = 0; i < PS_NUM_APIS; i++) ZVAL_COPY(&PS(mod_user_names).names[i], &s->user_names[i]);
+        if (s->user_class_name) PS(mod_user_class_name) = zend_string_copy(s->user_class_name);
         PS(session_status) = s->status == php_session_disabled ? php_session_disabled : php_session_none;
         PS(send_cookie) = 1;
         PS(define_sid) = 1;
@@ -222,6 +225,13 @@ void ta_request_session_end(ta_request_session *s)
     PS(mod_user_implemented) = 0;
     if (PS(id)) { zend_string_release(PS(id)); PS(id) = NULL; }
     if (PS(session_vars)) { zend_string_release(PS(session_vars)); PS(session_vars) = NULL; }
+    /* Kept: the request's handler goes where the thread's is stashed (s),
+     * so the thread gets it back; the thread's old one is released below.
+     * A second call finds none left to keep. */
+    if (s->keep_config && !Z_ISUNDEF(PS(mod_user_names).names[0])) {
+        SWAP(zend_string *, PS(mod_user_class_name), s->user_class_name);
+        for (int i = 0; i < PS_NUM_APIS; i++) SWAP(zval, PS(mod_user_names).names[i], s->user_names[i]);
+    }
     if (PS(mod_user_class_name)) { zend_string_release(PS(mod_user_class_name)); PS(mod_user_class_name) = NULL; }
     for (int i = 0; i < PS_NUM_APIS; i++) {
         zval_ptr_dtor(&PS(mod_user_names).names[i]);

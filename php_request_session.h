@@ -22,6 +22,11 @@ typedef struct ta_request_session {
     zend_string *session_vars;
     php_session_rfc1867_progress *progress;
     char *locked;                   /* the session id this request holds, malloc'd */
+    /* FrankenPHP's contract (a frankenphp_handle_request() loop): the save
+     * handler and session.* settings a request sets stay for the thread's
+     * later requests, since frameworks (Symfony's NativeSessionStorage)
+     * configure the session once, in the first request that uses it */
+    bool keep_config;
 } ta_request_session;
 
 /* From MINIT. */

@@ -2,6 +2,18 @@
 // A worker script in FrankenPHP's own style: a frankenphp_handle_request()
 // loop, superglobals, header(), echo; no FrankenPHP\ objects. After 40
 // loops it leaves the loop, as Symfony Runtime's max-requests does.
+class MemorySessions implements SessionHandlerInterface
+{
+    public static array $data = [];
+    public static int $writes = 0;
+    public function open(string $path, string $name): bool { return true; }
+    public function close(): bool { return true; }
+    public function read(string $id): string|false { return self::$data[$id] ?? ''; }
+    public function write(string $id, string $data): bool { self::$data[$id] = $data; self::$writes++; return true; }
+    public function destroy(string $id): bool { unset(self::$data[$id]); return true; }
+    public function gc(int $max): int|false { return 0; }
+}
+
 $boot = bin2hex(random_bytes(4));
 $loops = 0;
 // how many requests were inside the handler at once, at most (FrankenPHP's
@@ -41,6 +53,18 @@ function serve(int $loops, string $boot, int &$most): void
         header('X-Set: 1');
         echo json_encode(['request' => frankenphp_request_headers()['X-Mine'] ?? null,
                           'response' => frankenphp_response_headers()['X-Set'] ?? null]);
+        return;
+    }
+    if (isset($_GET['sess'])) {
+        // FrankenPHP's contract: a loop's session set-up (handler, session.*)
+        // made by one request stays for the later ones, as frameworks make it once
+        if ($_GET['sess'] === 'setup') {
+            session_name('LOOPSESS');
+            session_set_save_handler(new MemorySessions(), true);
+        }
+        session_start();
+        $_SESSION['n'] = ($_SESSION['n'] ?? 0) + 1;
+        echo json_encode(['name' => session_name(), 'n' => $_SESSION['n'], 'writes' => MemorySessions::$writes]);
         return;
     }
     if (isset($_GET['most'])) {

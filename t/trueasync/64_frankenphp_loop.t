@@ -39,6 +39,17 @@ my ($order, $spent) = $sp =~ /^([\d,]+) ([\d.]+)$/;
 is $order, '0,1,2', 'inside its request the handler spawns coroutines and awaits them';
 cmp_ok $spent // 9, '<', 0.5, "and they wait at once (3 x 200 ms took ${\($spent // '?')} s)";
 
+# FrankenPHP keeps a loop's session set-up: a handler and session.name set
+# by one request serve the next (as Symfony configures its session once)
+my $s1 = raw_request($V, path => '/?sess=setup');
+my ($cookie) = map { /^(LOOPSESS=[^;]+)/ ? $1 : () } TATest::Conn::hdr($s1, 'Set-Cookie');
+my $j1 = json_decode($s1->{body} // '{}');
+is_deeply [$j1->{name}, $j1->{n}], ['LOOPSESS', 1], 'a loop request sets up its session: its name, a first count';
+ok $cookie, '... and its cookie carries that name';
+my $j2 = json_decode(raw_request($V, path => '/?sess=use', headers => [Cookie => $cookie // ''])->{body} // '{}');
+is_deeply [$j2->{name}, $j2->{n}], ['LOOPSESS', 2], 'the next request, which sets up nothing, still has that name and the session' or diag explain $j2;
+cmp_ok $j2->{writes} // 0, '>', $j1->{writes} // 0, '... written through the handler the first request registered';
+
 # TrueAsyncMaxConcurrency 4: the admin's choice, for a loop whose services are safe
 my $V4 = 'trueasync_fploop4';
 raw_request($V4, path => '/?most=1');

@@ -67,7 +67,11 @@ is $p->{stops}{boot_failed}, 0, 'none failed';
 my $rss_after = rss_kb($pid);
 diag sprintf 'child RSS: %d kB at start, %d kB with %d threads, %d kB after they left', $rss0, $rss_peak,
     scalar keys %boots, $rss_after;
-cmp_ok $rss_after, '<', $rss_peak, 'the child gave memory back when the threads left';
+SKIP: {
+    # ASan's allocator keeps freed memory in quarantine and ignores malloc_trim()
+    skip 'RSS under the ASan runtime says nothing about glibc', 1 if $ENV{TRUEASYNC_ASAN_REPORTS};
+    cmp_ok $rss_after, '<', $rss_peak, 'the child gave memory back when the threads left';
+}
 my $r = $srv->get('/?ms=10');
 is $r->{status}, 200, 'requests still work';
 like $srv->log_text, qr/TA00925.*starts: requests waited/, 'a start for load is logged';

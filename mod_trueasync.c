@@ -49,13 +49,15 @@ module AP_MODULE_DECLARE_DATA trueasync_module;
 /* The integer directives of a server, each -1 while unset, with their
  * ranges and defaults. TrueAsyncRequestTimeout is per directory. */
 enum { D_THREADS, D_BUFFER, D_RETRY_AFTER, D_MAX_REQUESTS, D_MAX_WAIT, D_SLOWLOG, D_MAX_FAILURES, D_WATCH,
-       D_MAX_CONCURRENCY, D_INTS, D_REQUEST_TIMEOUT = D_INTS };
+       D_MAX_CONCURRENCY, D_MAX_THREADS, D_IDLE_TIMEOUT, D_INTS, D_REQUEST_TIMEOUT = D_INTS };
 static const struct { long lo, hi; int dflt; } d_int[D_INTS + 1] = {
     [D_THREADS] = { 1, TA_MAX_THREADS, TA_DEFAULT_THREADS }, [D_BUFFER] = { 1, 1000, TA_DEFAULT_BUFFER_SIZE },
     [D_RETRY_AFTER] = { 0, 86400, TA_DEFAULT_RETRY_AFTER }, [D_MAX_REQUESTS] = { 0, 2000000000, 0 },
     [D_MAX_WAIT] = { 0, 3600000, 0 }, [D_SLOWLOG] = { 0, 3600000, 0 },
     [D_MAX_FAILURES] = { 1, 1000000, TA_DEFAULT_MAX_FAILURES }, [D_WATCH] = { 0, 1, 0 },
     [D_MAX_CONCURRENCY] = { 1, TA_MAX_CONCURRENCY, 0 },
+    [D_MAX_THREADS] = { 1, TA_MAX_THREADS, 0 },     /* 0: MIN (one-argument form) */
+    [D_IDLE_TIMEOUT] = { 0, 86400, TA_DEFAULT_IDLE_TIMEOUT },
     [D_REQUEST_TIMEOUT] = { 0, 86400, 0 },
 };
 
@@ -158,6 +160,25 @@ static const char *cmd_int(cmd_parms *cmd, void *dc, const char *arg)
     return parse_int(cmd, arg, d_int[d].lo, d_int[d].hi, to);
 }
 
+/* TrueAsyncThreads MIN [MAX]: MIN threads start with each child, up to MAX
+ * under load. Both are checked here, so configtest names a bad value. */
+static const char *cmd_threads(cmd_parms *cmd, void *dc, const char *min, const char *max)
+{
+    (void) dc;
+    ta_srv_conf *c = SRV_CONF(cmd);
+    const char *err = parse_int(cmd, min, 1, TA_MAX_THREADS, &c->v[D_THREADS]);
+    if (err || !max) {
+        c->v[D_MAX_THREADS] = err ? -1 : c->v[D_THREADS];     /* one argument: MAX is MIN */
+        return err;
+    }
+    if (ta_parse_int(max, 1, TA_MAX_THREADS, &c->v[D_MAX_THREADS]) != 0)
+        return apr_psprintf(cmd->pool, "TrueAsyncThreads: MAX must be an integer between 1 and %d, got '%s'",
+                            TA_MAX_THREADS, max);
+    if (c->v[D_MAX_THREADS] < c->v[D_THREADS])
+        return apr_psprintf(cmd->pool, "TrueAsyncThreads: MAX (%s) must be at least MIN (%s)", max, min);
+    return NULL;
+}
+
 /* On|Off, parsed here (not AP_INIT_FLAG) so that the error names the value. */
 static const char *cmd_flag(cmd_parms *cmd, void *dc, const char *arg)
 {
@@ -223,8 +244,12 @@ static const char *cmd_sendfile_path(cmd_parms *cmd, void *dc, const char *arg)
 static const command_rec ta_cmds[] = {
     AP_INIT_TAKE1("TrueAsyncWorker", cmd_worker, NULL, RSRC_CONF,
                   "Path of the PHP worker script that calls FrankenPHP\\HttpServer::onRequest()"),
-    AP_INIT_TAKE1("TrueAsyncThreads", cmd_int, (void *) D_THREADS, RSRC_CONF,
-                  "PHP threads per Apache child for this worker (1-256, default 2)"),
+    AP_INIT_TAKE12("TrueAsyncThreads", cmd_threads, NULL, RSRC_CONF,
+                  "PHP threads per Apache child for this worker: MIN [MAX] (1-256, default 2; with MAX, more "
+                  "start while requests wait, up to MAX)"),
+    AP_INIT_TAKE1("TrueAsyncThreadIdleTimeout", cmd_int, (void *) D_IDLE_TIMEOUT, RSRC_CONF,
+                  "Seconds a PHP thread above TrueAsyncThreads MIN may serve nothing before it exits "
+                  "(0-86400, 0 = never, default 10)"),
     AP_INIT_TAKE1("TrueAsyncBufferSize", cmd_int, (void *) D_BUFFER, RSRC_CONF,
                   "Requests one PHP thread holds at once, queued or running (1-1000, default 20)"),
     AP_INIT_TAKE1("TrueAsyncRetryAfter", cmd_int, (void *) D_RETRY_AFTER, RSRC_CONF,
@@ -254,6 +279,8 @@ static const command_rec ta_cmds[] = {
 };
 
 static int dval(const ta_srv_conf *c, int d) { return c->v[d] != -1 ? c->v[d] : d_int[d].dflt; }
+/* TrueAsyncThreads MAX: MIN in the one-argument form. */
+static int max_threads_of(const ta_srv_conf *c) { return c->v[D_MAX_THREADS] > 0 ? c->v[D_MAX_THREADS] : dval(c, D_THREADS); }
 
 /* TrueAsyncBufferSize: when unset, 20, or fewer so that Threads x
  * BufferSize fits ThreadsPerChild (each held request keeps an Apache
@@ -313,6 +340,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             ta_worker_config *w = &g_configs[g_n_configs++];
             w->script = c->script;
             w->threads = dval(c, D_THREADS);
+            w->max_threads = max_threads_of(c);
+            w->idle_timeout = (unsigned) dval(c, D_IDLE_TIMEOUT);
             w->buffer_size = buffer_of(c);
             w->ini = (const ta_ini *) c->ini->elts;
             w->n_ini = c->ini->nelts;
@@ -328,7 +357,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             ta_dir_conf *d = ap_get_module_config(v->lookup_defaults, &trueasync_module);
             w->request_timeout = d && d->request_timeout > 0 ? (unsigned) d->request_timeout : 0;
             w->retry_after = dval(c, D_RETRY_AFTER);
-        } else if (g_configs[i].threads != dval(c, D_THREADS) || g_configs[i].buffer_size != buffer_of(c)) {
+        } else if (g_configs[i].threads != dval(c, D_THREADS) || g_configs[i].max_threads != max_threads_of(c)
+                   || g_configs[i].buffer_size != buffer_of(c)) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v, TA_LOGNO(00841)
                          "TrueAsyncWorker %s is shared with an earlier server; that server's "
                          "TrueAsyncThreads/TrueAsyncBufferSize apply", c->script);
@@ -434,15 +464,18 @@ static void warn_unreachable_buffer(server_rec *s)
     for (server_rec *v = s; v; v = v->next) {
         ta_srv_conf *c = ap_get_module_config(v->module_config, &trueasync_module);
         if (!c->script || !first_naming(s, v, c->script)) continue;
-        long held = (long) dval(c, D_THREADS) * buffer_of(c);
+        /* at MAX threads; an unset TrueAsyncBufferSize fits MIN (the queues
+         * hold the load while more threads start) and is not warned about */
+        int threads = max_threads_of(c);
+        if (c->v[D_BUFFER] == -1 && threads > dval(c, D_THREADS)) continue;
+        long held = (long) threads * buffer_of(c);
         if (held <= tpc) continue;
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, v, TA_LOGNO(00953)
                      "TrueAsyncWorker %s: TrueAsyncThreads %d x TrueAsyncBufferSize %d = %ld requests, more "
                      "than ThreadsPerChild %d Apache threads can ever hold (each held request keeps one "
                      "waiting): that queue size is never reached and the 503 with Retry-After never comes. "
                      "Lower TrueAsyncBufferSize to %d or raise ThreadsPerChild to %ld",
-                     c->script, dval(c, D_THREADS), buffer_of(c), held, tpc,
-                     tpc / dval(c, D_THREADS) > 0 ? tpc / dval(c, D_THREADS) : 1, held);
+                     c->script, threads, buffer_of(c), held, tpc, tpc / threads > 0 ? tpc / threads : 1, held);
     }
 }
 

@@ -14,7 +14,10 @@ ta_request_globals *ta_rglobals_live(void) { return tl_live; }
 /* PHP makes $_SERVER and $_REQUEST when compiled code first names them
  * (auto_globals_jit); opcache repeats that when it loads a cached script.
  * Requests only get them made once some code of this boot used them. */
-static zend_auto_global *ag[TA_SG_N];
+/* This thread's entries: each thread has its own copy of the table, freed
+ * when the thread exits (TrueAsyncThreads MIN MAX retires threads while the
+ * others serve), so never shared. */
+static __thread zend_auto_global *ag[TA_SG_N];
 static bool (*orig_cb[TA_SG_N])(zend_string *name);
 static __thread unsigned tl_used;
 static const char *const sg_names[TA_SG_N] = { "_GET", "_POST", "_COOKIE", "_SERVER", "_FILES", "_REQUEST",

@@ -52,6 +52,20 @@ unsigned ta_queue_pop(ta_queue *q, void **out, unsigned max)
     return n;
 }
 
+unsigned ta_queue_steal(ta_queue *q, void **out, unsigned max)
+{
+    pthread_mutex_lock(&q->lock);
+    unsigned n = 0;
+    while (n < max && q->queued > 0) {
+        out[n++] = q->ring[q->head];
+        q->head = (q->head + 1) % q->capacity;
+        q->queued--;
+    }
+    __atomic_store_n(&q->held, q->held - n, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
 void ta_queue_release(ta_queue *q)
 {
     pthread_mutex_lock(&q->lock);

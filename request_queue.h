@@ -29,6 +29,9 @@ unsigned ta_queue_pop(ta_queue *q, void **out, unsigned max);
 /* Takes a still-queued item out again and frees its slot (its client left
  * before a PHP thread took it). 1 if it was queued, 0 if already popped. */
 int ta_queue_withdraw(ta_queue *q, void *item);
+/* Takes up to max queued items, oldest first, out for good: their slots
+ * are free (they move to another thread's queue). */
+unsigned ta_queue_steal(ta_queue *q, void **out, unsigned max);
 /* One held request finished; frees its slot. */
 void ta_queue_release(ta_queue *q);
 /* Held slots (an unlocked read is fine for picking the least-loaded). */

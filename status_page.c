@@ -53,15 +53,36 @@ static const char *state_name(int64_t s)
     case TA_THREAD_FAILED: return "failed";
     case TA_THREAD_STOPPED: return "stopped";
     case TA_THREAD_RECYCLING: return "recycling";
+    case TA_THREAD_IDLE: return "idle";
     }
     return "unknown";
 }
-static const int64_t state_ids[] = { TA_THREAD_BOOTING, TA_THREAD_READY, TA_THREAD_RECYCLING, TA_THREAD_FAILED, TA_THREAD_STOPPED };
+static const int64_t state_ids[] = { TA_THREAD_BOOTING, TA_THREAD_READY, TA_THREAD_RECYCLING, TA_THREAD_FAILED, TA_THREAD_STOPPED,
+                                     TA_THREAD_IDLE };
 
 static const char *const recycle_names[TA_RECYCLE_CAUSES] = {
     "max_requests", "max_memory", "fatal_error", "script_ended", "watch", "graceful_shutdown" };
 static const char *const reject_names[TA_REJECT_CAUSES] = { "queues_full", "wait_time", "unavailable" };
 static const unsigned hist_bounds[] = TA_HIST_BOUNDS_MS;
+static const char *const start_names[TA_START_CAUSES] = { "min", "load" };
+static const char *const stop_names[TA_STOP_CAUSES] = { "idle", "boot_failed" };
+
+/* A worker's threads in one child (TrueAsyncThreads MIN MAX): serving
+ * (ready or recycling), booting, failed, and idle slots (not started, or
+ * retired). */
+typedef struct { int running, booting, failed, idle; } pool_counts;
+static pool_counts count_pool(const ta_worker_stats *ws, const ta_worker_config *c)
+{
+    pool_counts n = {0};
+    for (int t = 0; t < ta_cfg_slots(c); t++) {
+        int64_t s = __atomic_load_n(&ws->threads[t].state, __ATOMIC_RELAXED);
+        if (s == TA_THREAD_READY || s == TA_THREAD_RECYCLING) n.running++;
+        else if (s == TA_THREAD_BOOTING) n.booting++;
+        else if (s == TA_THREAD_FAILED) n.failed++;
+        else n.idle++;
+    }
+    return n;
+}
 
 /* The per-thread counters and gauges, one table for every format. */
 typedef struct { const char *name, *help, *type; size_t off; } metric;
@@ -116,7 +137,7 @@ static void prom_threads(const page *pg)
         family(b, thread_metrics[m].name, thread_metrics[m].help, thread_metrics[m].type);
         for (int k = 0; k < pg->n_kids; k++)
             for (int w = 0; w < pg->n_workers; w++)
-                for (int t = 0; t < pg->cfg[w].threads; t++) {
+                for (int t = 0; t < ta_cfg_slots(&pg->cfg[w]); t++) {
                     put(b, "trueasync_%s{", thread_metrics[m].name);
                     labels(pg, k, w);
                     put(b, ",thread=\"%d\"} %llu\n", t,
@@ -126,7 +147,7 @@ static void prom_threads(const page *pg)
     family(b, "thread_state", "1 for the state a PHP thread is in.", "gauge");
     for (int k = 0; k < pg->n_kids; k++)
         for (int w = 0; w < pg->n_workers; w++)
-            for (int t = 0; t < pg->cfg[w].threads; t++)
+            for (int t = 0; t < ta_cfg_slots(&pg->cfg[w]); t++)
                 for (size_t s = 0; s < sizeof state_ids / sizeof state_ids[0]; s++) {
                     put(b, "trueasync_thread_state{");
                     labels(pg, k, w);
@@ -136,7 +157,7 @@ static void prom_threads(const page *pg)
     family(b, "recycles_total", "Fresh boots of the worker script, by cause.", "counter");
     for (int k = 0; k < pg->n_kids; k++)
         for (int w = 0; w < pg->n_workers; w++)
-            for (int t = 0; t < pg->cfg[w].threads; t++)
+            for (int t = 0; t < ta_cfg_slots(&pg->cfg[w]); t++)
                 for (int c = 0; c < TA_RECYCLE_CAUSES; c++) {
                     put(b, "trueasync_recycles_total{");
                     labels(pg, k, w);
@@ -145,9 +166,43 @@ static void prom_threads(const page *pg)
                 }
 }
 
+static void prom_pool(const page *pg)
+{
+    buf *b = pg->b;
+    family(b, "threads", "A worker's PHP threads by state (TrueAsyncThreads MIN MAX; idle: slots with no thread).", "gauge");
+    for (int k = 0; k < pg->n_kids; k++)
+        for (int w = 0; w < pg->n_workers; w++) {
+            pool_counts n = count_pool(W(pg, k, w), &pg->cfg[w]);
+            const int v[] = { n.running, n.booting, n.failed, n.idle };
+            const char *names[] = { "running", "booting", "failed", "idle" };
+            for (int i = 0; i < 4; i++) {
+                put(b, "trueasync_threads{");
+                labels(pg, k, w);
+                put(b, ",state=\"%s\"} %d\n", names[i], v[i]);
+            }
+        }
+    family(b, "thread_starts_total", "PHP threads started, by cause (min: with the child; load: requests waited).", "counter");
+    for (int k = 0; k < pg->n_kids; k++)
+        for (int w = 0; w < pg->n_workers; w++)
+            for (int c = 0; c < TA_START_CAUSES; c++) {
+                put(b, "trueasync_thread_starts_total{");
+                labels(pg, k, w);
+                put(b, ",cause=\"%s\"} %llu\n", start_names[c], (unsigned long long) ta_stat_get(&W(pg, k, w)->thread_starts[c]));
+            }
+    family(b, "thread_stops_total", "PHP threads that left, by cause (idle: TrueAsyncThreadIdleTimeout).", "counter");
+    for (int k = 0; k < pg->n_kids; k++)
+        for (int w = 0; w < pg->n_workers; w++)
+            for (int c = 0; c < TA_STOP_CAUSES; c++) {
+                put(b, "trueasync_thread_stops_total{");
+                labels(pg, k, w);
+                put(b, ",cause=\"%s\"} %llu\n", stop_names[c], (unsigned long long) ta_stat_get(&W(pg, k, w)->thread_stops[c]));
+            }
+}
+
 static void prom_workers(const page *pg)
 {
     buf *b = pg->b;
+    prom_pool(pg);
     family(b, "rejected_total", "Requests Apache answered 503 itself, by cause.", "counter");
     for (int k = 0; k < pg->n_kids; k++)
         for (int w = 0; w < pg->n_workers; w++)
@@ -182,7 +237,9 @@ typedef struct { const char *name; long long value; } directive;
 static int directives(const ta_worker_config *c, directive *d)
 {
     int n = 0;
-    d[n++] = (directive) { "TrueAsyncThreads", c->threads };
+    d[n++] = (directive) { "TrueAsyncThreads", c->threads };    /* MIN */
+    d[n++] = (directive) { "TrueAsyncThreadsMax", ta_cfg_slots(c) };
+    d[n++] = (directive) { "TrueAsyncThreadIdleTimeout", c->idle_timeout };
     d[n++] = (directive) { "TrueAsyncBufferSize", c->buffer_size };
     d[n++] = (directive) { "TrueAsyncRetryAfter", c->retry_after };
     d[n++] = (directive) { "TrueAsyncMaxRequests", c->max_requests };
@@ -228,6 +285,20 @@ static void json_thread(buf *b, const ta_thread_stats *t, int idx)
     put(b, "}");
 }
 
+/* "pool": the threads by state, MIN/MAX, and starts and stops by cause. */
+static void json_pool(buf *b, const ta_worker_stats *ws, const ta_worker_config *c)
+{
+    pool_counts n = count_pool(ws, c);
+    put(b, "\"pool\":{\"min\":%d,\"max\":%d,\"running\":%d,\"booting\":%d,\"failed\":%d,\"idle\":%d,\"starts\":{",
+        c->threads, ta_cfg_slots(c), n.running, n.booting, n.failed, n.idle);
+    for (int i = 0; i < TA_START_CAUSES; i++)
+        put(b, "%s\"%s\":%llu", i ? "," : "", start_names[i], (unsigned long long) ta_stat_get(&ws->thread_starts[i]));
+    put(b, "},\"stops\":{");
+    for (int i = 0; i < TA_STOP_CAUSES; i++)
+        put(b, "%s\"%s\":%llu", i ? "," : "", stop_names[i], (unsigned long long) ta_stat_get(&ws->thread_stops[i]));
+    put(b, "}}");
+}
+
 static void json_worker(const page *pg, int k, int w)
 {
     buf *b = pg->b;
@@ -243,9 +314,11 @@ static void json_worker(const page *pg, int k, int w)
         else put(b, ",{\"le_ms\":null,");
         put(b, "\"count\":%llu}", (unsigned long long) ta_stat_get(&ws->hist[i]));
     }
-    put(b, "],\"sum_seconds\":%.6f,\"count\":%llu},\"threads\":[", ta_stat_get(&ws->hist_sum_us) / 1e6,
+    put(b, "],\"sum_seconds\":%.6f,\"count\":%llu},", ta_stat_get(&ws->hist_sum_us) / 1e6,
         (unsigned long long) ta_stat_get(&ws->hist_count));
-    for (int t = 0; t < pg->cfg[w].threads; t++) {
+    json_pool(b, ws, &pg->cfg[w]);
+    put(b, ",\"threads\":[");
+    for (int t = 0; t < ta_cfg_slots(&pg->cfg[w]); t++) {
         if (t) put(b, ",");
         json_thread(b, &ws->threads[t], t);
     }
@@ -280,6 +353,26 @@ static void json_page(const page *pg)
 
 /* ---- HTML ------------------------------------------------------------------------ */
 
+static void html_pool(const page *pg, int w)
+{
+    buf *b = pg->b;
+    const ta_worker_config *c = &pg->cfg[w];
+    put(b, "<ul>\n");
+    for (int k = 0; k < pg->n_kids; k++) {
+        ta_worker_stats *ws = W(pg, k, w);
+        pool_counts n = count_pool(ws, c);
+        put(b, "<li>child %lld: PHP threads %d running, %d booting, %d failed, %d idle (min %d, max %d); started:",
+            kpid(pg, k), n.running, n.booting, n.failed, n.idle, c->threads, ta_cfg_slots(c));
+        for (int i = 0; i < TA_START_CAUSES; i++)
+            put(b, " %s %llu", start_names[i], (unsigned long long) ta_stat_get(&ws->thread_starts[i]));
+        put(b, "; stopped:");
+        for (int i = 0; i < TA_STOP_CAUSES; i++)
+            put(b, " %s %llu", stop_names[i], (unsigned long long) ta_stat_get(&ws->thread_stops[i]));
+        put(b, "</li>\n");
+    }
+    put(b, "</ul>\n");
+}
+
 static void html_worker(const page *pg, int w)
 {
     buf *b = pg->b;
@@ -293,12 +386,14 @@ static void html_worker(const page *pg, int w)
         else if (strcmp(d[i].name, "TrueAsyncMaxConcurrency") == 0 && !d[i].value) put(b, "%s%s auto", i ? ", " : "", d[i].name);
         else put(b, "%s%s %lld", i ? ", " : "", d[i].name, d[i].value);
     }
-    put(b, "</p>\n<table border=\"1\" cellpadding=\"3\">\n<tr><th>child pid</th><th>thread</th><th>state</th>"
+    put(b, "</p>\n");
+    html_pool(pg, w);
+    put(b, "<table border=\"1\" cellpadding=\"3\">\n<tr><th>child pid</th><th>thread</th><th>state</th>"
         "<th>requests</th><th>in flight</th><th>queued</th><th>coroutines</th><th>PHP memory</th><th>boots</th>"
         "<th>boot failures</th><th>recycles</th><th>timeouts</th><th>slow log</th><th>at once (max)</th><th>last boot error</th></tr>\n");
     for (int k = 0; k < pg->n_kids; k++) {
         ta_worker_stats *ws = W(pg, k, w);
-        for (int t = 0; t < pg->cfg[w].threads; t++) {
+        for (int t = 0; t < ta_cfg_slots(&pg->cfg[w]); t++) {
             const ta_thread_stats *ts = &ws->threads[t];
             put(b, "<tr><td>%lld</td><td>%d</td><td>%s</td>", kpid(pg, k), t, state_name(tstate(ts)));
             for (size_t m = 0; m < 7; m++) {
@@ -356,8 +451,9 @@ static totals sum_all(const page *pg)
         for (int w = 0; w < pg->n_workers; w++) {
             ta_worker_stats *ws = W(pg, k, w);
             for (int c = 0; c < TA_REJECT_CAUSES; c++) s.rejected += ta_stat_get(&ws->rejected[c]);
-            for (int t = 0; t < pg->cfg[w].threads; t++) {
+            for (int t = 0; t < ta_cfg_slots(&pg->cfg[w]); t++) {
                 const ta_thread_stats *ts = &ws->threads[t];
+                if (tstate(ts) == TA_THREAD_IDLE) continue;
                 s.threads++;
                 s.ready += tstate(ts) == TA_THREAD_READY;
                 s.served += ta_stat_get(&ts->served);

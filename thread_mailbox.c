@@ -27,7 +27,8 @@ void ta_mailbox_destroy(ta_mailbox *m)
 int ta_mailbox_alive(ta_mailbox *m)
 {
     int s = ta_mailbox_state(m);
-    return (s == TA_THREAD_BOOTING || s == TA_THREAD_READY || s == TA_THREAD_RECYCLING) && !ta_mailbox_stopping(m);
+    return (s == TA_THREAD_BOOTING || s == TA_THREAD_READY || s == TA_THREAD_RECYCLING) && !ta_mailbox_stopping(m)
+           && !ta_mailbox_retiring(m);
 }
 
 static void raise_locked(ta_mailbox *m)
@@ -78,6 +79,33 @@ void ta_mailbox_request_cancel(ta_mailbox *m)
     __atomic_store_n(&m->cancel, 1, __ATOMIC_RELEASE);
     ta_mailbox_interrupt(m);
     ta_notifier_signal(&m->wake);
+}
+
+void ta_mailbox_request_retire(ta_mailbox *m)
+{
+    ta_queue_close(&m->queue);
+    __atomic_store_n(&m->retire, 1, __ATOMIC_RELEASE);
+    ta_notifier_signal(&m->wake);
+}
+
+void ta_mailbox_reset(ta_mailbox *m)
+{
+    ta_exchange *ex = ta_mailbox_take_inbox(m);
+    while (ex) {
+        ta_exchange *next = ex->inbox_next;
+        ta_exchange_release(ex);
+        ex = next;
+    }
+    __atomic_store_n(&m->stop, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->cancel, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->interrupt, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->retire, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->exited, 0, __ATOMIC_RELAXED);
+    uint32_t slowlog = m->watch.slowlog_ms;
+    memset(&m->watch, 0, sizeof m->watch);
+    m->watch.slowlog_ms = slowlog;
+    ta_notifier_drain(&m->wake);
+    ta_mailbox_set_state(m, TA_THREAD_IDLE);
 }
 
 ta_exchange *ta_mailbox_take_inbox(ta_mailbox *m)

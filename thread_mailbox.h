@@ -14,7 +14,10 @@
 
 struct ta_thread_stats;
 
-enum { TA_THREAD_BOOTING = 0, TA_THREAD_READY, TA_THREAD_FAILED, TA_THREAD_STOPPED, TA_THREAD_RECYCLING };
+/* TA_THREAD_IDLE: a slot of TrueAsyncThreads MIN MAX with no thread (not
+ * started, or its thread retired). */
+enum { TA_THREAD_BOOTING = 0, TA_THREAD_READY, TA_THREAD_FAILED, TA_THREAD_STOPPED, TA_THREAD_RECYCLING,
+       TA_THREAD_IDLE };
 
 typedef struct ta_mailbox {
     int index;                  /* the thread's number in its worker */
@@ -24,6 +27,9 @@ typedef struct ta_mailbox {
     int stop;                   /* atomic: stop for good */
     int cancel;                 /* atomic: cancel everything running now */
     int interrupt;              /* atomic: news arrived while PHP code ran */
+    int retire;                 /* atomic: finish what it holds (queue closed) and exit */
+    int exited;                 /* atomic: its thread has left (the pool may join it at once) */
+    int may_exit;               /* set before it starts: above MIN, exits when its boot fails */
 
     pthread_mutex_t lock;       /* guards the inbox and the interrupt hook */
     ta_exchange *inbox;
@@ -41,7 +47,7 @@ void ta_mailbox_destroy(ta_mailbox *m);
 static inline int ta_mailbox_state(ta_mailbox *m) { return __atomic_load_n(&m->state, __ATOMIC_ACQUIRE); }
 static inline void ta_mailbox_set_state(ta_mailbox *m, int s) { __atomic_store_n(&m->state, s, __ATOMIC_RELEASE); }
 static inline int ta_mailbox_stopping(ta_mailbox *m) { return __atomic_load_n(&m->stop, __ATOMIC_ACQUIRE); }
-/* Booting, ready or recycling, and not asked to stop. */
+/* Booting, ready or recycling, and not asked to stop or retire. */
 int ta_mailbox_alive(ta_mailbox *m);
 
 /* Any thread: the exchange has news for PHP (the wake_php of an exchange).
@@ -55,6 +61,14 @@ void ta_mailbox_raise(ta_mailbox *m);
 /* Any thread: stop for good (queue closed), or cancel what runs now. */
 void ta_mailbox_request_stop(ta_mailbox *m);
 void ta_mailbox_request_cancel(ta_mailbox *m);
+/* Any thread: the thread retires (TrueAsyncThreadIdleTimeout): its queue is
+ * closed first, so dispatch stops choosing it; what it holds finishes. */
+void ta_mailbox_request_retire(ta_mailbox *m);
+static inline int ta_mailbox_retiring(ta_mailbox *m) { return __atomic_load_n(&m->retire, __ATOMIC_ACQUIRE); }
+/* The pool, after joining the slot's thread: a fresh slot for the next one
+ * (its queue, notifier and inbox stay: Apache threads may still hold
+ * exchanges that point here). Releases what the inbox holds. */
+void ta_mailbox_reset(ta_mailbox *m);
 
 /* PHP thread: takes the whole inbox (each exchange holds a reference the
  * taker releases); the list is linked through inbox_next. */

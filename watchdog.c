@@ -15,6 +15,7 @@ static struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     ta_mailbox **boxes;
+    void (*tick)(uint64_t now_ms);
     int n, started, stop;
 } g_wd = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -77,12 +78,13 @@ static void *watchdog_main(void *arg)
             ta_mailbox_raise(m);
             if (raise & TA_WATCH_DEADLINE) ta_notifier_signal(&m->wake);
         }
+        if (g_wd.tick) g_wd.tick(now);
     }
     pthread_mutex_unlock(&g_wd.lock);
     return NULL;
 }
 
-int ta_watchdog_start(ta_mailbox **boxes, int n)
+int ta_watchdog_start(ta_mailbox **boxes, int n, void (*tick)(uint64_t now_ms))
 {
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -91,6 +93,7 @@ int ta_watchdog_start(ta_mailbox **boxes, int n)
     pthread_condattr_destroy(&ca);
     g_wd.boxes = boxes;
     g_wd.n = n;
+    g_wd.tick = tick;
     g_wd.stop = 0;
     int rc = pthread_create(&g_wd.tid, NULL, watchdog_main, NULL);
     g_wd.started = rc == 0;

@@ -7,6 +7,10 @@
 #define TA_DEFAULT_THREADS 2
 #define TA_DEFAULT_BUFFER_SIZE 20
 #define TA_DEFAULT_RETRY_AFTER 1
+/* Default of TrueAsyncThreadIdleTimeout, seconds: long enough that the
+ * threads of a burst outlive a short lull (a reboot costs the script's
+ * boot), short enough that memory comes back within a minute of a peak. */
+#define TA_DEFAULT_IDLE_TIMEOUT 10
 /* The most TrueAsyncMaxConcurrency takes. */
 #define TA_MAX_CONCURRENCY 1000000
 /* Default of TrueAsyncMaxConsecutiveFailures. */
@@ -16,7 +20,9 @@ typedef struct ta_ini { const char *name; const char *value; } ta_ini;
 
 typedef struct ta_worker_config {
     const char *script;
-    int threads;
+    int threads;                /* TrueAsyncThreads MIN: started with the child */
+    int max_threads;            /* TrueAsyncThreads MAX (>= threads): started under load */
+    unsigned idle_timeout;      /* TrueAsyncThreadIdleTimeout, seconds: a thread above MIN retires; 0 never */
     int buffer_size;
     const ta_ini *ini;
     int n_ini;
@@ -35,6 +41,9 @@ typedef struct ta_worker_config {
     unsigned request_timeout;   /* TrueAsyncRequestTimeout, seconds */
     int retry_after;
 } ta_worker_config;
+
+/* The PHP thread slots of a worker: MAX (MIN when MAX was left 0). */
+static inline int ta_cfg_slots(const ta_worker_config *c) { return c->max_threads > c->threads ? c->max_threads : c->threads; }
 
 /* A directive's value: an integer in [lo, hi]; a size in bytes, or with K,
  * M or G (php.ini's form). 0, or -1 when it is not one. */

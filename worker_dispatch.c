@@ -9,8 +9,9 @@ int ta_dispatch_has_room(ta_mailbox *boxes, int n)
     return 0;
 }
 
-/* The least-loaded thread not tried yet; a recycling thread counts as full
- * until the others are. */
+/* The least-loaded live thread not tried yet; a recycling or booting thread
+ * counts as full until the others are (a booting one takes requests only
+ * when no ready thread can). */
 static ta_mailbox *least_loaded(ta_mailbox *boxes, int n, const uint64_t *tried)
 {
     ta_mailbox *best = NULL;
@@ -18,8 +19,10 @@ static ta_mailbox *least_loaded(ta_mailbox *boxes, int n, const uint64_t *tried)
     for (int i = 0; i < n; i++) {
         if (tried[i / 64] & (1ull << (i % 64))) continue;
         ta_mailbox *m = &boxes[i];
+        if (!ta_mailbox_alive(m)) continue;
         unsigned load = ta_queue_load(&m->queue);
-        if (ta_mailbox_state(m) == TA_THREAD_RECYCLING) load += m->queue.capacity;
+        int s = ta_mailbox_state(m);
+        if (s == TA_THREAD_RECYCLING || s == TA_THREAD_BOOTING) load += m->queue.capacity;
         if (!best || load < best_load) { best = m; best_load = load; }
     }
     return best;
@@ -32,8 +35,8 @@ int ta_dispatch(ta_mailbox *boxes, int n, ta_exchange *ex)
     if (n > TA_MAX_THREADS) n = TA_MAX_THREADS;
     for (int k = 0; k < n; k++) {
         ta_mailbox *m = least_loaded(boxes, n, tried);
+        if (!m) break;
         tried[m->index / 64] |= 1ull << (m->index % 64);
-        if (!ta_mailbox_alive(m)) continue;
         alive++;
         ex->php_thread = m;
         ex->wake_php = ta_mailbox_post;
@@ -49,4 +52,24 @@ int ta_dispatch_withdraw(ta_exchange *ex)
 {
     ta_mailbox *m = ex->php_thread;
     return m && ta_queue_withdraw(&m->queue, ex);
+}
+
+unsigned ta_dispatch_move(ta_mailbox *from, ta_mailbox *to, unsigned max)
+{
+    void *batch[16];
+    if (max > 16) max = 16;
+    unsigned free_to = to->queue.capacity - ta_queue_load(&to->queue);
+    if (max > free_to) max = free_to;
+    unsigned n = max ? ta_queue_steal(&from->queue, batch, max) : 0, moved = 0;
+    for (unsigned i = 0; i < n; i++) {
+        ta_exchange *ex = batch[i];
+        __atomic_store_n(&ex->php_thread, to, __ATOMIC_RELEASE);
+        if (ta_queue_push(&to->queue, ex) == TA_QUEUE_OK) { moved++; continue; }
+        __atomic_store_n(&ex->php_thread, from, __ATOMIC_RELEASE);
+        if (ta_queue_push(&from->queue, ex) == TA_QUEUE_OK) continue;
+        ta_exchange_fail(ex, 503);
+        ta_exchange_release(ex);        /* the PHP side's reference */
+    }
+    if (moved) ta_notifier_signal(&to->wake);
+    return moved;
 }

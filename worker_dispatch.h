@@ -16,6 +16,12 @@ int ta_dispatch_has_room(ta_mailbox *boxes, int n);
  * other has room) and wakes it. On anything but TA_DISPATCH_OK nothing was
  * queued. */
 int ta_dispatch(ta_mailbox *boxes, int n, ta_exchange *ex);
+/* Requests waiting in from's queue (its thread at its concurrency limit)
+ * move to `to`, a thread with room for them: up to max, oldest first; to
+ * is woken. One that finds no room anywhere (Apache threads filled both
+ * queues meanwhile) is answered 503. Returns how many moved. Watchdog's
+ * thread only (a single mover). */
+unsigned ta_dispatch_move(ta_mailbox *from, ta_mailbox *to, unsigned max);
 /* The client left while ex waited in a queue: 1 if it was taken out again
  * (its slot is free; PHP never sees it), 0 if a PHP thread has it. */
 int ta_dispatch_withdraw(ta_exchange *ex);

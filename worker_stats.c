@@ -12,7 +12,7 @@ static size_t round64(size_t n) { return (n + 63) & ~(size_t) 63; }
 
 static size_t worker_size(const ta_worker_config *c)
 {
-    return round64(sizeof(ta_worker_stats) + (size_t) c->threads * sizeof(ta_thread_stats));
+    return round64(sizeof(ta_worker_stats) + (size_t) ta_cfg_slots(c) * sizeof(ta_thread_stats));
 }
 
 size_t ta_stats_slot_size(const ta_worker_config *cfg, int n)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "worker_config.h"
+#include "worker_scale.h"
 
 /* Why a PHP thread booted its script afresh. */
 enum { TA_RECYCLE_MAX_REQUESTS, TA_RECYCLE_MAX_MEMORY, TA_RECYCLE_FATAL, TA_RECYCLE_SCRIPT_ENDED,
@@ -35,7 +36,9 @@ typedef struct ta_worker_stats {
     uint64_t rejected[TA_REJECT_CAUSES];                /* Apache threads */
     uint64_t hist[TA_HIST_BUCKETS];                     /* Apache threads, not cumulative */
     uint64_t hist_sum_us, hist_count;
-    ta_thread_stats threads[];                          /* cfg->threads of them */
+    uint64_t thread_starts[TA_START_CAUSES];            /* watchdog: PHP threads started, by cause */
+    uint64_t thread_stops[TA_STOP_CAUSES];              /* watchdog: PHP threads that left, by cause */
+    ta_thread_stats threads[];                          /* cfg->max_threads of them (idle slots too) */
 } ta_worker_stats;
 
 typedef struct ta_child_stats {

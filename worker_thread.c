@@ -61,6 +61,12 @@ enum { RUN_STOPPED, RUN_BOOT_FAILED, RUN_BAILED, RUN_RECYCLED };
 
 static void set_state(ta_php_thread *t, int s) { ta_mailbox_set_state(t->box, s); }
 static int stopping(ta_php_thread *t) { return ta_mailbox_stopping(t->box); }
+/* Told to retire, and nothing left: its queue was closed first, so once
+ * what it held has finished no request can come any more. */
+static bool retired(ta_php_thread *t)
+{
+    return ta_mailbox_retiring(t->box) && !t->inflight && ta_queue_load(&t->box->queue) == 0;
+}
 
 static void request_done(ta_php_thread *t, ta_exchange *ex)
 {
@@ -404,7 +410,7 @@ static bool serve(ta_php_thread *t, bool until_request)
         take_news(t);
         ta_sched_run_ready(&t->sched);
         check_recycle(t);
-        bool stop_now = stopping(t) || (t->sv.recycle && !t->inflight);
+        bool stop_now = stopping(t) || (t->sv.recycle && !t->inflight) || retired(t);
         if (!t->sv.stop_phase && stop_now) {
             begin_stop(t);
             continue;
@@ -610,10 +616,16 @@ static void *thread_main(void *arg)
     ta_rglobals_thread_init();
     unsigned backoff = 1000;
     int fails = 0;
-    while (!stopping(t)) {
+    while (!stopping(t) && !ta_mailbox_retiring(t->box)) {
         set_state(t, TA_THREAD_BOOTING);
         int rc = run_worker_once(t);
         if (rc == RUN_STOPPED) break;
+        if (rc == RUN_BOOT_FAILED && t->box->may_exit) {
+            /* a thread above MIN does not retry: the pool starts another
+             * later if requests still wait */
+            __atomic_store_n(&t->box->retire, 1, __ATOMIC_RELEASE);
+            break;
+        }
         if (rc == RUN_BOOT_FAILED) {
             set_state(t, TA_THREAD_FAILED);
             if (++fails == t->cfg->max_failures)
@@ -634,6 +646,7 @@ static void *thread_main(void *arg)
     ta_http_bind(NULL);
     tl_thread = NULL;
     ts_free_thread();
+    __atomic_store_n(&t->box->exited, 1, __ATOMIC_RELEASE);    /* last: the pool may join and free t now */
     return NULL;
 }
 
@@ -675,6 +688,12 @@ ta_php_thread *ta_thread_start(const ta_worker_config *cfg, ta_mailbox *box, int
         return NULL;
     }
     return t;
+}
+
+void ta_thread_join(ta_php_thread *t)
+{
+    pthread_join(t->tid, NULL);
+    free(t);
 }
 
 int ta_thread_join_until(ta_php_thread *t, const struct timespec *until)

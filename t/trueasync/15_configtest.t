@@ -19,6 +19,12 @@ my @bad = (
     ['TrueAsyncThreads 257',                     'TrueAsyncThreads',    '257'],
     ['TrueAsyncThreads abc',                     'TrueAsyncThreads',    'abc'],
     ['TrueAsyncThreads -3',                      'TrueAsyncThreads',    '-3'],
+    ['TrueAsyncThreads 4 2',                     'TrueAsyncThreads',    '2'],
+    ['TrueAsyncThreads 1 257',                   'TrueAsyncThreads',    '257'],
+    ['TrueAsyncThreads 0 4',                     'TrueAsyncThreads',    '0'],
+    ['TrueAsyncThreads 2 lots',                  'TrueAsyncThreads',    'lots'],
+    ['TrueAsyncThreadIdleTimeout -1',            'TrueAsyncThreadIdleTimeout', '-1'],
+    ['TrueAsyncThreadIdleTimeout 86401',         'TrueAsyncThreadIdleTimeout', '86401'],
     ['TrueAsyncBufferSize 0',                    'TrueAsyncBufferSize', '0'],
     ['TrueAsyncBufferSize 1001',                 'TrueAsyncBufferSize', '1001'],
     ['TrueAsyncBufferSize 12x',                  'TrueAsyncBufferSize', '12x'],
@@ -135,13 +141,15 @@ is $status, 0, 'typical config passes -t' or diag $out;
 like $out, qr/Syntax OK/, '... Syntax OK';
 
 ($status, $out) = configtest(<<"EDGE");
-TrueAsyncThreads 256
+TrueAsyncThreads 256 256
+TrueAsyncThreadIdleTimeout 86400
 TrueAsyncBufferSize 1000
 TrueAsyncRetryAfter 86400
 TrueAsyncMaxConcurrency 1000000
 <VirtualHost 127.0.0.1:*>
     TrueAsyncWorker $top/t/php/overlap.php
-    TrueAsyncThreads 1
+    TrueAsyncThreads 1 256
+    TrueAsyncThreadIdleTimeout 0
     TrueAsyncBufferSize 1
     TrueAsyncRetryAfter 0
     TrueAsyncPHPIni memory_limit 32M

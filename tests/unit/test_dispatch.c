@@ -129,9 +129,57 @@ static void test_withdraw_and_post(void)
     teardown();
 }
 
+/* A booting thread, like a recycling one, gets requests only when the
+ * others are full; an idle slot and a retiring thread get none. */
+static void test_booting_idle_retiring(void)
+{
+    setup(2);
+    ta_mailbox_set_state(&boxes[0], TA_THREAD_BOOTING);
+    ta_mailbox_set_state(&boxes[2], TA_THREAD_IDLE);
+    ta_exchange *ex[4];
+    for (int i = 0; i < 4; i++) { ex[i] = ta_exchange_new(); ta_dispatch(boxes, N, ex[i]); }
+    tap_ok(where(ex[0]) == 1 && where(ex[1]) == 1, "booting: the ready thread takes requests first");
+    tap_ok(where(ex[2]) == 0 && where(ex[3]) == 0, "booting: it takes them when the ready one is full");
+    teardown();
+
+    setup(2);
+    ta_mailbox_request_retire(&boxes[0]);
+    ta_mailbox_set_state(&boxes[2], TA_THREAD_IDLE);
+    ta_exchange *a = ta_exchange_new();
+    tap_is_int(ta_dispatch(boxes, N, a), TA_DISPATCH_OK, "retiring: dispatch ok");
+    tap_is_int(where(a), 1, "retiring: neither a retiring thread nor an idle slot is chosen");
+    tap_ok(ta_notifier_drain(&boxes[0].wake), "retiring: the thread was woken to see it");
+    ta_mailbox_reset(&boxes[0]);
+    tap_ok(!ta_mailbox_retiring(&boxes[0]) && ta_mailbox_state(&boxes[0]) == TA_THREAD_IDLE,
+           "reset: the slot is idle and no longer retiring");
+    teardown();
+}
+
+/* Requests queued on a busy thread move to one with room, oldest first. */
+static void test_move(void)
+{
+    setup(4);
+    ta_exchange *ex[3];
+    for (int i = 0; i < 3; i++) {
+        ex[i] = ta_exchange_new();
+        ex[i]->php_thread = &boxes[0];
+        ta_queue_push(&boxes[0].queue, ex[i]);
+    }
+    tap_is_int((int) ta_dispatch_move(&boxes[0], &boxes[1], 2), 2, "move: two move over");
+    tap_ok(where(ex[0]) == 1 && where(ex[1]) == 1 && where(ex[2]) == 0, "move: the oldest first");
+    tap_is_int((int) ta_queue_load(&boxes[0].queue), 1, "move: their slots on the busy thread are free");
+    tap_is_int((int) ta_queue_load(&boxes[1].queue), 2, "move: and held on the other");
+    tap_ok(ta_notifier_drain(&boxes[1].wake), "move: the other thread was woken");
+    tap_is_int(ta_dispatch_withdraw(ex[0]), 1, "move: a moved request can still be withdrawn");
+    ta_exchange_release(ex[0]); ta_exchange_release(ex[0]);
+    teardown();
+}
+
 int main(void)
 {
-    tap_plan(7 + 6 + 2 + 7);
+    tap_plan(7 + 6 + 2 + 7 + 6 + 6);
+    test_booting_idle_retiring();
+    test_move();
     test_least_loaded();
     test_full_and_dead();
     test_recycling_last();

@@ -40,7 +40,7 @@ int main(void)
     box.stats = &stats;
     box.watch.slowlog_ms = 60;
     ta_mailbox *boxes[] = { &box };
-    tap_is_int(ta_watchdog_start(boxes, 1), 0, "the watchdog starts");
+    tap_is_int(ta_watchdog_start(boxes, 1, NULL), 0, "the watchdog starts");
 
     usleep(30000);
     tap_is_int(__atomic_load_n(&raised, __ATOMIC_RELAXED), 0, "nothing runs: no interrupt");

@@ -57,6 +57,21 @@ static void run_release_hook_inside(ta_coro *co)
     if (EG(exception) && !zend_is_graceful_exit(EG(exception))) zend_clear_exception();
 }
 
+/* The end hook, then the release hook, inside the ending coroutine; only
+ * the engine unwinding the fiber (left pending) stops them. */
+static ta_coro *run_end_hooks(ta_sched *s, ta_coro *co)
+{
+    if (end_hook) {
+        co->end_hooked = 1;
+        end_hook(co);
+        co = s->current;
+        if (EG(exception) && zend_is_graceful_exit(EG(exception))) return co;
+        if (EG(exception)) zend_clear_exception();
+    }
+    run_release_hook_inside(co);
+    return s->current;
+}
+
 /* Runner fibers are the scheduler's: PHP code that gets one (through
  * Fiber::getCurrent()) must not suspend, resume or throw into it, or the
  * scheduler loses track of which coroutine runs. Marked with a flag bit
@@ -281,18 +296,9 @@ void ta_sched_runner_main(void)
         } else {
             ZVAL_COPY_VALUE(&co->result, &rv);
         }
-        if (end_hook) {
-            co->end_hooked = 1;
-            end_hook(co);
-            co = s->current;
-            /* the engine unwinding this fiber while the hook waited */
-            if (EG(exception) && zend_is_graceful_exit(EG(exception))) { co->finished = 1; return; }
-            if (EG(exception)) zend_clear_exception();
-        }
-        run_release_hook_inside(co);
-        co = s->current;
-        if (EG(exception) && zend_is_graceful_exit(EG(exception))) { co->finished = 1; return; }
+        co = run_end_hooks(s, co);
         co->finished = 1;
+        if (EG(exception)) return;      /* the engine unwinding this fiber while a hook waited */
         /* Park until the scheduler hands this fiber another coroutine. */
         zval ignored;
         s->error_reporting = EG(error_reporting);

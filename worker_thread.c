@@ -195,13 +195,6 @@ static void on_wake(zend_async_event_t *ev, zend_async_event_callback_t *cb, voi
     ta_notifier_drain(&t->box->wake);
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
 static void cancel_all(ta_sched *s, const char *why)
 {
     for (ta_coro *co = s->all; co; co = co->next) ta_coro_cancel(co, NULL, why);
@@ -339,7 +332,7 @@ static void begin_stop(ta_php_thread *t)
     cancel_all(&t->sched, "Worker is shutting down");
     if (stopping(t)) fail_queued(t, 503);
     else t->recycled = 1;
-    t->sv.deadline = now_ms() + TA_STOP_GRACE_MS;
+    t->sv.deadline = ta_now_ms() + TA_STOP_GRACE_MS;
     /* only there so the loop wakes up in time to give up */
     t->stop_timer = ZEND_ASYNC_NEW_TIMER_EVENT(TA_STOP_GRACE_MS, false);
     if (t->stop_timer) t->stop_timer->base.start(&t->stop_timer->base);
@@ -415,7 +408,7 @@ static bool serve(ta_php_thread *t, bool until_request)
             begin_stop(t);
             continue;
         }
-        if (t->sv.stop_phase && (t->sched.live == 0 || now_ms() >= t->sv.deadline)) break;
+        if (t->sv.stop_phase && (t->sched.live == 0 || ta_now_ms() >= t->sv.deadline)) break;
         /* requests left waiting for room, now that some finished */
         int more = backlog(t) || (!ta_sched_has_ready(&t->sched) && ta_sched_trim(&t->sched));
         ta_exchange_flush_signals(&t->deferred);

@@ -118,10 +118,10 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($boot, $bootDi
         $out['ret'] = sleep(1);
         break;
     case '/usleep':
-        $out['ret'] = usleep(200000);
+        $out['ret'] = usleep(600000);
         break;
     case '/nanosleep':
-        $out['ret'] = time_nanosleep(0, 200000000);
+        $out['ret'] = time_nanosleep(0, 600000000);
         break;
     case '/sleep-until':
         $out['ret'] = time_sleep_until(microtime(true) + 0.2);

@@ -133,7 +133,7 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($boot, $bootDi
         $out = ['boot' => $boot['dns'], 'now' => ta_dns_checks()];
         break;
     case '/exec-sleep':
-        $cmd = 'sleep 0.5; echo ' . escapeshellarg($id);
+        $cmd = 'sleep 1; echo ' . escapeshellarg($id);
         $out['ret'] = match ($q['fn'] ?? '') {
             'exec' => exec($cmd),
             'backtick' => `$cmd`,

@@ -79,7 +79,7 @@ for my $kind (qw(client fgc fsockopen)) {
     my $elapsed = time - $t0;
     is scalar(grep { ($_->{coroutine}{out} // '') eq "out\n" && ($_->{coroutine}{err} // '') eq "err\n" } @res), 20,
         'proc_open: 20 concurrent commands, each read its own stdout and stderr';
-    ok $elapsed < 1.5, sprintf('proc_open: 20 x (sleep 0.2) on one thread took %.2f s (one after another: 4 s)', $elapsed);
+    ok $elapsed < 2.5, sprintf('proc_open: 20 x (sleep 0.2) on one thread took %.2f s (< 2.5 s; one after another: 4 s)', $elapsed);
     for my $case (qw(echo cat exit3 killed)) {
         my ($st, $js) = sget("/proc?case=$case");
         is_deeply $js->{coroutine}, $js->{boot}, "proc_open/proc_close '$case': same output and exit code as PHP outside coroutines"

@@ -4,6 +4,7 @@
 #include "php_request_ini.h"
 #include "php_async_api.h"
 #include "php_blocking.h"
+#include "php_pgsql_yield.h"
 #include "php_stream_yield.h"
 #include "php_proc_yield.h"
 #include "php_signals.h"
@@ -30,6 +31,7 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_http_classic_install();
     ta_request_ini_install();
     ta_blocking_hooks_install();
+    ta_pgsql_yield_install();
     ta_stream_yield_install();
     ta_stream_select_install();
     ta_proc_yield_install();

@@ -26,6 +26,8 @@ static void init_from_thread(ta_errors_state *s)
     copy_stack(&s->handlers, &EG(user_error_handlers), true);
     copy_stack(&s->handler_levels, &EG(user_error_handlers_error_reporting), false);
     copy_stack(&s->exception_handlers, &EG(user_exception_handlers), true);
+    s->handling = EH_NORMAL;
+    s->exception_class = NULL;
 }
 
 void ta_request_errors_exchange(ta_errors_state *s)
@@ -42,6 +44,8 @@ void ta_request_errors_exchange(ta_errors_state *s)
     SWAP(int, PG(last_error_lineno), s->last_line);
     SWAP(zend_string *, PG(last_error_message), s->last_message);
     SWAP(zend_string *, PG(last_error_file), s->last_file);
+    SWAP(zend_error_handling_t, EG(error_handling), s->handling);
+    SWAP(zend_class_entry *, EG(exception_class), s->exception_class);
 }
 
 static void zval_el_dtor(void *el) { zval_ptr_dtor((zval *) el); }

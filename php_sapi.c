@@ -109,6 +109,26 @@ static int ta_sapi_startup(sapi_module_struct *sm)
     return php_module_startup(sm, module_entry);
 }
 
+#ifdef TA_PHP_INI_SCAN_DIR
+/* The installed module's extension inis (ta-phpenmod's conf.d). PHP reads
+ * the scan dir from the environment only while it starts; the old value
+ * comes back, so a php CLI run by a worker still reads its own. */
+static int ta_sapi_startup_scanning(sapi_module_struct *sm)
+{
+    const char *old = getenv("PHP_INI_SCAN_DIR");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("PHP_INI_SCAN_DIR", TA_PHP_INI_SCAN_DIR, 1);
+    int rc = sm->startup(sm);
+    if (saved) setenv("PHP_INI_SCAN_DIR", saved, 1);
+    else unsetenv("PHP_INI_SCAN_DIR");
+    free(saved);
+    return rc;
+}
+#else
+/* in place: the PHP build's own scan dir (its etc/conf.d) */
+static int ta_sapi_startup_scanning(sapi_module_struct *sm) { return sm->startup(sm); }
+#endif
+
 static int started;
 
 int ta_php_startup(zend_module_entry *module, size_t (*sink)(const char *str, size_t len))
@@ -134,7 +154,7 @@ int ta_php_startup(zend_module_entry *module, size_t (*sink)(const char *str, si
     /* the installed module's php.ini under /etc, not the PHP build's */
     sapi_module.php_ini_path_override = (char *) TA_PHP_INI_PATH;
 #endif
-    if (sapi_module.startup(&sapi_module) == FAILURE) {
+    if (ta_sapi_startup_scanning(&sapi_module) == FAILURE) {
         ta_log(TA_LOG_ERR, TA_LOGNO(00803) "PHP module start-up failed");
         return -1;
     }

@@ -18,6 +18,10 @@
 #   /usr/lib/mod-trueasync/libphp.so      private ZTS PHP, found by RUNPATH
 #   /usr/lib/mod-trueasync/extensions/    its shared extensions (opcache.so)
 #   /etc/mod-trueasync/php.ini            the worker's php.ini
+#   /etc/mod-trueasync/mods-available/    one ini per shared extension, enabled
+#   /etc/mod-trueasync/conf.d/            by links here (ta-phpenmod; not files
+#                                         of the package: postinst makes them)
+#   /usr/sbin/ta-phpenmod, ta-phpdismod   switch them, as Debian's phpenmod
 #   /usr/share/mod-trueasync/examples/worker.php, stubs/trueasync.stub.php
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,6 +30,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PRIVLIB=/usr/lib/mod-trueasync
 ETCDIR=/etc/mod-trueasync
 PHPINI=$ETCDIR/php.ini
+SBINDIR=/usr/sbin
 SHAREDIR=/usr/share/mod-trueasync
 LIBEXECDIR=$(apxs -q LIBEXECDIR)
 APACHE_ETC=$(apxs -q SYSCONFDIR)
@@ -54,8 +59,19 @@ private_files() {
     [ -e "$e" ] && echo "$PRIVLIB/extensions/$(basename "$e")"
   done
   echo "$PHPINI"
+  mods_available | while read -r f; do echo "$ETCDIR/mods-available/$f"; done
+  echo "$SBINDIR/ta-phpenmod"
+  echo "$SBINDIR/ta-phpdismod"
   echo "$SHAREDIR/examples/worker.php"
   echo "$SHAREDIR/stubs/trueasync.stub.php"
+}
+# The ini files of the PHP build's shared extensions; once installed, ours.
+mods_available() {
+  local src f
+  if [ -n "${PHP_CONFIG:-}" ]; then src=$("$PHP_CONFIG" --prefix)/etc/mods-available
+  else src=$DESTDIR$ETCDIR/mods-available; fi
+  for f in "$src"/*.ini; do [ -e "$f" ] && basename "$f"; done
+  true
 }
 apache_files() {
   echo "$LIBEXECDIR/mod_trueasync.so"
@@ -64,7 +80,7 @@ apache_files() {
 }
 # Directories of our own, removed when empty (deepest first).
 own_dirs() {
-  printf '%s\n' "$PRIVLIB/extensions" "$PRIVLIB" "$ETCDIR" \
+  printf '%s\n' "$PRIVLIB/extensions" "$PRIVLIB" "$ETCDIR/mods-available" "$ETCDIR/conf.d" "$ETCDIR" \
     "$SHAREDIR/examples" "$SHAREDIR/stubs" "$SHAREDIR"
 }
 
@@ -90,6 +106,13 @@ install_private() {
     [ -e "$e" ] && install -m 644 "$e" "$DESTDIR$PRIVLIB/extensions/"
   done
   install -m 644 "$ROOT/conf/php.ini" "$DESTDIR$PHPINI"
+  install -d -m 755 "$DESTDIR$ETCDIR/mods-available" "$DESTDIR$SBINDIR"
+  mods_available | while read -r f; do
+    install -m 644 "$("$PHP_CONFIG" --prefix)/etc/mods-available/$f" "$DESTDIR$ETCDIR/mods-available/"
+  done
+  # one script; called ta-phpdismod it disables
+  install -m 755 "$ROOT/scripts/ta-phpenmod" "$DESTDIR$SBINDIR/ta-phpenmod"
+  install -m 755 "$ROOT/scripts/ta-phpenmod" "$DESTDIR$SBINDIR/ta-phpdismod"
   install -m 644 "$ROOT/examples/worker.php" "$DESTDIR$SHAREDIR/examples/worker.php"
   install -m 644 "$ROOT/stubs/trueasync.stub.php" "$DESTDIR$SHAREDIR/stubs/trueasync.stub.php"
 }
@@ -118,16 +141,19 @@ uninstall() {
     a2dismod -q trueasync >&2
   fi
   unset PHP_CONFIG
+  rm -f "$DESTDIR$ETCDIR"/conf.d/*.ini
   { private_files; apache_files; } | while read -r f; do rm -f "$DESTDIR$f"; done
   own_dirs | while read -r d; do rmdir "$DESTDIR$d" 2>/dev/null || true; done
 }
 
 case "${1:-}" in
   install) refuse_over_package; install_private; install_apache
+           # every extension on, as installing Debian's php8.2-* does
+           "$ROOT/scripts/ta-phpenmod" -c "$DESTDIR$ETCDIR" -a
            [ -n "$DESTDIR" ] || log "installed; enable with: a2enmod trueasync && apachectl graceful" ;;
   private) install_private ;;
   apache-files) write_apache_files "${2:?OUTDIR}" ;;
   uninstall) uninstall ;;
   list) { apache_files; private_files; } ;;
-  *) sed -n '2,21s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,25s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac

@@ -1,0 +1,83 @@
+<?php
+// Worker for t/trueasync/83_pgsql.t (one PHP thread): pgsql and pdo_pgsql
+// inside coroutines. ?port= names the test's PostgreSQL server.
+use FrankenPHP\HttpServer;
+use FrankenPHP\Request;
+use FrankenPHP\Response;
+
+require __DIR__ . '/inc/pg_ops.php';
+
+// ?together=N: hold until N requests of the batch are here (connected),
+// so their queries start at once however slowly the test's clients and
+// the server's new backends come in. The start of the query is returned.
+function hold(array $q): float
+{
+    static $arrived = [];
+    if (($n = (int) ($q['together'] ?? 0)) > 0) {
+        $batch = (string) ($q['batch'] ?? '');
+        $arrived[$batch] = ($arrived[$batch] ?? 0) + 1;
+        $deadline = microtime(true) + 10;
+        while ($arrived[$batch] < $n && microtime(true) < $deadline) Async\delay(5);
+    }
+    return microtime(true);
+}
+
+HttpServer::onRequest(function (Request $req, Response $res) {
+    $q = $req->getQueryParams();
+    $port = (int) ($q['port'] ?? 0);
+    $id = (int) ($q['id'] ?? 0);
+    $tag = preg_replace('/[^a-z0-9_]/', '', (string) ($q['tag'] ?? ''));
+    $out = [];
+    $t0 = microtime(true);
+    switch (parse_url($req->getUri(), PHP_URL_PATH)) {
+    case '/pg':
+        $c = pg_connect(pg_conninfo($port), PGSQL_CONNECT_FORCE_NEW);
+        $t0 = hold($q);
+        $row = pg_fetch_assoc(pg_query_params($c, 'SELECT pg_sleep(0.3) AS s, $1::int AS id', [$id]));
+        $out = ['id' => (int) $row['id']];
+        pg_close($c);
+        break;
+    case '/pdo':
+        $db = new PDO(pg_dsn($port), 'postgres', '', [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+        $t0 = hold($q);
+        $st = $db->prepare('SELECT pg_sleep(0.3) AS s, ?::int AS id');
+        $st->execute([$id]);
+        $out = ['id' => (int) $st->fetch(PDO::FETCH_ASSOC)['id']];
+        break;
+    case '/ops':
+        $out = ['ops' => pg_ops($port)];
+        break;
+    case '/cancel':
+        // a query of 30 s in a coroutine cancelled after 0.3 s; then the
+        // same connection again
+        $pdo = ($q['api'] ?? '') === 'pdo';
+        $c = $pdo ? new PDO(pg_dsn($port), 'postgres', '', [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION])
+                  : pg_connect(pg_conninfo($port), PGSQL_CONNECT_FORCE_NEW);
+        $sql = "SELECT pg_sleep(30) AS $tag";
+        $co = Async\spawn(fn () => $pdo ? $c->query($sql) : @pg_query($c, $sql));
+        Async\delay(300);
+        $co->cancel();
+        try {
+            Async\await($co);
+            $out['outcome'] = 'completed';
+        } catch (\Throwable $e) {
+            $out['outcome'] = get_class($e);
+        }
+        $out['cancel_ms'] = (int) ((microtime(true) - $t0) * 1000);
+        $out['usable'] = (int) ($pdo ? $c->query('SELECT 7')->fetchColumn() : pg_fetch_result(pg_query($c, 'SELECT 7'), 0, 0));
+        break;
+    case '/timeout':
+        // TrueAsyncRequestTimeout 1 here: the request is timed out mid-query
+        $c = pg_connect(pg_conninfo($port), PGSQL_CONNECT_FORCE_NEW);
+        pg_query($c, "SELECT pg_sleep(30) AS $tag");
+        $out['finished'] = true;
+        break;
+    case '/nap':
+        Async\delay(50);
+        break;
+    }
+    $out['start'] = $t0;
+    $out['end'] = microtime(true);
+    $res->setHeader('Content-Type', 'application/json');
+    $res->write(json_encode($out));
+});

@@ -1,0 +1,52 @@
+<?php
+// Worker for t/trueasync/84_redis.t (one PHP thread): phpredis inside
+// coroutines. ?port= names the test's redis-server.
+use FrankenPHP\HttpServer;
+use FrankenPHP\Request;
+use FrankenPHP\Response;
+
+HttpServer::onRequest(function (Request $req, Response $res) {
+    $q = $req->getQueryParams();
+    $port = (int) ($q['port'] ?? 0);
+    $id = (int) ($q['id'] ?? 0);
+    $out = [];
+    static $arrived = [];
+    if (($n = (int) ($q['together'] ?? 0)) > 0) {
+        $batch = (string) ($q['batch'] ?? '');
+        $arrived[$batch] = ($arrived[$batch] ?? 0) + 1;
+        $deadline = microtime(true) + 5;
+        while ($arrived[$batch] < $n && microtime(true) < $deadline) Async\delay(5);
+    }
+    $t0 = microtime(true);
+    switch (parse_url($req->getUri(), PHP_URL_PATH)) {
+    case '/blpop':
+        // BLPOP with a 0.3 s timeout on an empty list (phpredis 5 takes
+        // whole seconds only: the raw command carries the fraction);
+        // ?push=1 pushes first, so the answer is the request's own
+        $r = new Redis();
+        $r->connect('127.0.0.1', $port, 2.0);
+        $key = "ta_list_$id";
+        if (!empty($q['push'])) $r->rPush($key, "v$id");
+        $out['got'] = $r->rawCommand('BLPOP', $key, '0.3') ?: null;   // timed out: an empty reply
+        // phpredis' own blPop(), its whole-second timeout
+        if (!empty($q['plain'])) $out['plain'] = $r->blPop([$key], 1) ?: null;
+        $r->close();
+        break;
+    case '/session':
+        ini_set('session.save_handler', 'redis');
+        ini_set('session.save_path', "tcp://127.0.0.1:$port");
+        session_start();
+        $_SESSION['n'] = ($_SESSION['n'] ?? 0) + 1;
+        $out = ['sid' => session_id(), 'n' => $_SESSION['n'], 'handler' => ini_get('session.save_handler')];
+        session_write_close();
+        break;
+    case '/nap':
+        Async\delay(20);
+        $out['handler'] = ini_get('session.save_handler');
+        break;
+    }
+    $out['start'] = $t0;
+    $out['end'] = microtime(true);
+    $res->setHeader('Content-Type', 'application/json');
+    $res->write(json_encode($out));
+});

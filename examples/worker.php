@@ -52,6 +52,7 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($booted, &$ser
             'php_ini' => php_ini_loaded_file(),
             'memory_limit' => ini_get('memory_limit'),
             'opcache_enabled' => is_array($opcache) && $opcache['opcache_enabled'],
+            'extensions' => get_loaded_extensions(),
         ]);
         return;
 

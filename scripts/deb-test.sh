@@ -19,8 +19,9 @@ PRIVLIB=/usr/lib/mod-trueasync
 
 [ "$(id -u)" = 0 ] || { echo "deb-test: needs root (apt, /etc/apache2)" >&2; exit 2; }
 deb=$(ls "$ROOT"/build/deb/${PKG}_*.deb 2>/dev/null | head -1)
-[ -n "$deb" ] || { echo "deb-test: no build/deb/${PKG}_*.deb; run 'make deb' first" >&2; exit 2; }
-if dpkg-query -W -f='${Status}' $PKG 2>/dev/null | grep -q 'installed\|config-files'; then
+devdeb=$(ls "$ROOT"/build/deb/${PKG}-dev_*.deb 2>/dev/null | head -1)
+[ -n "$deb" ] && [ -n "$devdeb" ] || { echo "deb-test: no build/deb/${PKG}{,-dev}_*.deb; run 'make deb' first" >&2; exit 2; }
+if dpkg-query -W -f='${Status}' $PKG $PKG-dev 2>/dev/null | grep -q 'installed\|config-files'; then
   echo "deb-test: $PKG is already on this machine; not touching an admin's install" >&2; exit 1
 fi
 
@@ -64,8 +65,9 @@ stop_server() {
 restore() {
   stop_server
   [ -f "$work/libphp.so.aside" ] && mv -f "$work/libphp.so.aside" $PRIVLIB/libphp.so
-  if dpkg-query -W -f='${Status}' $PKG 2>/dev/null | grep -q 'installed\|config-files'; then
-    apt_q purge $PKG >/dev/null 2>&1
+  rm -f $PRIVLIB/extensions/ast.so /etc/mod-trueasync/mods-available/ast.ini /etc/mod-trueasync/conf.d/*-ast.ini
+  if dpkg-query -W -f='${Status}' $PKG $PKG-dev 2>/dev/null | grep -q 'installed\|config-files'; then
+    apt_q purge $PKG-dev $PKG >/dev/null 2>&1
   fi
   rm -rf /etc/apache2 && cp -a "$work/etc-apache2" /etc/apache2
   if [ $have_varlib = 1 ]; then rm -rf /var/lib/apache2 && cp -a "$work/var-lib-apache2" /var/lib/apache2; fi
@@ -92,8 +94,61 @@ wait_for() {
 }
 base=http://127.0.0.1:$PORT
 
+# GET /trueasync/info until its extension list has (or, with !, lacks) NAME
+ext_loaded() {
+  local want=$1 neg=0
+  [ "${want#!}" != "$want" ] && { neg=1; want=${want#!}; }
+  for _ in $(seq 1 100); do
+    if get "$base/trueasync/info" | grep -q "\"$want\""; then [ $neg = 0 ] && return 0
+    else [ $neg = 1 ] && return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# The package's extensions are on; ta-phpdismod/ta-phpenmod switch one; the
+# -dev package builds one more from Debian's source package php-ast.
+extensions_test() {
+  local e cache=${TRUEASYNC_CACHE:-/var/cache/mod_trueasync} dir
+  for e in intl gd bcmath zip sodium pgsql pdo_pgsql redis apcu igbinary msgpack imagick; do
+    check "extension $e is in the package and loaded" ext_loaded "$e"
+  done
+  check "ta-phpdismod intl" ta-phpdismod intl
+  actl graceful >/dev/null 2>&1
+  check "... after a graceful restart intl is off" ext_loaded '!intl'
+  check "ta-phpenmod intl" ta-phpenmod intl
+  actl graceful >/dev/null 2>&1
+  check "... and on again" ext_loaded intl
+
+  if apt_q install "$devdeb" >"$work/apt-dev.log" 2>&1; then ok "apt install ./$(basename "$devdeb")"; else
+    not_ok "apt install ./$(basename "$devdeb")" "$(tail -5 "$work/apt-dev.log")"; return; fi
+  dpkg -L $PKG-dev > "$work/devfiles"
+  check_out "ta-php-config names the installed extension directory" "^$PRIVLIB/extensions\$" ta-php-config --extension-dir
+  check_out "... and the installed headers" "-I$PRIVLIB/include/php" ta-php-config --includes
+  mkdir -p "$cache/src"
+  (cd "$cache/src" && { ls php-ast_*.dsc >/dev/null 2>&1 || apt-get source -qq --download-only php-ast; }) >"$work/ast.log" 2>&1
+  dir=$work/php-ast
+  if dpkg-source -x "$(ls "$cache"/src/php-ast_*.dsc | sort -V | tail -1)" "$dir" >>"$work/ast.log" 2>&1 \
+     && cd "$(ls -d "$dir"/ast-*/ | tail -1)" \
+     && { ta-phpize && ./configure --with-php-config=ta-php-config && make -j2 && make install; } >>"$work/ast.log" 2>&1; then
+    ok "php-ast from Debian's source builds and installs with ta-phpize only"
+  else
+    not_ok "php-ast from Debian's source builds and installs with ta-phpize only" "$(tail -5 "$work/ast.log")"
+  fi
+  cd "$ROOT"
+  check "... into $PRIVLIB/extensions" test -f $PRIVLIB/extensions/ast.so
+  echo "extension=ast.so" > /etc/mod-trueasync/mods-available/ast.ini
+  check "ta-phpenmod ast" ta-phpenmod ast
+  actl graceful >/dev/null 2>&1
+  check "... a request sees ast loaded" ext_loaded ast
+  ta-phpdismod ast >/dev/null 2>&1
+  rm -f $PRIVLIB/extensions/ast.so /etc/mod-trueasync/mods-available/ast.ini
+  actl graceful >/dev/null 2>&1
+  check "... and not after ta-phpdismod and its removal" ext_loaded '!ast'
+}
+
 echo "# lintian $deb"
-check_out "lintian: no errors" '^lintian-ok$' bash -c "lintian --fail-on error '$deb' >'$work/lintian' 2>&1 && echo lintian-ok || cat '$work/lintian'"
+check_out "lintian: no errors" '^lintian-ok$' bash -c "lintian --fail-on error '$deb' '$devdeb' >'$work/lintian' 2>&1 && echo lintian-ok || cat '$work/lintian'"
 grep -E '^[EW]:' "$work/lintian" | sed 's/^/#   /'
 
 echo "# make install / uninstall into a staging DESTDIR"
@@ -101,7 +156,7 @@ stage=$work/stage
 if make --no-print-directory install DESTDIR="$stage" >"$work/make-install.log" 2>&1; then
   ok "make install DESTDIR=..."
   listed=$(PHP_CONFIG=$(cat build/php-config.path) scripts/install.sh list | sort)
-  found=$(cd "$stage" && find . -type f | sed 's|^\.||' | sort)
+  found=$(cd "$stage" && find . -type f -o -type l | sed 's|^\.||' | sort)
   if [ "$listed" = "$found" ]; then ok "make install put exactly the listed files"; else
     not_ok "make install put exactly the listed files" "$(diff <(echo "$listed") <(echo "$found") | head -5 | tr '\n' ' ')"; fi
   check "... module found where apxs -q LIBEXECDIR says" test -f "$stage$(apxs -q LIBEXECDIR)/mod_trueasync.so"
@@ -160,6 +215,7 @@ info=$(get "$base/trueasync/info")
 check_out "ZTS PHP with /etc/mod-trueasync/php.ini" '"php_ini": "/etc/mod-trueasync/php.ini"' echo "$info"
 check_out "... its memory_limit (128M)" '"memory_limit": "128M"' echo "$info"
 check_out "... and opcache from $PRIVLIB/extensions" '"opcache_enabled": true' echo "$info"
+extensions_test
 tokens=$(grep -Rhi '^[[:space:]]*ServerTokens' /etc/apache2/apache2.conf /etc/apache2/conf-enabled/ 2>/dev/null | tail -1 | awk '{print $2}')
 if [ -n "$tokens" ] && [ "${tokens,,}" != full ]; then
   if grep -qi '^Server:.*mod_trueasync' <<<"$(get "$base/trueasync/hello")"; then
@@ -197,6 +253,9 @@ check "... and passes with it back" actl configtest
 a2dismod -q trueasync
 
 echo "# apt remove, apt purge"
+check "apt purge $PKG-dev" apt_q purge $PKG-dev
+left=$(while read -r f; do if [ -f "$f" ] || [ -L "$f" ]; then echo "$f"; fi; done < "$work/devfiles")
+if [ -z "$left" ]; then ok "... none of its files is left"; else not_ok "... none of its files is left" "$(head -3 <<<"$left" | tr '\n' ' ')"; fi
 check "apt remove" apt_q remove $PKG
 check_out "removed: only the conffiles remain" '^deinstall ok config-files$' dpkg-query -W -f='${Status}' $PKG
 conffiles=$(printf '%s\n' /etc/mod-trueasync/php.ini /etc/apache2/mods-available/trueasync.load /etc/apache2/mods-available/trueasync.conf)

@@ -5,7 +5,9 @@
 #
 #   scripts/install.sh install     everything below, under $DESTDIR
 #   scripts/install.sh private     all but the module, .load and .conf (which
-#                                  dh_apache2 installs for the package)
+#                                  dh_apache2 installs for the package) and
+#                                  the files to build extensions
+#   scripts/install.sh dev         the files to build extensions (-dev package)
 #   scripts/install.sh apache-files OUTDIR   write trueasync.load/.conf there
 #   scripts/install.sh uninstall   remove what `install` put there
 #   scripts/install.sh list        the installed paths, one a line
@@ -23,6 +25,9 @@
 #                                         of the package: postinst makes them)
 #   /usr/sbin/ta-phpenmod, ta-phpdismod   switch them, as Debian's phpenmod
 #   /usr/share/mod-trueasync/examples/worker.php, stubs/trueasync.stub.php
+#   /usr/lib/mod-trueasync/{bin,include,lib/php/API/build,share/aclocal}
+#   /usr/bin/ta-phpize, ta-php-config     phpize and php-config of that PHP,
+#                                         for building more extensions (-dev)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -37,6 +42,7 @@ APACHE_ETC=$(apxs -q SYSCONFDIR)
 MODS_AVAIL=$APACHE_ETC/mods-available
 DESTDIR=${DESTDIR:-}
 BUILD=${BUILD:-$ROOT/build/install}
+BINDIR=/usr/bin
 
 log() { echo "install: $*" >&2; }
 
@@ -73,6 +79,50 @@ mods_available() {
   for f in "$src"/*.ini; do [ -e "$f" ] && basename "$f"; done
   true
 }
+# The -dev part: headers, phpize's build files, phpize and php-config, under
+# PRIVLIB as under the PHP build's prefix (phpize finds them relative to its
+# prefix); listed from the PHP build, or once installed (uninstall) from ours.
+dev_tree() {
+  local top
+  if [ -n "${PHP_CONFIG:-}" ]; then top=$("$PHP_CONFIG" --prefix); else top=$DESTDIR$PRIVLIB; fi
+  [ -d "$top/include/php" ] || return 0
+  (cd "$top" && find include/php lib/php/*/build -type f | sort)
+}
+dev_files() {
+  dev_tree | while read -r f; do echo "$PRIVLIB/$f"; done
+  echo "$PRIVLIB/bin/phpize"
+  echo "$PRIVLIB/bin/php-config"
+  echo "$PRIVLIB/share/aclocal"
+  echo "$BINDIR/ta-phpize"
+  echo "$BINDIR/ta-php-config"
+}
+# The build's own paths in a file, turned into the installed ones.
+relocate() {
+  local prefix extdir
+  prefix=$("$PHP_CONFIG" --prefix); extdir=$("$PHP_CONFIG" --extension-dir)
+  sed -e "s|$extdir|$PRIVLIB/extensions|g" -e "s|$prefix/etc|$ETCDIR|g" -e "s|$prefix|$PRIVLIB|g" "$1"
+}
+install_dev() {
+  : "${PHP_CONFIG:?PHP_CONFIG must name the php-config of the ZTS PHP}"
+  local prefix f
+  prefix=$("$PHP_CONFIG" --prefix)
+  dev_tree | while read -r f; do
+    install -d -m 755 "$DESTDIR$PRIVLIB/$(dirname "$f")"
+    if grep -Iq . "$prefix/$f" && grep -qF "$prefix" "$prefix/$f"; then
+      relocate "$prefix/$f" > "$DESTDIR$PRIVLIB/$f"; chmod --reference="$prefix/$f" "$DESTDIR$PRIVLIB/$f"
+    else
+      install -m "$(stat -c %a "$prefix/$f")" "$prefix/$f" "$DESTDIR$PRIVLIB/$f"
+    fi
+  done
+  install -d -m 755 "$DESTDIR$PRIVLIB/bin" "$DESTDIR$PRIVLIB/share" "$DESTDIR$BINDIR"
+  for f in phpize php-config; do
+    relocate "$prefix/bin/$f" > "$DESTDIR$PRIVLIB/bin/$f"; chmod 755 "$DESTDIR$PRIVLIB/bin/$f"
+    ln -sfn "../lib/mod-trueasync/bin/$f" "$DESTDIR$BINDIR/ta-$f"
+  done
+  # Debian's phpize takes libtool's and pkg-config's m4 files from PREFIX/share/aclocal
+  ln -sfn /usr/share/aclocal "$DESTDIR$PRIVLIB/share/aclocal"
+}
+
 apache_files() {
   echo "$LIBEXECDIR/mod_trueasync.so"
   echo "$MODS_AVAIL/trueasync.load"
@@ -80,7 +130,10 @@ apache_files() {
 }
 # Directories of our own, removed when empty (deepest first).
 own_dirs() {
-  printf '%s\n' "$PRIVLIB/extensions" "$PRIVLIB" "$ETCDIR/mods-available" "$ETCDIR/conf.d" "$ETCDIR" \
+  dev_tree | sed 's|/[^/]*$||' | sort -u | while read -r d; do
+    while [ "$d" != . ]; do echo "$PRIVLIB/$d"; d=$(dirname "$d"); done
+  done | sort -u | awk -F/ '{print NF, $0}' | sort -rn | cut -d' ' -f2-
+  printf '%s\n' "$PRIVLIB/bin" "$PRIVLIB/share" "$PRIVLIB/extensions" "$PRIVLIB" "$ETCDIR/mods-available" "$ETCDIR/conf.d" "$ETCDIR" \
     "$SHAREDIR/examples" "$SHAREDIR/stubs" "$SHAREDIR"
 }
 
@@ -142,18 +195,21 @@ uninstall() {
   fi
   unset PHP_CONFIG
   rm -f "$DESTDIR$ETCDIR"/conf.d/*.ini
-  { private_files; apache_files; } | while read -r f; do rm -f "$DESTDIR$f"; done
-  own_dirs | while read -r d; do rmdir "$DESTDIR$d" 2>/dev/null || true; done
+  local dirs
+  dirs=$(own_dirs)   # before the files that name them go
+  { private_files; apache_files; dev_files; } | while read -r f; do rm -f "$DESTDIR$f"; done
+  while read -r d; do rmdir "$DESTDIR$d" 2>/dev/null || true; done <<<"$dirs"
 }
 
 case "${1:-}" in
-  install) refuse_over_package; install_private; install_apache
+  install) refuse_over_package; install_private; install_apache; install_dev
            # every extension on, as installing Debian's php8.2-* does
            "$ROOT/scripts/ta-phpenmod" -c "$DESTDIR$ETCDIR" -a
            [ -n "$DESTDIR" ] || log "installed; enable with: a2enmod trueasync && apachectl graceful" ;;
   private) install_private ;;
+  dev) install_dev ;;
   apache-files) write_apache_files "${2:?OUTDIR}" ;;
   uninstall) uninstall ;;
-  list) { apache_files; private_files; } ;;
+  list) { apache_files; private_files; dev_files; } ;;
   *) sed -n '2,25s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
 #include "php_common.h"
 #include "php_blocking.h"
 #include "php_fn_hook.h"
+#include "elf_got_hook.h"
 #include "scheduler.h"
 #include "ta_async_api.h"
 #include "reactor_apr.h"
@@ -458,6 +459,25 @@ static ZEND_FUNCTION(ta_shell_exec)
     exec_result_free(&r);
 }
 
+/* ---- C sleeps inside shared extensions ------------------------------------------------ */
+
+/* phpredis waits for a session lock (redis.session.locking_enabled) with
+ * libc's usleep() between tries: inside a coroutine the wait is a reactor
+ * timer, so the thread's other requests go on. Once cancelled, no wait:
+ * the extension's loop runs out its few tries and gives up. */
+static int ext_usleep(useconds_t us)
+{
+    if (!yielding()) return usleep(us);
+    if (!EG(exception)) sleep_for(us / 1000, (zend_ulong) (us % 1000) * 1000);
+    return 0;
+}
+
+static void ext_sleeps_install(void)
+{
+    static const ta_got_hook sleeps[] = { { "usleep", (void *) ext_usleep } };
+    ta_got_hook_object("/redis.so", sleeps, 1);
+}
+
 /* ---- installation ------------------------------------------------------------------- */
 
 static const ta_fn_hook hooks[] = {
@@ -477,4 +497,5 @@ static const ta_fn_hook hooks[] = {
 void ta_blocking_hooks_install(void)
 {
     ta_hook_functions(hooks, sizeof hooks / sizeof hooks[0]);
+    ext_sleeps_install();
 }

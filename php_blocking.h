@@ -1,4 +1,5 @@
-/* Blocking PHP functions (sleep, DNS, exec family) made to yield inside
+/* Blocking PHP functions (sleep, DNS, exec family), and libc sleeps of
+ * shared extensions (phpredis' session lock), made to yield inside
  * coroutines: their handlers are swapped for wrappers that wait on reactor
  * events, and call the original handlers outside coroutines. */
 #ifndef TA_PHP_BLOCKING_H

@@ -26,15 +26,18 @@
  * one) or a mysqlnd connection (mysqli's link, statements and results). */
 typedef struct {
     const void *key;
-    zend_object *pdo;           /* PDO: the object the call came through */
+    zend_object *pdo;           /* PDO: the object the call came through (Redis: the object) */
     pdo_dbh_t *dbh;
     MYSQLND_CONN_DATA *conn;    /* mysqli, and pdo_mysql's (not held) */
+    const ta_db_conn_ops *ops;  /* a connection below PHP (libpq), or Redis */
 } db_conn;
 
 typedef struct {
     db_conn c;
     ta_coro *holder;
     uint32_t depth;             /* the holder's calls in progress */
+    bool marked;                /* held across calls by the holder's own choice (Redis MULTI) */
+    bool gone;                  /* the connection closed while awaited */
     ta_coro **q;                /* waiters, first come first served */
     uint32_t nq, capq;
 } db_guard;
@@ -44,7 +47,7 @@ typedef struct {
 static __thread HashTable *tl_guards;
 static int res_handle = -1;
 static ta_db_pool_hooks pool_hooks;
-static zend_class_entry *ce_pdo, *ce_stmt, *ce_link, *ce_mstmt, *ce_result;
+static zend_class_entry *ce_pdo, *ce_stmt, *ce_link, *ce_mstmt, *ce_result, *ce_redis;
 
 void ta_db_guard_set_pool_hooks(ta_db_pool_hooks hooks) { pool_hooks = hooks; }
 
@@ -69,7 +72,7 @@ static bool pdo_conn(zend_object *obj, db_conn *c)
 {
     pdo_dbh_t *dbh = php_pdo_dbh_fetch_inner(obj);
     if (!dbh || !dbh->driver_data || !dbh->methods) return false;
-    *c = (db_conn) { dbh, obj, dbh, pdo_mysqlnd(dbh) };
+    *c = (db_conn) { .key = dbh, .pdo = obj, .dbh = dbh, .conn = pdo_mysqlnd(dbh) };
     return true;
 }
 
@@ -89,12 +92,40 @@ static bool mysqli_conn(zend_object *obj, db_conn *c)
         conn = res->unbuf ? res->conn : NULL;      /* a stored result needs no connection */
     }
     if (!conn) return false;
-    *c = (db_conn) { conn, NULL, NULL, conn };
+    *c = (db_conn) { .key = conn, .conn = conn };
     return true;
 }
 
+/* phpredis: MULTI and pipeline() keep the object held until EXEC or
+ * DISCARD; every other command holds it for its call. */
+static bool redis_after(zend_execute_data *call, zval *ret, bool marked)
+{
+    zend_string *name = call->func->common.function_name;
+    if (zend_string_equals_literal_ci(name, "multi") || zend_string_equals_literal_ci(name, "pipeline"))
+        return marked || Z_TYPE_P(ret) == IS_OBJECT;
+    if (zend_string_equals_literal_ci(name, "exec") || zend_string_equals_literal_ci(name, "discard")
+        || zend_string_equals_literal_ci(name, "close"))
+        return false;
+    return marked;
+}
+
+static void redis_discard(const void *key)
+{
+    zend_object *obj = (zend_object *) key;
+    zval rv;
+    ZVAL_UNDEF(&rv);
+    zend_call_method_with_0_params(obj, obj->ce, NULL, "discard", &rv);
+    zval_ptr_dtor(&rv);
+}
+
+static const ta_db_conn_ops redis_ops = { NULL, NULL, redis_discard, redis_after };
+
 static bool conn_of_obj(zend_object *obj, db_conn *c)
 {
+    if (ce_redis && instanceof_function(obj->ce, ce_redis)) {
+        *c = (db_conn) { .key = obj, .pdo = obj, .ops = &redis_ops };
+        return true;
+    }
     if (ce_pdo && instanceof_function(obj->ce, ce_pdo)) return pdo_conn(obj, c);
     if (ce_stmt && instanceof_function(obj->ce, ce_stmt)) {
         pdo_stmt_t *st = php_pdo_stmt_fetch_object(obj);
@@ -143,14 +174,26 @@ static bool pdo_in_txn(pdo_dbh_t *dbh)
     return dbh->methods->in_transaction ? dbh->methods->in_transaction(dbh) : dbh->in_txn;
 }
 
-static bool in_txn(const db_conn *c) { return c->dbh ? pdo_in_txn(c->dbh) : mysqlnd_in_trans(c->conn); }
+static bool in_txn(const db_conn *c)
+{
+    if (c->ops) return c->ops->in_txn && c->ops->in_txn(c->key);
+    return c->dbh ? pdo_in_txn(c->dbh) : mysqlnd_in_trans(c->conn);
+}
+
+static bool pending(const db_conn *c)
+{
+    if (c->ops) return c->ops->pending && c->ops->pending(c->key);
+    return c->conn && mysqlnd_pending(c->conn);
+}
 
 /* Something on the connection belongs to its holder still. */
 static bool conn_open(const db_conn *c)
 {
     if (c->dbh && (!c->dbh->driver_data || !c->dbh->methods)) return false;
-    return (c->conn && mysqlnd_pending(c->conn)) || in_txn(c);
+    return pending(c) || in_txn(c);
 }
+
+static bool guard_open(const db_guard *g) { return g->marked || conn_open(&g->c); }
 
 bool ta_db_pdo_busy(zend_object *pdo)
 {
@@ -184,21 +227,22 @@ static db_guard *guard_new(const db_conn *c)
     }
     db_guard *g = ecalloc(1, sizeof *g);
     g->c = *c;
-    /* the connection lives while it is held or awaited */
+    /* the connection lives while it is held or awaited (libpq's: until
+     * PQfinish, which forgets its guard) */
     if (c->pdo) GC_ADDREF(c->pdo);
-    else c->conn->m->get_reference(c->conn);
+    else if (c->conn) c->conn->m->get_reference(c->conn);
     zend_hash_index_add_new_ptr(tl_guards, key_of(c->key), g);
     return g;
 }
 
 static void guard_drop(db_guard *g)
 {
-    zend_hash_index_del(tl_guards, key_of(g->c.key));
+    if (!g->gone) zend_hash_index_del(tl_guards, key_of(g->c.key));
     db_conn c = g->c;
     if (g->q) efree(g->q);
     efree(g);
     if (c.pdo) OBJ_RELEASE(c.pdo);
-    else c.conn->m->free_reference(c.conn);
+    else if (c.conn) c.conn->m->free_reference(c.conn);
 }
 
 static void q_remove(db_guard *g, ta_coro *co)
@@ -216,6 +260,7 @@ static void guard_release(db_guard *g)
 {
     g->holder = NULL;
     g->depth = 0;
+    g->marked = false;
     if (!g->nq) { guard_drop(g); return; }
     ta_coro *next = g->q[0];
     q_remove(g, next);
@@ -225,8 +270,9 @@ static void guard_release(db_guard *g)
 
 static void waiter_cancelled(ta_coro *co, void *data) { q_remove(data, co); }
 
-/* The guard for co (NULL: cancelled while waiting, its exception pending). */
-static db_guard *guard_take(const db_conn *c, ta_coro *co)
+/* The guard for co (NULL: cancelled while waiting, its exception pending,
+ * or the connection closed meanwhile: *gone). */
+static db_guard *guard_take(const db_conn *c, ta_coro *co, bool *gone)
 {
     db_guard *g = guard_find(c->key);
     if (!g) g = guard_new(c);
@@ -244,6 +290,12 @@ static db_guard *guard_take(const db_conn *c, ta_coro *co)
             else { q_remove(g, co); if (!g->holder && !g->nq) guard_drop(g); }
             return NULL;
         }
+        if (g->gone) {
+            q_remove(g, co);
+            if (!g->nq) guard_drop(g);
+            *gone = true;
+            return NULL;
+        }
     }
     return g;
 }
@@ -252,11 +304,46 @@ static void guarded(const db_conn *c, zif_handler orig, INTERNAL_FUNCTION_PARAME
 {
     ta_coro *co = ta_coro_current();
     if (!co) { orig(INTERNAL_FUNCTION_PARAM_PASSTHRU); return; }
-    db_guard *g = guard_take(c, co);
+    bool gone = false;
+    db_guard *g = guard_take(c, co, &gone);
     if (!g) return;
     g->depth++;
     orig(INTERNAL_FUNCTION_PARAM_PASSTHRU);
-    if (--g->depth == 0 && g->holder == co && !conn_open(&g->c)) guard_release(g);
+    if (c->ops && c->ops->after) g->marked = c->ops->after(execute_data, return_value, g->marked);
+    if (--g->depth == 0 && g->holder == co && !guard_open(g)) guard_release(g);
+}
+
+/* ---- connections below PHP (libpq) ----------------------------------------- */
+
+int ta_db_guard_enter(const void *key, const ta_db_conn_ops *ops)
+{
+    ta_coro *co = ta_coro_current();
+    if (!co || res_handle < 0) return 0;
+    db_conn c = { .key = key, .ops = ops };
+    bool gone = false;
+    db_guard *g = guard_take(&c, co, &gone);
+    if (!g) return gone ? -2 : -1;
+    g->depth++;
+    return 0;
+}
+
+void ta_db_guard_leave(const void *key)
+{
+    ta_coro *co = ta_coro_current();
+    db_guard *g = co ? guard_find(key) : NULL;
+    if (!g || g->holder != co || !g->depth) return;
+    if (--g->depth == 0 && !guard_open(g)) guard_release(g);
+}
+
+void ta_db_guard_forget(const void *key)
+{
+    db_guard *g = guard_find(key);
+    if (!g) return;
+    zend_hash_index_del(tl_guards, key_of(key));
+    g->gone = true;
+    g->holder = NULL;
+    if (!g->nq) { guard_drop(g); return; }
+    for (uint32_t i = 0; i < g->nq; i++) ta_coro_wake(g->q[i]);   /* each sees gone and leaves */
 }
 
 void ta_db_guard_call_pdo(zif_handler orig, INTERNAL_FUNCTION_PARAMETERS)
@@ -285,7 +372,9 @@ static ZEND_NAMED_FUNCTION(db_guard_handler)
 
 static void rollback(const db_conn *c)
 {
-    if (c->dbh) {
+    if (c->ops) {
+        if (c->ops->rollback) c->ops->rollback(c->key);
+    } else if (c->dbh) {
         if (c->dbh->methods->rollback) c->dbh->methods->rollback(c->dbh);
         c->dbh->in_txn = false;
     } else {
@@ -296,14 +385,15 @@ static void rollback(const db_conn *c)
 
 static void end_hold(db_guard *g, ta_coro *co)
 {
-    bool txn = in_txn(&g->c), pending = g->c.conn && mysqlnd_pending(g->c.conn);
-    if (txn || pending) {
+    bool txn = in_txn(&g->c) || g->marked, busy = pending(&g->c);
+    if (txn || busy) {
         ta_exchange *ex = ta_http_coro_exchange(co);
         ta_log(TA_LOG_WARNING, TA_LOGNO(00865) "%s%s%s ended holding a database connection shared by the "
                "thread's coroutines, with %s: %s, connection released",
                ex ? ex->req.method : "a coroutine of no request", ex ? " " : "", ex ? ex->req.uri : "",
-               txn ? "a transaction open" : "a result not read", txn && !pending ? "rolled back" : "left as it is");
-        if (txn && !pending) rollback(&g->c);
+               txn ? "a transaction open" : "a result not read", txn && !busy ? "rolled back" : "left as it is");
+        g->depth++;   /* a rollback through a wrapped call must not release it */
+        if (txn && !busy) rollback(&g->c);
     }
     if (g->holder == co) guard_release(g);
 }
@@ -357,6 +447,7 @@ void ta_db_guard_install(void)
     ce_link = wrap_class("mysqli", NULL);
     ce_mstmt = wrap_class("mysqli_stmt", NULL);
     ce_result = wrap_class("mysqli_result", NULL);
+    ce_redis = wrap_class("redis", "__construct");
     if (!ce_link || !ce_mstmt || !ce_result) ce_link = ce_mstmt = ce_result = NULL;
     else {
         zend_string *name;

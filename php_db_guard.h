@@ -33,6 +33,26 @@ bool ta_db_pdo_busy(zend_object *pdo);
  * i.e. after an error, or always when `always`). */
 bool ta_db_pdo_broken(zend_object *pdo, bool always);
 
+/* A connection the guard cannot see through PHP's objects (libpq's PGconn,
+ * a Redis object): what is open on it, and how to roll it back. */
+typedef struct ta_db_conn_ops {
+    bool (*in_txn)(const void *key);    /* a transaction is open */
+    bool (*pending)(const void *key);   /* a query or COPY is still running */
+    void (*rollback)(const void *key);  /* a coroutine ended holding it in a transaction */
+    /* methods wrapped in PHP: whether the call leaves the connection held
+     * by its caller (MULTI), given that it was (marked) */
+    bool (*after)(zend_execute_data *call, zval *ret, bool marked);
+} ta_db_conn_ops;
+
+/* Around one call on key (inside a coroutine; elsewhere they do nothing):
+ * enter waits for the guard: 0 held, -1 cancelled while waiting (its
+ * exception pending), -2 the connection was closed meanwhile. leave gives
+ * it up unless ops say something stays open. */
+int ta_db_guard_enter(const void *key, const ta_db_conn_ops *ops);
+void ta_db_guard_leave(const void *key);
+/* key's connection is closing: its waiters get -2. */
+void ta_db_guard_forget(const void *key);
+
 /* The PDO pool's part, set by php_pdo_pool.c: redirect() handles a call
  * on a pool facade (true) or declines (false); ended() runs first when a
  * coroutine ends. */

@@ -78,6 +78,9 @@ static const zend_module_dep ta_module_deps[] = {
     ZEND_MOD_OPTIONAL("pdo_mysql")
     ZEND_MOD_OPTIONAL("pdo_sqlite")
     ZEND_MOD_OPTIONAL("mysqli")
+    ZEND_MOD_OPTIONAL("pgsql")
+    ZEND_MOD_OPTIONAL("pdo_pgsql")
+    ZEND_MOD_OPTIONAL("redis")   /* started first, so its class can be guarded */
     ZEND_MOD_END
 };
 

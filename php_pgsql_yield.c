@@ -7,13 +7,16 @@
  * asynchronous API and waits for its socket on the reactor; anywhere else
  * it is libpq's own call. A coroutine cancelled (or timed out) while a
  * query runs cancels the query on the server and reads its end, so the
- * connection stays usable. */
+ * connection stays usable. A connection that coroutines share (a pgsql
+ * link or a PDO made at boot) has one user at a time: php_db_guard.c's
+ * guard, keyed by the PGconn, held for a query, a COPY, or a transaction. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "php_common.h"
 #include "php_pgsql_yield.h"
 #include "coro_wait.h"
+#include "php_db_guard.h"
 #include "elf_got_hook.h"
 #include "reactor_apr.h"
 #include "scheduler.h"
@@ -32,6 +35,7 @@
     X(int, PQresetStart, (PGconn *))                                                        \
     X(PostgresPollingStatusType, PQresetPoll, (PGconn *))                                   \
     X(void, PQfinish, (PGconn *))                                                           \
+    X(PGTransactionStatusType, PQtransactionStatus, (const PGconn *))                       \
     X(ConnStatusType, PQstatus, (const PGconn *))                                           \
     X(int, PQsocket, (const PGconn *))                                                      \
     X(PGresult *, PQexec, (PGconn *, const char *))                                         \
@@ -190,10 +194,33 @@ static PGresult *exec_prepared(PGconn *c, const query_args *a)
     return pq.PQexecPrepared(c, a->name, a->n, a->values, a->lengths, a->formats, a->fmt);
 }
 
+/* ---- one coroutine at a time on a connection ------------------------------ */
+
+static bool pg_in_txn(const void *key)
+{
+    PGTransactionStatusType st = pq.PQtransactionStatus(key);
+    return st == PQTRANS_INTRANS || st == PQTRANS_INERROR;
+}
+
+static bool pg_active(const void *key) { return pq.PQtransactionStatus(key) == PQTRANS_ACTIVE; }
+
+static PGresult *ta_PQexec(PGconn *c, const char *cmd);
+
+static void pg_rollback(const void *key)
+{
+    pq.PQclear(ta_PQexec((PGconn *) key, "ROLLBACK"));
+}
+
+static const ta_db_conn_ops pg_ops = { pg_in_txn, pg_active, pg_rollback, NULL };
+
 static PGresult *run(PGconn *c, sender send, sender_blocking blocking, const query_args *a)
 {
     if (!c || !yielding()) return blocking(c, a);
-    return exec_yielding(c, send, blocking, a);
+    /* cancelled while waiting, or closed meanwhile: no query, PHP's error */
+    if (ta_db_guard_enter(c, &pg_ops) < 0) return NULL;
+    PGresult *r = exec_yielding(c, send, blocking, a);
+    ta_db_guard_leave(c);
+    return r;
 }
 
 static PGresult *ta_PQexec(PGconn *c, const char *cmd)
@@ -273,6 +300,12 @@ static PGconn *ta_PQconnectdb(const char *conninfo)
     return c;
 }
 
+static void ta_PQfinish(PGconn *c)
+{
+    if (c && ta_coro_current()) ta_db_guard_forget(c);
+    pq.PQfinish(c);
+}
+
 static void ta_PQreset(PGconn *c)
 {
     if (!c || !yielding()) { pq.PQreset(c); return; }
@@ -300,6 +333,7 @@ void ta_pgsql_yield_install(void)
         { "PQexec", (void *) ta_PQexec },                 { "PQexecParams", (void *) ta_PQexecParams },
         { "PQprepare", (void *) ta_PQprepare },           { "PQexecPrepared", (void *) ta_PQexecPrepared },
         { "PQgetResult", (void *) ta_PQgetResult },       { "PQgetCopyData", (void *) ta_PQgetCopyData },
+        { "PQfinish", (void *) ta_PQfinish },
     };
     size_t n = sizeof hooks / sizeof hooks[0];
     int done = ta_got_hook_object("/pgsql.so", hooks, n) + ta_got_hook_object("/pdo_pgsql.so", hooks, n);

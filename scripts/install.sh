@@ -156,7 +156,10 @@ install_private() {
     "$DESTDIR$SHAREDIR/examples" "$DESTDIR$SHAREDIR/stubs"
   install -m 644 "$lib/libphp.so" "$DESTDIR$PRIVLIB/libphp.so"
   for e in "$("$PHP_CONFIG" --extension-dir)"/*.so; do
-    [ -e "$e" ] && install -m 644 "$e" "$DESTDIR$PRIVLIB/extensions/"
+    [ -e "$e" ] || continue
+    install -m 644 "$e" "$DESTDIR$PRIVLIB/extensions/"
+    # pgsql's configure adds libpq's system directory as RUNPATH: not needed
+    if readelf -d "$e" | grep -q 'R\(UN\)\{0,1\}PATH'; then chrpath -d "$DESTDIR$PRIVLIB/extensions/$(basename "$e")" >/dev/null; fi
   done
   install -m 644 "$ROOT/conf/php.ini" "$DESTDIR$PHPINI"
   install -d -m 755 "$DESTDIR$ETCDIR/mods-available" "$DESTDIR$SBINDIR"

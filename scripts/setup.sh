@@ -23,7 +23,7 @@ PKGS="apache2 apache2-dev libuv1-dev libapache2-mod-perl2 libwww-perl
       debhelper fakeroot lintian
       libicu-dev libpng-dev libjpeg-dev libwebp-dev libfreetype-dev libgmp-dev
       libzip-dev libsodium-dev libxslt1-dev libbz2-dev libldap-dev libpq-dev
-      libmagickwand-dev postgresql redis-server shtool
+      libmagickwand-dev postgresql redis-server shtool chrpath
       php8.2-gd php8.2-bcmath php8.2-zip php8.2-intl php8.2-pgsql php-igbinary php-msgpack php-imagick"
 
 missing=""

@@ -22,6 +22,30 @@ function hold(array $q): float
     return microtime(true);
 }
 
+// BEGIN, the row, a pause, what the transaction sees, ROLLBACK (unless
+// $end is false: the request ends with the transaction open).
+function shared_pg_txn(int $id, bool $end): array
+{
+    $c = $GLOBALS['shared_pg'];
+    pg_query($c, 'BEGIN');
+    pg_query_params($c, 'INSERT INTO ta_shared VALUES ($1)', [$id]);
+    pg_query($c, 'SELECT pg_sleep(0.01)');
+    $row = pg_fetch_row(pg_query($c, 'SELECT count(*), max(id) FROM ta_shared'));
+    if ($end) pg_query($c, 'ROLLBACK');
+    return ['seen' => (int) $row[0], 'mine' => (int) $row[1]];
+}
+
+function shared_pdo_txn(int $id, bool $end): array
+{
+    $db = $GLOBALS['shared_pdo'];
+    $db->beginTransaction();
+    $db->prepare('INSERT INTO ta_shared VALUES (?)')->execute([$id]);
+    $db->query('SELECT pg_sleep(0.01)');
+    $row = $db->query('SELECT count(*), max(id) FROM ta_shared')->fetch(PDO::FETCH_NUM);
+    if ($end) $db->rollBack();
+    return ['seen' => (int) $row[0], 'mine' => (int) $row[1]];
+}
+
 HttpServer::onRequest(function (Request $req, Response $res) {
     $q = $req->getQueryParams();
     $port = (int) ($q['port'] ?? 0);
@@ -71,6 +95,19 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         $c = pg_connect(pg_conninfo($port), PGSQL_CONNECT_FORCE_NEW);
         pg_query($c, "SELECT pg_sleep(30) AS $tag");
         $out['finished'] = true;
+        break;
+    case '/shared_init':
+        // one connection per API for all later /shared requests, as an app
+        // makes at boot; each with a table of its session
+        $GLOBALS['shared_pg'] = pg_connect(pg_conninfo($port), PGSQL_CONNECT_FORCE_NEW);
+        pg_query($GLOBALS['shared_pg'], 'CREATE TEMP TABLE ta_shared (id int)');
+        $GLOBALS['shared_pdo'] = new PDO(pg_dsn($port), 'postgres', '', [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+        $GLOBALS['shared_pdo']->exec('CREATE TEMP TABLE ta_shared (id int)');
+        break;
+    case '/shared':
+        // a transaction on the shared connection: inside it, only its own row
+        $t0 = hold($q);
+        $out = ['id' => $id] + (($q['api'] ?? '') === 'pdo' ? shared_pdo_txn($id, empty($q['open'])) : shared_pg_txn($id, empty($q['open'])));
         break;
     case '/nap':
         Async\delay(50);

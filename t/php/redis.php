@@ -40,6 +40,41 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         $out = ['sid' => session_id(), 'n' => $_SESSION['n'], 'handler' => ini_get('session.save_handler')];
         session_write_close();
         break;
+    case '/shared_init':
+        // one Redis object for all later /shared requests, as an app makes at boot
+        $GLOBALS['shared_redis'] = new Redis();
+        $GLOBALS['shared_redis']->connect('127.0.0.1', $port, 2.0);
+        break;
+    case '/shared':
+        // commands from many coroutines on one socket: each gets its own
+        // answers; a MULTI is its coroutine's until EXEC (or, ?open=1, is
+        // left open at the end of the request)
+        $r = $GLOBALS['shared_redis'];
+        $r->set("ta_sh_$id", "v$id");
+        Async\delay(random_int(0, 5));
+        $out['get'] = $r->get("ta_sh_$id");
+        $r->multi();
+        $r->incr("ta_cnt_$id");
+        $r->get("ta_sh_$id");
+        if (empty($q['open'])) $out['exec'] = $r->exec();
+        else $r->set("ta_open_$id", 'x');
+        break;
+    case '/locked':
+        // phpredis' session locking: the session is held ?hold= ms; a
+        // second request of the same session waits for the lock
+        ini_set('session.save_handler', 'redis');
+        ini_set('session.save_path', "tcp://127.0.0.1:$port");
+        ini_set('redis.session.locking_enabled', '1');
+        ini_set('redis.session.lock_wait_time', '400000');   // 0.4 s between tries
+        ini_set('redis.session.lock_retries', '10');
+        if (isset($q['sid'])) session_id((string) $q['sid']);
+        session_start();
+        $out['got_lock'] = microtime(true);
+        $_SESSION['n'] = ($_SESSION['n'] ?? 0) + 1;
+        $out['n'] = $_SESSION['n'];
+        Async\delay((int) ($q['hold'] ?? 0));
+        session_write_close();
+        break;
     case '/nap':
         Async\delay(20);
         $out['handler'] = ini_get('session.save_handler');

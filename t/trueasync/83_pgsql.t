@@ -9,6 +9,9 @@
 #     php8.2 CLI gives for the same code. A query whose coroutine is
 #     cancelled, or whose request TrueAsyncRequestTimeout ends, is gone from
 #     pg_stat_activity at once, and a cancelled one's connection still works.
+#     A pgsql link and a PDO shared by all requests: each transaction is
+#     its coroutine's alone, and one left open at the end of its request
+#     is rolled back.
 use strict;
 use warnings;
 use Apache::Test qw(-withtestmore);
@@ -19,7 +22,7 @@ use TATest qw(raw_request parallel top_dir json_decode json_encode);
 delete $ENV{PHP_INI_SCAN_DIR};
 use TAPostgres;
 
-plan tests => 2 * 5 + 1 + 2 * 4 + 3;
+plan tests => 2 * 5 + 1 + 2 * 4 + 3 + 1 + 2 * 4;
 
 my $port = TAPostgres::start();
 END { TAPostgres::stop() }
@@ -81,3 +84,20 @@ my $r = pget("/timeout?port=$port&tag=$tag");
 ok $r->{status} >= 500 && !$r->{finished}, "TrueAsyncRequestTimeout 1 ends the request mid-query ($r->{status})";
 ok gone_within($tag, 3), '... and its query is gone from pg_stat_activity';
 is pget('/nap')->{status}, 200, 'the thread serves the next request';
+
+# One connection shared by the thread's coroutines (made once, as at boot):
+# a transaction is its coroutine's alone; the others wait for it to end.
+is pget("/shared_init?port=$port")->{status}, 200, 'a pgsql link and a PDO shared by later requests';
+for my $api (qw(pg pdo)) {
+    my $N = 12;
+    my @res = parallel([ map { my $id = $_; sub { pget("/shared?api=$api&id=$id&together=$N&batch=sh$api") } } 1 .. $N ], 20);
+    is scalar(grep { $_->{status} == 200 } @res), $N, "$api shared: all $N requests 200"
+        or diag explain [ grep { $_->{status} != 200 } @res ];
+    is_deeply [ map { [ $_->{seen}, $_->{mine} ] } @res ], [ map { [ 1, $_ ] } 1 .. $N ],
+        "$api shared: each transaction saw its own row only"
+        or diag explain [ map { [ $_->{id}, $_->{seen}, $_->{mine} ] } @res ];
+    my $open = pget("/shared?api=$api&id=500&open=1");
+    is_deeply [ $open->{status}, $open->{seen} ], [ 200, 1 ], "$api shared: a request that ends inside its transaction";
+    my $next = pget("/shared?api=$api&id=501");
+    is_deeply [ $next->{seen}, $next->{mine} ], [ 1, 501 ], "$api shared: ... had it rolled back: the next one sees its own row only";
+}

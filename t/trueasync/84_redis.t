@@ -4,7 +4,11 @@
 #     a second; a pushed value reaches its own request at once, and phpredis'
 #     own blPop() times out after its 1 s. session.save_handler = redis set
 #     in a request keeps the session in Redis across requests, and only for
-#     that request.
+#     that request. One Redis object shared by all requests: each gets its
+#     own answers, a MULTI is its coroutine's until EXEC, and one left open
+#     at the end of its request is discarded. phpredis' session locking:
+#     a request whose session another server has locked waits for it as a
+#     coroutine, while the thread answers others.
 use strict;
 use warnings;
 use Apache::Test qw(-withtestmore);
@@ -12,7 +16,7 @@ use Time::HiRes qw(time);
 use TATest qw(raw_request parallel json_decode);
 use TARedis;
 
-plan tests => 5 + 2 + 5;
+plan tests => 5 + 2 + 5 + 5 + 3;
 
 my $port = TARedis::start();
 END { TARedis::stop() }
@@ -48,3 +52,30 @@ is_deeply [ $s2->{sid}, $s2->{n} ], [ $s1->{sid}, 2 ], 'the next request continu
 like `redis-cli -p $port GET PHPREDIS_SESSION:$s1->{sid}`, qr/n\|i:2;/, 'Redis holds it';
 my ($nap) = rget('/nap');
 isnt $nap->{handler}, 'redis', 'another request keeps the worker\'s own save_handler';
+
+is rget("/shared_init?port=$port")->{status}, 200, 'a Redis object shared by later requests';
+my $M = 20;
+my @sh = parallel([ map { my $id = $_; sub { (rget("/shared?id=$id&together=$M&batch=sh"))[0] } } 1 .. $M ], 30);
+is scalar(grep { $_->{status} == 200 } @sh), $M, "shared: all $M requests 200" or diag explain [ grep { $_->{status} != 200 } @sh ];
+is_deeply [ map { [ $_->{get}, $_->{exec} ] } @sh ], [ map { [ "v$_", [ 1, "v$_" ] ] } 1 .. $M ],
+    'shared: each request got its own answers, and its own MULTI ... EXEC'
+    or diag explain [ map { [ $_->{get}, $_->{exec} ] } @sh ];
+is rget("/shared?id=600&open=1")->{status}, 200, 'shared: a request that ends inside its MULTI';
+my ($after) = rget("/shared?id=601");
+is_deeply [ $after->{get}, $after->{exec}, scalar `redis-cli -p $port EXISTS ta_open_600` ], [ 'v601', [ 1, 'v601' ], "0\n" ],
+    '... had it discarded: the next request runs as usual, and the open MULTI never ran';
+
+# phpredis' session lock, held by another server (its key set here for
+# 700 ms): the request waits for it between tries as a coroutine, while
+# another request on the same thread answers.
+my $sid = "talock$$";
+system('redis-cli', '-p', $port, 'SET', "PHPREDIS_SESSION:${sid}_LOCK", 'another-server', 'PX', '700');
+my $t_lock = time;
+my @lk = parallel([
+    sub { (rget("/locked?port=$port&sid=$sid"))[0] },
+    sub { sleep 0.2; my $t = time; my ($n) = rget('/nap'); $n->{took} = time - $t; $n },
+], 2);
+is_deeply [ map { $_->{status} } @lk ], [ 200, 200 ], 'session lock: both requests 200';
+ok $lk[0]{got_lock} - $t_lock > 0.65 && $lk[0]{n} == 1, sprintf('session lock: the request got the session once the other server\'s lock expired (%.2f s)', $lk[0]{got_lock} - $t_lock)
+    or diag explain \@lk;
+ok $lk[1]{took} < 0.25, sprintf('session lock: another request on the thread answered in %.2f s while it waited', $lk[1]{took});

@@ -32,6 +32,34 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         if (!empty($q['plain'])) $out['plain'] = $r->blPop([$key], 1) ?: null;
         $r->close();
         break;
+    case '/xread':
+        // XREAD BLOCK 300 on a stream nothing is added to
+        $r = new Redis();
+        $r->connect('127.0.0.1', $port, 2.0);
+        $out['got'] = $r->xRead(["ta_stream_$id" => '$'], 1, 300) ?: null;
+        $r->close();
+        break;
+    case '/subscribe':
+        // SUBSCRIBE until the first message; /publish sends it
+        $r = new Redis();
+        $r->connect('127.0.0.1', $port, 2.0);
+        $r->setOption(Redis::OPT_READ_TIMEOUT, 1);
+        try {
+            // phpredis 5.3 leaves subscribe() only by an error: after
+            // unsubscribe() in the callback, its read times out (as in the CLI)
+            $r->subscribe(["ta_chan_$id"], function ($redis, $chan, $msg) use (&$out) {
+                $out['got'] = $msg;
+                $redis->unsubscribe([$chan]);
+            });
+        } catch (RedisException $e) {
+            $out['left'] = get_class($e);
+        }
+        break;
+    case '/publish':
+        $r = new Redis();
+        $r->connect('127.0.0.1', $port, 2.0);
+        $out['receivers'] = $r->publish("ta_chan_$id", "m$id");
+        break;
     case '/session':
         ini_set('session.save_handler', 'redis');
         ini_set('session.save_path', "tcp://127.0.0.1:$port");

@@ -16,7 +16,7 @@ use Time::HiRes qw(time);
 use TATest qw(raw_request parallel json_decode);
 use TARedis;
 
-plan tests => 5 + 2 + 5 + 5 + 3;
+plan tests => 5 + 2 + 5 + 5 + 3 + 2 + 3;
 
 my $port = TARedis::start();
 END { TARedis::stop() }
@@ -38,6 +38,24 @@ my ($max_end) = sort { $b <=> $a } map { $_->{end} // 1e20 } @res;
 ok $max_start - $min_start < 0.25, 'all 30 began together';
 ok $max_end - $min_start < 1.0, sprintf('30 x BLPOP 0.3 s on one PHP thread took %.2f s (< 1 s; one after another: 9 s)', $max_end - $min_start);
 ok !grep({ $_->{end} - $_->{start} < 0.29 } @res), '... and none returned before its timeout';
+
+# XREAD BLOCK likewise
+my @xr = parallel([ map { my $id = $_; sub { (rget("/xread?port=$port&id=$id&together=$N&batch=x"))[0] } } 1 .. $N ], 40);
+ok !grep({ $_->{status} != 200 || defined $_->{got} || $_->{end} - $_->{start} < 0.29 } @xr), "$N XREAD BLOCK 300: each waited its 0.3 s and got nothing";
+my ($xs) = sort { $a <=> $b } map { $_->{start} } @xr;
+my ($xe) = sort { $b <=> $a } map { $_->{end} } @xr;
+ok $xe - $xs < 1.0, sprintf('... together on one PHP thread: %.2f s (one after another: 9 s)', $xe - $xs);
+
+# SUBSCRIBE: the subscriber waits as a coroutine; a request published to
+# it on the same thread meanwhile
+my @ps = parallel([
+    sub { (rget("/subscribe?port=$port&id=77"))[0] },
+    sub { sleep 0.3; my ($n) = rget('/nap'); $n },
+    sub { sleep 0.5; (rget("/publish?port=$port&id=77"))[0] },
+], 10);
+is_deeply [ map { $_->{status} } @ps ], [ 200, 200, 200 ], 'SUBSCRIBE: subscriber, another request and the publisher all 200';
+is $ps[2]{receivers}, 1, '... the publisher, on the same thread, reached the subscriber';
+is $ps[0]{got}, 'm77', '... which got the message';
 
 my ($p) = rget("/blpop?port=$port&id=4242&push=1&plain=1");
 is_deeply $p->{got}, ['ta_list_4242', 'v4242'], 'a pushed value: BLPOP answers with it';

@@ -4,6 +4,7 @@ package TAPostgres;
 # by stop(). start() returns its port, or dies. As root, the server runs as
 # the postgres user (PostgreSQL refuses root).
 use strict;
+use TAServer ();
 use warnings;
 use File::Temp qw(tempdir);
 use IO::Socket::INET ();
@@ -40,9 +41,7 @@ sub start {
     }
     waitpid $k, 0;
     die "initdb failed, see $dir/initdb.log\n" if $?;
-    my $probe = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1) or die $!;
-    my $port = $probe->sockport;
-    close $probe;
+    my $port = TAServer::free_port();
     $pid = fork // die "fork: $!";
     if (!$pid) {
         open STDOUT, '>', "$dir/server.log"; open STDERR, '>&', \*STDOUT;

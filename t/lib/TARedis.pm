@@ -3,6 +3,7 @@ package TARedis;
 # a free port, no persistence, stopped by stop(). start() returns its
 # port, or dies.
 use strict;
+use TAServer ();
 use warnings;
 use File::Temp qw(tempdir);
 use IO::Socket::INET ();
@@ -15,9 +16,7 @@ sub start {
     my $server = '/usr/bin/redis-server';
     die "redis-server not installed (apt-get install redis-server)\n" unless -x $server;
     $dir = tempdir('ta-redis-XXXXXX', TMPDIR => 1, CLEANUP => 0);
-    my $probe = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1) or die $!;
-    my $port = $probe->sockport;
-    close $probe;
+    my $port = TAServer::free_port();
     $pid = fork // die "fork: $!";
     if (!$pid) {
         open STDOUT, '>', "$dir/server.log"; open STDERR, '>&', \*STDOUT;

@@ -6,21 +6,8 @@ use FrankenPHP\Request;
 use FrankenPHP\Response;
 
 require __DIR__ . '/inc/pg_ops.php';
+require __DIR__ . '/inc/together.php';
 
-// ?together=N: hold until N requests of the batch are here (connected),
-// so their queries start at once however slowly the test's clients and
-// the server's new backends come in. The start of the query is returned.
-function hold(array $q): float
-{
-    static $arrived = [];
-    if (($n = (int) ($q['together'] ?? 0)) > 0) {
-        $batch = (string) ($q['batch'] ?? '');
-        $arrived[$batch] = ($arrived[$batch] ?? 0) + 1;
-        $deadline = microtime(true) + 10;
-        while ($arrived[$batch] < $n && microtime(true) < $deadline) Async\delay(5);
-    }
-    return microtime(true);
-}
 
 // BEGIN, the row, a pause, what the transaction sees, ROLLBACK (unless
 // $end is false: the request ends with the transaction open).
@@ -56,14 +43,14 @@ HttpServer::onRequest(function (Request $req, Response $res) {
     switch (parse_url($req->getUri(), PHP_URL_PATH)) {
     case '/pg':
         $c = pg_connect(pg_conninfo($port), PGSQL_CONNECT_FORCE_NEW);
-        $t0 = hold($q);
+        $t0 = together($q);
         $row = pg_fetch_assoc(pg_query_params($c, 'SELECT pg_sleep(0.3) AS s, $1::int AS id', [$id]));
         $out = ['id' => (int) $row['id']];
         pg_close($c);
         break;
     case '/pdo':
         $db = new PDO(pg_dsn($port), 'postgres', '', [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
-        $t0 = hold($q);
+        $t0 = together($q);
         $st = $db->prepare('SELECT pg_sleep(0.3) AS s, ?::int AS id');
         $st->execute([$id]);
         $out = ['id' => (int) $st->fetch(PDO::FETCH_ASSOC)['id']];
@@ -106,7 +93,7 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         break;
     case '/shared':
         // a transaction on the shared connection: inside it, only its own row
-        $t0 = hold($q);
+        $t0 = together($q);
         $out = ['id' => $id] + (($q['api'] ?? '') === 'pdo' ? shared_pdo_txn($id, empty($q['open'])) : shared_pg_txn($id, empty($q['open'])));
         break;
     case '/nap':

@@ -5,19 +5,14 @@ use FrankenPHP\HttpServer;
 use FrankenPHP\Request;
 use FrankenPHP\Response;
 
+require __DIR__ . '/inc/together.php';
+
 HttpServer::onRequest(function (Request $req, Response $res) {
     $q = $req->getQueryParams();
     $port = (int) ($q['port'] ?? 0);
     $id = (int) ($q['id'] ?? 0);
     $out = [];
-    static $arrived = [];
-    if (($n = (int) ($q['together'] ?? 0)) > 0) {
-        $batch = (string) ($q['batch'] ?? '');
-        $arrived[$batch] = ($arrived[$batch] ?? 0) + 1;
-        $deadline = microtime(true) + 5;
-        while ($arrived[$batch] < $n && microtime(true) < $deadline) Async\delay(5);
-    }
-    $t0 = microtime(true);
+    $t0 = together($q, 5);
     switch (parse_url($req->getUri(), PHP_URL_PATH)) {
     case '/blpop':
         // BLPOP with a 0.3 s timeout on an empty list (phpredis 5 takes
@@ -88,8 +83,9 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         else $r->set("ta_open_$id", 'x');
         break;
     case '/locked':
-        // phpredis' session locking: the session is held ?hold= ms; a
-        // second request of the same session waits for the lock
+        // phpredis' session locking on; ?sid= names the session (whose
+        // lock the test may hold as another server would), ?hold= ms of
+        // work inside it
         ini_set('session.save_handler', 'redis');
         ini_set('session.save_path', "tcp://127.0.0.1:$port");
         ini_set('redis.session.locking_enabled', '1');

@@ -45,8 +45,8 @@ my ($pa, $pb) = ($be{a}->port, $be{b}->port);
 my $front = TAServer->new(trueasync => 0,
     modules => [qw(proxy proxy_http proxy_balancer slotmem_shm lbmethod_byrequests)], body => <<"CONF");
 <Proxy "balancer://php">
-    BalancerMember "http://127.0.0.1:$pa" retry=5
-    BalancerMember "http://127.0.0.1:$pb" retry=5
+    BalancerMember "http://127.0.0.1:$pa" retry=5 disablereuse=On
+    BalancerMember "http://127.0.0.1:$pb" retry=5 disablereuse=On
     ProxySet lbmethod=byrequests
 </Proxy>
 ProxyPass "/" "balancer://php/"
@@ -86,7 +86,7 @@ is redis_n($seq[0]{sid}), 10, 'Redis holds the session (n = 10)';
 
 # ---- three clients keep sending; backend b gets -k graceful-stop mid-run
 my $t0 = time + 0.5;
-my ($stop_at, $until) = ($t0 + 1.5, $t0 + 5);
+my ($stop_at, $until) = ($t0 + 1.5, $t0 + 7.5);   # httpd takes ~3 s to go
 my $client = sub {
     my $c;
     sleep_until($t0);
@@ -98,9 +98,11 @@ my @jobs = (($client) x 3,
     sub { sleep_until($stop_at - 0.3); my $c; count($be{b}, \$c, 1500) },   # held by b when it stops
     sub {
         sleep_until($stop_at);
+        my $pid = $be{b}->parent_pid;   # its pid file goes at once
         my $at = time;
         my $ok = $be{b}->ctl('graceful-stop');
-        my $gone = $be{b}->wait_gone(20);
+        my $gone;
+        for (1 .. 200) { last if $gone = !kill 0, $pid; sleep 0.1 }
         return { ok => $ok, at => $at, gone => $gone, gone_at => time };
     });
 my @res = parallel(\@jobs, 30);
@@ -112,7 +114,8 @@ ok $held->{status} == 200 && ($held->{backend} // '') eq 'b' && $held->{got} > $
 
 my @all = map { @{ $_->{r} || [] } } @res;
 my @bad = grep { $_->{status} != 200 || !$_->{complete} } @all;
-ok @all > 60 && !@bad, scalar(@all) . ' requests through the balancer during the run, every one 200'
+my $held_b = grep { ($_->{backend} // '') eq 'b' && $_->{sent} < $stop->{at} && $_->{got} > $stop->{at} } @all;
+ok @all > 60 && !@bad, scalar(@all) . " requests through the balancer during the run ($held_b in b when it was told to stop), every one 200"
     or diag explain [scalar(@all), @bad[0 .. ($#bad < 4 ? $#bad : 4)]];
 my @gaps = grep { my $r = $_->{r} || [];
                   join(',', map { $_->{n} // '-' } @$r) ne join(',', 1 .. @$r)

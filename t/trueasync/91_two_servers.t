@@ -1,13 +1,15 @@
 # 91. More than one server (issue 21): two Apache servers with the module
 #     (private ones, 2 PHP threads each) behind a third Apache with
-#     mod_proxy_balancer (byrequests, no stickiness), sessions in one Redis
-#     (session.save_handler = redis through TrueAsyncPHPIni). One client's
-#     session goes on across both backends. Then three clients keep sending
-#     while one backend is stopped with -k graceful-stop: every response is
-#     200, no session counter skips or repeats, the requests the stopped
-#     backend held complete, and the balancer sends the rest to the other
-#     backend (connection refused: the member is put in error and the
-#     request is tried on the next one).
+#     mod_proxy_balancer (byrequests, no stickiness, the README's
+#     configuration), sessions in one Redis (session.save_handler = redis
+#     through TrueAsyncPHPIni). One client's session goes on across both
+#     backends. Three clients keep sending while backend b gets
+#     -k graceful-stop: every response is 200, no session counter skips or
+#     repeats, the requests b held complete, and the balancer sends the
+#     rest to a (a refused connection puts the member in error and the
+#     request is tried on the next one). b comes back after the retry
+#     time; then a is disabled in the balancer-manager before its
+#     graceful-stop, and no request meets it stopping.
 use strict;
 use warnings;
 use Apache::Test qw(-withtestmore);
@@ -16,7 +18,7 @@ use TATest qw(parallel top_dir json_decode);
 use TAServer;
 use TARedis;
 
-plan tests => 3 + 5 + 11;
+plan tests => 3 + 5 + 11 + 10;
 
 my $rport = TARedis::start();
 END { TARedis::stop() }
@@ -43,14 +45,19 @@ ok $be{b}->start, 'backend b starts';
 # The front: the README's configuration ("Running on several servers").
 my ($pa, $pb) = ($be{a}->port, $be{b}->port);
 my $front = TAServer->new(trueasync => 0,
-    modules => [qw(proxy proxy_http proxy_balancer slotmem_shm lbmethod_byrequests)], body => <<"CONF");
+    modules => [qw(proxy proxy_http proxy_balancer slotmem_shm lbmethod_byrequests authz_host)], body => <<"CONF");
 <Proxy "balancer://php">
     BalancerMember "http://127.0.0.1:$pa" retry=5 disablereuse=On
     BalancerMember "http://127.0.0.1:$pb" retry=5 disablereuse=On
     ProxySet lbmethod=byrequests
 </Proxy>
+ProxyPass "/balancer-manager" "!"
 ProxyPass "/" "balancer://php/"
 ProxyPassReverse "/" "balancer://php/"
+<Location "/balancer-manager">
+    SetHandler balancer-manager
+    Require ip 127.0.0.1
+</Location>
 CONF
 ok $front->start, 'the balancer starts';
 
@@ -64,6 +71,23 @@ sub count {
     ($$cookie) = ($r->{head} // '') =~ /^Set-Cookie:\s*(PHPSESSID=[^;\r\n]+)/mi unless $$cookie;
     return { status => $r->{status}, complete => $r->{complete}, error => $r->{error},
              sent => $sent, got => time, %$j{qw(backend sid n handler start end)} };
+}
+# The clients' runs: every response 200, each client's counter 1, 2, 3, ...
+# Returns every response.
+sub check_run {
+    my ($res, $what) = @_;
+    my @all = map { @{ $_->{r} || [] } } @$res;
+    my @bad = grep { $_->{status} != 200 || !$_->{complete} } @all;
+    ok @all > 60 && !@bad, scalar(@all) . " requests through the balancer $what, every one 200"
+        or diag explain [scalar(@all), @bad[0 .. ($#bad < 4 ? $#bad : 4)]];
+    my @gaps = grep { my $r = $_->{r} || [];
+                      join(',', map { $_->{n} // '-' } @$r) ne join(',', 1 .. @$r)
+                      || grep({ ($_->{sid} // '') ne ($r->[0]{sid} // '') } @$r) } @$res;
+    ok !@gaps, '... each client\'s session counter went 1, 2, 3, ... with no gap or repeat'
+        or diag explain [map { join ' ', map { ($_->{backend} // '?') . ':' . ($_->{n} // '-') } @{ $_->{r} } } @gaps];
+    is_deeply [map { redis_n($_->{r}[0]{sid}) } @$res], [map { scalar @{ $_->{r} } } @$res],
+        '... and Redis holds each one\'s last count';
+    return @all;
 }
 sub sleep_until { my $d = shift() - time; sleep $d if $d > 0 }
 sub redis_n {
@@ -112,25 +136,50 @@ ok $stop->{gone}, sprintf('backend b is gone %.1f s later', ($stop->{gone_at} //
 ok $held->{status} == 200 && ($held->{backend} // '') eq 'b' && $held->{got} > $stop->{at},
     'the request b held when it was told to stop completed (200)' or diag explain $held;
 
-my @all = map { @{ $_->{r} || [] } } @res;
-my @bad = grep { $_->{status} != 200 || !$_->{complete} } @all;
+my @all = check_run(\@res, 'during the run');
 my $held_b = grep { ($_->{backend} // '') eq 'b' && $_->{sent} < $stop->{at} && $_->{got} > $stop->{at} } @all;
-ok @all > 60 && !@bad, scalar(@all) . " requests through the balancer during the run ($held_b in b when it was told to stop), every one 200"
-    or diag explain [scalar(@all), @bad[0 .. ($#bad < 4 ? $#bad : 4)]];
-my @gaps = grep { my $r = $_->{r} || [];
-                  join(',', map { $_->{n} // '-' } @$r) ne join(',', 1 .. @$r)
-                  || grep({ ($_->{sid} // '') ne ($r->[0]{sid} // '') } @$r) } @res;
-ok !@gaps, 'each client\'s session counter went 1, 2, 3, ... with no gap or repeat'
-    or diag explain [map { join ' ', map { ($_->{backend} // '?') . ':' . ($_->{n} // '-') } @{ $_->{r} } } @gaps];
 my @before = grep { $_->{got} < $stop->{at} } @all;
 my %before = map { ($_->{backend} // '?') => 1 } @before;
 ok $before{a} && $before{b}, 'before the stop both backends served the clients';
 ok scalar(grep { ($_->{backend} // '') eq 'b' && $_->{sent} > $stop->{at} - 1 } @before) > 0,
-    '... b until the last second before it (the stop came mid-run)';
+    "... b until the last second before it (the stop came mid-run; $held_b of the clients' requests were in b then)";
 my @after = grep { $_->{sent} > $stop->{gone_at} } @all;
 ok @after > 10 && !grep({ ($_->{backend} // '') ne 'a' } @after),
     scalar(@after) . ' requests after b was gone, all served by a' or diag explain [@after[0 .. 2]];
-is_deeply [map { redis_n($_->{r}[0]{sid}) } @res], [map { scalar @{ $_->{r} } } @res],
-    'Redis holds each client\'s last count';
 like $front->log_text, qr/AH01114|AH00957/, 'the balancer met the stopped member (connection refused) and went on';
 unlike $be{b}->log_text, qr/exit signal/, 'backend b\'s child ended without a signal';
+
+# ---- b comes back; then a is taken out without meeting a single request:
+#      disabled in the balancer-manager first, then graceful-stop
+my $mark = length $front->log_text;
+ok $be{b}->start, 'backend b starts again';
+my @back;
+for (1 .. 60) { push @back, count($front, \$cookie); last if ($back[-1]{backend} // '') eq 'b'; sleep 0.25 }
+ok +(($back[-1]{backend} // '') eq 'b' && !grep { $_->{status} != 200 } @back),
+    'after its retry time the balancer sends to b again' or diag explain \@back;
+is_deeply [map { $_->{n} } @back], [11 .. 10 + @back], '... the first client\'s session still going on';
+
+my $ua = TATest::ua();
+my $mgr = 'http://127.0.0.1:' . $front->port . '/balancer-manager';
+my ($nonce) = ($ua->get($mgr)->decoded_content // '') =~ /nonce=([0-9a-f-]+)/;
+ok $nonce, 'the balancer-manager gives its nonce';
+$t0 = time + 0.3;
+$until = $t0 + 4;
+@jobs = (($client) x 3, sub {
+    sleep_until($t0 + 1);
+    my $off_at = time;
+    my $r = $ua->post($mgr, { b => 'php', w => "http://127.0.0.1:$pa", nonce => $nonce, w_status_D => 1 },
+                      Referer => 'http://127.0.0.1/balancer-manager');
+    sleep_until($t0 + 1.5);
+    return { code => $r->code, off_at => $off_at, ok => $be{a}->ctl('graceful-stop') };
+});
+@res = parallel(\@jobs, 30);
+my $off = pop @res;
+ok $off->{code} == 200 && $off->{ok}, 'a disabled in the balancer-manager, then httpd -k graceful-stop on it'
+    or diag explain $off;
+@all = check_run(\@res, 'meanwhile');
+my @to_a = grep { ($_->{backend} // '') eq 'a' && $_->{sent} > $off->{off_at} + 0.1 } @all;
+ok scalar(grep { ($_->{backend} // '') eq 'a' && $_->{got} < $off->{off_at} } @all) > 0 && !@to_a,
+    'a served the clients until it was disabled, then nothing more' or diag explain \@to_a;
+unlike substr($front->log_text, $mark), qr/AH00957: http: attempt to connect to 127\.0\.0\.1:$pa/,
+    'the balancer never tried the stopping a';

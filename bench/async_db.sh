@@ -66,6 +66,8 @@ apache() {  # start|stop conf
   if [ "$1" = start ]; then confs+=("$2"); else sleep 1; fi
 }
 
+# Apache threads: twice the connections (a warm-up's requests may still be
+# on their way out when the measured run's connections come).
 # 1. mod_trueasync, one Apache child, 2 PHP threads
 module_rss=0
 for CONNS in $CONN_LIST; do
@@ -74,12 +76,12 @@ for CONNS in $CONN_LIST; do
 LoadModule trueasync_module $MODULE
 TrueAsyncWorker $ROOT/bench/async_db_worker.php
 TrueAsyncThreads 2
-TrueAsyncBufferSize $(( (CONNS + 64) / 2 ))
+TrueAsyncBufferSize $CONNS
 <Location />
     SetHandler trueasync-worker
 </Location>
 CONF
-  conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$OUT/module.conf" -a off -t $((CONNS + 64)) \
+  conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$OUT/module.conf" -a off -t $((2 * CONNS + 64)) \
          -r "$ROOT/bench/async_db_worker.php" -r "$ROOT/bench/async_db_query.php" "$OUT/httpd" "$web")
   apache start "$conf"
   wait_up "http://127.0.0.1:$web/"; check "http://127.0.0.1:$web/"
@@ -100,7 +102,7 @@ fpm_stop() { kill "$fpm_pid"; wait "$fpm_pid" 2>/dev/null || true; fpm_pid=""; }
 web=$(free_port) fpm=$(free_port)
 CONNS=$max_conns
 proxy_fcgi_conf "$OUT/fpm.conf" "$fpm" async_db_front.php
-conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$OUT/fpm.conf" -a off -t $((max_conns + 64)) "$OUT/fpmhttpd" "$web")
+conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$OUT/fpm.conf" -a off -t $((2 * max_conns + 64)) "$OUT/fpmhttpd" "$web")
 apache start "$conf"
 fpm_start 1
 for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$web/"; done

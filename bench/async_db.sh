@@ -72,17 +72,8 @@ apache() {  # start|stop conf
 module_rss=0
 for CONNS in $CONN_LIST; do
   web=$(free_port)
-  cat > "$OUT/module.conf" <<CONF
-LoadModule trueasync_module $MODULE
-TrueAsyncWorker $ROOT/bench/async_db_worker.php
-TrueAsyncThreads 2
-TrueAsyncBufferSize $CONNS
-<Location />
-    SetHandler trueasync-worker
-</Location>
-CONF
-  conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$OUT/module.conf" -a off -t $((2 * CONNS + 64)) \
-         -r "$ROOT/bench/async_db_worker.php" -r "$ROOT/bench/async_db_query.php" "$OUT/httpd" "$web")
+  conf=$(module_conf "$OUT/httpd" "$web" "$ROOT/bench/async_db_worker.php" 2 "$CONNS" $((2 * CONNS + 64)) \
+         "$ROOT/bench/async_db_query.php" < /dev/null)
   apache start "$conf"
   wait_up "http://127.0.0.1:$web/"; check "http://127.0.0.1:$web/"
   ppid=$(cat "$OUT/httpd/httpd.pid")

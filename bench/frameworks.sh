@@ -57,19 +57,11 @@ check_measure() {  # label url pids...: the answer is right, then measure
 
 # 1. mod_trueasync
 web=$(free_port)
-cat > "$OUT/module.conf" <<CONF
-LoadModule trueasync_module $MODULE
+conf=$(module_conf "$OUT/httpd" "$web" "$ROOT/bench/symfony_worker.php" 2 "$CONNS" $((CONNS + 64)) <<CONF
 CoreDumpDirectory /tmp
-TrueAsyncWorker $ROOT/bench/symfony_worker.php
-TrueAsyncThreads 2
-TrueAsyncBufferSize $CONNS
 TrueAsyncMaxConcurrency $MODCONC
-<Location />
-    SetHandler trueasync-worker
-</Location>
 CONF
-conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$OUT/module.conf" -a off -t $((CONNS + 64)) \
-       -r "$ROOT/bench/symfony_worker.php" "$OUT/httpd" "$web")
+)
 /usr/sbin/apache2 -f "$conf" -k start
 wait_up "http://127.0.0.1:$web/hello/x"
 ppid=$(cat "$OUT/httpd/httpd.pid")

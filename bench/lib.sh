@@ -87,6 +87,26 @@ measure() {
                  (n > 0 ? apart * 1e6 / hz / n : 0) }' >> "$results"
 }
 
+# module_conf DIR PORT WORKER THREADS BUFFER APACHE_THREADS [READABLE...]:
+# an Apache (one child) with the module ($MODULE) serving WORKER for every
+# URL; stdin adds directives. Prints the httpd.conf path.
+module_conf() {
+  local dir=$1 port=$2 worker=$3 threads=$4 buffer=$5 at=$6 p r=()
+  shift 6
+  for p in "$worker" "$@"; do r+=(-r "$p"); done
+  cat > "$dir.conf" <<CONF
+LoadModule trueasync_module $MODULE
+TrueAsyncWorker $worker
+TrueAsyncThreads $threads
+TrueAsyncBufferSize $buffer
+$(cat)
+<Location />
+    SetHandler trueasync-worker
+</Location>
+CONF
+  "$ROOT/scripts/apache-conf.sh" -m none -x "$dir.conf" -a off -t "$at" "${r[@]}" "$dir" "$port"
+}
+
 # modphp_so: Debian's mod_php, unpacked from its .deb under $OUT/modphp
 # (never installed: installing it switches the system's Apache to prefork).
 modphp_so() {
@@ -199,7 +219,6 @@ pg_start() {
     "-p $pg_port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=${PG_MAX_CONNECTIONS:-100} -c shared_buffers=64MB" >/dev/null ||
     { log "PostgreSQL did not start, see $dir/server.log"; exit 1; }
   pg_pid=$(head -1 "$dir/data/postmaster.pid")
-  pg_dir=$dir
   pg_psql=("${as[@]}" "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres)
 }
 pg_stop() {

@@ -81,17 +81,7 @@ trueasync() {
   local label=$1 threads=$2 web; web=$(free_port)
   local dir=$OUT/ta-${threads// /-}
   mkdir -p "$dir"
-  cat > "$dir.conf" <<CONF
-LoadModule trueasync_module $MODULE
-TrueAsyncWorker $ROOT/bench/symfony_worker.php
-TrueAsyncThreads $threads
-TrueAsyncBufferSize $CONNS
-<Location />
-    SetHandler trueasync-worker
-</Location>
-CONF
-  local conf; conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$dir.conf" -a off -t $((CONNS + 64)) \
-       -r "$ROOT/bench/symfony_worker.php" "$dir" "$web")
+  local conf; conf=$(module_conf "$dir" "$web" "$ROOT/bench/symfony_worker.php" "$threads" "$CONNS" $((CONNS + 64)) < /dev/null)
   /usr/sbin/apache2 -f "$conf" -k start
   wait_up "http://127.0.0.1:$web/hello/x"
   local ppid; ppid=$(cat "$dir/httpd.pid")

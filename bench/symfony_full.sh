@@ -115,18 +115,7 @@ module_start() {  # threads
   web=$(free_port)
   # queues that ThreadsPerChild can hold (TA00953)
   local buffer=$(( (CONNS + 64) / $1 )); [ "$buffer" -ge 2 ] || buffer=2; [ "$buffer" -le "$CONNS" ] || buffer=$CONNS
-  cat > "$OUT/module.conf" <<CONF
-LoadModule trueasync_module $MODULE
-CoreDumpDirectory /tmp
-TrueAsyncWorker $APP/../symfony_full.php
-TrueAsyncThreads $1
-TrueAsyncBufferSize $buffer
-<Location />
-    SetHandler trueasync-worker
-</Location>
-CONF
-  conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$OUT/module.conf" -a off -t $((CONNS + 64)) \
-         -r "$APP/../symfony_full.php" "$OUT/httpd" "$web")
+  conf=$(module_conf "$OUT/httpd" "$web" "$APP/../symfony_full.php" "$1" "$buffer" $((CONNS + 64)) <<< "CoreDumpDirectory /tmp")
   /usr/sbin/apache2 -f "$conf" -k start
   wait_up "http://127.0.0.1:$web/page"
   ppid=$(cat "$OUT/httpd/httpd.pid")
@@ -153,17 +142,7 @@ module_stop
 
 # 4. the PDO pool (an onRequest worker, 2 PHP threads)
 web=$(free_port)
-cat > "$OUT/pool.conf" <<CONF
-LoadModule trueasync_module $MODULE
-TrueAsyncWorker $ROOT/bench/pdo_pool_worker.php
-TrueAsyncThreads 2
-TrueAsyncBufferSize $CONNS
-<Location />
-    SetHandler trueasync-worker
-</Location>
-CONF
-conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$OUT/pool.conf" -a off -t $((CONNS + 64)) \
-       -r "$ROOT/bench/pdo_pool_worker.php" "$OUT/pool" "$web")
+conf=$(module_conf "$OUT/pool" "$web" "$ROOT/bench/pdo_pool_worker.php" 2 "$CONNS" $((CONNS + 64)) < /dev/null)
 /usr/sbin/apache2 -f "$conf" -k start
 wait_up "http://127.0.0.1:$web/info"
 ppid=$(cat "$OUT/pool/httpd.pid")

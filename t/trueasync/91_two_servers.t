@@ -3,7 +3,8 @@
 #     mod_proxy_balancer (byrequests, no stickiness, the README's
 #     configuration), sessions in one Redis (session.save_handler = redis
 #     through TrueAsyncPHPIni). One client's session goes on across both
-#     backends. Three clients keep sending while backend b gets
+#     backends; three clients of one session at once take turns through
+#     phpredis' session lock (no update lost). Three clients keep sending while backend b gets
 #     -k graceful-stop: every response is 200, no session counter skips or
 #     repeats, the requests b held complete, and the balancer sends the
 #     rest to a (a refused connection puts the member in error and the
@@ -18,7 +19,7 @@ use TATest qw(parallel top_dir json_decode);
 use TAServer;
 use TARedis;
 
-plan tests => 3 + 5 + 11 + 10;
+plan tests => 3 + 5 + 2 + 11 + 10;
 
 my $rport = TARedis::start();
 END { TARedis::stop() }
@@ -33,6 +34,9 @@ TrueAsyncWorker $worker
 TrueAsyncThreads 2
 TrueAsyncPHPIni session.save_handler redis
 TrueAsyncPHPIni session.save_path tcp://127.0.0.1:$rport
+TrueAsyncPHPIni redis.session.locking_enabled 1
+TrueAsyncPHPIni redis.session.lock_expire 10
+TrueAsyncPHPIni redis.session.lock_retries 2500
 <Location />
     SetHandler trueasync-worker
 </Location>
@@ -107,6 +111,19 @@ is_deeply [sort keys %seen], ['a', 'b'], 'both backends served them (no stickine
 is_deeply [map { $_->{n} } @seq], [1 .. 10], '... and the session counter went on from one to the other'
     or diag explain [map { "$_->{backend}:" . ($_->{n} // '-') } @seq];
 is redis_n($seq[0]{sid}), 10, 'Redis holds the session (n = 10)';
+
+# ---- one session, three clients at once: phpredis' session lock makes
+#      the requests on the two servers take turns (no update lost)
+my $shared;
+my $first = count($front, \$shared);
+my @turns = parallel([ map { sub { my $c = $shared; [ map { count($front, \$c, 40) } 1 .. 8 ] } } 1 .. 3 ], 60);
+my @t = map { @$_ } grep { ref $_ eq 'ARRAY' } @turns;
+my %by = map { ($_->{backend} // '?') => 1 } @t;
+is scalar(grep { $_->{status} == 200 && ($_->{sid} // '') eq ($first->{sid} // '-') } @t), 24,
+    '24 requests of one session from three clients at once: 200' or diag explain \@turns;
+is_deeply [sort { $a <=> $b } map { $_->{n} // 0 } @t], [2 .. 25],
+    '... on both backends (' . join(', ', sort keys %by) . '), each saw its own count: none lost'
+    or diag explain [map { ($_->{backend} // '?') . ':' . ($_->{n} // '-') } @t];
 
 # ---- three clients keep sending; backend b gets -k graceful-stop mid-run
 my $t0 = time + 0.5;

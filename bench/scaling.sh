@@ -21,14 +21,11 @@ CONNS=${BENCH_CONNECTIONS:-64}
 IDLE=${BENCH_IDLE:-30}
 MODULE=${BENCH_MODULE:-$ROOT/build/mod_trueasync.so}
 log() { echo "scaling: $*" >&2; }
+. "$ROOT/bench/lib.sh"
 [ -f "$MODULE" ] || { log "$MODULE missing; run 'make module' first"; exit 1; }
-for p in wrk php8.2-fpm php-symfony-http-kernel php-symfony-routing; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {
-    log "installing $p"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >&2; }
-done
+need_pkgs wrk php8.2-fpm php-symfony-http-kernel php-symfony-routing
 systemctl stop php8.2-fpm >/dev/null 2>&1 || true
 rm -rf "$OUT"; mkdir -p "$OUT"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cc -std=gnu11 -O2 -Wall -Wextra -o "$OUT/upstream" "$ROOT/bench/upstream.c" -luv
 up=$(free_port)
 pids=()
@@ -60,7 +57,7 @@ mem_of() {
   echo "$rss $pss"
 }
 results=$OUT/results.txt; : > "$results"
-measure() {  # label url pids... (the processes whose memory counts)
+measure_mem() {  # label url pids... (the processes whose memory counts)
   local label=$1 url=$2; shift 2
   local body; body=$(curl -s --max-time 10 "$url")
   [ "$body" = ok ] || { log "$label: unexpected answer '$body'"; exit 1; }
@@ -76,7 +73,6 @@ measure() {  # label url pids... (the processes whose memory counts)
     END { split(busy, b, " "); split(idle, i, " ");
           printf "%s|%.0f|%.1f|%d|%.1f|%.1f|%.1f|%.1f\n", l, rps, p99, bad, b[1] / 1024, b[2] / 1024, i[1] / 1024, i[2] / 1024 }' >> "$results"
 }
-wait_up() { for _ in $(seq 100); do curl -sf -o /dev/null --max-time 2 "$1" && return 0; sleep 0.2; done; log "$1 does not answer"; exit 1; }
 # the Apache children of a parent (the parent holds no PHP thread)
 kids() { pgrep -P "$1" | tr '\n' ' '; }
 
@@ -85,22 +81,12 @@ trueasync() {
   local label=$1 threads=$2 web; web=$(free_port)
   local dir=$OUT/ta-${threads// /-}
   mkdir -p "$dir"
-  cat > "$dir.conf" <<CONF
-LoadModule trueasync_module $MODULE
-TrueAsyncWorker $ROOT/bench/symfony_worker.php
-TrueAsyncThreads $threads
-TrueAsyncBufferSize $CONNS
-<Location />
-    SetHandler trueasync-worker
-</Location>
-CONF
-  local conf; conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$dir.conf" -a off -t $((CONNS + 64)) \
-       -r "$ROOT/bench/symfony_worker.php" "$dir" "$web")
+  local conf; conf=$(module_conf "$dir" "$web" "$ROOT/bench/symfony_worker.php" "$threads" "$CONNS" $((CONNS + 64)) < /dev/null)
   /usr/sbin/apache2 -f "$conf" -k start
   wait_up "http://127.0.0.1:$web/hello/x"
   local ppid; ppid=$(cat "$dir/httpd.pid")
   # shellcheck disable=SC2046
-  measure "$label" "http://127.0.0.1:$web/upstream?up=$up" $(kids "$ppid")
+  measure_mem "$label" "http://127.0.0.1:$web/upstream?up=$up" $(kids "$ppid")
   /usr/sbin/apache2 -f "$conf" -k stop; sleep 2
 }
 trueasync "TrueAsyncThreads 2 32" "2 32"
@@ -123,27 +109,11 @@ pm.min_spare_servers = 1
 pm.max_spare_servers = 3
 FPM
 /usr/sbin/php-fpm8.2 -n -c "$ini" -y "$OUT/fpm/fpm.conf" -F > "$OUT/fpm/fpm.out" 2>&1 & fpm_pid=$!; pids+=($fpm_pid)
-cat > "$OUT/fpm.conf" <<CONF
-LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
-LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so
-LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
-<Directory "$ROOT/bench">
-    AllowOverride None
-    Require all granted
-    RewriteEngine On
-    RewriteRule ^ symfony_front.php [L]
-</Directory>
-<Proxy "fcgi://127.0.0.1:$fpm" enablereuse=on max=$CONNS>
-</Proxy>
-<Files "symfony_front.php">
-    SetHandler "proxy:fcgi://127.0.0.1:$fpm"
-</Files>
-DocumentRoot "$ROOT/bench"
-CONF
+proxy_fcgi_conf "$OUT/fpm.conf" "$fpm" symfony_front.php
 conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$OUT/fpm.conf" -a off -t $((CONNS + 64)) "$OUT/fpmhttpd" "$web")
 /usr/sbin/apache2 -f "$conf" -k start
 wait_up "http://127.0.0.1:$web/hello/x"
-measure "php-fpm dynamic 32" "http://127.0.0.1:$web/upstream?up=$up" "$fpm_pid"
+measure_mem "php-fpm dynamic 32" "http://127.0.0.1:$web/upstream?up=$up" "$fpm_pid"
 /usr/sbin/apache2 -f "$conf" -k stop
 
 echo "Symfony 5.4 app, /upstream (20 ms), wrk 2 threads, $CONNS connections, ${SECS} s, $(nproc) CPUs; memory of the PHP processes"

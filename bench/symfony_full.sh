@@ -25,19 +25,13 @@ CONNS=${BENCH_CONNECTIONS:-64}
 MODULE=${BENCH_MODULE:-$ROOT/build/mod_trueasync.so}
 APP=$ROOT/t/php/symfony_full
 log() { echo "symfony_full: $*" >&2; }
+. "$ROOT/bench/lib.sh"
 [ -f "$MODULE" ] || { log "$MODULE missing; run 'make module' first"; exit 1; }
-for p in wrk php8.2-fpm php8.2-mysql mariadb-server php-symfony-framework-bundle php-symfony-twig-bundle \
-         php-symfony-security-core php-doctrine-dbal; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {
-    log "installing $p"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >&2; }
-done
+need_pkgs wrk php8.2-fpm php8.2-mysql mariadb-server php-symfony-framework-bundle php-symfony-twig-bundle \
+         php-symfony-security-core php-doctrine-dbal
 systemctl stop php8.2-fpm >/dev/null 2>&1 || true
 rm -rf "$OUT/httpd" "$OUT/prefork" "$OUT/fpm" "$OUT/fpmhttpd" "$OUT/pool" "$OUT/mariadb" "$OUT"/cache-*
-mkdir -p "$OUT/modphp" "$OUT/fpm" "$OUT/prefork" "$OUT/mariadb"
-if [ ! -f "$OUT/modphp/usr/lib/apache2/modules/libphp8.2.so" ]; then
-  (cd "$OUT/modphp" && apt-get download -qq libapache2-mod-php8.2 >&2 && dpkg-deb -x libapache2-mod-php8.2_*.deb .)
-fi
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+mkdir -p "$OUT/fpm" "$OUT/mariadb"
 user=www-data
 pids=()
 cleanup() {
@@ -75,79 +69,19 @@ ini=$OUT/php.ini
 } | awk '/extension=(pdo_mysql)/ { later = later $0 "\n"; next } { print } END { printf "%s", later }' > "$ini"
 mkdir -p "$OUT/phpini"; cp "$ini" "$OUT/phpini/php.ini"
 
-all_pids() { local p; for p in "$@"; do echo "$p"; pgrep -P "$p" || true; done; }
-ticks_of() {  # utime+stime (ticks) of these pids and their children
-  local t=0 p f
-  for p in $(all_pids "$@"); do
-    f=$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null) || continue
-    set -- $f; t=$((t + ${12} + ${13}))
-  done
-  echo $t
-}
-rss_of() {  # total VmRSS (KiB) of these pids and their children
-  local s=0 p r
-  for p in $(all_pids "$@"); do
-    r=$(awk '/^VmRSS/{print $2}' "/proc/$p/status" 2>/dev/null) || continue
-    s=$((s + ${r:-0}))
-  done
-  echo $s
-}
 results=$OUT/results.txt; : > "$results"
 check() {  # url expected-substring
   local body; body=$(curl -s --max-time 20 "$1" || true)
   case "$body" in *"$2"*) ;; *) log "$1: unexpected answer '${body:0:300}'"; exit 1 ;; esac
 }
-measure() {  # label url pids...
-  local label=$1 url=$2; shift 2
-  wrk -t2 -c"$CONNS" -d3s "$url" >/dev/null 2>&1 || true
-  local t0 t1 out; t0=$(ticks_of "$@")
-  out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --timeout 10s "$url")
-  t1=$(ticks_of "$@")
-  echo "$out" > "$OUT/wrk-${label// /_}.txt"
-  echo "$out" | awk -v l="$label" -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v rss="$(rss_of "$@")" '
-    /^Requests\/sec:/ { rps = $2 } / requests in / { n = $1 }
-    /Non-2xx or 3xx responses:/ { bad = $NF } /Socket errors:/ { err = $0 }
-    END { printf "%s|%.0f|%.1f|%.0f|%d|%s\n", l, rps, (n > 0 ? ticks * 1e6 / hz / n : 0), rss / 1024, bad, err }' >> "$results"
-}
-wait_up() { for _ in $(seq 150); do curl -sf -o /dev/null --max-time 5 "$1" && return 0; sleep 0.2; done; log "$1 does not answer"; exit 1; }
-front_dir() {  # DocumentRoot with the front controller and a rewrite to it
-  cat <<CONF
-DocumentRoot "$ROOT/bench"
-<Directory "$ROOT/bench">
-    AllowOverride None
-    Require all granted
-    RewriteEngine On
-    RewriteRule ^ symfony_full_front.php [L]
-</Directory>
-CONF
-}
-
 # 1. php-fpm behind mod_proxy_fcgi
 web=$(free_port) fpm=$(free_port)
-cat > "$OUT/fpm/fpm.conf" <<FPM
-[global]
-error_log = $OUT/fpm/fpm.log
-[www]
-listen = 127.0.0.1:$fpm
-user = $user
-group = $user
-pm = static
-pm.max_children = $CONNS
+fpm_conf "$OUT/fpm/fpm.conf" "$fpm" "$CONNS" <<FPM
 env[TA_MARIADB_PORT] = $TA_MARIADB_PORT
 env[TA_SF_CACHE] = $(cache_for fpm)
 FPM
 PHP_INI_SCAN_DIR= /usr/sbin/php-fpm8.2 -c "$ini" -y "$OUT/fpm/fpm.conf" -F > "$OUT/fpm/fpm.out" 2>&1 & fpm_pid=$!; pids+=($fpm_pid)
-cat > "$OUT/fpm.conf" <<CONF
-LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
-LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so
-LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
-$(front_dir)
-<Proxy "fcgi://127.0.0.1:$fpm" enablereuse=on max=$CONNS>
-</Proxy>
-<Files "symfony_full_front.php">
-    SetHandler "proxy:fcgi://127.0.0.1:$fpm"
-</Files>
-CONF
+proxy_fcgi_conf "$OUT/fpm.conf" "$fpm" symfony_full_front.php
 conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$OUT/fpm.conf" -a off -t $((CONNS + 64)) "$OUT/fpmhttpd" "$web")
 /usr/sbin/apache2 -f "$conf" -k start
 wait_up "http://127.0.0.1:$web/page"
@@ -161,32 +95,8 @@ fpm_rss=$(rss_of "$fpm_pid")
 # 2. mod_php, prefork
 web=$(free_port)
 export TA_SF_CACHE; TA_SF_CACHE=$(cache_for prefork)
-cat > "$OUT/prefork/httpd.conf" <<CONF
-ServerRoot "$OUT/prefork"
-PidFile "$OUT/prefork/httpd.pid"
-DefaultRuntimeDir "$OUT/prefork"
-Mutex default:$OUT/prefork
-Listen 127.0.0.1:$web
-ServerName 127.0.0.1
-User $user
-Group $user
-LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
-LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
-LoadModule php_module $OUT/modphp/usr/lib/apache2/modules/libphp8.2.so
-PHPIniDir "$OUT/phpini"
-StartServers $CONNS
-MinSpareServers $CONNS
-MaxSpareServers $CONNS
-ServerLimit $CONNS
-MaxRequestWorkers $CONNS
-MaxConnectionsPerChild 0
-KeepAlive On
-MaxKeepAliveRequests 0
-ErrorLog "$OUT/prefork/error_log"
-TypesConfig /etc/mime.types
-$(front_dir)
+prefork_conf "$OUT/prefork" "$web" "$OUT/phpini" >/dev/null <<CONF
+$(front_dir symfony_full_front.php)
 <Files "symfony_full_front.php">
     SetHandler application/x-httpd-php
 </Files>
@@ -205,18 +115,7 @@ module_start() {  # threads
   web=$(free_port)
   # queues that ThreadsPerChild can hold (TA00953)
   local buffer=$(( (CONNS + 64) / $1 )); [ "$buffer" -ge 2 ] || buffer=2; [ "$buffer" -le "$CONNS" ] || buffer=$CONNS
-  cat > "$OUT/module.conf" <<CONF
-LoadModule trueasync_module $MODULE
-CoreDumpDirectory /tmp
-TrueAsyncWorker $APP/../symfony_full.php
-TrueAsyncThreads $1
-TrueAsyncBufferSize $buffer
-<Location />
-    SetHandler trueasync-worker
-</Location>
-CONF
-  conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$OUT/module.conf" -a off -t $((CONNS + 64)) \
-         -r "$APP/../symfony_full.php" "$OUT/httpd" "$web")
+  conf=$(module_conf "$OUT/httpd" "$web" "$APP/../symfony_full.php" "$1" "$buffer" $((CONNS + 64)) <<< "CoreDumpDirectory /tmp")
   /usr/sbin/apache2 -f "$conf" -k start
   wait_up "http://127.0.0.1:$web/page"
   ppid=$(cat "$OUT/httpd/httpd.pid")
@@ -243,17 +142,7 @@ module_stop
 
 # 4. the PDO pool (an onRequest worker, 2 PHP threads)
 web=$(free_port)
-cat > "$OUT/pool.conf" <<CONF
-LoadModule trueasync_module $MODULE
-TrueAsyncWorker $ROOT/bench/pdo_pool_worker.php
-TrueAsyncThreads 2
-TrueAsyncBufferSize $CONNS
-<Location />
-    SetHandler trueasync-worker
-</Location>
-CONF
-conf=$("$ROOT/scripts/apache-conf.sh" -m none -x "$OUT/pool.conf" -a off -t $((CONNS + 64)) \
-       -r "$ROOT/bench/pdo_pool_worker.php" "$OUT/pool" "$web")
+conf=$(module_conf "$OUT/pool" "$web" "$ROOT/bench/pdo_pool_worker.php" 2 "$CONNS" $((CONNS + 64)) < /dev/null)
 /usr/sbin/apache2 -f "$conf" -k start
 wait_up "http://127.0.0.1:$web/info"
 ppid=$(cat "$OUT/pool/httpd.pid")

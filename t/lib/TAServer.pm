@@ -2,7 +2,8 @@ package TAServer;
 # A private Apache with the module, for tests that restart or stop a server
 # (the suite's own server must keep running). new(%o) writes its config in
 # a temporary directory: o{body} is added at the end, o{modules} lists extra
-# modules to load, o{mpm} replaces the MPM sizing. start/graceful/graceful_stop/stop drive it with -k.
+# modules to load, o{mpm} replaces the MPM sizing, o{trueasync} => 0 leaves
+# the module out (a front proxy). start/graceful/graceful_stop/stop drive it with -k.
 use strict;
 use warnings;
 use File::Temp qw(tempdir);
@@ -32,6 +33,7 @@ sub new {
     my $mpm = $o{mpm} // "StartServers 1\nServerLimit 1\nThreadsPerChild 32\nThreadLimit 32\n"
         . "MaxRequestWorkers 32\nMinSpareThreads 1\nMaxSpareThreads 32\n";
     my $mods = join '', map { "LoadModule ${_}_module $moddir/mod_$_.so\n" } ('mpm_event', 'authz_core', @{ $o{modules} || [] });
+    $mods .= "LoadModule trueasync_module " . TATest::module_so() . "\n" if $o{trueasync} // 1;
     open my $fh, '>', "$dir/httpd.conf" or die "$dir/httpd.conf: $!";
     print $fh <<"CONF";
 ServerRoot "$dir"
@@ -43,7 +45,6 @@ LogLevel info
 DefaultRuntimeDir "$dir"
 Mutex default:$dir
 $user$mods
-LoadModule trueasync_module @{[ TATest::module_so() ]}
 ${mpm}KeepAlive Off
 $o{body}
 CONF

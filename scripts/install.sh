@@ -19,6 +19,7 @@
 #   /usr/lib/mod-trueasync/extensions/    its shared extensions (opcache.so)
 #   /etc/mod-trueasync/php.ini            the worker's php.ini
 #   /usr/share/mod-trueasync/examples/worker.php, stubs/trueasync.stub.php
+#                                         (stubs/*.stub.php in one file)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -91,7 +92,10 @@ install_private() {
   done
   install -m 644 "$ROOT/conf/php.ini" "$DESTDIR$PHPINI"
   install -m 644 "$ROOT/examples/worker.php" "$DESTDIR$SHAREDIR/examples/worker.php"
-  install -m 644 "$ROOT/stubs/trueasync.stub.php" "$DESTDIR$SHAREDIR/stubs/trueasync.stub.php"
+  # the stubs/*.stub.php parts in one file, for IDEs
+  "$(dirname "$PHP_CONFIG")/php" "$ROOT/scripts/stubs-assemble.php" "$ROOT/stubs" \
+    > "$DESTDIR$SHAREDIR/stubs/trueasync.stub.php"
+  chmod 644 "$DESTDIR$SHAREDIR/stubs/trueasync.stub.php"
 }
 
 install_apache() {

@@ -20,7 +20,7 @@ PKGS="apache2 apache2-dev libuv1-dev libapache2-mod-perl2 libwww-perl
       php-symfony-event-dispatcher php-slim prometheus
       php-doctrine-dbal php-illuminate-database php-symfony-framework-bundle
       php-symfony-twig-bundle php-twig php-symfony-security-core
-      debhelper fakeroot lintian"
+      debhelper fakeroot lintian php-parser"
 
 missing=""
 for p in $PKGS; do

@@ -24,7 +24,7 @@ void ta_class_set_handlers(zend_class_entry *ce, zend_object *(*create)(zend_cla
                            void (*free_obj)(zend_object *), bool sealed_new);
 
 /* For a create_object handler: a new struct of `size` bytes ending in its
- * zend_object (at h->offset, as ta_class_register_final set it), the
+ * zend_object (at h->offset, as ta_class_set_handlers set it), the
  * fields before it zeroed, the object given `ce`'s properties and the
  * handlers `h`. */
 void *ta_object_new(size_t size, zend_class_entry *ce, const zend_object_handlers *h);

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 status=0
 echo "== log tags =="
 scripts/check-log-tags.sh || status=1
-echo "== generated arginfo and IDE stub match stubs/*.stub.php =="
+echo "== stubs/*_arginfo.h are what stubs/*.stub.php make =="
 scripts/stubs.sh --check || status=1
 echo "== C unit tests =="
 make --no-print-directory unit || status=1

@@ -5,7 +5,7 @@ PORT ?= 8080
 # PHP_CONFIG=/path/to/php-config picks another ZTS+embed PHP (scripts/setup.sh)
 export PHP_CONFIG TRUEASYNC_CACHE
 
-.PHONY: all setup module module-asan module-install install uninstall deb deb-test run test unit apache-test asan-test bench bench-chaos bench-soak clean
+.PHONY: all setup module module-asan module-install install uninstall deb deb-test run test unit apache-test asan-test bench bench-chaos bench-soak clean stubs
 all: module
 
 # Installs Debian packages and the cached ZTS PHP when missing (fast when present).
@@ -52,6 +52,12 @@ deb: setup
 # (part of `make test`).
 deb-test: deb
 	scripts/deb-test.sh
+
+# stubs/<file>_arginfo.h from the stubs/<file>.stub.php parts, with PHP's
+# gen_stub.php (commit them: `make test` fails when one is not what its stub
+# makes), and build/trueasync.stub.php, the parts in one file for IDEs.
+stubs: setup
+	@PHP_CONFIG=$$(cat $(PHP_CONFIG_FILE)) BUILD=$(BUILD) scripts/stubs.sh
 
 run: module
 	scripts/run-server.sh $(PORT)

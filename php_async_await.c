@@ -3,9 +3,10 @@
  * await_any_of, await_any_of_or_fail): a coroutine waits on module
  * awaitables, or, outside coroutines (worker boot), drives the loop. */
 #include "php_async_objects.h"
-#include "php_async_api.h"
+#include "php_async_register.h"
 #include "php_async_scope.h"
 #include "reactor_apr.h"
+#include "stubs/php_async_await_arginfo.h"
 
 /* ---- waiting -------------------------------------------------------------------- */
 
@@ -496,3 +497,7 @@ ZEND_FUNCTION(Async_await_any_of_or_fail)
     RETURN_COPY_VALUE(&a.results);
 }
 
+void ta_await_register(void)
+{
+    zend_register_functions(NULL, ext_functions, NULL, MODULE_PERSISTENT);
+}

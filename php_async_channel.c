@@ -4,10 +4,12 @@
  * deadlock timeouts (no producer / no consumer for so long closes it). */
 #include "php_async_objects.h"
 #include "php_async_scope.h"
+#include "php_async_register.h"
 #include "php_async_iter.h"
 #include "reactor_apr.h"
 #include <zend_enum.h>
 #include <zend_interfaces.h>
+#include "stubs/php_async_channel_arginfo.h"
 
 zend_class_entry *ta_ce_channel;
 static zend_class_entry *ce_close_reason;
@@ -489,79 +491,13 @@ ZEND_METHOD(Async_Channel, getIterator)
 
 /* ---- registration ------------------------------------------------------------------ */
 
-ZEND_BEGIN_ARG_INFO_EX(ai_ctor, 0, 0, 0)
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, capacity, IS_LONG, 0, "0")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, noProducerTimeout, IS_LONG, 0, "0")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, noConsumerTimeout, IS_LONG, 0, "0")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, hardTimeouts, _IS_BOOL, 0, "false")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_send, 0, 1, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, value, IS_MIXED, 0)
-    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellationToken, Async\\Completable, 1, "null")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_send_async, 0, 1, _IS_BOOL, 0)
-    ZEND_ARG_TYPE_INFO(0, value, IS_MIXED, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_recv, 0, 0, IS_MIXED, 0)
-    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellationToken, Async\\Completable, 1, "null")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_recv_async, 0, 0, Async\\Future, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_void, 0, 0, IS_VOID, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_int, 0, 0, IS_LONG, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_iterator, 0, 0, Iterator, 0)
-ZEND_END_ARG_INFO()
-
-static const zend_function_entry channel_methods[] = {
-    ZEND_ME(Async_Channel, __construct, ai_ctor, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, send, ai_send, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, sendAsync, ai_send_async, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, recv, ai_recv, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, recvAsync, ai_recv_async, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, close, ai_void, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, isClosed, ai_bool, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, capacity, ai_int, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, count, ai_int, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, isEmpty, ai_bool, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, isFull, ai_bool, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Channel, getIterator, ai_iterator, ZEND_ACC_PUBLIC)
-    ZEND_FE_END
-};
-
-static void add_case(const char *name, const char *value)
-{
-    zval v;
-    ZVAL_STR(&v, zend_string_init_interned(value, strlen(value), 1));
-    zend_enum_add_case_cstr(ce_close_reason, name, &v);
-}
-
 void ta_channel_register(void)
 {
-    ce_close_reason = zend_register_internal_enum("Async\\ChannelCloseReason", IS_STRING, NULL);
-    ce_close_reason->ce_flags |= ZEND_ACC_FINAL;    /* as enums declared in PHP are */
-    add_case("EXPLICIT", "explicit");
-    add_case("DISPOSED", "disposed");
-    add_case("NO_PRODUCERS", "no producers timeout");
-    add_case("NO_CONSUMERS", "no consumers timeout");
-    add_case("DEADLOCK", "deadlock");
-    add_case("SCOPE_DISPOSED", "scope disposed");
-
-    /* ChannelException::$reason: why the channel closed */
-    zend_string *pname = zend_string_init_interned("reason", strlen("reason"), 1);
-    zval undef;
-    ZVAL_UNDEF(&undef);
-    zend_string *tname = zend_string_init_interned("Async\\ChannelCloseReason", strlen("Async\\ChannelCloseReason"), 1);
-    zend_declare_typed_property(ta_ce_channel_exception, pname, &undef, ZEND_ACC_PUBLIC, NULL,
-                                (zend_type) ZEND_TYPE_INIT_CLASS(tname, 0, 0));
-    zend_string_release(pname);
-
-    ta_ce_channel = ta_class_register_final("Async\\Channel", channel_methods, channel_create,
-                                            &h_channel, XtOffsetOf(ta_channel_obj, std), channel_free, false);
+    ce_close_reason = register_class_Async_ChannelCloseReason();
+    ce_close_reason->ce_flags |= ZEND_ACC_FINAL;    /* as enums declared in PHP are (8.2's gen_stub.php omits it) */
+    ta_ce_channel = register_class_Async_Channel(ta_ce_awaitable, zend_ce_aggregate, zend_ce_countable);
+    ta_class_set_handlers(ta_ce_channel, channel_create, &h_channel, XtOffsetOf(ta_channel_obj, std),
+                          channel_free, false);
     /* foreach goes straight to the channel (getIterator() wraps the same) */
     ta_ce_channel->get_iterator = channel_get_iterator;
-    zend_class_implements(ta_ce_channel, 3, ta_ce_awaitable, zend_ce_aggregate, zend_ce_countable);
 }

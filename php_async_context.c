@@ -3,6 +3,8 @@
  * them: values keyed by string or object, held by a scope or a coroutine;
  * lookups go on up the scope tree (php_async_scope.c). */
 #include "php_async_scope.h"
+#include "php_async_register.h"
+#include "stubs/php_async_context_arginfo.h"
 
 zend_class_entry *ta_ce_context;
 static zend_object_handlers h_context;
@@ -194,37 +196,12 @@ ZEND_FUNCTION(Async_request_context)
 
 /* ---- registration ------------------------------------------------------------------ */
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_ctx_key, 0, 1, IS_MIXED, 0)
-    ZEND_ARG_TYPE_MASK(0, key, MAY_BE_STRING | MAY_BE_OBJECT, NULL)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_ctx_has, 0, 1, _IS_BOOL, 0)
-    ZEND_ARG_TYPE_MASK(0, key, MAY_BE_STRING | MAY_BE_OBJECT, NULL)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_ctx_set, 0, 2, Async\\Context, 0)
-    ZEND_ARG_TYPE_MASK(0, key, MAY_BE_STRING | MAY_BE_OBJECT, NULL)
-    ZEND_ARG_TYPE_INFO(0, value, IS_MIXED, 0)
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, replace, _IS_BOOL, 0, "false")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_ctx_unset, 0, 1, Async\\Context, 0)
-    ZEND_ARG_TYPE_MASK(0, key, MAY_BE_STRING | MAY_BE_OBJECT, NULL)
-ZEND_END_ARG_INFO()
-
-static const zend_function_entry context_methods[] = {
-    ZEND_ME(Async_Context, find, ai_ctx_key, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Context, get, ai_ctx_key, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Context, has, ai_ctx_has, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Context, findLocal, ai_ctx_key, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Context, getLocal, ai_ctx_key, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Context, hasLocal, ai_ctx_has, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Context, set, ai_ctx_set, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Context, unset, ai_ctx_unset, ZEND_ACC_PUBLIC)
-    ZEND_FE_END
-};
-
 void ta_context_register(void)
 {
     /* Contexts only come from the functions and getContext() */
-    ta_ce_context = ta_class_register_final("Async\\Context", context_methods, context_create, &h_context,
-                                            XtOffsetOf(ta_context_obj, std), context_free, true);
+    ta_ce_context = register_class_Async_Context();
+    ta_class_set_handlers(ta_ce_context, context_create, &h_context, XtOffsetOf(ta_context_obj, std),
+                          context_free, true);
     h_context.get_gc = context_get_gc;
+    zend_register_functions(NULL, ext_functions, NULL, MODULE_PERSISTENT);
 }

@@ -1,13 +1,16 @@
 /* Async\Coroutine and Async\Timeout objects, and the awaitable both are:
  * what a coroutine awaiting them waits on. */
 #include "php_async_objects.h"
+#include "php_async_register.h"
 #include "php_async_scope.h"
 #include "ta_log.h"
 #include "reactor_apr.h"
 #include <zend_closures.h>
 #include <zend_builtin_functions.h>
+#include "stubs/php_async_coroutine_arginfo.h"
 
-zend_object_handlers ta_h_coroutine, ta_h_timeout;
+zend_class_entry *ta_ce_coroutine, *ta_ce_timeout;
+static zend_object_handlers h_coroutine, h_timeout;
 
 /* ---- awaitables: something coroutines wait for, completed once ------------- */
 
@@ -49,16 +52,16 @@ static void aw_free(ta_awaitable *aw)
 
 /* ---- Coroutine objects -------------------------------------------------------- */
 
-zend_object *ta_coroutine_create(zend_class_entry *ce)
+static zend_object *coroutine_create(zend_class_entry *ce)
 {
-    ta_coro_obj *o = ta_object_new(sizeof *o, ce, &ta_h_coroutine);
+    ta_coro_obj *o = ta_object_new(sizeof *o, ce, &h_coroutine);
     ZVAL_NULL(&o->result);
     return &o->std;
 }
 
 static void log_unobserved(zend_object *ex, uint64_t id);
 
-void ta_coroutine_free(zend_object *obj)
+static void coroutine_free(zend_object *obj)
 {
     ta_coro_obj *o = CORO_OBJ(obj);
     /* Only now is it known that nobody will ever look at its exception. */
@@ -189,13 +192,13 @@ bool ta_timeout_arm(ta_timeout_obj *o, zend_long ms)
     return true;
 }
 
-zend_object *ta_timeout_create(zend_class_entry *ce)
+static zend_object *timeout_create(zend_class_entry *ce)
 {
-    ta_timeout_obj *o = ta_object_new(sizeof *o, ce, &ta_h_timeout);
+    ta_timeout_obj *o = ta_object_new(sizeof *o, ce, &h_timeout);
     return &o->std;
 }
 
-void ta_timeout_free(zend_object *obj)
+static void timeout_free(zend_object *obj)
 {
     ta_timeout_obj *o = TIMEOUT_OBJ(obj);
     if (o->timer && o->generation == ta_async_reactor_generation()) ZEND_ASYNC_EVENT_RELEASE(&o->timer->base);
@@ -430,3 +433,17 @@ ZEND_METHOD(Async_Coroutine, runner)
     ta_sched_runner_main();
 }
 
+/* ---- registration ------------------------------------------------------------ */
+
+void ta_coroutine_register(void)
+{
+    /* Coroutine and Timeout objects only come from spawn() and timeout(). */
+    ta_ce_coroutine = register_class_Async_Coroutine(ta_ce_completable);
+    ta_class_set_handlers(ta_ce_coroutine, coroutine_create, &h_coroutine, XtOffsetOf(ta_coro_obj, std),
+                          coroutine_free, true);
+    ta_sched_set_runner_function(zend_hash_str_find_ptr(&ta_ce_coroutine->function_table, ZEND_STRL("runner")));
+    ta_sched_set_handle_done(ta_spawned_done);
+    ta_ce_timeout = register_class_Async_Timeout(ta_ce_completable);
+    ta_class_set_handlers(ta_ce_timeout, timeout_create, &h_timeout, XtOffsetOf(ta_timeout_obj, std),
+                          timeout_free, true);
+}

@@ -7,6 +7,7 @@
  * resumes. php-async makes an exception no handler takes fatal; here it is
  * logged (a request must not end a PHP thread's other requests). */
 #include "php_async_objects.h"
+#include "php_async_register.h"
 #include "php_async_scope.h"
 #include "ta_log.h"
 #include <zend_closures.h>

@@ -6,10 +6,12 @@
  * maxHoldMs). */
 #include "php_async_objects.h"
 #include "php_async_scope.h"
+#include "php_async_register.h"
 #include "php_async_iter.h"
 #include "reactor_apr.h"
 #include <zend_interfaces.h>
 #include <time.h>
+#include "stubs/php_async_fswatch_arginfo.h"
 
 zend_class_entry *ta_ce_fs_watcher, *ta_ce_fs_event;
 static zend_object_handlers h_watcher;
@@ -282,29 +284,6 @@ ZEND_METHOD(Async_FileSystemWatcher, getIterator)
 
 /* ---- registration ------------------------------------------------------------------ */
 
-ZEND_BEGIN_ARG_INFO_EX(ai_ctor, 0, 0, 1)
-    ZEND_ARG_TYPE_INFO(0, path, IS_STRING, 0)
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, recursive, _IS_BOOL, 0, "false")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, coalesce, _IS_BOOL, 0, "true")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, debounceMs, IS_LONG, 0, "0")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, maxHoldMs, IS_LONG, 0, "0")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, extensions, IS_ARRAY, 0, "[]")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_void, 0, 0, IS_VOID, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_iterator, 0, 0, Iterator, 0)
-ZEND_END_ARG_INFO()
-
-static const zend_function_entry watcher_methods[] = {
-    ZEND_ME(Async_FileSystemWatcher, __construct, ai_ctor, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_FileSystemWatcher, close, ai_void, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_FileSystemWatcher, isClosed, ai_bool, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_FileSystemWatcher, getIterator, ai_iterator, ZEND_ACC_PUBLIC)
-    ZEND_FE_END
-};
-
 static zend_object_handlers h_event;
 
 static zend_object *event_create(zend_class_entry *ce)
@@ -318,24 +297,10 @@ static zend_object *event_create(zend_class_entry *ce)
 void ta_fswatch_register(void)
 {
     /* events only come from a watcher */
-    ta_ce_fs_event = ta_class_register_final("Async\\FileSystemEvent", NULL, event_create, &h_event, 0, NULL, true);
-    ta_ce_fs_event->ce_flags |= ZEND_ACC_READONLY_CLASS;
-    struct { const char *name; zend_type type; } props[] = {
-        { "path", (zend_type) ZEND_TYPE_INIT_CODE(IS_STRING, 0, 0) },
-        { "filename", (zend_type) ZEND_TYPE_INIT_CODE(IS_STRING, 1, 0) },
-        { "renamed", (zend_type) ZEND_TYPE_INIT_CODE(_IS_BOOL, 0, 0) },
-        { "changed", (zend_type) ZEND_TYPE_INIT_CODE(_IS_BOOL, 0, 0) },
-    };
-    for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
-        zval undef;
-        ZVAL_UNDEF(&undef);
-        zend_string *n = zend_string_init_interned(props[i].name, strlen(props[i].name), 1);
-        zend_declare_typed_property(ta_ce_fs_event, n, &undef, ZEND_ACC_PUBLIC | ZEND_ACC_READONLY, NULL, props[i].type);
-        zend_string_release(n);
-    }
-
-    ta_ce_fs_watcher = ta_class_register_final("Async\\FileSystemWatcher", watcher_methods, watcher_create, &h_watcher,
-                                               XtOffsetOf(ta_watcher_obj, std), watcher_free, false);
+    ta_ce_fs_event = register_class_Async_FileSystemEvent();
+    ta_class_set_handlers(ta_ce_fs_event, event_create, &h_event, 0, NULL, true);
+    ta_ce_fs_watcher = register_class_Async_FileSystemWatcher(ta_ce_awaitable, zend_ce_aggregate);
+    ta_class_set_handlers(ta_ce_fs_watcher, watcher_create, &h_watcher, XtOffsetOf(ta_watcher_obj, std),
+                          watcher_free, false);
     ta_ce_fs_watcher->get_iterator = watcher_get_iterator;
-    zend_class_implements(ta_ce_fs_watcher, 2, ta_ce_awaitable, zend_ce_aggregate);
 }

@@ -5,6 +5,8 @@
  * own once the source completed. */
 #include "php_async_objects.h"
 #include "php_async_scope.h"
+#include "php_async_register.h"
+#include "stubs/php_async_future_arginfo.h"
 
 zend_class_entry *ta_ce_future_state, *ta_ce_future;
 static zend_object_handlers h_state, h_future;
@@ -442,89 +444,12 @@ zend_object *ta_future_completed(zval *value, zend_object *ex)
 
 /* ---- registration ------------------------------------------------------------------ */
 
-ZEND_BEGIN_ARG_INFO_EX(ai_none, 0, 0, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_complete, 0, 1, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, result, IS_MIXED, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_error, 0, 1, IS_VOID, 0)
-    ZEND_ARG_OBJ_INFO(0, throwable, Throwable, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_void, 0, 0, IS_VOID, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_array, 0, 0, IS_ARRAY, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_string, 0, 0, IS_STRING, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_completed, 0, 0, Async\\Future, 0)
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, value, IS_MIXED, 0, "null")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_failed, 0, 1, Async\\Future, 0)
-    ZEND_ARG_OBJ_INFO(0, throwable, Throwable, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_INFO_EX(ai_ctor, 0, 0, 1)
-    ZEND_ARG_OBJ_INFO(0, state, Async\\FutureState, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_cancel, 0, 0, IS_VOID, 0)
-    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\AsyncCancellation, 1, "null")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_future, 0, 0, Async\\Future, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_map, 0, 1, Async\\Future, 0)
-    ZEND_ARG_TYPE_INFO(0, map, IS_CALLABLE, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_catch, 0, 1, Async\\Future, 0)
-    ZEND_ARG_TYPE_INFO(0, catch, IS_CALLABLE, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_finally, 0, 1, Async\\Future, 0)
-    ZEND_ARG_TYPE_INFO(0, finally, IS_CALLABLE, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_await, 0, 0, IS_MIXED, 0)
-    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\Completable, 1, "null")
-ZEND_END_ARG_INFO()
-
-#define LOCATION_MES(cls) \
-    ZEND_ME(cls, getAwaitingInfo, ai_array, ZEND_ACC_PUBLIC) \
-    ZEND_ME(cls, getCreatedFileAndLine, ai_array, ZEND_ACC_PUBLIC) \
-    ZEND_ME(cls, getCreatedLocation, ai_string, ZEND_ACC_PUBLIC) \
-    ZEND_ME(cls, getCompletedFileAndLine, ai_array, ZEND_ACC_PUBLIC) \
-    ZEND_ME(cls, getCompletedLocation, ai_string, ZEND_ACC_PUBLIC)
-
-static const zend_function_entry state_methods[] = {
-    ZEND_ME(Async_FutureState, __construct, ai_none, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_FutureState, complete, ai_complete, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_FutureState, error, ai_error, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_FutureState, isCompleted, ai_bool, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_FutureState, ignore, ai_void, ZEND_ACC_PUBLIC)
-    LOCATION_MES(Async_FutureState)
-    ZEND_FE_END
-};
-
-static const zend_function_entry future_methods[] = {
-    ZEND_ME(Async_Future, completed, ai_completed, ZEND_ACC_PUBLIC | ZEND_ACC_STATIC)
-    ZEND_ME(Async_Future, failed, ai_failed, ZEND_ACC_PUBLIC | ZEND_ACC_STATIC)
-    ZEND_ME(Async_Future, __construct, ai_ctor, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Future, isCompleted, ai_bool, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Future, isCancelled, ai_bool, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Future, cancel, ai_cancel, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Future, ignore, ai_future, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Future, map, ai_map, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Future, catch, ai_catch, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Future, finally, ai_finally, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Future, await, ai_await, ZEND_ACC_PUBLIC)
-    LOCATION_MES(Async_Future)
-    ZEND_FE_END
-};
-
 void ta_future_register(void)
 {
-    ta_ce_future_state = ta_class_register_final("Async\\FutureState", state_methods, state_create, &h_state,
-                                                 XtOffsetOf(ta_fobj, std), fobj_free, false);
+    ta_ce_future_state = register_class_Async_FutureState();
+    ta_class_set_handlers(ta_ce_future_state, state_create, &h_state, XtOffsetOf(ta_fobj, std), fobj_free, false);
     h_state.get_gc = fobj_get_gc;
-    ta_ce_future = ta_class_register_final("Async\\Future", future_methods, future_create, &h_future,
-                                           XtOffsetOf(ta_fobj, std), fobj_free, false);
+    ta_ce_future = register_class_Async_Future(ta_ce_completable);
+    ta_class_set_handlers(ta_ce_future, future_create, &h_future, XtOffsetOf(ta_fobj, std), fobj_free, false);
     h_future.get_gc = fobj_get_gc;
-    zend_class_implements(ta_ce_future, 1, ta_ce_completable);
 }

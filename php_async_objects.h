@@ -30,8 +30,6 @@ void ta_finally_call_all(HashTable *callbacks, zval *subject, zend_object *scope
 void ta_finally_spawn(HashTable *callbacks, zval *subject, zend_object *scope, zend_object *request, bool first);
 /* Logs an exception nobody took (TA00910). */
 void ta_finally_log(zend_object *ex, const char *where);
-/* Installs the scheduler's end hook (at start-up). */
-void ta_finally_register(void);
 
 /* Marks it done and wakes its waiters. */
 void ta_aw_complete(ta_awaitable *aw);
@@ -68,14 +66,6 @@ typedef struct {
 #define TIMEOUT_OBJ(o) OBJ_OF(ta_timeout_obj, o)
 
 extern zend_class_entry *ta_ce_awaitable, *ta_ce_completable, *ta_ce_coroutine, *ta_ce_timeout, *ta_ce_channel;
-extern zend_object_handlers ta_h_coroutine, ta_h_timeout;
-
-zend_object *ta_coroutine_create(zend_class_entry *ce);
-void ta_coroutine_free(zend_object *obj);
-zend_object *ta_timeout_create(zend_class_entry *ce);
-void ta_timeout_free(zend_object *obj);
-/* Async\Channel and Async\ChannelCloseReason (php_async_channel.c). */
-void ta_channel_register(void);
 
 /* When a coroutine with an Async\Coroutine object finishes (the
  * scheduler's handle hook): the object takes the outcome. */
@@ -92,28 +82,8 @@ bool ta_timeout_arm(ta_timeout_obj *o, zend_long ms);
 /* The reactor is up on this thread; else an Error is thrown. */
 bool ta_async_loop_ok(void);
 
-/* Async\FileSystemWatcher and FileSystemEvent (php_async_fswatch.c). */
-void ta_fswatch_register(void);
-
-/* Async\Pool and its circuit breaker (php_async_pool.c). */
-void ta_pool_register(void);
-
-/* Runtime functions, CpuSnapshot, Signal (php_async_runtime.c). */
-void ta_runtime_register(void);
-ZEND_FUNCTION(Async_available_parallelism);
-ZEND_FUNCTION(Async_runtime_stats);
-ZEND_FUNCTION(Async_cpu_usage);
-ZEND_FUNCTION(Async_loadavg);
-ZEND_FUNCTION(Async_signal);
-ZEND_FUNCTION(Async_iterate);
-ZEND_FUNCTION(Async_graceful_shutdown);
-
-/* Async\TaskGroup and Async\TaskSet (php_async_taskgroup.c). */
-void ta_taskgroup_register(void);
-
 /* Async\Future and Async\FutureState (php_async_future.c). */
 extern zend_class_entry *ta_ce_future, *ta_ce_future_state;
-void ta_future_register(void);
 ta_awaitable *ta_future_awaitable(zend_object *future);
 /* Its value into return_value, or its exception thrown. */
 void ta_future_outcome(zend_object *future, zval *return_value);
@@ -131,27 +101,5 @@ void ta_fstate_release(ta_fstate *st);
 zend_object *ta_future_completed(zval *value, zend_object *ex);
 /* await($target, $cancel) (php_async_await.c). */
 void ta_await_one(zend_object *target, zend_object *cancel, zval *return_value);
-
-/* The await family (php_async_await.c), for the table in php_async_api.c. */
-ZEND_FUNCTION(Async_await);
-ZEND_FUNCTION(Async_await_all);
-ZEND_FUNCTION(Async_await_any_or_fail);
-ZEND_FUNCTION(Async_await_all_or_fail);
-ZEND_FUNCTION(Async_await_first_success);
-ZEND_FUNCTION(Async_await_any_of);
-ZEND_FUNCTION(Async_await_any_of_or_fail);
-
-/* The methods, for the tables in php_async_api.c. */
-#define TA_ASYNC_METHODS(X) \
-    X(Coroutine, getId) X(Coroutine, isFinished) X(Coroutine, isCancelled) X(Coroutine, getResult) \
-    X(Coroutine, getException) X(Coroutine, cancel) X(Coroutine, runner) \
-    X(Coroutine, isCompleted) X(Coroutine, isStarted) X(Coroutine, isQueued) X(Coroutine, isRunning) \
-    X(Coroutine, isSuspended) X(Coroutine, isCancellationRequested) \
-    X(Coroutine, getSpawnFileAndLine) X(Coroutine, getSpawnLocation) X(Coroutine, getSuspendFileAndLine) \
-    X(Coroutine, getSuspendLocation) X(Coroutine, finally) X(Coroutine, getTrace) \
-    X(Coroutine, getContext) X(Coroutine, getAwaitingInfo) X(Coroutine, asHiPriority) X(Coroutine, finalizer) \
-    X(Timeout, cancel) X(Timeout, isCompleted) X(Timeout, isCancelled)
-#define TA_ASYNC_DECLARE(cls, name) ZEND_METHOD(Async_##cls, name);
-TA_ASYNC_METHODS(TA_ASYNC_DECLARE)
 
 #endif

@@ -5,9 +5,11 @@
  * pool away (ServiceUnavailableException) while its service is down. */
 #include "php_async_objects.h"
 #include "php_async_scope.h"
+#include "php_async_register.h"
 #include <zend_enum.h>
 #include <zend_interfaces.h>
 #include <time.h>
+#include "stubs/php_async_pool_arginfo.h"
 
 zend_class_entry *ta_ce_pool, *ta_ce_pool_exception, *ta_ce_circuit_breaker, *ta_ce_circuit_strategy,
                  *ta_ce_circuit_state;
@@ -436,92 +438,14 @@ ZEND_METHOD(Async_Pool, recover) { set_state(INTERNAL_FUNCTION_PARAM_PASSTHRU, C
 
 /* ---- registration ------------------------------------------------------------------ */
 
-ZEND_BEGIN_ARG_INFO_EX(ai_ctor, 0, 0, 1)
-    ZEND_ARG_TYPE_INFO(0, factory, IS_CALLABLE, 0)
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, destructor, IS_CALLABLE, 1, "null")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, healthcheck, IS_CALLABLE, 1, "null")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, beforeAcquire, IS_CALLABLE, 1, "null")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, beforeRelease, IS_CALLABLE, 1, "null")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, min, IS_LONG, 0, "0")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, max, IS_LONG, 0, "10")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, healthcheckInterval, IS_LONG, 0, "0")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_acquire, 0, 0, IS_MIXED, 0)
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, timeout, IS_LONG, 0, "0")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_mixed, 0, 0, IS_MIXED, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_release, 0, 1, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, resource, IS_MIXED, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_void, 0, 0, IS_VOID, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_int, 0, 0, IS_LONG, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_strategy, 0, 1, IS_VOID, 0)
-    ZEND_ARG_OBJ_INFO(0, strategy, Async\\CircuitBreakerStrategy, 1)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_state, 0, 0, Async\\CircuitBreakerState, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_report_success, 0, 1, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, source, IS_MIXED, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_report_failure, 0, 2, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, source, IS_MIXED, 0)
-    ZEND_ARG_OBJ_INFO(0, error, Throwable, 0)
-ZEND_END_ARG_INFO()
-
-static const zend_function_entry breaker_methods[] = {
-    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreaker, getState, ai_state, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
-    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreaker, activate, ai_void, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
-    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreaker, deactivate, ai_void, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
-    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreaker, recover, ai_void, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
-    ZEND_FE_END
-};
-static const zend_function_entry strategy_methods[] = {
-    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreakerStrategy, reportSuccess, ai_report_success, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
-    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreakerStrategy, reportFailure, ai_report_failure, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
-    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_CircuitBreakerStrategy, shouldRecover, ai_bool, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
-    ZEND_FE_END
-};
-
-static const zend_function_entry pool_methods[] = {
-    ZEND_ME(Async_Pool, __construct, ai_ctor, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Pool, acquire, ai_acquire, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Pool, tryAcquire, ai_mixed, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Pool, release, ai_release, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Pool, close, ai_void, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Pool, isClosed, ai_bool, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Pool, count, ai_int, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Pool, idleCount, ai_int, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Pool, activeCount, ai_int, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Pool, setCircuitBreakerStrategy, ai_strategy, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Pool, getState, ai_state, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Pool, activate, ai_void, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Pool, deactivate, ai_void, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Pool, recover, ai_void, ZEND_ACC_PUBLIC)
-    ZEND_FE_END
-};
-
 void ta_pool_register(void)
 {
-    ta_ce_circuit_state = zend_register_internal_enum("Async\\CircuitBreakerState", IS_UNDEF, NULL);
-    ta_ce_circuit_state->ce_flags |= ZEND_ACC_FINAL;
-    for (int i = 0; i < 3; i++) zend_enum_add_case_cstr(ta_ce_circuit_state, state_names[i], NULL);
-
-    zend_class_entry ce;
-    INIT_NS_CLASS_ENTRY(ce, "Async", "CircuitBreaker", breaker_methods);
-    ta_ce_circuit_breaker = zend_register_internal_interface(&ce);
-    INIT_NS_CLASS_ENTRY(ce, "Async", "CircuitBreakerStrategy", strategy_methods);
-    ta_ce_circuit_strategy = zend_register_internal_interface(&ce);
-
-    INIT_NS_CLASS_ENTRY(ce, "Async", "PoolException", NULL);
-    ta_ce_pool_exception = zend_register_internal_class_ex(&ce, ta_ce_async_exception);
-
-    ta_ce_pool = ta_class_register_final("Async\\Pool", pool_methods, pool_create, &h_pool,
-                                         XtOffsetOf(ta_pool_obj, std), pool_free, false);
+    ta_ce_circuit_state = register_class_Async_CircuitBreakerState();
+    ta_ce_circuit_state->ce_flags |= ZEND_ACC_FINAL;    /* as enums declared in PHP are (8.2's gen_stub.php omits it) */
+    ta_ce_circuit_breaker = register_class_Async_CircuitBreaker();
+    ta_ce_circuit_strategy = register_class_Async_CircuitBreakerStrategy();
+    ta_ce_pool_exception = register_class_Async_PoolException(ta_ce_async_exception);
+    ta_ce_pool = register_class_Async_Pool(zend_ce_countable, ta_ce_circuit_breaker);
+    ta_class_set_handlers(ta_ce_pool, pool_create, &h_pool, XtOffsetOf(ta_pool_obj, std), pool_free, false);
     h_pool.get_gc = pool_get_gc;
-    zend_class_implements(ta_ce_pool, 2, zend_ce_countable, ta_ce_circuit_breaker);
 }

@@ -3,6 +3,7 @@
  * signals Apache owns refused); iterate(); graceful_shutdown(). */
 #include "php_async_objects.h"
 #include "php_async_scope.h"
+#include "php_async_register.h"
 #include "php_signals.h"
 #include "reactor_apr.h"
 #include <zend_enum.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <uv.h>
+#include "stubs/php_async_runtime_arginfo.h"
 
 zend_class_entry *ta_ce_cpu_snapshot, *ta_ce_signal;
 
@@ -482,44 +484,13 @@ ZEND_FUNCTION(Async_graceful_shutdown)
 
 /* ---- registration ------------------------------------------------------------------ */
 
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_now, 0, 0, Async\\CpuSnapshot, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_INFO_EX(ai_none, 0, 0, 0)
-ZEND_END_ARG_INFO()
-
-static const zend_function_entry snapshot_methods[] = {
-    ZEND_ME(Async_CpuSnapshot, __construct, ai_none, ZEND_ACC_PRIVATE)
-    ZEND_ME(Async_CpuSnapshot, now, ai_now, ZEND_ACC_PUBLIC | ZEND_ACC_STATIC)
-    ZEND_FE_END
-};
-
-static void add_signal(const char *name, int value)
-{
-    zval v;
-    ZVAL_LONG(&v, value);
-    zend_enum_add_case_cstr(ta_ce_signal, name, &v);
-}
-
 void ta_runtime_register(void)
 {
     /* only CpuSnapshot::now() makes them */
-    ta_ce_cpu_snapshot = ta_class_register_final("Async\\CpuSnapshot", snapshot_methods, snapshot_create,
-                                                 &h_snapshot, 0, NULL, true);
-    static const char *const props[] = { "wallNs", "processUserNs", "processSystemNs", "systemIdleNs", "systemBusyNs", "cpuCount" };
-    for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
-        zval undef;
-        ZVAL_UNDEF(&undef);
-        zend_string *n = zend_string_init_interned(props[i], strlen(props[i]), 1);
-        zend_declare_typed_property(ta_ce_cpu_snapshot, n, &undef, ZEND_ACC_PUBLIC | ZEND_ACC_READONLY, NULL,
-                                    (zend_type) ZEND_TYPE_INIT_CODE(IS_LONG, 0, 0));
-        zend_string_release(n);
-    }
-
+    ta_ce_cpu_snapshot = register_class_Async_CpuSnapshot();
+    ta_class_set_handlers(ta_ce_cpu_snapshot, snapshot_create, &h_snapshot, 0, NULL, true);
     /* php-async's numbering, which is Linux's (BREAK and ABRT2 are Windows') */
-    ta_ce_signal = zend_register_internal_enum("Async\\Signal", IS_LONG, NULL);
-    ta_ce_signal->ce_flags |= ZEND_ACC_FINAL;
-    add_signal("SIGHUP", 1); add_signal("SIGINT", 2); add_signal("SIGQUIT", 3); add_signal("SIGILL", 4);
-    add_signal("SIGABRT", 6); add_signal("SIGFPE", 8); add_signal("SIGKILL", 9); add_signal("SIGUSR1", 10);
-    add_signal("SIGSEGV", 11); add_signal("SIGUSR2", 12); add_signal("SIGTERM", 15); add_signal("SIGBREAK", 21);
-    add_signal("SIGABRT2", 22); add_signal("SIGWINCH", 28);
+    ta_ce_signal = register_class_Async_Signal();
+    ta_ce_signal->ce_flags |= ZEND_ACC_FINAL;   /* as enums declared in PHP are (8.2's gen_stub.php omits it) */
+    zend_register_functions(NULL, ext_functions, NULL, MODULE_PERSISTENT);
 }

@@ -5,9 +5,11 @@
  * parent). Scopes are made only when PHP code asks for one: until then a
  * coroutine's scope is its request's, or the thread's main scope. */
 #include "php_async_scope.h"
+#include "php_async_register.h"
 #include "reactor_apr.h"
 #include <zend_closures.h>
 #include <zend_interfaces.h>
+#include "stubs/php_async_scope_arginfo.h"
 
 zend_class_entry *ta_ce_scope;
 static zend_object_handlers h_scope;
@@ -593,76 +595,10 @@ ZEND_METHOD(Async_Scope, getChildScopes)
 
 /* ---- registration ------------------------------------------------------------------ */
 
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_inherit, 0, 0, Async\\Scope, 0)
-    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, parentScope, Async\\Scope, 1, "null")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_scope, 0, 0, Async\\Scope, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_INFO_EX(ai_none, 0, 0, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_scope_spawn, 0, 1, Async\\Coroutine, 0)
-    ZEND_ARG_OBJ_INFO(0, callable, Closure, 0)
-    ZEND_ARG_VARIADIC_TYPE_INFO(0, params, IS_MIXED, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_scope_cancel, 0, 0, IS_VOID, 0)
-    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellationError, Async\\AsyncCancellation, 1, "null")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_await_completion, 0, 1, IS_VOID, 0)
-    ZEND_ARG_OBJ_INFO(0, cancellation, Async\\Awaitable, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_await_after, 0, 0, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, errorHandler, IS_CALLABLE, 1, "null")
-    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\Awaitable, 1, "null")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_handler, 0, 1, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, exceptionHandler, IS_CALLABLE, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_finally, 0, 1, IS_VOID, 0)
-    ZEND_ARG_OBJ_INFO(0, callback, Closure, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_void, 0, 0, IS_VOID, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_timeout, 0, 1, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, timeout, IS_LONG, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_array, 0, 0, IS_ARRAY, 0)
-ZEND_END_ARG_INFO()
-
-
-static const zend_function_entry scope_methods[] = {
-    ZEND_ME(Async_Scope, inherit, ai_inherit, ZEND_ACC_PUBLIC | ZEND_ACC_STATIC)
-    ZEND_ME(Async_Scope, provideScope, ai_scope, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, __construct, ai_none, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, asNotSafely, ai_scope, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, allowZombies, ai_scope, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, spawn, ai_scope_spawn, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, cancel, ai_scope_cancel, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, awaitCompletion, ai_await_completion, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, awaitAfterCancellation, ai_await_after, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, isFinished, ai_bool, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, isClosed, ai_bool, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, isCancelled, ai_bool, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, setExceptionHandler, ai_handler, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, setChildScopeExceptionHandler, ai_handler, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, finally, ai_finally, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, dispose, ai_void, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, disposeSafely, ai_void, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, disposeAfterTimeout, ai_timeout, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_Scope, getChildScopes, ai_array, ZEND_ACC_PUBLIC)
-    ZEND_FE_END
-};
-
 void ta_scope_register(void)
 {
-    ta_scope_provider_register();     /* the interfaces Scope implements */
-
-    ta_ce_scope = ta_class_register_final("Async\\Scope", scope_methods, scope_create, &h_scope,
-                                          XtOffsetOf(ta_scope_obj, std), scope_free, false);
+    ta_ce_scope = register_class_Async_Scope(ta_ce_scope_provider);
+    ta_class_set_handlers(ta_ce_scope, scope_create, &h_scope, XtOffsetOf(ta_scope_obj, std), scope_free, false);
     h_scope.dtor_obj = scope_dtor;
     h_scope.get_gc = scope_get_gc;
-    zend_class_implements(ta_ce_scope, 1, ta_ce_scope_provider);
-    ta_context_register();
-
 }

@@ -43,7 +43,6 @@ bool ta_scope_await_finished(zend_object *scope);
 /* Scope::dispose() from C: what still runs is cancelled, it closes and its
  * finally() callbacks run once it is over. */
 void ta_scope_dispose(zend_object *scope, const char *why);
-ZEND_METHOD(Async_Scope, disposeAfterTimeout);
 /* Scope::cancel() from C. */
 void ta_scope_cancel(zend_object *scope, zend_object *error, const char *why);
 
@@ -58,23 +57,13 @@ bool ta_scope_is_cancelled(zend_object *scope);
 /* It or a scope above it was disposed (cancelling what ran in it). */
 bool ta_scope_is_disposed(zend_object *scope);
 zend_object *ta_scope_main(bool create);
-void ta_context_register(void);
-/* ScopeProvider and SpawnStrategy (php_async_spawn_with.c). */
-void ta_scope_provider_register(void);
 
 /* The coroutine's coroutine_context(), made on first use; borrowed. */
 zend_object *ta_coroutine_context(ta_coro *co);
 /* A new empty Context whose lookups continue at scope `up` (may be NULL). */
 zend_object *ta_context_new(zend_object *up);
 
-void ta_scope_register(void);
 extern zend_class_entry *ta_ce_scope, *ta_ce_context, *ta_ce_scope_provider, *ta_ce_spawn_strategy;
-
-ZEND_FUNCTION(Async_spawn_with);
-ZEND_FUNCTION(Async_current_context);
-ZEND_FUNCTION(Async_coroutine_context);
-ZEND_FUNCTION(Async_root_context);
-ZEND_FUNCTION(Async_request_context);
 
 /* For await(): what a module awaitable completes and what its completion
  * means (php_async_await.c). */

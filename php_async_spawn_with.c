@@ -2,7 +2,9 @@
  * defines them: a coroutine spawned into the Scope a provider names, a
  * strategy told before and after. */
 #include "php_async_scope.h"
+#include "php_async_register.h"
 #include <zend_interfaces.h>
+#include "stubs/php_async_spawn_with_arginfo.h"
 
 zend_class_entry *ta_ce_scope_provider, *ta_ce_spawn_strategy;
 
@@ -71,33 +73,9 @@ ZEND_FUNCTION(Async_spawn_with)
 
 /* ---- registration ------------------------------------------------------------------ */
 
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_nscope, 0, 0, Async\\Scope, 1)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_before, 0, 2, IS_ARRAY, 0)
-    ZEND_ARG_OBJ_INFO(0, coroutine, Async\\Coroutine, 0)
-    ZEND_ARG_OBJ_INFO(0, scope, Async\\Scope, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_after, 0, 2, IS_VOID, 0)
-    ZEND_ARG_OBJ_INFO(0, coroutine, Async\\Coroutine, 0)
-    ZEND_ARG_OBJ_INFO(0, scope, Async\\Scope, 0)
-ZEND_END_ARG_INFO()
-
-static const zend_function_entry provider_methods[] = {
-    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_ScopeProvider, provideScope, ai_nscope, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
-    ZEND_FE_END
-};
-static const zend_function_entry strategy_methods[] = {
-    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_SpawnStrategy, beforeCoroutineEnqueue, ai_before, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
-    ZEND_ABSTRACT_ME_WITH_FLAGS(Async_SpawnStrategy, afterCoroutineEnqueue, ai_after, ZEND_ACC_PUBLIC | ZEND_ACC_ABSTRACT)
-    ZEND_FE_END
-};
-
 void ta_scope_provider_register(void)
 {
-    zend_class_entry ce;
-    INIT_NS_CLASS_ENTRY(ce, "Async", "ScopeProvider", provider_methods);
-    ta_ce_scope_provider = zend_register_internal_interface(&ce);
-    INIT_NS_CLASS_ENTRY(ce, "Async", "SpawnStrategy", strategy_methods);
-    ta_ce_spawn_strategy = zend_register_internal_interface(&ce);
-    zend_class_implements(ta_ce_spawn_strategy, 1, ta_ce_scope_provider);
+    ta_ce_scope_provider = register_class_Async_ScopeProvider();
+    ta_ce_spawn_strategy = register_class_Async_SpawnStrategy(ta_ce_scope_provider);
+    zend_register_functions(NULL, ext_functions, NULL, MODULE_PERSISTENT);
 }

@@ -7,9 +7,11 @@
  * key => [result, error] in completion order. */
 #include "php_async_objects.h"
 #include "php_async_scope.h"
+#include "php_async_register.h"
 #include "php_async_iter.h"
 #include <zend_interfaces.h>
 #include <zend_closures.h>
+#include "stubs/php_async_taskgroup_arginfo.h"
 
 zend_class_entry *ta_ce_task_group, *ta_ce_task_set;
 static zend_object_handlers h_group;
@@ -574,87 +576,14 @@ ZEND_METHOD(Async_TaskGroup, getIterator)
 
 /* ---- registration ------------------------------------------------------------------ */
 
-ZEND_BEGIN_ARG_INFO_EX(ai_ctor, 0, 0, 0)
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, concurrency, IS_LONG, 1, "null")
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, queueLimit, IS_LONG, 1, "null")
-    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, scope, Async\\Scope, 1, "null")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_spawn, 0, 1, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, task, IS_CALLABLE, 0)
-    ZEND_ARG_VARIADIC_TYPE_INFO(0, args, IS_MIXED, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_spawn_key, 0, 2, IS_VOID, 0)
-    ZEND_ARG_TYPE_MASK(0, key, MAY_BE_STRING | MAY_BE_LONG, NULL)
-    ZEND_ARG_TYPE_INFO(0, task, IS_CALLABLE, 0)
-    ZEND_ARG_VARIADIC_TYPE_INFO(0, args, IS_MIXED, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_all, 0, 0, Async\\Future, 0)
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, ignoreErrors, _IS_BOOL, 0, "false")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_future, 0, 0, Async\\Future, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_array, 0, 0, IS_ARRAY, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_void, 0, 0, IS_VOID, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_cancel, 0, 0, IS_VOID, 0)
-    ZEND_ARG_OBJ_INFO_WITH_DEFAULT_VALUE(0, cancellation, Async\\AsyncCancellation, 1, "null")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_int, 0, 0, IS_LONG, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_finally, 0, 1, IS_VOID, 0)
-    ZEND_ARG_OBJ_INFO(0, callback, Closure, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_iterator, 0, 0, Iterator, 0)
-ZEND_END_ARG_INFO()
-
-#define COMMON_MES \
-    ZEND_MALIAS(Async_TaskGroup, __construct, __construct, ai_ctor, ZEND_ACC_PUBLIC) \
-    ZEND_MALIAS(Async_TaskGroup, spawn, spawn, ai_spawn, ZEND_ACC_PUBLIC) \
-    ZEND_MALIAS(Async_TaskGroup, spawnWithKey, spawnWithKey, ai_spawn_key, ZEND_ACC_PUBLIC)
-#define TAIL_MES \
-    ZEND_MALIAS(Async_TaskGroup, cancel, cancel, ai_cancel, ZEND_ACC_PUBLIC) \
-    ZEND_MALIAS(Async_TaskGroup, close, close, ai_void, ZEND_ACC_PUBLIC) \
-    ZEND_MALIAS(Async_TaskGroup, dispose, dispose, ai_void, ZEND_ACC_PUBLIC) \
-    ZEND_MALIAS(Async_TaskGroup, isFinished, isFinished, ai_bool, ZEND_ACC_PUBLIC) \
-    ZEND_MALIAS(Async_TaskGroup, isClosed, isClosed, ai_bool, ZEND_ACC_PUBLIC) \
-    ZEND_MALIAS(Async_TaskGroup, count, count, ai_int, ZEND_ACC_PUBLIC) \
-    ZEND_MALIAS(Async_TaskGroup, awaitCompletion, awaitCompletion, ai_void, ZEND_ACC_PUBLIC) \
-    ZEND_MALIAS(Async_TaskGroup, finally, finally, ai_finally, ZEND_ACC_PUBLIC) \
-    ZEND_MALIAS(Async_TaskGroup, getIterator, getIterator, ai_iterator, ZEND_ACC_PUBLIC)
-
-static const zend_function_entry group_methods[] = {
-    COMMON_MES
-    ZEND_ME(Async_TaskGroup, all, ai_all, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_TaskGroup, race, ai_future, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_TaskGroup, any, ai_future, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_TaskGroup, getResults, ai_array, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_TaskGroup, getErrors, ai_array, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_TaskGroup, suppressErrors, ai_void, ZEND_ACC_PUBLIC)
-    TAIL_MES
-    ZEND_FE_END
-};
-
-static const zend_function_entry set_methods[] = {
-    COMMON_MES
-    ZEND_ME(Async_TaskSet, joinNext, ai_future, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_TaskSet, joinAny, ai_future, ZEND_ACC_PUBLIC)
-    ZEND_MALIAS(Async_TaskGroup, joinAll, all, ai_all, ZEND_ACC_PUBLIC)     /* the same, on a set */
-    TAIL_MES
-    ZEND_FE_END
-};
-
 void ta_taskgroup_register(void)
 {
-    ta_ce_task_group = ta_class_register_final("Async\\TaskGroup", group_methods, group_create, &h_group,
-                                               XtOffsetOf(ta_group_obj, std), group_free, false);
-    ta_ce_task_set = ta_class_register_final("Async\\TaskSet", set_methods, group_create, &h_group,
-                                             XtOffsetOf(ta_group_obj, std), group_free, false);
+    ta_ce_task_group = register_class_Async_TaskGroup(ta_ce_awaitable, zend_ce_countable, zend_ce_aggregate);
+    ta_ce_task_set = register_class_Async_TaskSet(ta_ce_awaitable, zend_ce_countable, zend_ce_aggregate);
+    /* one object layout, most methods shared (the stub's @implementation-alias) */
+    ta_class_set_handlers(ta_ce_task_group, group_create, &h_group, XtOffsetOf(ta_group_obj, std), group_free, false);
+    ta_class_set_handlers(ta_ce_task_set, group_create, &h_group, XtOffsetOf(ta_group_obj, std), group_free, false);
     h_group.get_gc = group_get_gc;
     ta_ce_task_group->get_iterator = group_get_iterator;
     ta_ce_task_set->get_iterator = group_get_iterator;
-    zend_class_implements(ta_ce_task_group, 3, ta_ce_awaitable, zend_ce_countable, zend_ce_aggregate);
-    zend_class_implements(ta_ce_task_set, 3, ta_ce_awaitable, zend_ce_countable, zend_ce_aggregate);
 }

@@ -7,22 +7,16 @@ zend_function *ta_class_refuse_new(zend_object *obj)
     return NULL;
 }
 
-zend_class_entry *ta_class_register_final(const char *name, const zend_function_entry *methods,
-                                          zend_object *(*create)(zend_class_entry *),
-                                          zend_object_handlers *h, size_t offset,
-                                          void (*free_obj)(zend_object *), bool sealed_new)
+void ta_class_set_handlers(zend_class_entry *ce, zend_object *(*create)(zend_class_entry *),
+                           zend_object_handlers *h, size_t offset,
+                           void (*free_obj)(zend_object *), bool sealed_new)
 {
-    zend_class_entry ce, *out;
-    INIT_CLASS_ENTRY_EX(ce, name, strlen(name), methods);
-    out = zend_register_internal_class(&ce);
-    out->ce_flags |= ZEND_ACC_FINAL | ZEND_ACC_NO_DYNAMIC_PROPERTIES | ZEND_ACC_NOT_SERIALIZABLE;
-    out->create_object = create;
+    ce->create_object = create;
     memcpy(h, zend_get_std_object_handlers(), sizeof *h);
     h->offset = (int) offset;
     if (free_obj) h->free_obj = free_obj;
     h->clone_obj = NULL;
     if (sealed_new) h->get_constructor = ta_class_refuse_new;
-    return out;
 }
 
 void *ta_object_new(size_t size, zend_class_entry *ce, const zend_object_handlers *h)

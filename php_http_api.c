@@ -1,13 +1,13 @@
-/* The FrankenPHP\ API's registration, HttpServer, and each request's
- * coroutine: started from an exchange, told of its news, finished. */
+/* HttpServer, and each request's coroutine: started from an exchange,
+ * told of its news, finished. */
 #include "php_http_objects.h"
 #include "php_http_api.h"
 #include "ta_log.h"
-#include "php_async_api.h"
 #include "php_async_scope.h"
 #include <zend_closures.h>
+#include "stubs/php_http_api_arginfo.h"
 
-zend_class_entry *ta_ce_server, *ta_ce_request, *ta_ce_response, *ta_ce_upload;
+zend_class_entry *ta_ce_server;
 static zend_object_handlers h_server;
 
 static __thread const ta_http_host *tl_host;
@@ -415,95 +415,9 @@ void ta_http_run_loop(void)
     ZVAL_UNDEF(&tl_dispatch);
 }
 
-/* ---- arginfo and registration ---------------------------------------------- */
+/* ---- registration ---------------------------------------------------------- */
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_onrequest, 0, 1, _IS_BOOL, 0)
-    ZEND_ARG_TYPE_INFO(0, callback, IS_CALLABLE, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_handle, 0, 4, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, handler, IS_MIXED, 0)
-    ZEND_ARG_TYPE_INFO(0, request, IS_OBJECT, 0)
-    ZEND_ARG_TYPE_INFO(0, response, IS_OBJECT, 0)
-    ZEND_ARG_TYPE_INFO(0, classic, _IS_BOOL, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_string, 0, 0, IS_STRING, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_array, 0, 0, IS_ARRAY, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_nullable_array, 0, 0, IS_ARRAY, 1)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_int, 0, 0, IS_LONG, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_void, 0, 0, IS_VOID, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_get_header, 0, 1, IS_STRING, 1)
-    ZEND_ARG_TYPE_INFO(0, name, IS_STRING, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_set_status, 0, 1, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, code, IS_LONG, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_header_nv, 0, 2, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, name, IS_STRING, 0)
-    ZEND_ARG_TYPE_INFO(0, value, IS_STRING, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_header_n, 0, 1, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, name, IS_STRING, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_redirect, 0, 1, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, url, IS_STRING, 0)
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, code, IS_LONG, 0, "302")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_write, 0, 1, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, data, IS_STRING, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_send_file, 0, 1, IS_VOID, 0)
-    ZEND_ARG_TYPE_INFO(0, path, IS_STRING, 0)
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, contentType, IS_STRING, 1, "null")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_move_to, 0, 1, _IS_BOOL, 0)
-    ZEND_ARG_TYPE_INFO(0, path, IS_STRING, 0)
-ZEND_END_ARG_INFO()
-
-#define M(cls, name, ai) ZEND_ME(FrankenPHP_##cls, name, ai, ZEND_ACC_PUBLIC)
-
-static const zend_function_entry server_methods[] = {
-    ZEND_ME(FrankenPHP_HttpServer, onRequest, ai_onrequest, ZEND_ACC_PUBLIC | ZEND_ACC_STATIC)
-    ZEND_ME(FrankenPHP_HttpServer, loop, ai_void, ZEND_ACC_PRIVATE | ZEND_ACC_STATIC)
-    ZEND_ME(FrankenPHP_HttpServer, handle, ai_handle, ZEND_ACC_PRIVATE | ZEND_ACC_STATIC)
-    ZEND_FE_END
-};
-
-static const zend_function_entry request_methods[] = {
-    M(Request, getMethod, ai_string) M(Request, getUri, ai_string) M(Request, getHost, ai_string)
-    M(Request, getHeader, ai_get_header) M(Request, getHeaders, ai_array)
-    M(Request, getRemoteAddr, ai_string) M(Request, getProtocolVersion, ai_string)
-    M(Request, getScheme, ai_string) M(Request, getQueryParams, ai_array)
-    M(Request, getCookies, ai_array) M(Request, getBody, ai_string)
-    M(Request, getParsedBody, ai_nullable_array) M(Request, getUploadedFiles, ai_array)
-    ZEND_FE_END
-};
-
-static const zend_function_entry response_methods[] = {
-    M(Response, setStatus, ai_set_status) M(Response, getStatus, ai_int)
-    M(Response, setHeader, ai_header_nv) M(Response, addHeader, ai_header_nv)
-    M(Response, removeHeader, ai_header_n) M(Response, getHeader, ai_get_header)
-    M(Response, getHeaders, ai_array) M(Response, isHeadersSent, ai_bool)
-    M(Response, redirect, ai_redirect) M(Response, write, ai_write) M(Response, end, ai_void)
-    M(Response, sendFile, ai_send_file)
-    ZEND_FE_END
-};
-
-static const zend_function_entry upload_methods[] = {
-    M(UploadedFile, getName, ai_string) M(UploadedFile, getType, ai_string)
-    M(UploadedFile, getSize, ai_int) M(UploadedFile, getTmpName, ai_string)
-    M(UploadedFile, getError, ai_int) M(UploadedFile, moveTo, ai_move_to)
-    ZEND_FE_END
-};
-
-/* Objects of these classes only come from the module, attached to their
- * request: `new` is refused. */
+/* Where the Async\ API keeps a request's Scope. */
 static zend_object **request_scope_slot(zend_object *request)
 {
     return request->ce == ta_ce_response ? &OBJ_OF(ta_response_obj, request)->ascope : NULL;
@@ -513,12 +427,8 @@ void ta_http_api_register(void)
 {
     ta_scope_set_request_slot(request_scope_slot);
     ta_sched_set_scope_hooks((ta_scope_hooks) { scope_enter, scope_leave, ta_http_scope_flush });
-    ta_ce_server = ta_class_register_final("FrankenPHP\\HttpServer", server_methods, server_create,
-                                           &h_server, 0, NULL, true);
-    ta_ce_request = ta_class_register_final("FrankenPHP\\Request", request_methods, ta_request_create,
-                                            &ta_h_request, XtOffsetOf(ta_request_obj, std), ta_request_free, true);
-    ta_ce_response = ta_class_register_final("FrankenPHP\\Response", response_methods, ta_response_create,
-                                             &ta_h_response, XtOffsetOf(ta_response_obj, std), ta_response_free, true);
-    ta_ce_upload = ta_class_register_final("FrankenPHP\\UploadedFile", upload_methods, ta_upload_create,
-                                           &ta_h_upload, XtOffsetOf(ta_upload_obj, std), ta_upload_free, true);
+    /* Objects of the FrankenPHP\ classes only come from the module,
+     * attached to their request: `new` is refused. */
+    ta_ce_server = register_class_FrankenPHP_HttpServer();
+    ta_class_set_handlers(ta_ce_server, server_create, &h_server, 0, NULL, true);
 }

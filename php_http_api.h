@@ -23,7 +23,11 @@ typedef struct ta_http_host {
     void *ctx;
 } ta_http_host;
 
-void ta_http_api_register(void);
+/* From MINIT, in this order: each file registers its own classes
+ * (stubs/<file>.stub.php). */
+void ta_http_api_register(void);        /* HttpServer, and the hooks */
+void ta_http_request_register(void);    /* Request, UploadedFile */
+void ta_http_response_register(void);   /* Response */
 /* Binds the calling PHP thread to its host (NULL: unbinds). */
 void ta_http_bind(const ta_http_host *host);
 const ta_http_host *ta_http_bound_host(void);
@@ -51,7 +55,8 @@ int ta_http_header_op(sapi_header_struct *h, sapi_header_op_enum op);
 /* Puts the thread's own request state back (a request's may stay swapped
  * in between runs of its coroutines); before PHP code outside requests. */
 void ta_http_scope_flush(void);
-/* From MINIT: headers_list() reads the running request's response. */
+/* From MINIT: the functions of plain PHP code (getallheaders(), ...);
+ * headers_list() reads the running request's response. */
 void ta_http_classic_install(void);
 
 #endif

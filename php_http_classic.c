@@ -9,8 +9,7 @@
 #include "php_fn_hook.h"
 #include <zend_smart_str.h>
 #include <main/php_output.h>
-
-ZEND_FUNCTION(frankenphp_handle_request);   /* php_http_api.c */
+#include "stubs/php_http_classic_arginfo.h"
 
 int ta_http_header_op(sapi_header_struct *h, sapi_header_op_enum op)
 {
@@ -67,7 +66,7 @@ static ZEND_FUNCTION(ta_headers_list)
 
 /* getallheaders() / apache_request_headers(), as mod_php gives them: the
  * request's headers by name (a repeated one: the last). */
-static ZEND_FUNCTION(getallheaders)
+ZEND_FUNCTION(getallheaders)
 {
     ZEND_PARSE_PARAMETERS_NONE();
     ta_response_obj *r = ta_http_live_response();
@@ -78,7 +77,7 @@ static ZEND_FUNCTION(getallheaders)
         add_assoc_string(return_value, rq->headers[i].name, rq->headers[i].value);
 }
 
-static ZEND_FUNCTION(frankenphp_response_headers)
+ZEND_FUNCTION(frankenphp_response_headers)
 {
     ZEND_PARSE_PARAMETERS_NONE();
     ta_response_obj *r = ta_http_live_response();
@@ -93,7 +92,7 @@ static ZEND_FUNCTION(frankenphp_response_headers)
 
 /* As fastcgi_finish_request(): what the buffers hold goes out, the
  * response ends, the handler carries on without a client. */
-static ZEND_FUNCTION(frankenphp_finish_request)
+ZEND_FUNCTION(frankenphp_finish_request)
 {
     ZEND_PARSE_PARAMETERS_NONE();
     ta_response_obj *r = ta_http_live_response();
@@ -107,7 +106,7 @@ static ZEND_FUNCTION(frankenphp_finish_request)
  * as an informational response (103 Early Hints) and keeps them for the
  * final one; any other status sends the final head now. Returns the
  * status sent, 0 when the head has already gone out (a warning). */
-static ZEND_FUNCTION(headers_send)
+ZEND_FUNCTION(headers_send)
 {
     zend_long status = 200;
     ZEND_PARSE_PARAMETERS_START(0, 1)
@@ -138,35 +137,10 @@ static ZEND_FUNCTION(headers_send)
     RETURN_LONG(status);
 }
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_headers_send, 0, 0, IS_LONG, 0)
-    ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, status, IS_LONG, 0, "200")
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_headers, 0, 0, IS_ARRAY, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_MASK_EX(ai_resp_headers, 0, 0, MAY_BE_ARRAY | MAY_BE_FALSE)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_bool, 0, 0, _IS_BOOL, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_handle_request, 0, 1, _IS_BOOL, 0)
-    ZEND_ARG_TYPE_INFO(0, callback, IS_CALLABLE, 0)
-ZEND_END_ARG_INFO()
-
-static const zend_function_entry functions[] = {
-    ZEND_FE(getallheaders, ai_headers)
-    ZEND_FALIAS(apache_request_headers, getallheaders, ai_headers)
-    ZEND_FALIAS(frankenphp_request_headers, getallheaders, ai_headers)
-    ZEND_FE(frankenphp_response_headers, ai_resp_headers)
-    ZEND_FALIAS(apache_response_headers, frankenphp_response_headers, ai_resp_headers)
-    ZEND_FE(frankenphp_finish_request, ai_bool)
-    ZEND_FE(frankenphp_handle_request, ai_handle_request)
-    ZEND_FE(headers_send, ai_headers_send)
-    ZEND_FE_END
-};
-
 void ta_http_classic_install(void)
 {
     /* from MINIT: the functions are the trueasync extension's */
-    zend_register_functions(NULL, functions, NULL, MODULE_PERSISTENT);
+    zend_register_functions(NULL, ext_functions, NULL, MODULE_PERSISTENT);
     static const ta_fn_hook hooks[] = {
         { "headers_list", &orig_headers_list, ZEND_FN(ta_headers_list) },
     };

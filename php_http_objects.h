@@ -39,14 +39,6 @@ typedef struct {
 
 
 extern zend_class_entry *ta_ce_server, *ta_ce_request, *ta_ce_response, *ta_ce_upload;
-extern zend_object_handlers ta_h_request, ta_h_response, ta_h_upload;
-
-zend_object *ta_request_create(zend_class_entry *ce);
-void ta_request_free(zend_object *obj);
-zend_object *ta_response_create(zend_class_entry *ce);
-void ta_response_free(zend_object *obj);
-zend_object *ta_upload_create(zend_class_entry *ce);
-void ta_upload_free(zend_object *obj);
 
 /* Puts r's request state back out if it is the one swapped in. */
 void ta_http_scope_flush_if(ta_response_obj *r);
@@ -66,21 +58,5 @@ void ta_response_post(ta_response_obj *r, const char *data, size_t len, int end)
 /* Backpressure: waits (as a coroutine) until Apache took what was handed
  * over before. */
 zend_result ta_response_wait_drained(ta_response_obj *r);
-
-/* The methods, for the tables in php_http_api.c. */
-#define TA_HTTP_METHODS(X) \
-    X(HttpServer, onRequest) X(HttpServer, loop) X(HttpServer, handle) \
-    X(Request, getMethod) X(Request, getUri) X(Request, getHost) X(Request, getHeader) \
-    X(Request, getHeaders) X(Request, getRemoteAddr) X(Request, getProtocolVersion) \
-    X(Request, getScheme) X(Request, getQueryParams) X(Request, getCookies) X(Request, getBody) \
-    X(Request, getParsedBody) X(Request, getUploadedFiles) \
-    X(Response, setStatus) X(Response, getStatus) X(Response, setHeader) X(Response, addHeader) \
-    X(Response, removeHeader) X(Response, getHeader) X(Response, getHeaders) \
-    X(Response, isHeadersSent) X(Response, redirect) X(Response, write) X(Response, end) \
-    X(Response, sendFile) \
-    X(UploadedFile, getName) X(UploadedFile, getType) X(UploadedFile, getSize) \
-    X(UploadedFile, getTmpName) X(UploadedFile, getError) X(UploadedFile, moveTo)
-#define TA_HTTP_DECLARE(cls, name) ZEND_METHOD(FrankenPHP_##cls, name);
-TA_HTTP_METHODS(TA_HTTP_DECLARE)
 
 #endif

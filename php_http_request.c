@@ -12,20 +12,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include "stubs/php_http_request_arginfo.h"
 
 /* PHP's documented UPLOAD_ERR_* values (the C names are private to rfc1867.c) */
 enum { UPLOAD_ERR_OK = 0, UPLOAD_ERR_INI_SIZE = 1, UPLOAD_ERR_NO_FILE = 4, UPLOAD_ERR_CANT_WRITE = 7 };
 
-zend_object_handlers ta_h_request, ta_h_upload;
+zend_class_entry *ta_ce_request, *ta_ce_upload;
+static zend_object_handlers h_request, h_upload;
 
-zend_object *ta_request_create(zend_class_entry *ce)
+static zend_object *request_create(zend_class_entry *ce)
 {
-    ta_request_obj *o = ta_object_new(sizeof *o, ce, &ta_h_request);
+    ta_request_obj *o = ta_object_new(sizeof *o, ce, &h_request);
     ZVAL_UNDEF(&o->query); ZVAL_UNDEF(&o->cookies); ZVAL_UNDEF(&o->parsed); ZVAL_UNDEF(&o->files);
     return &o->std;
 }
 
-void ta_request_free(zend_object *obj)
+static void request_free(zend_object *obj)
 {
     ta_request_obj *o = OBJ_OF(ta_request_obj, obj);
     zval_ptr_dtor(&o->query); zval_ptr_dtor(&o->cookies);
@@ -34,13 +36,13 @@ void ta_request_free(zend_object *obj)
     zend_object_std_dtor(obj);
 }
 
-zend_object *ta_upload_create(zend_class_entry *ce)
+static zend_object *upload_create(zend_class_entry *ce)
 {
-    ta_upload_obj *o = ta_object_new(sizeof *o, ce, &ta_h_upload);
+    ta_upload_obj *o = ta_object_new(sizeof *o, ce, &h_upload);
     return &o->std;
 }
 
-void ta_upload_free(zend_object *obj)
+static void upload_free(zend_object *obj)
 {
     ta_upload_obj *o = OBJ_OF(ta_upload_obj, obj);
     /* Like PHP's own uploads: a file nobody moved is gone with the request. */
@@ -344,3 +346,13 @@ ZEND_METHOD(FrankenPHP_UploadedFile, moveTo)
     RETURN_TRUE;
 }
 
+/* ---- registration ---------------------------------------------------------- */
+
+void ta_http_request_register(void)
+{
+    ta_ce_request = register_class_FrankenPHP_Request();
+    ta_class_set_handlers(ta_ce_request, request_create, &h_request, XtOffsetOf(ta_request_obj, std),
+                          request_free, true);
+    ta_ce_upload = register_class_FrankenPHP_UploadedFile();
+    ta_class_set_handlers(ta_ce_upload, upload_create, &h_upload, XtOffsetOf(ta_upload_obj, std), upload_free, true);
+}

@@ -3,23 +3,24 @@
 #include "php_http_objects.h"
 #include "php_http_api.h"
 #include "ta_log.h"
-#include "php_async_api.h"
 #include "php_async_scope.h"
 
 #include <zend_smart_str.h>
 #include <main/php_output.h>
 #include <sys/stat.h>
+#include "stubs/php_http_response_arginfo.h"
 
-zend_object_handlers ta_h_response;
+zend_class_entry *ta_ce_response;
+static zend_object_handlers h_response;
 
-zend_object *ta_response_create(zend_class_entry *ce)
+static zend_object *response_create(zend_class_entry *ce)
 {
-    ta_response_obj *o = ta_object_new(sizeof *o, ce, &ta_h_response);
+    ta_response_obj *o = ta_object_new(sizeof *o, ce, &h_response);
     zend_hash_init(&o->headers, 8, NULL, ZVAL_PTR_DTOR, 0);
     return &o->std;
 }
 
-void ta_response_free(zend_object *obj)
+static void response_free(zend_object *obj)
 {
     ta_response_obj *o = OBJ_OF(ta_response_obj, obj);
     ta_http_scope_flush_if(o);
@@ -405,3 +406,11 @@ ZEND_METHOD(FrankenPHP_Response, redirect)
     ta_response_post(r, NULL, 0, 1);
 }
 
+/* ---- registration ---------------------------------------------------------- */
+
+void ta_http_response_register(void)
+{
+    ta_ce_response = register_class_FrankenPHP_Response();
+    ta_class_set_handlers(ta_ce_response, response_create, &h_response, XtOffsetOf(ta_response_obj, std),
+                          response_free, true);
+}

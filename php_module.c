@@ -2,7 +2,7 @@
 #include "php_module.h"
 #include "php_http_api.h"
 #include "php_request_ini.h"
-#include "php_async_api.h"
+#include "php_async_register.h"
 #include "php_blocking.h"
 #include "php_pgsql_yield.h"
 #include "php_stream_yield.h"
@@ -23,12 +23,34 @@
 
 #include <ext/standard/info.h>
 
-static PHP_MINIT_FUNCTION(trueasync)
+/* Each file registers its own classes and functions (the register_class_*()
+ * and tables gen_stub.php made of its stubs/<file>.stub.php); an interface
+ * or a parent class comes before the classes that use it. */
+static void register_api(void)
 {
     ta_async_exceptions_register();
     ta_async_api_register();
+    ta_coroutine_register();
+    ta_finally_register();
+    ta_await_register();
+    ta_scope_provider_register();
+    ta_scope_register();
+    ta_context_register();
+    ta_future_register();
+    ta_taskgroup_register();
+    ta_channel_register();
+    ta_pool_register();
+    ta_runtime_register();
+    ta_fswatch_register();
     ta_http_api_register();
+    ta_http_request_register();
+    ta_http_response_register();
     ta_http_classic_install();
+}
+
+static PHP_MINIT_FUNCTION(trueasync)
+{
+    register_api();
     ta_request_ini_install();
     ta_blocking_hooks_install();
     ta_pgsql_yield_install();
@@ -88,7 +110,7 @@ zend_module_entry ta_module_entry = {
     STANDARD_MODULE_HEADER_EX, NULL,
     ta_module_deps,
     "trueasync",
-    ta_async_functions,
+    NULL,                       /* functions: each file registers its own */
     PHP_MINIT(trueasync),
     NULL, PHP_RINIT(trueasync), NULL,
     PHP_MINFO(trueasync),

@@ -19,6 +19,7 @@
 #include <zend_closures.h>
 #include <ext/pdo/php_pdo_driver.h>
 #include <pthread.h>
+#include "stubs/php_pdo_pool_arginfo.h"
 
 /* true-async/php-src's values (PHP 8.2's own attributes stop at 21) */
 enum { ATTR_POOL_ENABLED = 22, ATTR_POOL_MIN = 23, ATTR_POOL_MAX = 24, ATTR_POOL_HEALTHCHECK_INTERVAL = 25 };
@@ -100,16 +101,12 @@ static ZEND_NAMED_FUNCTION(pool_before_release)
     RETURN_BOOL(!ta_db_pdo_broken(Z_OBJ_P(conn), false));
 }
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_factory, 0, 0, IS_OBJECT, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_check, 0, 1, _IS_BOOL, 0)
-    ZEND_ARG_OBJ_INFO(0, connection, PDO, 0)
-ZEND_END_ARG_INFO()
-
+/* Names no PHP code can call; signatures from stubs/php_pdo_pool.stub.php */
 static const zend_function_entry helper_entries[] = {
-    ZEND_RAW_FENTRY("PDO pool factory", pool_factory, ai_factory, ZEND_ACC_PUBLIC)
-    ZEND_RAW_FENTRY("PDO pool healthcheck", pool_healthcheck, ai_check, ZEND_ACC_PUBLIC)
-    ZEND_RAW_FENTRY("PDO pool beforeRelease", pool_before_release, ai_check, ZEND_ACC_PUBLIC)
+    ZEND_RAW_FENTRY("PDO pool factory", pool_factory, arginfo_class_Async_Pool_pdoFactory, ZEND_ACC_PUBLIC)
+    ZEND_RAW_FENTRY("PDO pool healthcheck", pool_healthcheck, arginfo_class_Async_Pool_pdoHealthcheck, ZEND_ACC_PUBLIC)
+    ZEND_RAW_FENTRY("PDO pool beforeRelease", pool_before_release, arginfo_class_Async_Pool_pdoBeforeRelease,
+                    ZEND_ACC_PUBLIC)
     ZEND_FE_END
 };
 
@@ -328,11 +325,8 @@ static ZEND_NAMED_FUNCTION(pdo_get_pool)
     RETURN_OBJ_COPY(p->pool);
 }
 
-ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(ai_get_pool, 0, 0, Async\\Pool, 1)
-ZEND_END_ARG_INFO()
-
 static const zend_function_entry pdo_methods[] = {
-    ZEND_RAW_FENTRY("getPool", pdo_get_pool, ai_get_pool, ZEND_ACC_PUBLIC)
+    ZEND_RAW_FENTRY("getPool", pdo_get_pool, arginfo_class_PDO_getPool, ZEND_ACC_PUBLIC)
     ZEND_FE_END
 };
 

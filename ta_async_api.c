@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include "stubs/ta_async_api_arginfo.h"
 
 zend_async_reactor_api_t zend_async_reactor;
 __thread uint32_t zend_async_active_event_count;
@@ -174,16 +175,8 @@ void ta_async_reactor_abandoned(void) { reactor_generation++; }
 
 /* ---- exceptions ------------------------------------------------------------ */
 
-static zend_class_entry *register_exception(const char *name, zend_class_entry *parent,
-                                           const zend_function_entry *methods)
-{
-    zend_class_entry ce;
-    INIT_CLASS_ENTRY_EX(ce, name, strlen(name), methods);
-    return zend_register_internal_class_ex(&ce, parent);
-}
-
 /* {{{ CompositeException::addException(Throwable $exception): void */
-static ZEND_METHOD(Async_CompositeException, addException)
+ZEND_METHOD(Async_CompositeException, addException)
 {
     zval *ex;
     ZEND_PARSE_PARAMETERS_START(1, 1)
@@ -194,7 +187,7 @@ static ZEND_METHOD(Async_CompositeException, addException)
 }
 
 /* {{{ CompositeException::getExceptions(): array */
-static ZEND_METHOD(Async_CompositeException, getExceptions)
+ZEND_METHOD(Async_CompositeException, getExceptions)
 {
     ZEND_PARSE_PARAMETERS_NONE();
     zval rv, *list = zend_read_property(ta_ce_composite_exception, Z_OBJ_P(ZEND_THIS), ZEND_STRL("exceptions"), 1, &rv);
@@ -214,45 +207,25 @@ void ta_composite_add(zend_object *composite, zend_object *ex)
     zval_ptr_dtor(&arr);
 }
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_add_exception, 0, 1, IS_VOID, 0)
-    ZEND_ARG_OBJ_INFO(0, exception, Throwable, 0)
-ZEND_END_ARG_INFO()
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(ai_get_exceptions, 0, 0, IS_ARRAY, 0)
-ZEND_END_ARG_INFO()
-static const zend_function_entry composite_methods[] = {
-    ZEND_ME(Async_CompositeException, addException, ai_add_exception, ZEND_ACC_PUBLIC)
-    ZEND_ME(Async_CompositeException, getExceptions, ai_get_exceptions, ZEND_ACC_PUBLIC)
-    ZEND_FE_END
-};
-
 /* php-async's tree. Its root \Cancellation is a core class of TrueAsync's
  * PHP; PHP 8.2 has none and a Throwable must extend Exception or Error, so
  * the module gives \Cancellation as an Error (catch (Exception) does not
  * swallow a cancellation). */
 void ta_async_exceptions_register(void)
 {
-    zend_class_entry *root = register_exception("Cancellation", zend_ce_error, NULL);
-    ta_ce_async_cancellation = register_exception("Async\\AsyncCancellation", root, NULL);
-    /* the name this module had before php-async settled on AsyncCancellation */
-    zend_register_class_alias("Async\\CancellationError", ta_ce_async_cancellation);
-    ta_ce_operation_canceled = register_exception("Async\\OperationCanceledException", ta_ce_async_cancellation, NULL);
-    ta_ce_async_exception = register_exception("Async\\AsyncException", zend_ce_exception, NULL);
-    ta_ce_input_output_exception = register_exception("Async\\InputOutputException", zend_ce_exception, NULL);
-    ta_ce_dns_exception = register_exception("Async\\DnsException", zend_ce_exception, NULL);
-    ta_ce_timeout_exception = register_exception("Async\\TimeoutException", zend_ce_exception, NULL);
-    ta_ce_poll_exception = register_exception("Async\\PollException", zend_ce_exception, NULL);
-    ta_ce_deadlock_error = register_exception("Async\\DeadlockError", zend_ce_error, NULL);
-    ta_ce_service_unavailable = register_exception("Async\\ServiceUnavailableException", ta_ce_async_exception, NULL);
-    ta_ce_composite_exception = register_exception("Async\\CompositeException", zend_ce_exception, composite_methods);
-    ta_ce_composite_exception->ce_flags |= ZEND_ACC_FINAL;
-    zval empty;
-    ZVAL_EMPTY_ARRAY(&empty);
-    zend_string *pname = zend_string_init_interned("exceptions", strlen("exceptions"), 1);
-    zend_declare_typed_property(ta_ce_composite_exception, pname, &empty, ZEND_ACC_PRIVATE, NULL,
-                                (zend_type) ZEND_TYPE_INIT_CODE(IS_ARRAY, 0, 0));
-    zend_string_release(pname);
-    ta_ce_channel_exception = register_exception("Async\\ChannelException", ta_ce_async_exception, NULL);
-    ta_ce_context_exception = register_exception("Async\\ContextException", ta_ce_async_exception, NULL);
+    zend_class_entry *root = register_class_Cancellation(zend_ce_error);
+    ta_ce_async_cancellation = register_class_Async_AsyncCancellation(root);
+    ta_ce_operation_canceled = register_class_Async_OperationCanceledException(ta_ce_async_cancellation);
+    ta_ce_async_exception = register_class_Async_AsyncException(zend_ce_exception);
+    ta_ce_input_output_exception = register_class_Async_InputOutputException(zend_ce_exception);
+    ta_ce_dns_exception = register_class_Async_DnsException(zend_ce_exception);
+    ta_ce_timeout_exception = register_class_Async_TimeoutException(zend_ce_exception);
+    ta_ce_poll_exception = register_class_Async_PollException(zend_ce_exception);
+    ta_ce_deadlock_error = register_class_Async_DeadlockError(zend_ce_error);
+    ta_ce_service_unavailable = register_class_Async_ServiceUnavailableException(ta_ce_async_exception);
+    ta_ce_composite_exception = register_class_Async_CompositeException(zend_ce_exception);
+    ta_ce_channel_exception = register_class_Async_ChannelException(ta_ce_async_exception);
+    ta_ce_context_exception = register_class_Async_ContextException(ta_ce_async_exception);
 }
 
 zend_object *ta_async_new_exception(zend_class_entry *ce, zend_long code, const char *format, ...)

@@ -442,10 +442,10 @@ extern zend_class_entry *ta_ce_poll_exception;          /* Async\PollException *
 extern zend_class_entry *ta_ce_timeout_exception;      /* Async\TimeoutException */
 extern zend_class_entry *ta_ce_channel_exception;      /* Async\ChannelException */
 
-/* Registers them: AsyncException extends Exception; DnsException,
- * InputOutputException, TimeoutException and ChannelException extend
- * AsyncException; CancellationError extends Error. Call once, from the
- * module's MINIT, before anything that names them. */
+/* Registers them, as stubs/ta_async_api.stub.php declares them (the tree:
+ * \Cancellation, an Error, above AsyncCancellation; AsyncException and the
+ * I/O ones are Exceptions). Call once, from the module's MINIT, before
+ * anything that names them. */
 void ta_async_exceptions_register(void);
 /* Appends ex to an Async\CompositeException's list (a reference is taken). */
 void ta_composite_add(zend_object *composite, zend_object *ex);

@@ -25,6 +25,7 @@
 #                                         of the package: postinst makes them)
 #   /usr/sbin/ta-phpenmod, ta-phpdismod   switch them, as Debian's phpenmod
 #   /usr/share/mod-trueasync/examples/worker.php, stubs/trueasync.stub.php
+#                                         (stubs/*.stub.php in one file)
 #   /usr/lib/mod-trueasync/{bin,include,lib/php/API/build,share/aclocal}
 #   /usr/bin/ta-phpize, ta-php-config     phpize and php-config of that PHP,
 #                                         for building more extensions (-dev)
@@ -170,7 +171,10 @@ install_private() {
   install -m 755 "$ROOT/scripts/ta-phpenmod" "$DESTDIR$SBINDIR/ta-phpenmod"
   install -m 755 "$ROOT/scripts/ta-phpenmod" "$DESTDIR$SBINDIR/ta-phpdismod"
   install -m 644 "$ROOT/examples/worker.php" "$DESTDIR$SHAREDIR/examples/worker.php"
-  install -m 644 "$ROOT/stubs/trueasync.stub.php" "$DESTDIR$SHAREDIR/stubs/trueasync.stub.php"
+  # the stubs/*.stub.php parts in one file, for IDEs
+  "$(dirname "$PHP_CONFIG")/php" "$ROOT/scripts/stubs-assemble.php" "$ROOT/stubs" \
+    > "$DESTDIR$SHAREDIR/stubs/trueasync.stub.php"
+  chmod 644 "$DESTDIR$SHAREDIR/stubs/trueasync.stub.php"
 }
 
 install_apache() {

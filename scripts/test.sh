@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: C unit tests (AddressSanitizer, leak checks), the
-# Apache::Test suite against a real Apache with the freshly built module,
+# Runs every test: the files made from stubs/*.stub.php are up to date
+# (scripts/stubs.sh --check), C unit tests (AddressSanitizer, leak checks),
+# the Apache::Test suite against a real Apache with the freshly built module,
 # the Debian package built, installed into this machine's own Apache and
 # purged again (scripts/deb-test.sh, under a minute), then the same suite
 # again against the ASan/UBSan build of the module (about as long as the
@@ -10,6 +11,8 @@ cd "$(dirname "$0")/.."
 status=0
 echo "== log tags =="
 scripts/check-log-tags.sh || status=1
+echo "== stubs/*_arginfo.h are what stubs/*.stub.php make =="
+scripts/stubs.sh --check || status=1
 echo "== C unit tests =="
 make --no-print-directory unit || status=1
 echo "== Apache::Test suite =="

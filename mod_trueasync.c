@@ -71,7 +71,7 @@ static void log_sink(const char *file, int line, int level, int status, const ch
 static apr_status_t child_cleanup(void *data)
 {
     (void) data;
-    ta_pool_stop();
+    ta_worker_pool_stop();
     g_workers = NULL;
     return APR_SUCCESS;
 }
@@ -85,7 +85,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     if (n_configs == 0) return;
     ta_worker **workers = apr_pcalloc(pchild, sizeof *workers * (size_t) n_configs);
     ta_child_stats *mine = ta_mod_status_claim(s);
-    if (ta_pool_start(configs, n_configs, mine, workers) != 0) {
+    if (ta_worker_pool_start(configs, n_configs, mine, workers) != 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, TA_LOGNO(00842)
                      "PHP workers could not start in this child; TrueAsync requests get 503");
         apr_pool_cleanup_register(pchild, NULL, child_cleanup, apr_pool_cleanup_null);
@@ -114,13 +114,13 @@ static void child_stopping(apr_pool_t *pchild, int graceful)
 {
     (void) pchild;
     if (!g_workers) return;
-    unsigned held = ta_pool_held();
+    unsigned held = ta_worker_pool_held();
     if (graceful) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, g_main_server, TA_LOGNO(00851)
                      "child %" APR_PID_T_FMT " stopping gracefully: %u PHP request(s) in flight or "
                      "queued are served first", getpid(), held);
         if (ap_graceful_shutdown_timeout > 0) {
-            int rc = ta_pool_cancel_after((unsigned) ap_graceful_shutdown_timeout * 1000u, graceful_timeout_hit);
+            int rc = ta_worker_pool_cancel_after((unsigned) ap_graceful_shutdown_timeout * 1000u, graceful_timeout_hit);
             if (rc)
                 ap_log_error(APLOG_MARK, APLOG_ERR, rc, g_main_server, TA_LOGNO(00854)
                              "cannot watch GracefulShutdownTimeout; requests still running then are "
@@ -133,7 +133,7 @@ static void child_stopping(apr_pool_t *pchild, int graceful)
                  getpid(), held);
     /* cancelled at once by the deadline thread, which then ends the child
      * if a request still holds its thread past the grace */
-    if (ta_pool_cancel_after(0, NULL) != 0) ta_pool_cancel_all();
+    if (ta_worker_pool_cancel_after(0, NULL) != 0) ta_worker_pool_cancel_all();
 }
 
 /* ---- the handler --------------------------------------------------------------- */

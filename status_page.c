@@ -48,17 +48,17 @@ static void put_esc(buf *b, const char *s, int how)
 static const char *state_name(int64_t s)
 {
     switch (s) {
-    case TA_THREAD_BOOTING: return "booting";
-    case TA_THREAD_READY: return "ready";
-    case TA_THREAD_FAILED: return "failed";
-    case TA_THREAD_STOPPED: return "stopped";
-    case TA_THREAD_RECYCLING: return "recycling";
-    case TA_THREAD_IDLE: return "idle";
+    case TA_PHP_THREAD_BOOTING: return "booting";
+    case TA_PHP_THREAD_READY: return "ready";
+    case TA_PHP_THREAD_FAILED: return "failed";
+    case TA_PHP_THREAD_STOPPED: return "stopped";
+    case TA_PHP_THREAD_RECYCLING: return "recycling";
+    case TA_PHP_THREAD_IDLE: return "idle";
     }
     return "unknown";
 }
-static const int64_t state_ids[] = { TA_THREAD_BOOTING, TA_THREAD_READY, TA_THREAD_RECYCLING, TA_THREAD_FAILED, TA_THREAD_STOPPED,
-                                     TA_THREAD_IDLE };
+static const int64_t state_ids[] = { TA_PHP_THREAD_BOOTING, TA_PHP_THREAD_READY, TA_PHP_THREAD_RECYCLING, TA_PHP_THREAD_FAILED, TA_PHP_THREAD_STOPPED,
+                                     TA_PHP_THREAD_IDLE };
 
 static const char *const recycle_names[TA_RECYCLE_CAUSES] = {
     "max_requests", "max_memory", "fatal_error", "script_ended", "watch", "graceful_shutdown" };
@@ -76,9 +76,9 @@ static pool_counts count_pool(const ta_worker_stats *ws, const ta_worker_config 
     pool_counts n = {0};
     for (int t = 0; t < ta_cfg_slots(c); t++) {
         int64_t s = __atomic_load_n(&ws->threads[t].state, __ATOMIC_RELAXED);
-        if (s == TA_THREAD_READY || s == TA_THREAD_RECYCLING) n.running++;
-        else if (s == TA_THREAD_BOOTING) n.booting++;
-        else if (s == TA_THREAD_FAILED) n.failed++;
+        if (s == TA_PHP_THREAD_READY || s == TA_PHP_THREAD_RECYCLING) n.running++;
+        else if (s == TA_PHP_THREAD_BOOTING) n.booting++;
+        else if (s == TA_PHP_THREAD_FAILED) n.failed++;
         else n.idle++;
     }
     return n;
@@ -86,7 +86,7 @@ static pool_counts count_pool(const ta_worker_stats *ws, const ta_worker_config 
 
 /* The per-thread counters and gauges, one table for every format. */
 typedef struct { const char *name, *help, *type; size_t off; } metric;
-#define TM(f) offsetof(ta_thread_stats, f)
+#define TM(f) offsetof(ta_php_thread_stats, f)
 static const metric thread_metrics[] = {
     { "requests_total", "Requests a PHP thread has finished.", "counter", TM(served) },
     { "requests_in_flight", "Requests a PHP thread runs now.", "gauge", TM(inflight) },
@@ -102,8 +102,8 @@ static const metric thread_metrics[] = {
 };
 #define N_TM (sizeof thread_metrics / sizeof thread_metrics[0])
 
-static uint64_t tget(const ta_thread_stats *t, size_t off) { return ta_stat_get((const uint64_t *) ((const char *) t + off)); }
-static int64_t tstate(const ta_thread_stats *t) { return __atomic_load_n(&t->state, __ATOMIC_RELAXED); }
+static uint64_t tget(const ta_php_thread_stats *t, size_t off) { return ta_stat_get((const uint64_t *) ((const char *) t + off)); }
+static int64_t tstate(const ta_php_thread_stats *t) { return __atomic_load_n(&t->state, __ATOMIC_RELAXED); }
 
 typedef struct {
     buf *b;
@@ -272,7 +272,7 @@ static void prom_config(const page *pg)
 
 /* ---- JSON ------------------------------------------------------------------------ */
 
-static void json_thread(buf *b, const ta_thread_stats *t, int idx)
+static void json_thread(buf *b, const ta_php_thread_stats *t, int idx)
 {
     put(b, "{\"thread\":%d,\"state\":\"%s\"", idx, state_name(tstate(t)));
     for (size_t m = 0; m < N_TM; m++) put(b, ",\"%s\":%llu", thread_metrics[m].name, (unsigned long long) tget(t, thread_metrics[m].off));
@@ -394,7 +394,7 @@ static void html_worker(const page *pg, int w)
     for (int k = 0; k < pg->n_kids; k++) {
         ta_worker_stats *ws = W(pg, k, w);
         for (int t = 0; t < ta_cfg_slots(&pg->cfg[w]); t++) {
-            const ta_thread_stats *ts = &ws->threads[t];
+            const ta_php_thread_stats *ts = &ws->threads[t];
             put(b, "<tr><td>%lld</td><td>%d</td><td>%s</td>", kpid(pg, k), t, state_name(tstate(ts)));
             for (size_t m = 0; m < 7; m++) {
                 uint64_t v = tget(ts, thread_metrics[m].off);
@@ -452,10 +452,10 @@ static totals sum_all(const page *pg)
             ta_worker_stats *ws = W(pg, k, w);
             for (int c = 0; c < TA_REJECT_CAUSES; c++) s.rejected += ta_stat_get(&ws->rejected[c]);
             for (int t = 0; t < ta_cfg_slots(&pg->cfg[w]); t++) {
-                const ta_thread_stats *ts = &ws->threads[t];
-                if (tstate(ts) == TA_THREAD_IDLE) continue;
+                const ta_php_thread_stats *ts = &ws->threads[t];
+                if (tstate(ts) == TA_PHP_THREAD_IDLE) continue;
                 s.threads++;
-                s.ready += tstate(ts) == TA_THREAD_READY;
+                s.ready += tstate(ts) == TA_PHP_THREAD_READY;
                 s.served += ta_stat_get(&ts->served);
                 s.inflight += ta_stat_get(&ts->inflight);
                 s.queued += ta_stat_get(&ts->queued);

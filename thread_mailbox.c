@@ -27,7 +27,7 @@ void ta_mailbox_destroy(ta_mailbox *m)
 int ta_mailbox_alive(ta_mailbox *m)
 {
     int s = ta_mailbox_state(m);
-    return (s == TA_THREAD_BOOTING || s == TA_THREAD_READY || s == TA_THREAD_RECYCLING) && !ta_mailbox_stopping(m)
+    return (s == TA_PHP_THREAD_BOOTING || s == TA_PHP_THREAD_READY || s == TA_PHP_THREAD_RECYCLING) && !ta_mailbox_stopping(m)
            && !ta_mailbox_retiring(m);
 }
 
@@ -105,7 +105,7 @@ void ta_mailbox_reset(ta_mailbox *m)
     memset(&m->watch, 0, sizeof m->watch);
     m->watch.slowlog_ms = slowlog;
     ta_notifier_drain(&m->wake);
-    ta_mailbox_set_state(m, TA_THREAD_IDLE);
+    ta_mailbox_set_state(m, TA_PHP_THREAD_IDLE);
 }
 
 ta_exchange *ta_mailbox_take_inbox(ta_mailbox *m)

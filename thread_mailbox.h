@@ -12,18 +12,18 @@
 #include "exchange.h"
 #include "thread_watch.h"
 
-struct ta_thread_stats;
+struct ta_php_thread_stats;
 
-/* TA_THREAD_IDLE: a slot of TrueAsyncThreads MIN MAX with no thread (not
+/* TA_PHP_THREAD_IDLE: a slot of TrueAsyncThreads MIN MAX with no thread (not
  * started, or its thread retired). */
-enum { TA_THREAD_BOOTING = 0, TA_THREAD_READY, TA_THREAD_FAILED, TA_THREAD_STOPPED, TA_THREAD_RECYCLING,
-       TA_THREAD_IDLE };
+enum { TA_PHP_THREAD_BOOTING = 0, TA_PHP_THREAD_READY, TA_PHP_THREAD_FAILED, TA_PHP_THREAD_STOPPED, TA_PHP_THREAD_RECYCLING,
+       TA_PHP_THREAD_IDLE };
 
 typedef struct ta_mailbox {
     int index;                  /* the thread's number in its worker */
     ta_queue queue;
     ta_notifier wake;
-    int state;                  /* atomic: TA_THREAD_* */
+    int state;                  /* atomic: TA_PHP_THREAD_* */
     int stop;                   /* atomic: stop for good */
     int cancel;                 /* atomic: cancel everything running now */
     int interrupt;              /* atomic: news arrived while PHP code ran */
@@ -37,7 +37,7 @@ typedef struct ta_mailbox {
     void *raise_arg;
 
     ta_watch watch;             /* what the watchdog looks at (thread_watch.h) */
-    struct ta_thread_stats *stats;  /* its status figures (worker_stats.h); set before it starts */
+    struct ta_php_thread_stats *stats;  /* its status figures (worker_stats.h); set before it starts */
 } ta_mailbox;
 
 /* 0 or an errno value. */

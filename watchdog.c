@@ -47,7 +47,7 @@ static int look(ta_watch *w, uint64_t now)
 
 static void copy_figures(ta_mailbox *m)
 {
-    ta_thread_stats *ts = m->stats;
+    ta_php_thread_stats *ts = m->stats;
     if (!ts) return;
     unsigned held = ta_queue_load(&m->queue);
     unsigned queued = __atomic_load_n(&m->queue.queued, __ATOMIC_RELAXED);

@@ -22,7 +22,7 @@ static ta_mailbox *least_loaded(ta_mailbox *boxes, int n, const uint64_t *tried)
         if (!ta_mailbox_alive(m)) continue;
         unsigned load = ta_queue_load(&m->queue);
         int s = ta_mailbox_state(m);
-        if (s == TA_THREAD_RECYCLING || s == TA_THREAD_BOOTING) load += m->queue.capacity;
+        if (s == TA_PHP_THREAD_RECYCLING || s == TA_PHP_THREAD_BOOTING) load += m->queue.capacity;
         if (!best || load < best_load) { best = m; best_load = load; }
     }
     return best;

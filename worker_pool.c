@@ -73,12 +73,12 @@ static int slot_start(ta_worker *w, int j, int cause, uint64_t now)
 {
     ta_mailbox *m = &w->boxes[j];
     m->may_exit = cause == TA_START_LOAD;
-    ta_mailbox_set_state(m, TA_THREAD_BOOTING);
+    ta_mailbox_set_state(m, TA_PHP_THREAD_BOOTING);
     int rc = 0;
-    w->threads[j] = ta_thread_start(&w->cfg, m, &rc);
+    w->threads[j] = ta_php_thread_start(&w->cfg, m, &rc);
     if (!w->threads[j]) {
         ta_log(TA_LOG_ERR, TA_LOGNO(00816) "cannot start PHP thread %d for %s: %s", j, w->cfg.script, strerror(rc));
-        ta_mailbox_set_state(m, cause == TA_START_MIN ? TA_THREAD_STOPPED : TA_THREAD_IDLE);
+        ta_mailbox_set_state(m, cause == TA_START_MIN ? TA_PHP_THREAD_STOPPED : TA_PHP_THREAD_IDLE);
         return -1;
     }
     w->slots[j] = (ta_slot) { .idle_since = now, .served_seen = ta_stat_get(&m->stats->served) };
@@ -118,7 +118,7 @@ static int worker_start(ta_worker *w, const ta_worker_config *cfg, ta_worker_sta
         w->n_threads++;
         w->boxes[j].stats = &stats->threads[j];
         w->boxes[j].watch.slowlog_ms = cfg->slowlog_ms;
-        ta_mailbox_set_state(&w->boxes[j], TA_THREAD_IDLE);
+        ta_mailbox_set_state(&w->boxes[j], TA_PHP_THREAD_IDLE);
     }
     uint64_t now = ta_now_ms();
     for (int j = 0; j < cfg->threads; j++)
@@ -135,7 +135,7 @@ static void slot_reap(ta_worker *w, int j, uint64_t now)
 {
     ta_mailbox *m = &w->boxes[j];
     int cause = w->slots[j].retiring ? TA_STOP_IDLE : TA_STOP_BOOT_FAILED;
-    ta_thread_join(w->threads[j]);
+    ta_php_thread_join(w->threads[j]);
     w->threads[j] = NULL;
     ta_mailbox_reset(m);
     ta_stat_set(&m->stats->coroutines, 0);
@@ -166,7 +166,7 @@ static void rebalance(ta_worker *w)
 {
     for (int j = 0; j < w->n_threads; j++) {
         ta_mailbox *to = &w->boxes[j];
-        if (!w->threads[j] || w->slots[j].retiring || ta_mailbox_state(to) != TA_THREAD_READY) continue;
+        if (!w->threads[j] || w->slots[j].retiring || ta_mailbox_state(to) != TA_PHP_THREAD_READY) continue;
         unsigned room = slot_room(to);
         while (room > 0) {
             ta_mailbox *from = NULL;
@@ -195,8 +195,8 @@ static void look_slot(ta_worker *w, int j, uint64_t now, uint64_t timeout_ms, ti
     int s = ta_mailbox_state(m);
     tv->v.live++;
     tv->retiring += sl->retiring;
-    tv->v.booting += s == TA_THREAD_BOOTING;
-    if (s != TA_THREAD_READY || sl->retiring) { sl->idle_since = now; return; }
+    tv->v.booting += s == TA_PHP_THREAD_BOOTING;
+    if (s != TA_PHP_THREAD_READY || sl->retiring) { sl->idle_since = now; return; }
     unsigned held = ta_queue_load(&m->queue);
     tv->pressed |= __atomic_load_n(&m->queue.queued, __ATOMIC_RELAXED) > 0;
     uint64_t served = ta_stat_get(&m->stats->served);
@@ -232,7 +232,7 @@ static void pool_tick(uint64_t now)
         else if (g_workers[i]->n_threads > 1) rebalance(g_workers[i]);
 }
 
-int ta_pool_start(const ta_worker_config *configs, int n, ta_child_stats *stats, ta_worker **out)
+int ta_worker_pool_start(const ta_worker_config *configs, int n, ta_child_stats *stats, ta_worker **out)
 {
     if (ta_threads_php_startup() != 0) return -1;
     g_php_up = 1;
@@ -260,7 +260,7 @@ int ta_pool_start(const ta_worker_config *configs, int n, ta_child_stats *stats,
     return 0;
 }
 
-unsigned ta_pool_held(void)
+unsigned ta_worker_pool_held(void)
 {
     unsigned n = 0;
     for (int i = 0; i < g_n_workers; i++)
@@ -268,7 +268,7 @@ unsigned ta_pool_held(void)
     return n;
 }
 
-void ta_pool_cancel_all(void)
+void ta_worker_pool_cancel_all(void)
 {
     __atomic_store_n(&g_no_growth, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < g_n_workers; i++)
@@ -277,7 +277,7 @@ void ta_pool_cancel_all(void)
 
 /* The PHP threads' own stop grace (5 s) and as much again for the ends of
  * their requests. */
-#define TA_POOL_EXIT_GRACE_MS 10000u
+#define TA_WORKER_POOL_EXIT_GRACE_MS 10000u
 
 /* The graceful-stop deadline: a thread that waits for it, or for the pool
  * to stop first (then it never fires). */
@@ -314,7 +314,7 @@ static int deadline_wait(unsigned ms)
 static void exit_stuck(const char *where)
 {
     ta_log(TA_LOG_ERR, TA_LOGNO(00880) "child %ld: a PHP request still holds its thread %u s after it was "
-           "cancelled (%s); the child exits without waiting for it", (long) getpid(), TA_POOL_EXIT_GRACE_MS / 1000,
+           "cancelled (%s); the child exits without waiting for it", (long) getpid(), TA_WORKER_POOL_EXIT_GRACE_MS / 1000,
            where);
     _exit(0);
 }
@@ -323,13 +323,13 @@ static void *deadline_main(void *arg)
 {
     (void) arg;
     if (deadline_wait(g_deadline.ms)) return NULL;
-    if (g_deadline.on_fire) g_deadline.on_fire(ta_pool_held());
-    ta_pool_cancel_all();
-    if (!deadline_wait(TA_POOL_EXIT_GRACE_MS)) exit_stuck("its Apache thread waits for it");
+    if (g_deadline.on_fire) g_deadline.on_fire(ta_worker_pool_held());
+    ta_worker_pool_cancel_all();
+    if (!deadline_wait(TA_WORKER_POOL_EXIT_GRACE_MS)) exit_stuck("its Apache thread waits for it");
     return NULL;
 }
 
-int ta_pool_cancel_after(unsigned ms, void (*on_fire)(unsigned held))
+int ta_worker_pool_cancel_after(unsigned ms, void (*on_fire)(unsigned held))
 {
     __atomic_store_n(&g_no_growth, 1, __ATOMIC_RELEASE);
     pthread_mutex_lock(&g_deadline.lock);
@@ -354,18 +354,18 @@ static void deadline_stop(void)
     if (joinable) pthread_join(g_deadline.tid, NULL);
 }
 
-void ta_pool_stop(void)
+void ta_worker_pool_stop(void)
 {
     deadline_stop();
     ta_watchdog_stop();
     for (int i = 0; i < g_n_workers; i++)
         for (int j = 0; j < g_workers[i]->n_threads; j++) ta_mailbox_request_stop(&g_workers[i]->boxes[j]);
     struct timespec until;
-    abs_after(&until, TA_POOL_EXIT_GRACE_MS);
+    abs_after(&until, TA_WORKER_POOL_EXIT_GRACE_MS);
     for (int i = 0; i < g_n_workers; i++) {
         ta_worker *w = g_workers[i];
         for (int j = 0; j < w->n_threads; j++) {
-            if (w->threads[j] && ta_thread_join_until(w->threads[j], &until) != 0) exit_stuck("stopping its thread");
+            if (w->threads[j] && ta_php_thread_join_until(w->threads[j], &until) != 0) exit_stuck("stopping its thread");
             ta_mailbox_destroy(&w->boxes[j]);
         }
         free(w->threads);

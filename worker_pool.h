@@ -15,21 +15,21 @@ typedef struct ta_worker ta_worker;
  * the watchdog. Their figures go to `stats` (this child's region laid out
  * for these configs; NULL: kept privately). Returns 0, or -1 with the
  * reason logged. */
-int ta_pool_start(const ta_worker_config *configs, int n, ta_child_stats *stats, ta_worker **out_workers);
+int ta_worker_pool_start(const ta_worker_config *configs, int n, ta_child_stats *stats, ta_worker **out_workers);
 /* Stops taking work, cancels what is in flight, joins, shuts PHP down. */
-void ta_pool_stop(void);
+void ta_worker_pool_stop(void);
 
 /* Requests the PHP threads hold (queued or running), for the log. */
-unsigned ta_pool_held(void);
+unsigned ta_worker_pool_held(void);
 /* Apache stops without grace: every PHP thread cancels its coroutines at
  * their suspension points (finally blocks run) and fails what is queued. */
-void ta_pool_cancel_all(void);
-/* Calls on_fire (from another thread, may be NULL) and ta_pool_cancel_all()
+void ta_worker_pool_cancel_all(void);
+/* Calls on_fire (from another thread, may be NULL) and ta_worker_pool_cancel_all()
  * once `ms` have passed, unless the pool stopped first. A stop that then
- * cannot finish within TA_POOL_EXIT_GRACE_MS (a request that ignores its
+ * cannot finish within TA_WORKER_POOL_EXIT_GRACE_MS (a request that ignores its
  * cancellation, or is caught in a C loop) ends the process there: it must
  * never hold a stopping child forever. 0 or an errno value. */
-int ta_pool_cancel_after(unsigned ms, void (*on_fire)(unsigned held));
+int ta_worker_pool_cancel_after(unsigned ms, void (*on_fire)(unsigned held));
 
 /* The worker's figures (Apache threads add their 503s and durations). */
 ta_worker_stats *ta_worker_stats_of(ta_worker *w);

@@ -12,7 +12,7 @@ static size_t round64(size_t n) { return (n + 63) & ~(size_t) 63; }
 
 static size_t worker_size(const ta_worker_config *c)
 {
-    return round64(sizeof(ta_worker_stats) + (size_t) ta_cfg_slots(c) * sizeof(ta_thread_stats));
+    return round64(sizeof(ta_worker_stats) + (size_t) ta_cfg_slots(c) * sizeof(ta_php_thread_stats));
 }
 
 size_t ta_stats_slot_size(const ta_worker_config *cfg, int n)
@@ -44,7 +44,7 @@ void ta_stats_observe(ta_worker_stats *ws, uint64_t us)
     ta_stat_add(&ws->hist_count, 1);
 }
 
-void ta_stats_set_error(ta_thread_stats *ts, const char *msg)
+void ta_stats_set_error(ta_php_thread_stats *ts, const char *msg)
 {
     /* readers in other processes may see it half-written; it stays a string */
     size_t n = strlen(msg);

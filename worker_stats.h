@@ -22,15 +22,15 @@ enum { TA_REJECT_QUEUES_FULL, TA_REJECT_WAIT_TIME, TA_REJECT_UNAVAILABLE, TA_REJ
 #define TA_HIST_BUCKETS 12
 #define TA_LAST_ERROR_LEN 240
 
-typedef struct ta_thread_stats {
-    int64_t state;              /* TA_THREAD_* (thread_mailbox.h); the watchdog copies it */
+typedef struct ta_php_thread_stats {
+    int64_t state;              /* TA_PHP_THREAD_* (thread_mailbox.h); the watchdog copies it */
     uint64_t served, boots, boot_failures, timeouts, slow;     /* PHP thread */
     uint64_t recycles[TA_RECYCLE_CAUSES];                       /* PHP thread */
     uint64_t coroutines, memory;                                /* PHP thread: gauges */
     uint64_t concurrency;       /* PHP thread: TrueAsyncMaxConcurrency in force (0: no limit) */
     uint64_t inflight, queued;                                  /* watchdog: gauges */
     char last_error[TA_LAST_ERROR_LEN];                         /* PHP thread: last boot error */
-} ta_thread_stats;
+} ta_php_thread_stats;
 
 typedef struct ta_worker_stats {
     uint64_t rejected[TA_REJECT_CAUSES];                /* Apache threads */
@@ -38,7 +38,7 @@ typedef struct ta_worker_stats {
     uint64_t hist_sum_us, hist_count;
     uint64_t thread_starts[TA_START_CAUSES];            /* watchdog: PHP threads started, by cause */
     uint64_t thread_stops[TA_STOP_CAUSES];              /* watchdog: PHP threads that left, by cause */
-    ta_thread_stats threads[];                          /* cfg->max_threads of them (idle slots too) */
+    ta_php_thread_stats threads[];                          /* cfg->max_threads of them (idle slots too) */
 } ta_worker_stats;
 
 typedef struct ta_child_stats {
@@ -80,6 +80,6 @@ static inline uint64_t ta_stat_get(const uint64_t *c) { return __atomic_load_n(c
 /* One request's duration into the worker's histogram (any thread). */
 void ta_stats_observe(ta_worker_stats *ws, uint64_t us);
 /* The PHP thread's last boot error (NUL-terminated, cut to fit). */
-void ta_stats_set_error(ta_thread_stats *ts, const char *msg);
+void ta_stats_set_error(ta_php_thread_stats *ts, const char *msg);
 
 #endif

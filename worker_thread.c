@@ -26,7 +26,7 @@
 struct ta_php_thread {
     const ta_worker_config *cfg;
     ta_mailbox *box;
-    ta_thread_stats *st;        /* its status figures (box->stats) */
+    ta_php_thread_stats *st;        /* its status figures (box->stats) */
     int index;
     pthread_t tid;
     int recycled;               /* the loop ended to boot the script afresh */
@@ -347,7 +347,7 @@ static void serve_begin(ta_php_thread *t)
     t->sv.boot_usage = zend_memory_usage(0);
     t->recycled = 0;
     t->served = 0;
-    set_state(t, TA_THREAD_READY);
+    set_state(t, TA_PHP_THREAD_READY);
     ta_stat_set(&t->st->memory, t->sv.boot_usage);
     ta_stat_set(&t->st->concurrency, concurrency_limit(t));
     /* what the script included to get here (also a frankenphp_handle_request() loop's) */
@@ -370,7 +370,7 @@ static void check_recycle(ta_php_thread *t)
            "requests finish first, new ones wait", t->index, t->cfg->script, recycle_why[why],
            zend_memory_usage(0));
     t->sv.recycle = true;
-    set_state(t, TA_THREAD_RECYCLING);
+    set_state(t, TA_PHP_THREAD_RECYCLING);
 }
 
 /* What came in: news from Apache, deadlines passed, new requests, and a stop
@@ -496,7 +496,7 @@ static int boot_and_serve(ta_php_thread *t)
         } else {
             phase = 2;
             ta_stat_add(&t->st->boots, 1);
-            set_state(t, TA_THREAD_READY);
+            set_state(t, TA_PHP_THREAD_READY);
             /* A script that served through frankenphp_handle_request() and
              * left its loop wants a fresh boot, as FrankenPHP restarts it. */
             if (t->sv.begun) t->sv.script_ended = true;
@@ -610,7 +610,7 @@ static void *thread_main(void *arg)
     unsigned backoff = 1000;
     int fails = 0;
     while (!stopping(t) && !ta_mailbox_retiring(t->box)) {
-        set_state(t, TA_THREAD_BOOTING);
+        set_state(t, TA_PHP_THREAD_BOOTING);
         int rc = run_worker_once(t);
         if (rc == RUN_STOPPED) break;
         if (rc == RUN_BOOT_FAILED && t->box->may_exit) {
@@ -620,7 +620,7 @@ static void *thread_main(void *arg)
             break;
         }
         if (rc == RUN_BOOT_FAILED) {
-            set_state(t, TA_THREAD_FAILED);
+            set_state(t, TA_PHP_THREAD_FAILED);
             if (++fails == t->cfg->max_failures)
                 ta_log(TA_LOG_ERR, TA_LOGNO(00901) "worker script %s failed to boot %d times in a row on PHP "
                        "thread %d (TrueAsyncMaxConsecutiveFailures): its requests get 503 while it keeps "
@@ -634,7 +634,7 @@ static void *thread_main(void *arg)
     }
     ta_queue_close(&t->box->queue);
     fail_queued(t, 503);
-    set_state(t, TA_THREAD_STOPPED);
+    set_state(t, TA_PHP_THREAD_STOPPED);
     ta_mailbox_set_interrupt(t->box, NULL, NULL);
     ta_http_bind(NULL);
     tl_thread = NULL;
@@ -662,7 +662,7 @@ void ta_threads_php_shutdown(void)
     ta_php_shutdown();
 }
 
-ta_php_thread *ta_thread_start(const ta_worker_config *cfg, ta_mailbox *box, int *err)
+ta_php_thread *ta_php_thread_start(const ta_worker_config *cfg, ta_mailbox *box, int *err)
 {
     ta_php_thread *t = calloc(1, sizeof *t);
     if (!t) { *err = ENOMEM; return NULL; }
@@ -683,13 +683,13 @@ ta_php_thread *ta_thread_start(const ta_worker_config *cfg, ta_mailbox *box, int
     return t;
 }
 
-void ta_thread_join(ta_php_thread *t)
+void ta_php_thread_join(ta_php_thread *t)
 {
     pthread_join(t->tid, NULL);
     free(t);
 }
 
-int ta_thread_join_until(ta_php_thread *t, const struct timespec *until)
+int ta_php_thread_join_until(ta_php_thread *t, const struct timespec *until)
 {
     int rc = pthread_timedjoin_np(t->tid, NULL, until);
     if (rc == 0) free(t);

@@ -17,11 +17,11 @@ void ta_threads_php_shutdown(void);
 
 /* Starts a PHP thread that boots cfg's script and takes its requests from
  * box (cfg and box outlive it). NULL with *err set on failure. */
-ta_php_thread *ta_thread_start(const ta_worker_config *cfg, ta_mailbox *box, int *err);
+ta_php_thread *ta_php_thread_start(const ta_worker_config *cfg, ta_mailbox *box, int *err);
 /* Waits until `until` (CLOCK_REALTIME) for a thread whose mailbox was told
  * to stop, and frees it: 0, or ETIMEDOUT (it still runs, not freed). */
-int ta_thread_join_until(ta_php_thread *t, const struct timespec *until);
+int ta_php_thread_join_until(ta_php_thread *t, const struct timespec *until);
 /* Joins and frees a thread that has flagged its exit (it is leaving). */
-void ta_thread_join(ta_php_thread *t);
+void ta_php_thread_join(ta_php_thread *t);
 
 #endif

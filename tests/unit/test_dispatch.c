@@ -19,7 +19,7 @@ static void setup(unsigned capacity)
 {
     for (int i = 0; i < N; i++) {
         ta_mailbox_init(&boxes[i], i, capacity);
-        ta_mailbox_set_state(&boxes[i], TA_THREAD_READY);
+        ta_mailbox_set_state(&boxes[i], TA_PHP_THREAD_READY);
         raised[i] = 0;
     }
 }
@@ -71,8 +71,8 @@ static void test_full_and_dead(void)
     teardown();
 
     setup(2);
-    ta_mailbox_set_state(&boxes[0], TA_THREAD_FAILED);
-    ta_mailbox_set_state(&boxes[2], TA_THREAD_STOPPED);
+    ta_mailbox_set_state(&boxes[0], TA_PHP_THREAD_FAILED);
+    ta_mailbox_set_state(&boxes[2], TA_PHP_THREAD_STOPPED);
     ta_exchange *a = ta_exchange_new(), *b = ta_exchange_new(), *c = ta_exchange_new();
     ta_dispatch(boxes, N, a);
     ta_dispatch(boxes, N, b);
@@ -88,7 +88,7 @@ static void test_full_and_dead(void)
 static void test_recycling_last(void)
 {
     setup(2);
-    ta_mailbox_set_state(&boxes[0], TA_THREAD_RECYCLING);
+    ta_mailbox_set_state(&boxes[0], TA_PHP_THREAD_RECYCLING);
     ta_exchange *ex[5];
     for (int i = 0; i < 5; i++) { ex[i] = ta_exchange_new(); ta_dispatch(boxes, N, ex[i]); }
     int on0 = 0;
@@ -134,8 +134,8 @@ static void test_withdraw_and_post(void)
 static void test_booting_idle_retiring(void)
 {
     setup(2);
-    ta_mailbox_set_state(&boxes[0], TA_THREAD_BOOTING);
-    ta_mailbox_set_state(&boxes[2], TA_THREAD_IDLE);
+    ta_mailbox_set_state(&boxes[0], TA_PHP_THREAD_BOOTING);
+    ta_mailbox_set_state(&boxes[2], TA_PHP_THREAD_IDLE);
     ta_exchange *ex[4];
     for (int i = 0; i < 4; i++) { ex[i] = ta_exchange_new(); ta_dispatch(boxes, N, ex[i]); }
     tap_ok(where(ex[0]) == 1 && where(ex[1]) == 1, "booting: the ready thread takes requests first");
@@ -144,13 +144,13 @@ static void test_booting_idle_retiring(void)
 
     setup(2);
     ta_mailbox_request_retire(&boxes[0]);
-    ta_mailbox_set_state(&boxes[2], TA_THREAD_IDLE);
+    ta_mailbox_set_state(&boxes[2], TA_PHP_THREAD_IDLE);
     ta_exchange *a = ta_exchange_new();
     tap_is_int(ta_dispatch(boxes, N, a), TA_DISPATCH_OK, "retiring: dispatch ok");
     tap_is_int(where(a), 1, "retiring: neither a retiring thread nor an idle slot is chosen");
     tap_ok(ta_notifier_drain(&boxes[0].wake), "retiring: the thread was woken to see it");
     ta_mailbox_reset(&boxes[0]);
-    tap_ok(!ta_mailbox_retiring(&boxes[0]) && ta_mailbox_state(&boxes[0]) == TA_THREAD_IDLE,
+    tap_ok(!ta_mailbox_retiring(&boxes[0]) && ta_mailbox_state(&boxes[0]) == TA_PHP_THREAD_IDLE,
            "reset: the slot is idle and no longer retiring");
     teardown();
 }

@@ -16,7 +16,7 @@ int main(void)
         { .script = "/srv/b.php", .threads = 1, .buffer_size = 5, .request_timeout = 30 },
     };
     size_t sz = ta_stats_slot_size(cfg, 2);
-    tap_ok(sz % 64 == 0 && sz >= sizeof(ta_child_stats) + 2 * sizeof(ta_worker_stats) + 3 * sizeof(ta_thread_stats),
+    tap_ok(sz % 64 == 0 && sz >= sizeof(ta_child_stats) + 2 * sizeof(ta_worker_stats) + 3 * sizeof(ta_php_thread_stats),
            "a slot holds both workers and their threads (%zu bytes)", sz);
     void *base = calloc(2, sz);
     ta_child_stats *k0 = ta_stats_slot(base, sz, 0), *k1 = ta_stats_slot(base, sz, 1);
@@ -25,7 +25,7 @@ int main(void)
            "workers and threads do not overlap, and stay in their slot");
     k0->pid = 101; k1->pid = 202;
     ta_stat_add(&a->threads[1].served, 7);
-    a->threads[1].state = TA_THREAD_RECYCLING;
+    a->threads[1].state = TA_PHP_THREAD_RECYCLING;
     ta_stat_add(&a->threads[0].recycles[TA_RECYCLE_MAX_REQUESTS], 3);
     ta_stats_set_error(&ta_stats_worker(k1, cfg, 1)->threads[0], "Parse error\nline 2");
     ta_stat_set(&a->threads[0].concurrency, 1);     /* a loop worker's one at a time; thread 1: no limit */

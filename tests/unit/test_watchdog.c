@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 static ta_mailbox box;
-static ta_thread_stats stats;
+static ta_php_thread_stats stats;
 static int raised;
 
 static void count_raise(void *arg) { (void) arg; __atomic_fetch_add(&raised, 1, __ATOMIC_RELAXED); }
@@ -35,7 +35,7 @@ int main(void)
 {
     tap_plan(10);
     ta_mailbox_init(&box, 0, 4);
-    ta_mailbox_set_state(&box, TA_THREAD_READY);
+    ta_mailbox_set_state(&box, TA_PHP_THREAD_READY);
     ta_mailbox_set_interrupt(&box, count_raise, NULL);
     box.stats = &stats;
     box.watch.slowlog_ms = 60;
@@ -44,7 +44,7 @@ int main(void)
 
     usleep(30000);
     tap_is_int(__atomic_load_n(&raised, __ATOMIC_RELAXED), 0, "nothing runs: no interrupt");
-    tap_is_int((int) stats.state, TA_THREAD_READY, "the thread's state is copied into the figures");
+    tap_is_int((int) stats.state, TA_PHP_THREAD_READY, "the thread's state is copied into the figures");
 
     ta_exchange *ex = ta_exchange_new();
     ta_queue_push(&box.queue, ex);

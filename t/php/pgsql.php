@@ -96,6 +96,18 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         $t0 = together($q);
         $out = ['id' => $id] + (($q['api'] ?? '') === 'pdo' ? shared_pdo_txn($id, empty($q['open'])) : shared_pg_txn($id, empty($q['open'])));
         break;
+    case '/pool':
+        // TrueAsync's PDO pool over pdo_pgsql: one facade for the thread,
+        // each coroutine a connection of its own
+        $GLOBALS['pg_pool'] ??= new PDO(pg_dsn($port), 'postgres', '', [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
+            PDO::ATTR_POOL_ENABLED => true, PDO::ATTR_POOL_MAX => 40]);
+        $db = $GLOBALS['pg_pool'];
+        $t0 = together($q);
+        $st = $db->prepare('SELECT pg_sleep(0.3), ?::int AS id, pg_backend_pid() AS pid');
+        $st->execute([$id]);
+        $row = $st->fetch(PDO::FETCH_ASSOC);
+        $out = ['id' => (int) $row['id'], 'pid' => (int) $row['pid'], 'pool' => $db->getPool()->count()];
+        break;
     case '/nap':
         Async\delay(50);
         break;

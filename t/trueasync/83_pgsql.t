@@ -11,7 +11,8 @@
 #     pg_stat_activity at once, and a cancelled one's connection still works.
 #     A pgsql link and a PDO shared by all requests: each transaction is
 #     its coroutine's alone, and one left open at the end of its request
-#     is rolled back.
+#     is rolled back. TrueAsync's PDO pool over pdo_pgsql: a connection
+#     per coroutine.
 use strict;
 use warnings;
 use Apache::Test qw(-withtestmore);
@@ -22,7 +23,7 @@ use TATest qw(raw_request parallel top_dir json_decode json_encode);
 delete $ENV{PHP_INI_SCAN_DIR};
 use TAPostgres;
 
-plan tests => 2 * 5 + 1 + 2 * 4 + 3 + 1 + 2 * 4;
+plan tests => 2 * 5 + 1 + 2 * 4 + 3 + 1 + 2 * 4 + 3;
 
 my $port = TAPostgres::start();
 END { TAPostgres::stop() }
@@ -100,4 +101,18 @@ for my $api (qw(pg pdo)) {
     is_deeply [ $open->{status}, $open->{seen} ], [ 200, 1 ], "$api shared: a request that ends inside its transaction";
     my $next = pget("/shared?api=$api&id=501");
     is_deeply [ $next->{seen}, $next->{mine} ], [ 1, 501 ], "$api shared: ... had it rolled back: the next one sees its own row only";
+}
+
+# TrueAsync's PDO pool over pdo_pgsql: 30 coroutines, 30 connections of
+# their own, the queries together.
+{
+    my $N = 30;
+    my @res = parallel([ map { my $id = $_; sub { pget("/pool?port=$port&id=$id&together=$N&batch=pool") } } 1 .. $N ], 40);
+    is_deeply [ map { $_->{id} } @res ], [ 1 .. $N ], "pool: all $N requests got their own row"
+        or diag explain [ grep { $_->{status} != 200 } @res ];
+    my %pids = map { ($_->{pid} // 0) => 1 } @res;
+    is scalar(keys %pids), $N, "pool: ... each on a server connection of its own";
+    my ($s) = sort { $a <=> $b } map { $_->{start} // 0 } @res;
+    my ($e) = sort { $b <=> $a } map { $_->{end} // 1e20 } @res;
+    ok $e - $s < 1.0, sprintf('pool: 30 x pg_sleep(0.3) through one pool facade took %.2f s', $e - $s);
 }

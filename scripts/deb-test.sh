@@ -2,8 +2,9 @@
 # The Debian install, end to end, on this machine's own Apache (part of
 # `make test`; needs root and `make deb` done):
 #   lintian; the README and docs/ in the package; make install/uninstall
-#   into a staging DESTDIR; apt install of the .deb; a2enmod; Debian's apache2ctl with /etc/apache2 as it is, on
-#   127.0.0.1:$TA_DEB_PORT (18080): the example worker answers, -M lists
+#   into a staging DESTDIR; apt install of the .deb; a2enmod; Debian's
+#   apache2ctl with /etc/apache2 as it is, on 127.0.0.1:$TA_DEB_PORT
+#   (18080): the example worker answers, -M lists
 #   the module, a graceful restart (ServerTokens Full shows the version),
 #   a2dismod; the refusal when the private libphp is gone; apt remove and
 #   apt purge leave nothing behind.

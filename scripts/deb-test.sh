@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The Debian install, end to end, on this machine's own Apache (part of
 # `make test`; needs root and `make deb` done):
-#   lintian; make install/uninstall into a staging DESTDIR; apt install of
-#   the .deb; a2enmod; Debian's apache2ctl with /etc/apache2 as it is, on
-#   127.0.0.1:$TA_DEB_PORT (18080): the example worker answers, -M lists
+#   lintian; the README and docs/ in the package; make install/uninstall
+#   into a staging DESTDIR; apt install of the .deb; a2enmod; Debian's
+#   apache2ctl with /etc/apache2 as it is, on 127.0.0.1:$TA_DEB_PORT
+#   (18080): the example worker answers, -M lists
 #   the module, a graceful restart (ServerTokens Full shows the version),
 #   a2dismod; the refusal when the private libphp is gone; apt remove and
 #   apt purge leave nothing behind.
@@ -153,6 +154,8 @@ extensions_test() {
 echo "# lintian $deb"
 check_out "lintian: no errors" '^lintian-ok$' bash -c "lintian --fail-on error '$deb' '$devdeb' >'$work/lintian' 2>&1 && echo lintian-ok || cat '$work/lintian'"
 grep -E '^[EW]:' "$work/lintian" | sed 's/^/#   /'
+check_out "the package has the README and docs/, uncompressed (README's links lead there)" \
+  "/usr/share/doc/$PKG/docs/directives\.md\$" dpkg -c "$deb"
 
 echo "# make install / uninstall into a staging DESTDIR"
 stage=$work/stage

@@ -78,7 +78,7 @@ STATIC_EXTS="--enable-opcache --enable-mbstring --enable-ctype --enable-filter
   --enable-pcntl --enable-posix"
 # PECL extensions from Debian's source packages, in build order (redis uses
 # igbinary's and msgpack's headers). php-memcached is left out: Debian's
-# mirror lists its source but serves none (404), see README.
+# mirror lists its source but serves none (404), see docs/php-api.md ("Extensions").
 PECL="igbinary msgpack apcu redis imagick"
 pecl_configure() {
   case $1 in

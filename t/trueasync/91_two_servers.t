@@ -1,7 +1,7 @@
 # 91. More than one server (issue 21): two Apache servers with the module
 #     (private ones, 2 PHP threads each) behind a third Apache with
-#     mod_proxy_balancer (byrequests, no stickiness, the README's
-#     configuration), sessions in one Redis (session.save_handler = redis
+#     mod_proxy_balancer (byrequests, no stickiness, the configuration of
+#     docs/operations.md), sessions in one Redis (session.save_handler = redis
 #     through TrueAsyncPHPIni). One client's session goes on across both
 #     backends; three clients of one session at once take turns through
 #     phpredis' session lock (no update lost). Three clients keep sending while backend b gets
@@ -46,7 +46,7 @@ my %be = (a => backend('a'), b => backend('b'));
 ok $be{a}->start, 'backend a starts';
 ok $be{b}->start, 'backend b starts';
 
-# The front: the README's configuration ("Running on several servers").
+# The front: docs/operations.md's configuration ("Running on several servers").
 my ($pa, $pb) = ($be{a}->port, $be{b}->port);
 my $front = TAServer->new(trueasync => 0,
     modules => [qw(proxy proxy_http proxy_balancer slotmem_shm lbmethod_byrequests authz_host)], body => <<"CONF");

@@ -40,6 +40,7 @@ typedef struct {
     bool gone;                  /* the connection closed while awaited */
     ta_coro **q;                /* waiters, first come first served */
     uint32_t nq, capq;
+    uint32_t waiting;           /* coroutines in guard_take(), queued or not: they read it when they resume */
 } db_guard;
 
 /* Held or awaited guards of this thread only: a free one is dropped, so a
@@ -255,13 +256,24 @@ static void q_remove(db_guard *g, ta_coro *co)
         }
 }
 
+/* A waiter cancelled while queued leaves the queue at once but reads the
+ * guard again when it resumes, which may be after the holder let go (a
+ * client gone cancels the holder and every waiter of its requests in one
+ * go): the guard stays until that waiter is back. Freed earlier, the
+ * waiter dropped it a second time, and the connection's object with it:
+ * a shared PDO freed while the worker still used it (a segfault). */
+static void guard_drop_unused(db_guard *g)
+{
+    if (!g->holder && !g->nq && !g->waiting) guard_drop(g);
+}
+
 /* The next waiter holds it now (woken), or nobody does and it goes. */
 static void guard_release(db_guard *g)
 {
     g->holder = NULL;
     g->depth = 0;
     g->marked = false;
-    if (!g->nq) { guard_drop(g); return; }
+    if (!g->nq) { guard_drop_unused(g); return; }
     ta_coro *next = g->q[0];
     q_remove(g, next);
     g->holder = next;
@@ -283,20 +295,19 @@ static db_guard *guard_take(const db_conn *c, ta_coro *co, bool *gone)
         g->q = erealloc(g->q, g->capq * sizeof *g->q);
     }
     g->q[g->nq++] = co;
+    g->waiting++;
     while (g->holder != co) {
-        if (ta_coro_wait(waiter_cancelled, g) == FAILURE) {
-            /* handed over just as the cancellation came: pass it on */
-            if (g->holder == co) guard_release(g);
-            else { q_remove(g, co); if (!g->holder && !g->nq) guard_drop(g); }
-            return NULL;
-        }
-        if (g->gone) {
-            q_remove(g, co);
-            if (!g->nq) guard_drop(g);
-            *gone = true;
-            return NULL;
-        }
+        bool cancelled = ta_coro_wait(waiter_cancelled, g) == FAILURE;
+        if (!cancelled && !g->gone) continue;
+        q_remove(g, co);
+        g->waiting--;
+        /* handed over just as the cancellation came: pass it on */
+        if (cancelled && g->holder == co) guard_release(g);
+        else guard_drop_unused(g);
+        *gone = !cancelled;
+        return NULL;
     }
+    g->waiting--;
     return g;
 }
 
@@ -342,7 +353,7 @@ void ta_db_guard_forget(const void *key)
     zend_hash_index_del(tl_guards, key_of(key));
     g->gone = true;
     g->holder = NULL;
-    if (!g->nq) { guard_drop(g); return; }
+    if (!g->waiting) { guard_drop(g); return; }
     for (uint32_t i = 0; i < g->nq; i++) ta_coro_wake(g->q[i]);   /* each sees gone and leaves */
 }
 

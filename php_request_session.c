@@ -3,6 +3,7 @@
 #include "php_fn_hook.h"
 #include "scheduler.h"
 
+#include <string.h>
 #include <pthread.h>
 
 /* ---- the process's session locks -------------------------------------------- */
@@ -181,7 +182,15 @@ void ta_request_session_init(ta_request_session *s)
     ZVAL_UNDEF(&s->vars);
 }
 
-#define SWAP(T, a, b) do { T tmp_ = (a); (a) = (b); (b) = tmp_; } while (0)
+/* Bytes, not values: a thread's PS(send_cookie) and the like are never set
+ * before its first session starts, and loading a bool that holds garbage
+ * is undefined (UBSan says so). */
+#define SWAP(T, a, b) do {                                                  \
+        unsigned char tmp_[sizeof(T)];                                      \
+        memcpy(tmp_, &(a), sizeof(T));                                      \
+        memcpy(&(a), &(b), sizeof(T));                                      \
+        memcpy(&(b), tmp_, sizeof(T));                                      \
+    } while (0)
 
 void ta_request_session_exchange(ta_request_session *s)
 {

@@ -437,7 +437,7 @@ ZEND_METHOD(Async_Channel, __construct)
     ta_coro *co = ta_coro_current();
     zend_object *owner = co ? ta_scope_of(co, false) : NULL;
     o->owner.fire = owner_ended;
-    if (owner) ta_scope_watch_add(owner, &o->owner);
+    if (owner && !ta_scope_is_cancelled(owner)) ta_scope_watch_add(owner, &o->owner);   /* one already over binds nothing */
 }
 
 ZEND_METHOD(Async_Channel, send)

@@ -4,6 +4,7 @@
 #include "php_async_objects.h"
 #include "php_async_register.h"
 #include "php_async_scope.h"
+#include "coro_wait.h"
 #include <zend_closures.h>
 #include "reactor_apr.h"
 

@@ -1,7 +1,8 @@
 /* Async\Channel: values handed between coroutines, buffered up to a
  * capacity, senders and receivers waiting in FIFO order; foreach over it
  * until it is closed, waits bounded by a cancellation token, and php-async's
- * deadlock timeouts (no producer / no consumer for so long closes it). */
+ * deadlock timeouts (no producer / no consumer for so long closes it). It
+ * closes when the Scope it was made in is cancelled, disposed or destroyed. */
 #include "php_async_objects.h"
 #include "php_async_scope.h"
 #include "php_async_register.h"
@@ -15,51 +16,72 @@ zend_class_entry *ta_ce_channel;
 static zend_class_entry *ce_close_reason;
 static zend_object_handlers h_channel;
 
+/* A coroutine waiting in send() or recv(), on its own stack. */
 typedef struct ta_chan_waiter {
     ta_coro *co;
-    zval value;                 /* sender: what it sends; receiver: what it got */
-    bool done;                  /* handed over */
+    bool queued;                /* in its side's list */
+    bool reserved;              /* a value (receiver) or a free slot (sender) is kept for it */
+    bool delivering;            /* unbuffered sender whose value sits in the slot for a taker */
+    bool delivered;             /* ... and a receiver took it */
     struct ta_chan_waiter *next;
 } ta_chan_waiter;
 
+enum { RECV, SEND };
+
 typedef struct ta_channel_obj ta_channel_obj;
 
-/* A deadlock timer: fires when one side has waited that long with nobody
+/* Why it closed: ChannelCloseReason's cases and php-async's message for each. */
+enum { R_EXPLICIT, R_DISPOSED, R_NO_PRODUCERS, R_NO_CONSUMERS, R_DEADLOCK, R_SCOPE_DISPOSED };
+static const struct { const char *name, *message; } reasons[] = {
+    [R_EXPLICIT] = { "EXPLICIT", "Channel is closed" },
+    [R_DISPOSED] = { "DISPOSED", "Channel disposed" },
+    [R_NO_PRODUCERS] = { "NO_PRODUCERS", "Channel deadlock: no producers" },
+    [R_NO_CONSUMERS] = { "NO_CONSUMERS", "Channel deadlock: no consumers" },
+    [R_DEADLOCK] = { "DEADLOCK", "Channel deadlock" },
+    [R_SCOPE_DISPOSED] = { "SCOPE_DISPOSED", "Channel closed: owner scope disposed" },
+};
+
+/* The deadlock timer: fires when one side has waited that long with nobody
  * coming from the other. */
 typedef struct {
     zend_async_event_callback_t base;
     ta_channel_obj *chan;       /* not held: the channel stops the timer when it goes */
-    const char *reason;
+    int reason;
 } chan_timer_cb;
 
+/* php-async's model: a value (or free slot) made available while someone
+ * waits is reserved for the oldest waiter, who is woken and takes it when it
+ * runs; until then nobody else may. An unbuffered channel has one slot: a
+ * sender puts its value there and waits until a receiver took it, unless a
+ * woken receiver is already promised it. */
 struct ta_channel_obj {
     zend_long capacity;
-    zval *buf;                  /* a ring of buf_cap slots, grown up to capacity */
+    zval *buf;                  /* a ring of buf_cap slots, grown up to capacity (or 1) */
     zend_long buf_cap, head, count;
     bool constructed, closed;
-    const char *close_reason;   /* a ChannelCloseReason case */
+    bool committed;             /* unbuffered: the value in the slot is promised to a woken receiver */
+    int close_reason;           /* R_* */
     zend_long no_producer_ms, no_consumer_ms;
-    zend_async_timer_event_t *producer_timer, *consumer_timer;
-    uint32_t generation;        /* the reactor's, when the timers were made */
-    ta_chan_waiter *senders, *receivers;   /* FIFO lists */
-    uint32_t handing;           /* values handed to receivers not yet running */
-    /* the Scope it was made in (not held: checked to be alive by handle) */
-    zend_object *owner;
-    uint32_t owner_handle;
+    zend_async_timer_event_t *timer;
+    int timer_reason;
+    uint32_t generation;        /* the reactor's, when the timer was made */
+    ta_chan_waiter *waiters[2]; /* RECV, SEND: FIFO lists */
+    uint32_t n_waiting[2], n_reserved[2];
+    ta_scope_watch owner;       /* on the Scope it was made in, until that one ends */
     zend_object std;
 };
 
 #define CHAN_OBJ(o) OBJ_OF(ta_channel_obj, o)
 #define CHAN_THIS() CHAN_OBJ(Z_OBJ_P(ZEND_THIS))
 
-static void timer_stop(ta_channel_obj *o, zend_async_timer_event_t **t)
+static void timer_stop(ta_channel_obj *o)
 {
-    if (!*t) return;
+    if (!o->timer) return;
     if (o->generation == ta_async_reactor_generation()) {
-        (*t)->base.stop(&(*t)->base);
-        ZEND_ASYNC_EVENT_RELEASE(&(*t)->base);
+        o->timer->base.stop(&o->timer->base);
+        ZEND_ASYNC_EVENT_RELEASE(&o->timer->base);
     }
-    *t = NULL;
+    o->timer = NULL;
 }
 
 static zend_object *channel_create(zend_class_entry *ce)
@@ -71,62 +93,48 @@ static zend_object *channel_create(zend_class_entry *ce)
 static void channel_free(zend_object *obj)
 {
     ta_channel_obj *o = CHAN_OBJ(obj);
-    timer_stop(o, &o->producer_timer);
-    timer_stop(o, &o->consumer_timer);
+    ta_scope_watch_remove(&o->owner);
+    timer_stop(o);
     for (zend_long i = 0; i < o->count; i++) zval_ptr_dtor(&o->buf[(o->head + i) % o->buf_cap]);
     if (o->buf) efree(o->buf);
     zend_object_std_dtor(obj);
 }
 
-static void wl_push(ta_chan_waiter **list, ta_chan_waiter *w)
+static void wl_push(ta_channel_obj *o, int side, ta_chan_waiter *w)
 {
+    ta_chan_waiter **at = &o->waiters[side];
+    while (*at) at = &(*at)->next;
+    *at = w;
     w->next = NULL;
-    while (*list) list = &(*list)->next;
-    *list = w;
+    w->queued = true;
+    o->n_waiting[side]++;
 }
 
-static ta_chan_waiter *wl_pop(ta_chan_waiter **list)
+static void wl_remove(ta_channel_obj *o, int side, ta_chan_waiter *w)
 {
-    ta_chan_waiter *w = *list;
-    if (w) *list = w->next;
-    return w;
+    for (ta_chan_waiter **at = &o->waiters[side]; *at; at = &(*at)->next)
+        if (*at == w) { *at = w->next; w->queued = false; o->n_waiting[side]--; return; }
 }
 
-static void wl_remove(ta_chan_waiter **list, ta_chan_waiter *w)
+/* The oldest waiter of a side with nothing promised and no value parked. */
+static ta_chan_waiter *first_unreserved(ta_channel_obj *o, int side)
 {
-    for (; *list; list = &(*list)->next) if (*list == w) { *list = w->next; return; }
+    for (ta_chan_waiter *w = o->waiters[side]; w; w = w->next) if (!w->reserved && !w->delivering) return w;
+    return NULL;
 }
 
-/* Room for one more value (count < capacity): the ring is allocated as it
- * fills, so a large capacity costs nothing until it is used. */
-static void chan_grow(ta_channel_obj *o)
-{
-    if (o->count < o->buf_cap) return;
-    zend_long cap = o->buf_cap ? (o->buf_cap > o->capacity / 2 ? o->capacity : o->buf_cap * 2) : 16;
-    if (cap > o->capacity) cap = o->capacity;
-    zval *buf = safe_emalloc((size_t) cap, sizeof(zval), 0);
-    for (zend_long i = 0; i < o->count; i++) ZVAL_COPY_VALUE(&buf[i], &o->buf[(o->head + i) % o->buf_cap]);
-    if (o->buf) efree(o->buf);
-    o->buf = buf;
-    o->buf_cap = cap;
-    o->head = 0;
-}
+static zend_long slots(const ta_channel_obj *o) { return o->capacity ? o->capacity : 1; }
+/* A value (a slot) nobody woken has been promised. */
+static bool free_value(const ta_channel_obj *o) { return o->count > (zend_long) o->n_reserved[RECV]; }
+static bool free_slot(const ta_channel_obj *o) { return slots(o) - o->count > (zend_long) o->n_reserved[SEND]; }
 
-/* A value handed to a receiver that never took it (cancelled before it
- * ran): the next receiver gets it, else it goes back to the front of the
- * buffer, even past the capacity (it was sent already). Takes `value`. */
-static void chan_give_back(ta_channel_obj *o, zval *value)
+/* Adds a copy at the back; the ring grows as it fills, so a large capacity
+ * costs nothing until it is used. */
+static void chan_push(ta_channel_obj *o, zval *value)
 {
-    ta_chan_waiter *r = wl_pop(&o->receivers);
-    if (r) {
-        ZVAL_COPY_VALUE(&r->value, value);
-        r->done = true;
-        o->handing++;
-        ta_coro_wake(r->co);
-        return;
-    }
     if (o->count == o->buf_cap) {
-        zend_long cap = o->buf_cap ? o->buf_cap * 2 : 1;
+        zend_long cap = o->buf_cap ? (o->buf_cap > slots(o) / 2 ? slots(o) : o->buf_cap * 2) : 16;
+        if (cap > slots(o)) cap = slots(o);
         zval *buf = safe_emalloc((size_t) cap, sizeof(zval), 0);
         for (zend_long i = 0; i < o->count; i++) ZVAL_COPY_VALUE(&buf[i], &o->buf[(o->head + i) % o->buf_cap]);
         if (o->buf) efree(o->buf);
@@ -134,36 +142,31 @@ static void chan_give_back(ta_channel_obj *o, zval *value)
         o->buf_cap = cap;
         o->head = 0;
     }
-    o->head = (o->head + o->buf_cap - 1) % o->buf_cap;
-    ZVAL_COPY_VALUE(&o->buf[o->head], value);
+    ZVAL_COPY(&o->buf[(o->head + o->count) % o->buf_cap], value);
     o->count++;
+}
+
+static void chan_take(ta_channel_obj *o, zval *out)
+{
+    ZVAL_COPY_VALUE(out, &o->buf[o->head]);
+    o->head = (o->head + 1) % o->buf_cap;
+    o->count--;
+    o->committed = false;
 }
 
 static void throw_closed(ta_channel_obj *o)
 {
-    bool scope_gone = o->close_reason && !strcmp(o->close_reason, "SCOPE_DISPOSED");
-    zend_object *ex = ta_async_new_exception(ta_ce_channel_exception, 0,
-                                             scope_gone ? "Channel closed: owner scope disposed" : "Channel is closed");
-    zend_object *reason = zend_enum_get_case_cstr(ce_close_reason, o->close_reason ? o->close_reason : "EXPLICIT");
+    zend_object *ex = ta_async_new_exception(ta_ce_channel_exception, 0, "%s", reasons[o->close_reason].message);
+    zend_object *reason = zend_enum_get_case_cstr(ce_close_reason, reasons[o->close_reason].name);
     zval z;
     ZVAL_OBJ(&z, reason);
     zend_update_property(ta_ce_channel_exception, ex, ZEND_STRL("reason"), &z);
     zend_throw_exception_object(&(zval){ .value.obj = ex, .u1.type_info = IS_OBJECT_EX });
 }
 
-static void chan_close(ta_channel_obj *o, const char *reason)
-{
-    if (o->closed) return;
-    o->closed = true;
-    o->close_reason = reason;
-    timer_stop(o, &o->producer_timer);
-    timer_stop(o, &o->consumer_timer);
-    ta_chan_waiter *w;
-    while ((w = wl_pop(&o->receivers))) ta_coro_wake(w->co);
-    while ((w = wl_pop(&o->senders))) ta_coro_wake(w->co);
-}
-
 /* ---- deadlock timeouts ------------------------------------------------------------ */
+
+static void chan_close(ta_channel_obj *o, int reason);
 
 static void timer_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *ex)
 {
@@ -178,10 +181,8 @@ static void timer_dispose(zend_async_event_callback_t *cb, zend_async_event_t *e
     efree(cb);
 }
 
-/* (Re)starts one side's timer while coroutines wait on that side. */
-static void timer_arm(ta_channel_obj *o, zend_async_timer_event_t **slot, zend_long ms, const char *reason)
+static void timer_arm(ta_channel_obj *o, zend_long ms, int reason)
 {
-    timer_stop(o, slot);
     if (ms <= 0 || o->closed || !zend_async_reactor_is_enabled() || !ta_reactor_loop()) return;
     zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT((zend_ulong) ms, false);
     if (!t) { zend_clear_exception(); return; }
@@ -194,19 +195,82 @@ static void timer_arm(ta_channel_obj *o, zend_async_timer_event_t **slot, zend_l
     t->base.start(&t->base);
     if (EG(exception)) { zend_clear_exception(); ZEND_ASYNC_EVENT_RELEASE(&t->base); return; }
     o->generation = ta_async_reactor_generation();
-    *slot = t;
+    o->timer = t;
+    o->timer_reason = reason;
 }
 
-/* Activity on a side: a timer runs only while the other side waits. */
-static void timers_update(ta_channel_obj *o, bool produced, bool consumed)
+/* The timer runs while one side starves (waits with nothing promised), from
+ * when it began to: a waiter that got its value or slot ends it. */
+static void timer_refresh(ta_channel_obj *o)
 {
-    if (produced || !o->receivers) {
-        if (o->receivers) timer_arm(o, &o->producer_timer, o->no_producer_ms, "NO_PRODUCERS");
-        else timer_stop(o, &o->producer_timer);
+    bool recv = o->n_waiting[RECV] > o->n_reserved[RECV], send = o->n_waiting[SEND] > o->n_reserved[SEND];
+    if (!recv && !send) { timer_stop(o); return; }
+    int reason = recv ? R_NO_PRODUCERS : R_NO_CONSUMERS;
+    if (o->timer && o->timer_reason == reason) return;
+    timer_stop(o);
+    timer_arm(o, recv ? o->no_producer_ms : o->no_consumer_ms, reason);
+}
+
+/* ---- hand-over ------------------------------------------------------------------ */
+
+/* A free value and a receiver waiting for one: the oldest is promised it and
+ * woken (it stays queued until it runs and takes it). */
+static bool wake_receiver(ta_channel_obj *o)
+{
+    ta_chan_waiter *w = free_value(o) ? first_unreserved(o, RECV) : NULL;
+    if (!w) return false;
+    w->reserved = true;
+    o->n_reserved[RECV]++;
+    ta_coro_wake(w->co);
+    timer_refresh(o);
+    return true;
+}
+
+/* A value was taken: an unbuffered sender parked on it hears so, and the
+ * slot that frees goes to the oldest sender waiting for one. */
+static void wake_sender(ta_channel_obj *o)
+{
+    if (!o->capacity && !o->count) {
+        for (ta_chan_waiter *w = o->waiters[SEND]; w; w = w->next) {
+            if (!w->delivering) continue;
+            wl_remove(o, SEND, w);
+            w->delivered = true;
+            ta_coro_wake(w->co);
+            break;
+        }
     }
-    if (consumed || !o->senders) {
-        if (o->senders) timer_arm(o, &o->consumer_timer, o->no_consumer_ms, "NO_CONSUMERS");
-        else timer_stop(o, &o->consumer_timer);
+    ta_chan_waiter *w = free_slot(o) ? first_unreserved(o, SEND) : NULL;
+    if (w) {
+        w->reserved = true;
+        o->n_reserved[SEND]++;
+        ta_coro_wake(w->co);
+    }
+    timer_refresh(o);
+}
+
+/* Closed: every waiter wakes to hear it, but a receiver promised a value,
+ * which takes it first. An unbuffered value nobody was promised is dropped:
+ * its sender is told the channel closed. */
+static void chan_close(ta_channel_obj *o, int reason)
+{
+    if (o->closed) return;
+    o->closed = true;
+    o->close_reason = reason;
+    ta_scope_watch_remove(&o->owner);
+    timer_stop(o);
+    for (int side = RECV; side <= SEND; side++) {
+        ta_chan_waiter *w = o->waiters[side], *next;
+        for (; w; w = next) {
+            next = w->next;
+            if (side == RECV && w->reserved) continue;
+            wl_remove(o, side, w);
+            ta_coro_wake(w->co);
+        }
+    }
+    if (!o->capacity && o->count && !o->committed) {
+        zval v;
+        chan_take(o, &v);
+        zval_ptr_dtor(&v);
     }
 }
 
@@ -224,148 +288,122 @@ static bool token_of(zend_object *token, ta_awaitable **out)
     return false;
 }
 
-/* The Scope it was made in is still there and was disposed. */
-static bool owner_disposed(ta_channel_obj *o)
+/* The Scope it was made in was cancelled, disposed or destroyed (php-async:
+ * the scope's end closes it, and its waiters hear why). */
+static void owner_ended(ta_scope_watch *w)
 {
-    if (!o->owner || o->owner_handle >= EG(objects_store).top) return false;
-    zend_object *at = EG(objects_store).object_buckets[o->owner_handle];
-    return IS_OBJ_VALID(at) && at == o->owner && ta_scope_is_disposed(o->owner);
+    ta_channel_obj *o = (ta_channel_obj *) ((char *) w - XtOffsetOf(ta_channel_obj, owner));
+    chan_close(o, R_SCOPE_DISPOSED);
 }
 
-/* Waits in `list` until handed over, closed, cancelled or the token fired. */
-static zend_result chan_wait(ta_channel_obj *o, ta_chan_waiter **list, ta_chan_waiter *w,
-                             zend_object *token, ta_awaitable *tk)
+/* The coroutine that is to wait in send() or recv(), and the token bounding
+ * its wait; NULL with an exception if it may not wait. */
+static ta_coro *blocking_caller(zend_object *token, ta_awaitable **tk, const char *method)
 {
-    if (tk && tk->done) { ta_throw_cancelled(token); return FAILURE; }
-    wl_push(list, w);
-    bool first = *list == w && !w->next;
-    if (list == &o->receivers && first && o->no_producer_ms > 0 && !o->producer_timer)
-        timer_arm(o, &o->producer_timer, o->no_producer_ms, "NO_PRODUCERS");
-    if (list == &o->senders && first && o->no_consumer_ms > 0 && !o->consumer_timer)
-        timer_arm(o, &o->consumer_timer, o->no_consumer_ms, "NO_CONSUMERS");
+    if (!token_of(token, tk)) return NULL;
+    ta_coro *co = ta_coro_current();
+    if (!co) zend_throw_error(NULL, "Channel::%s() would block outside a coroutine", method);
+    return co;
+}
+
+/* After a wait: what it was promised and did not spend (cancelled), and an
+ * unbuffered value nobody took, go to the next waiter. */
+static void wait_settle(ta_channel_obj *o, int side, ta_chan_waiter *w, bool failed)
+{
+    bool was_queued = w->queued;
+    if (was_queued) wl_remove(o, side, w);
+    if (w->delivering && failed && was_queued && o->count && !o->committed) {
+        zval v;
+        chan_take(o, &v);   /* send() fails: its value must not reach anyone */
+        zval_ptr_dtor(&v);
+    }
+    if (w->reserved) o->n_reserved[side]--;
+    if (((w->delivering && was_queued) || (w->reserved && failed)) && !o->closed) {
+        if (side == RECV) wake_receiver(o); else wake_sender(o);
+    }
+    timer_refresh(o);
+}
+
+/* Waits on a side until woken; true if it comes back with a reservation to
+ * spend. FAILURE cases leave an exception pending. */
+static bool chan_wait(ta_channel_obj *o, int side, ta_chan_waiter *w, zend_object *token, ta_awaitable *tk)
+{
+    if (tk && tk->done) { ta_throw_cancelled(token); return false; }
+    wl_push(o, side, w);
+    timer_refresh(o);
     if (tk) ta_aw_add(tk, w->co);
     /* keep the channel alive while we sit in its list */
     GC_ADDREF(&o->std);
     zend_result rc = ta_coro_wait(NULL, NULL);
     if (tk) ta_aw_remove(tk, w->co);
-    if (rc == FAILURE && !w->done && owner_disposed(o) && EG(exception)
+    if (rc == SUCCESS && !w->reserved && !w->delivered && !o->closed && tk && tk->done) {
+        ta_throw_cancelled(token);
+        rc = FAILURE;
+    }
+    wait_settle(o, side, w, rc == FAILURE);
+    if (rc == FAILURE && o->closed && o->close_reason == R_SCOPE_DISPOSED && EG(exception)
         && instanceof_function(EG(exception)->ce, ta_ce_async_cancellation)) {
-        /* php-async: the Scope it belongs to was disposed: it closes, and
-         * its waiters hear why */
+        /* its scope's end cancelled it and closed the channel: php-async
+         * tells it the channel's reason */
         zend_clear_exception();
-        if (!w->done) wl_remove(list, w);
-        chan_close(o, "SCOPE_DISPOSED");
         throw_closed(o);
     }
-    if (!w->done) wl_remove(list, w);
-    if (!o->closed) timers_update(o, false, false);
-    if (rc == SUCCESS && !w->done && !o->closed && tk && tk->done) { ta_throw_cancelled(token); rc = FAILURE; }
+    bool spent = w->reserved && rc == SUCCESS;
     OBJ_RELEASE(&o->std);
-    return rc;
+    return spent;
 }
 
 /* 1: sent; 0: would wait (try only); -1: an exception is thrown. */
 static int chan_send(ta_channel_obj *o, zval *value, zend_object *token, bool try_only)
 {
-    for (;;) {
+    ta_awaitable *tk;
+    ta_coro *co;
+    for (bool promised = false;;) {
         if (o->closed) { if (try_only) return 0; throw_closed(o); return -1; }
-        /* unbuffered: one value in hand-over at a time (php-async's
-         * rendezvous slot); the next sender waits until it is taken */
-        ta_chan_waiter *r = o->capacity || !o->handing ? wl_pop(&o->receivers) : NULL;
-        if (r) {
-            ZVAL_COPY(&r->value, value);
-            r->done = true;
-            o->handing++;
-            ta_coro_wake(r->co);
-            timers_update(o, true, false);
-            return 1;
-        }
-        if (o->count < o->capacity) {
-            chan_grow(o);
-            ZVAL_COPY(&o->buf[(o->head + o->count) % o->buf_cap], value);
-            o->count++;
+        if (promised || free_slot(o)) {
+            if (!o->capacity && !try_only && !first_unreserved(o, RECV)) break;
+            chan_push(o, value);
+            if (wake_receiver(o)) o->committed = !o->capacity;
             return 1;
         }
         if (try_only) return 0;
-        ta_awaitable *tk;
-        if (!token_of(token, &tk)) return -1;
-        ta_coro *co = ta_coro_current();
-        if (!co) {
-            zend_throw_error(NULL, "Channel::send() would block outside a coroutine");
-            return -1;
-        }
+        if (!(co = blocking_caller(token, &tk, "send"))) return -1;
         ta_chan_waiter w = { .co = co };
-        ZVAL_COPY(&w.value, value);
-        zend_result rc = chan_wait(o, &o->senders, &w, token, tk);
-        if (w.done) return rc == FAILURE ? -1 : 1;
-        zval_ptr_dtor(&w.value);
-        if (rc == FAILURE) return -1;
-        /* closed, or woken to try again: the hand-over slot is free */
+        promised = chan_wait(o, SEND, &w, token, tk);
+        if (EG(exception)) return -1;
     }
-}
-
-/* A receiver took the value handed to it: an unbuffered channel's next
- * sender may hand over its own. */
-static void chan_taken(ta_channel_obj *o)
-{
-    if (o->handing) o->handing--;
-    if (o->handing || o->capacity || !o->receivers) return;
-    ta_chan_waiter *s = wl_pop(&o->senders);
-    if (s) ta_coro_wake(s->co);
+    /* unbuffered, no receiver waiting: the value waits in the slot, and
+     * send() until a receiver took it */
+    if (!(co = blocking_caller(token, &tk, "send"))) return -1;
+    if (tk && tk->done) { ta_throw_cancelled(token); return -1; }
+    chan_push(o, value);
+    ta_chan_waiter w = { .co = co, .delivering = true };
+    chan_wait(o, SEND, &w, token, tk);
+    if (EG(exception)) return -1;
+    if (w.delivered) return 1;
+    throw_closed(o);
+    return -1;
 }
 
 /* 1: `out` has a value; 0: would wait (try only); -1: an exception is thrown
  * (ChannelException once it is closed and empty). */
 static int chan_recv(ta_channel_obj *o, zval *out, zend_object *token, bool try_only)
 {
-    if (o->count > 0) {
-        ZVAL_COPY_VALUE(out, &o->buf[o->head]);
-        o->head = (o->head + 1) % o->buf_cap;
-        o->count--;
-        ta_chan_waiter *s = wl_pop(&o->senders);
-        if (s) {
-            /* the slot just emptied takes it */
-            ZVAL_COPY_VALUE(&o->buf[(o->head + o->count) % o->buf_cap], &s->value);
-            o->count++;
-            s->done = true;
-            ta_coro_wake(s->co);
+    for (bool promised = false;;) {
+        if (promised || free_value(o)) {
+            chan_take(o, out);
+            wake_sender(o);
+            return 1;
         }
-        timers_update(o, false, true);
-        return 1;
+        if (o->closed) { if (try_only) return 0; throw_closed(o); return -1; }
+        if (try_only) return 0;
+        ta_awaitable *tk;
+        ta_coro *co = blocking_caller(token, &tk, "recv");
+        if (!co) return -1;
+        ta_chan_waiter w = { .co = co };
+        promised = chan_wait(o, RECV, &w, token, tk);
+        if (EG(exception)) return -1;
     }
-    ta_chan_waiter *s = wl_pop(&o->senders);
-    if (s) {
-        ZVAL_COPY_VALUE(out, &s->value);
-        s->done = true;
-        ta_coro_wake(s->co);
-        timers_update(o, false, true);
-        return 1;
-    }
-    if (o->closed) { if (try_only) return 0; throw_closed(o); return -1; }
-    if (try_only) return 0;
-    ta_awaitable *tk;
-    if (!token_of(token, &tk)) return -1;
-    ta_coro *co = ta_coro_current();
-    if (!co) {
-        zend_throw_error(NULL, "Channel::recv() would block outside a coroutine");
-        return -1;
-    }
-    ta_chan_waiter w = { .co = co };
-    ZVAL_UNDEF(&w.value);
-    zend_result rc = chan_wait(o, &o->receivers, &w, token, tk);
-    if (w.done) {
-        if (rc == FAILURE) {
-            if (o->handing) o->handing--;
-            chan_give_back(o, &w.value);
-            return -1;
-        }
-        chan_taken(o);
-        ZVAL_COPY_VALUE(out, &w.value);
-        return 1;
-    }
-    if (rc == FAILURE) return -1;
-    throw_closed(o);
-    return -1;
 }
 
 /* ---- methods ------------------------------------------------------------------ */
@@ -399,8 +437,9 @@ ZEND_METHOD(Async_Channel, __construct)
     o->no_producer_ms = no_producer;
     o->no_consumer_ms = no_consumer;
     ta_coro *co = ta_coro_current();
-    o->owner = co ? ta_scope_of(co, false) : NULL;
-    if (o->owner) o->owner_handle = o->owner->handle;
+    zend_object *owner = co ? ta_scope_of(co, false) : NULL;
+    o->owner.fire = owner_ended;
+    if (owner && !ta_scope_is_cancelled(owner)) ta_scope_watch_add(owner, &o->owner);   /* one already over binds nothing */
 }
 
 ZEND_METHOD(Async_Channel, send)
@@ -457,12 +496,12 @@ ZEND_METHOD(Async_Channel, recvAsync)
     RETURN_OBJ(f);
 }
 
-ZEND_METHOD(Async_Channel, close) { ZEND_PARSE_PARAMETERS_NONE(); chan_close(CHAN_THIS(), "EXPLICIT"); }
+ZEND_METHOD(Async_Channel, close) { ZEND_PARSE_PARAMETERS_NONE(); chan_close(CHAN_THIS(), R_EXPLICIT); }
 ZEND_METHOD(Async_Channel, isClosed) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(CHAN_THIS()->closed); }
 ZEND_METHOD(Async_Channel, count) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_LONG(CHAN_THIS()->count); }
 ZEND_METHOD(Async_Channel, capacity) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_LONG(CHAN_THIS()->capacity); }
 ZEND_METHOD(Async_Channel, isEmpty) { ZEND_PARSE_PARAMETERS_NONE(); RETURN_BOOL(CHAN_THIS()->count == 0); }
-ZEND_METHOD(Async_Channel, isFull) { ZEND_PARSE_PARAMETERS_NONE(); ta_channel_obj *o = CHAN_THIS(); RETURN_BOOL(o->count >= o->capacity); }
+ZEND_METHOD(Async_Channel, isFull) { ZEND_PARSE_PARAMETERS_NONE(); ta_channel_obj *o = CHAN_THIS(); RETURN_BOOL(o->count >= slots(o)); }
 
 /* ---- foreach: receives until the channel is closed and empty -------------------- */
 
@@ -470,9 +509,13 @@ static bool channel_pull(zend_object *obj, zval *value, zval *key)
 {
     (void) key;
     ta_channel_obj *o = CHAN_OBJ(obj);
+    bool was_closed = o->closed;
     if (chan_recv(o, value, NULL, false) == 1) return true;
-    /* the end of the channel is the end of the loop, not an error */
-    if (EG(exception) && instanceof_function(EG(exception)->ce, ta_ce_channel_exception) && o->closed)
+    /* A channel closed and drained ends the loop, as does a close() while
+     * it waits; another reason that came while it waited (a deadlock
+     * timeout, its scope's end) is thrown, as php-async does. */
+    if (EG(exception) && instanceof_function(EG(exception)->ce, ta_ce_channel_exception) && o->closed
+        && (was_closed || o->close_reason == R_EXPLICIT))
         zend_clear_exception();
     return false;
 }
@@ -480,6 +523,10 @@ static bool channel_pull(zend_object *obj, zval *value, zval *key)
 static zend_object_iterator *channel_get_iterator(zend_class_entry *ce, zval *object, int by_ref)
 {
     (void) ce;
+    if (by_ref) {
+        zend_throw_error(NULL, "Cannot iterate channel by reference");     /* php-async's words */
+        return NULL;
+    }
     return ta_pull_iterator(object, by_ref, channel_pull);
 }
 

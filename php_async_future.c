@@ -374,8 +374,9 @@ static void chain(INTERNAL_FUNCTION_PARAMETERS, int kind)
     c->request = s && s->current ? s->current->scope : NULL;
     if (c->request) GC_ADDREF(c->request);
     RETVAL_OBJ(future_of(c->target));
-    c->next = st->conts;
-    st->conts = c;
+    ta_fcont **at = &st->conts;     /* in the order they were chained, as php-async runs them */
+    while (*at) at = &(*at)->next;
+    *at = c;
     if (st->done) run_conts(st);
 }
 

@@ -26,6 +26,7 @@ typedef struct {
     HashTable *errors;          /* what its coroutines failed with after cancel() */
     ta_awaitable waiters;       /* coroutines in awaitCompletion() and the like */
     zend_object *cancel_error;  /* held */
+    ta_scope_watch *watchers;   /* told when it is cancelled, disposed or destroyed */
     bool cancelled, closed, zombies, is_main;
     bool disposed;              /* dispose() (or its timer, or its destruction) closed it */
     zend_object std;
@@ -163,6 +164,33 @@ static void scope_settled(zend_object *scope, zend_object *request)
     }
 }
 
+void ta_scope_watch_add(zend_object *scope, ta_scope_watch *w)
+{
+    ta_scope_obj *o = SCOPE(scope);
+    *w = (ta_scope_watch) { .fire = w->fire, .scope = scope, .next = o->watchers };
+    if (o->watchers) o->watchers->prev = w;
+    o->watchers = w;
+}
+
+void ta_scope_watch_remove(ta_scope_watch *w)
+{
+    if (!w->scope) return;
+    ta_scope_obj *o = SCOPE(w->scope);
+    if (w->prev) w->prev->next = w->next; else o->watchers = w->next;
+    if (w->next) w->next->prev = w->prev;
+    w->scope = NULL;
+}
+
+/* The scope ended: its watchers hear it (fire: from a live scheduler). */
+static void scope_ended(ta_scope_obj *o, bool fire)
+{
+    ta_scope_watch *w;
+    while ((w = o->watchers)) {
+        ta_scope_watch_remove(w);
+        if (fire) w->fire(w);
+    }
+}
+
 /* Cancels the scope and, first, every scope below it (php-async). Safely
  * (Scope::cancel() on a scope that allows zombies): coroutines that have
  * started are left to finish, only those not started yet are cancelled. */
@@ -181,6 +209,7 @@ static void scope_cancel_ex(ta_scope_obj *o, zend_object *error, const char *why
                 if (co->handle) CORO_OBJ(co->handle)->cancelled = true;
                 ta_coro_cancel(co, o->cancel_error, why);
             }
+    scope_ended(o, true);
     scope_settled(&o->std, cur_request());
 }
 
@@ -297,6 +326,7 @@ static void scope_free(zend_object *obj)
 {
     ta_scope_obj *o = SCOPE(obj);
     ta_sched *s = ta_sched_current;
+    scope_ended(o, s != NULL);
     /* its coroutines go on in its parent (or in none) */
     if (s)
         for (ta_coro *co = s->all; co; co = co->next)
@@ -441,6 +471,7 @@ void ta_scope_dispose(zend_object *scope, const char *why)
     ta_scope_obj *o = SCOPE(scope);
     if (!scope_finished(o)) scope_cancel(o, NULL, why);
     o->closed = o->disposed = true;
+    scope_ended(o, true);
     run_finally(o, cur_request());
 }
 

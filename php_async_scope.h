@@ -31,6 +31,18 @@ bool ta_scope_coroutine_done(ta_coro *co, zend_object *uncaught);
  * handler threw (logged). */
 bool ta_scope_handle_now(zend_object *scope, ta_coro *co, zend_object *ex);
 
+/* What must hear that a scope ended, that is was cancelled, disposed or
+ * destroyed (a Channel made in it closes): embedded in its owner, linked
+ * into the scope's list; fire() is called once, the watch already out. */
+typedef struct ta_scope_watch ta_scope_watch;
+struct ta_scope_watch {
+    void (*fire)(ta_scope_watch *w);
+    zend_object *scope;         /* NULL once out */
+    ta_scope_watch *prev, *next;
+};
+void ta_scope_watch_add(zend_object *scope, ta_scope_watch *w);
+void ta_scope_watch_remove(ta_scope_watch *w);
+
 /* A coroutine in `scope` running callable(...args), on_done(co) called
  * when it ends (co->done_data = data); NULL with an exception (a closed
  * scope refuses). */

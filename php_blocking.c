@@ -3,6 +3,7 @@
 #include "php_fn_hook.h"
 #include "elf_got_hook.h"
 #include "scheduler.h"
+#include "coro_wait.h"
 #include "ta_async_api.h"
 #include "reactor_apr.h"
 

@@ -125,6 +125,9 @@ static ssize_t socket_io(php_stream *stream, char *rbuf, const char *wbuf, size_
     php_netstream_data_t *sock = waiting_socket(stream);
 #define TA_IO_CALL() (wbuf ? orig->write(stream, wbuf, count) : orig->read(stream, rbuf, count))
     if (!sock) { sync_fd(stream); return WITH_ORIG(stream, TA_IO_CALL()); }
+    /* php-async's order: a read resumes its coroutine once the loop has
+     * run, after those ready meanwhile (a write goes out at once) */
+    if (!wbuf && ta_coro_yield_to_loop() == FAILURE) return -1;
     struct timeval tv = sock->timeout;
     bool limited = tv.tv_sec != -1;
     /* Non-blocking for the call: TLS may already hold decrypted bytes that
@@ -217,6 +220,13 @@ static bool split_host(const char *name, size_t len, char *host, size_t hostsz, 
     return true;
 }
 
+/* unix:// and udg:// sockets: no address to look up. */
+static bool local_transport(const php_stream_ops *orig)
+{
+    const char *label = orig->label ? orig->label : "";
+    return strncmp(label, "unix", 4) == 0 || strncmp(label, "udg", 3) == 0;
+}
+
 /* A host name is resolved on the reactor first, so the connect's own
  * lookup never blocks the thread; each address is tried in turn, as PHP
  * does. A name that does not resolve goes to PHP unchanged (its error). */
@@ -224,14 +234,15 @@ static int connect_yield(php_stream *stream, const php_stream_ops *orig, php_str
 {
     char host[256];
     const char *port;
-    const char *label = orig->label ? orig->label : "";
-    if (strncmp(label, "unix", 4) == 0 || strncmp(label, "udg", 3) == 0
-        || !split_host(xp->inputs.name, xp->inputs.namelen, host, sizeof host, &port))
+    if (local_transport(orig) || !split_host(xp->inputs.name, xp->inputs.namelen, host, sizeof host, &port)) {
+        /* where php-async looks the address up on the loop */
+        if (ta_coro_yield_to_loop() == FAILURE) { xp->outputs.returncode = -1; return PHP_STREAM_OPTION_RETURN_OK; }
         return connect_one(stream, orig, xp);
+    }
 
     struct addrinfo hints = {0};
     hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = strncmp(label, "udp", 3) == 0 ? SOCK_DGRAM : SOCK_STREAM;
+    hints.ai_socktype = orig->label && strncmp(orig->label, "udp", 3) == 0 ? SOCK_DGRAM : SOCK_STREAM;
     zend_async_dns_addrinfo_t *dns = ZEND_ASYNC_GETADDRINFO(host, NULL, &hints);
     if (!dns) { zend_clear_exception(); return connect_one(stream, orig, xp); }
     if (ta_coro_wait_event(&dns->base) < 0) {
@@ -344,6 +355,11 @@ static int xport_io_yield(php_stream *stream, const php_stream_ops *orig, int op
                           php_stream_xport_param *xp, php_netstream_data_t *sock)
 {
     int events = xp->op == STREAM_XPORT_OP_RECV ? ASYNC_READABLE : ASYNC_WRITABLE;
+    if (events == ASYNC_READABLE && ta_coro_yield_to_loop() == FAILURE) {
+        xp->outputs.returncode = -1;        /* a receive, as a read: once the loop ran */
+        return PHP_STREAM_OPTION_RETURN_OK;
+    }
+    struct timeval tv = sock->timeout;
     fd_nonblocking(stream, sock);
     for (;;) {
         int ret = WITH_ORIG(stream, orig->set_option(stream, option, value, xp));
@@ -360,7 +376,10 @@ static int xport_io_yield(php_stream *stream, const php_stream_ops *orig, int op
             xp->outputs.addr = NULL;
             xp->outputs.addrlen = 0;
         }
-        if (ta_wait_fd(sock->socket, events, NULL) < 0) {      /* cancelled: the exception is pending */
+        /* within the stream's timeout, as php-async (PHP's own waits forever) */
+        int r = ta_wait_fd(sock->socket, events, tv.tv_sec != -1 ? &tv : NULL);
+        if (r <= 0) {               /* timed out, or cancelled: the exception is pending */
+            if (r == 0) sock->timeout_event = 1;
             xp->outputs.returncode = -1;
             return PHP_STREAM_OPTION_RETURN_OK;
         }
@@ -379,6 +398,10 @@ static int w_set_option(php_stream *stream, int option, int value, void *ptrpara
     if (option == PHP_STREAM_OPTION_XPORT_API && ptrparam && ta_coro_current()) {
         php_stream_xport_param *xp = ptrparam;
         php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
+        if (xp->op == STREAM_XPORT_OP_BIND && !local_transport(orig) && ta_coro_yield_to_loop() == FAILURE) {
+            xp->outputs.returncode = -1;        /* where php-async looks the address up on the loop */
+            return PHP_STREAM_OPTION_RETURN_OK;
+        }
         if (xp->op == STREAM_XPORT_OP_CONNECT && ((const ta_wrapped_ops *) stream->ops)->plain)
             return connect_yield(stream, orig, xp);
         if (xp->op == STREAM_XPORT_OP_CONNECT && ((const ta_wrapped_ops *) stream->ops)->tls_method)
@@ -604,8 +627,43 @@ static ZEND_FUNCTION(ta_stream_select)
     orig_stream_select(INTERNAL_FUNCTION_PARAM_PASSTHRU);
 }
 
+static zif_handler orig_stream_socket_pair, orig_fclose;
+
+/* fclose() of a socket: php-async closes it on the loop, the coroutine
+ * resuming once the loop ran (after those ready meanwhile). */
+static ZEND_FUNCTION(ta_fclose)
+{
+    zval *res = ZEND_NUM_ARGS() == 1 ? ZEND_CALL_ARG(execute_data, 1) : NULL;
+    php_stream *stream = NULL;
+    if (res && Z_TYPE_P(res) == IS_RESOURCE && ta_coro_current() && !EG(exception)) {
+        php_stream_from_zval_no_verify(stream, res);
+        if (stream && is_wrapped(stream->ops) && ta_coro_yield_to_loop() == FAILURE) RETURN_THROWS();
+    }
+    orig_fclose(INTERNAL_FUNCTION_PARAM_PASSTHRU);
+}
+
+/* stream_socket_pair(): sockets no transport made, given the waiting
+ * operations too. */
+static ZEND_FUNCTION(ta_stream_socket_pair)
+{
+    orig_stream_socket_pair(INTERNAL_FUNCTION_PARAM_PASSTHRU);
+    if (Z_TYPE_P(return_value) != IS_ARRAY) return;
+    zval *zv;
+    ZEND_HASH_FOREACH_VAL(Z_ARRVAL_P(return_value), zv) {
+        php_stream *stream = NULL;
+        if (Z_TYPE_P(zv) != IS_RESOURCE) continue;
+        php_stream_from_zval_no_verify(stream, zv);
+        if (stream && stream->ops && stream->ops->set_option && !is_wrapped(stream->ops))
+            stream->ops = wrap_ops(stream->ops, true, 0);
+    } ZEND_HASH_FOREACH_END();
+}
+
 void ta_stream_select_install(void)
 {
-    static const ta_fn_hook hooks[] = { { "stream_select", &orig_stream_select, zif_ta_stream_select } };
-    ta_hook_functions(hooks, 1);
+    static const ta_fn_hook hooks[] = {
+        { "stream_select", &orig_stream_select, zif_ta_stream_select },
+        { "stream_socket_pair", &orig_stream_socket_pair, zif_ta_stream_socket_pair },
+        { "fclose", &orig_fclose, zif_ta_fclose },
+    };
+    ta_hook_functions(hooks, sizeof hooks / sizeof hooks[0]);
 }

@@ -1,6 +1,7 @@
 #include "scheduler.h"
 #include "ta_async_api.h"
 #include "coro_bailout.h"
+#include "ta_clock.h"
 
 #include <zend_closures.h>
 
@@ -459,18 +460,35 @@ static void run_one(ta_sched *s, ta_coro *co)
     else if (co->state == TA_CORO_RUNNING) co->state = TA_CORO_SUSPENDED;
 }
 
+/* php-async's order: the ready queue runs first in, first out until it is
+ * empty, what becomes ready meanwhile included (a spawn, a wake-up, a
+ * suspend() going to the back); the loop polls I/O only then. A queue that
+ * keeps refilling itself still yields to the loop: every
+ * TA_SCHED_IO_EVERY_MS (php-async's reactor interval), or sooner when
+ * s->news, asked once a clock tick, says news waits (a request came). */
 void ta_sched_run_ready(ta_sched *s)
 {
-    /* Only what was ready on entry runs now, so the loop gets to poll I/O
-     * between rounds even when coroutines keep waking each other. */
-    ta_coro *tail = s->ready_tail;
+    uint64_t began = 0, looked = 0;
+    /* the loop ran since they yielded to it: behind what it made ready */
+    while (s->later_head) {
+        ta_coro *co = s->later_head;
+        s->later_head = co->next_ready;
+        co->deferred = 0;
+        make_ready(s, co);
+    }
+    s->later_tail = NULL;
     while (s->ready_head) {
         ta_coro *co = s->ready_head;
         s->ready_head = co->next_ready;
         if (!s->ready_head) s->ready_tail = NULL;
         co->next_ready = NULL;
         run_one(s, co);
-        if (co == tail) break;
+        if (!s->ready_head) break;
+        uint64_t now = ta_coarse_ms();
+        if (!began) { began = looked = now; continue; }
+        if (now - began >= TA_SCHED_IO_EVERY_MS) break;
+        if (now != looked && s->news && s->news(s->news_ctx)) break;
+        looked = now;
     }
 }
 
@@ -522,105 +540,41 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
     return EG(exception) ? FAILURE : SUCCESS;
 }
 
+/* Takes a coroutine off the list of those waiting for the loop's next run;
+ * also the cancel function of that wait. */
+static void later_unlink(ta_coro *co, void *data)
+{
+    (void) data;
+    ta_sched *s = ta_sched_current;
+    ta_coro **p = &s->later_head, *prev = NULL;
+    while (*p && *p != co) { prev = *p; p = &(*p)->next_ready; }
+    if (!*p) return;
+    *p = co->next_ready;
+    if (s->later_tail == co) s->later_tail = prev;
+    co->next_ready = NULL;
+    co->deferred = 0;
+}
+
 void ta_coro_wake(ta_coro *co)
 {
     ta_sched *s = ta_sched_current;
     if (co->state != TA_CORO_SUSPENDED) return;
+    if (co->deferred) later_unlink(co, NULL);
     co->wait_cancel = NULL;
     co->wait_data = NULL;
     make_ready(s, co);
 }
 
-/* ---- waiting for reactor events ------------------------------------------------ */
-
-/* Attached to one event of a wait. Heap, owned by the event (freed on its
- * dispose): an event a bailout leaves behind never points into a frame. */
-typedef struct {
-    zend_async_event_callback_t base;
-    ta_coro *co;                /* NULL once it woke it */
-    ta_event_outcome got;
-} ta_event_waiter;
-
-static void event_waiter_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *ex)
+zend_result ta_coro_yield_to_loop(void)
 {
-    (void) ev; (void) result;
-    ta_event_waiter *w = (ta_event_waiter *) cb;
-    w->got.fired = true;
-    w->got.failed = ex != NULL;
-    if (w->co) { ta_coro *co = w->co; w->co = NULL; ta_coro_wake(co); }
-}
-
-static void event_waiter_dispose(zend_async_event_callback_t *cb, zend_async_event_t *ev)
-{
-    (void) ev;
-    efree(cb);
-}
-
-typedef struct {
-    zend_async_event_t *const *evs;
-    ta_event_waiter **ws;
-    int n;
-    bool stopped;
-} ta_wait_set;
-
-/* Also the wait's cancel function: a cancelled coroutine stops listening. */
-static void stop_events(ta_coro *co, void *data)
-{
-    (void) co;
-    ta_wait_set *set = data;
-    if (set->stopped) return;
-    set->stopped = true;
-    for (int i = 0; i < set->n; i++) set->evs[i]->stop(set->evs[i]);
-}
-
-static bool any_fired(const ta_wait_set *set)
-{
-    for (int i = 0; i < set->n; i++) if (set->ws[i]->got.fired) return true;
-    return false;
-}
-
-/* Attaches the waiters and starts the events; false if one refused. */
-static bool attach_and_start(ta_wait_set *set, ta_coro *co)
-{
-    for (int i = 0; i < set->n; i++) {
-        ta_event_waiter *w = ecalloc(1, sizeof *w);
-        w->base.callback = event_waiter_fire;
-        w->base.dispose = event_waiter_dispose;
-        w->co = co;
-        set->ws[i] = w;
-        set->evs[i]->add_callback(set->evs[i], &w->base);
-    }
-    for (int i = 0; i < set->n && !EG(exception); i++) set->evs[i]->start(set->evs[i]);
-    return !EG(exception);
-}
-
-int ta_coro_wait_events(zend_async_event_t *const *evs, int n, ta_event_outcome *out)
-{
+    ta_sched *s = ta_sched_current;
     ta_coro *co = ta_coro_current();
-    if (!co) {
-        zend_throw_error(NULL, "This operation must be called inside a coroutine");
-        return TA_WAIT_REFUSED;
-    }
-    ta_event_waiter *few[4];
-    ta_wait_set set = { evs, n <= 4 ? few : safe_emalloc((size_t) n, sizeof *set.ws, 0), n, false };
-    int rc = attach_and_start(&set, co) ? TA_WAIT_OK : TA_WAIT_REFUSED;
-    while (rc == TA_WAIT_OK && !any_fired(&set)) {
-        if (ta_coro_wait(stop_events, &set) == FAILURE) rc = TA_WAIT_THROWN;
-    }
-    stop_events(co, &set);
-    for (int i = 0; i < n; i++) {
-        if (out) out[i] = set.ws[i]->got;
-        evs[i]->del_callback(evs[i], &set.ws[i]->base);
-    }
-    if (set.ws != few) efree(set.ws);
-    return rc;
-}
-
-int ta_coro_wait_event(zend_async_event_t *ev)
-{
-    ta_event_outcome got;
-    int rc = ta_coro_wait_events(&ev, 1, &got);
-    return rc == TA_WAIT_OK && got.failed ? TA_WAIT_FAILED : rc;
+    if (!co) return SUCCESS;
+    co->deferred = 1;
+    co->next_ready = NULL;
+    if (s->later_tail) s->later_tail->next_ready = co; else s->later_head = co;
+    s->later_tail = co;
+    return ta_coro_wait(later_unlink, NULL);
 }
 
 zval *ta_coro_result(ta_coro *co)

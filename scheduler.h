@@ -37,6 +37,7 @@ struct ta_coro {
     int no_stack;               /* no fiber stack could be had for it */
     int end_hooked;             /* the end hook ran in its fiber (see ta_sched_set_end_hook) */
     int release_hooked;         /* the release hook has run for it */
+    int deferred;               /* on the list of those waiting for the loop's next run */
     zval result;
     zend_object *uncaught;
     zend_object *throw_in;      /* thrown at the suspension point on resume */
@@ -63,6 +64,7 @@ struct ta_sched {
     zend_object **idle;         /* parked runner fibers, reused by spawns */
     uint32_t n_idle, cap_idle;
     ta_coro *ready_head, *ready_tail;
+    ta_coro *later_head, *later_tail;   /* ta_coro_yield_to_loop(): ready once the loop ran */
     ta_coro *all;
     ta_coro *current;
     int starting_runner;        /* a new runner fiber is being started */
@@ -78,6 +80,12 @@ struct ta_sched {
      * stop taking requests and boot afresh once they are done */
     void (*graceful)(void *ctx);
     void *graceful_ctx;
+    /* Whether news waits that whoever drives the loop must see soon (a
+     * request to start, a deadline): asked at most once a clock tick while
+     * the ready queue keeps refilling itself, which then yields early.
+     * Optional. */
+    bool (*news)(void *ctx);
+    void *news_ctx;
 };
 
 extern __thread ta_sched *ta_sched_current;
@@ -145,9 +153,14 @@ ta_coro *ta_sched_spawn(ta_sched *s, zval *callable, uint32_t argc, zval *args,
 void ta_sched_run_next(ta_sched *s, ta_coro *co);
 /* The return value of a finished coroutine's function (borrowed). */
 zval *ta_coro_result(ta_coro *co);
-/* Runs every ready coroutine until none is ready. */
+/* Runs the ready coroutines first in, first out, until none is ready (those
+ * made ready meanwhile included; php-async's order), or until the loop is
+ * due: TA_SCHED_IO_EVERY_MS have passed, or s->news says so. */
+#define TA_SCHED_IO_EVERY_MS 100
 void ta_sched_run_ready(ta_sched *s);
-static inline int ta_sched_has_ready(ta_sched *s) { return s->ready_head != NULL; }
+/* Also true while coroutines wait for the loop's next run: that run must
+ * not block. */
+static inline int ta_sched_has_ready(ta_sched *s) { return s->ready_head || s->later_head; }
 
 /* The coroutine calling into C right now, or NULL outside coroutines. */
 ta_coro *ta_coro_current(void);
@@ -155,27 +168,11 @@ ta_coro *ta_coro_current(void);
  * exception (e.g. cancellation) is now pending in the caller. */
 zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data);
 void ta_coro_wake(ta_coro *co);
-/* How a wait on reactor events ended. */
-enum {
-    TA_WAIT_REFUSED = -2,       /* an event would not start: its exception is pending */
-    TA_WAIT_THROWN = -1,        /* cancelled (or unwound): the exception is pending */
-    TA_WAIT_FAILED = 0,         /* the event fired with an exception (a failed lookup) */
-    TA_WAIT_OK = 1,             /* it fired */
-};
-/* What one event of a wait did. */
-typedef struct { bool fired, failed; } ta_event_outcome;
-
-/* From inside a coroutine: attaches a callback to each of the n events,
- * starts them and sleeps until the first fires; then, or on cancellation,
- * stops them all and detaches the callbacks. Another ta_coro_wake() does
- * not end the wait. The caller keeps its references (and releases the
- * events). `out` (n entries, or NULL) gets what each event did. TA_WAIT_OK
- * once one fired (with an exception or not), else TA_WAIT_REFUSED or
- * TA_WAIT_THROWN. */
-int ta_coro_wait_events(zend_async_event_t *const *evs, int n, ta_event_outcome *out);
-/* The same for one event; TA_WAIT_FAILED if it fired with an exception. */
-int ta_coro_wait_event(zend_async_event_t *ev);
-
+/* From inside a coroutine: sleeps until the loop has run once more and the
+ * coroutines ready meanwhile have run (where php-async's I/O operations
+ * resume: their completion is the loop's news). FAILURE: cancelled, the
+ * exception pending. Outside a coroutine: SUCCESS at once. */
+zend_result ta_coro_yield_to_loop(void);
 /* Cancels: a waiting coroutine wakes with `error` (a reference is taken;
  * NULL: a new Async\CancellationError saying `why`) at its suspension point;
  * a running one gets it at its next suspension. */

@@ -130,3 +130,15 @@ int ta_mailbox_take_interrupt(ta_mailbox *m)
 {
     return __atomic_exchange_n(&m->interrupt, 0, __ATOMIC_ACQ_REL);
 }
+
+bool ta_mailbox_has_news(void *box)
+{
+    ta_mailbox *m = box;
+    if (__atomic_load_n(&m->queue.queued, __ATOMIC_RELAXED) || __atomic_load_n(&m->cancel, __ATOMIC_ACQUIRE)
+        || (ta_watch_peek(&m->watch) & TA_WATCH_DEADLINE))
+        return true;
+    pthread_mutex_lock(&m->lock);
+    bool inbox = m->inbox != NULL;
+    pthread_mutex_unlock(&m->lock);
+    return inbox;
+}

@@ -7,6 +7,7 @@
 #define TA_THREAD_MAILBOX_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include "request_queue.h"
 #include "notifier.h"
 #include "exchange.h"
@@ -54,6 +55,10 @@ int ta_mailbox_alive(ta_mailbox *m);
  * Queues it on the inbox (holding a reference) and wakes the thread; for
  * a client that left, also interrupts running PHP code. */
 void ta_mailbox_post(ta_exchange *ex);
+/* PHP thread: whether anything waits for its loop to look (queued
+ * requests, news on the inbox, a deadline passed, a cancel); `box` is the
+ * mailbox. Takes the inbox lock: for occasional checks. */
+bool ta_mailbox_has_news(void *box);
 /* Any thread: interrupt the PHP code the thread runs, if any. */
 void ta_mailbox_interrupt(ta_mailbox *m);
 /* Any thread: raise the VM interrupt only (the watchdog's flags say why). */

@@ -570,6 +570,8 @@ static int run_worker_once(ta_php_thread *t)
         ta_sched_init(&t->sched, NULL);
         t->sched.graceful = sched_graceful;
         t->sched.graceful_ctx = t;
+        t->sched.news = ta_mailbox_has_news;
+        t->sched.news_ctx = t->box;
         result = boot_and_serve(t);
         end_run(t, result);
         php_request_shutdown(NULL);

@@ -18,7 +18,7 @@ use Errno qw(EAGAIN EWOULDBLOCK EINTR);
 use Exporter ();
 our @ISA = ('Exporter');
 
-our @EXPORT_OK = qw(hostport base_url ua raw_request parallel
+our @EXPORT_OK = qw(hostport base_url ua raw_request parallel spans
                     log_mark log_since wait_log error_log_path
                     json_decode json_encode php_line top_dir
                     child_crashes module_so run_captured);
@@ -419,6 +419,19 @@ sub wait_log {
         return undef if time > $end;
         sleep 0.1;
     }
+}
+
+
+# The worker's own times of a batch of answers ({start, end} each): the
+# first and last start, the first and last end. A missing time counts as
+# the worst case for the checks made with them.
+sub spans {
+    my @r = @_;
+    my ($min_start) = sort { $a <=> $b } map { $_->{start} // 0 } @r;
+    my ($max_start) = sort { $b <=> $a } map { $_->{start} // 1e20 } @r;
+    my ($min_end) = sort { $a <=> $b } map { $_->{end} // 0 } @r;
+    my ($max_end) = sort { $b <=> $a } map { $_->{end} // 1e20 } @r;
+    return ($min_start, $max_start, $min_end, $max_end);
 }
 
 1;

@@ -40,10 +40,7 @@ for my $api (qw(pdo mysqli)) {
     # timed from the first query's start to the last one's end, in the
     # worker: the forked clients' own start-up (seconds on a loaded 2-core
     # machine) is not the module's
-    my ($max_start) = sort { $b <=> $a } map { $_->{start} // 1e20 } @res;
-    my ($min_start) = sort { $a <=> $b } map { $_->{start} // 0 } @res;
-    my ($min_end) = sort { $a <=> $b } map { $_->{end} // 0 } @res;
-    my ($max_end) = sort { $b <=> $a } map { $_->{end} // 1e20 } @res;
+    my ($min_start, $max_start, $min_end, $max_end) = TATest::spans(@res);
     ok $max_end - $min_start < 1.5, sprintf("$api: 50 x SLEEP(0.2) on one PHP thread took %.2f s (< 1.5 s; one after another: 10 s; %.2f s for the clients)", $max_end - $min_start, $elapsed);
     ok $max_start < $min_end, "$api: all 50 queries were in flight at once";
 }

@@ -56,10 +56,7 @@ for my $api (qw(pg pdo)) {
     is scalar(grep { $_->{status} == 200 } @res), $N, "$api: all $N requests 200"
         or diag explain [ grep { $_->{status} != 200 } @res ];
     is_deeply [ map { $_->{id} } @res ], [ 1 .. $N ], "$api: every request got its own row back";
-    my ($max_start) = sort { $b <=> $a } map { $_->{start} // 1e20 } @res;
-    my ($min_start) = sort { $a <=> $b } map { $_->{start} // 0 } @res;
-    my ($min_end) = sort { $a <=> $b } map { $_->{end} // 0 } @res;
-    my ($max_end) = sort { $b <=> $a } map { $_->{end} // 1e20 } @res;
+    my ($min_start, $max_start, $min_end, $max_end) = TATest::spans(@res);
     ok $max_start < $min_end, "$api: all 30 queries were in flight at once";
     ok $max_end - $min_start < 1.0, sprintf("$api: 30 x pg_sleep(0.3) on one PHP thread took %.2f s (< 1 s; one after another: 9 s)", $max_end - $min_start);
     ok $elapsed < 8, sprintf("$api: and %.2f s for the test's clients (30 new connections included)", $elapsed);

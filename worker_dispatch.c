@@ -41,7 +41,7 @@ int ta_dispatch(ta_mailbox *boxes, int n, ta_exchange *ex)
         ex->php_thread = m;
         ex->wake_php = ta_mailbox_post;
         if (ta_queue_push(&m->queue, ex) == TA_QUEUE_OK) {
-            ta_notifier_signal(&m->wake);
+            ta_mailbox_wake(m);
             return TA_DISPATCH_OK;
         }
     }
@@ -70,6 +70,6 @@ unsigned ta_dispatch_move(ta_mailbox *from, ta_mailbox *to, unsigned max)
         ta_exchange_fail(ex, 503);
         ta_exchange_release(ex);        /* the PHP side's reference */
     }
-    if (moved) ta_notifier_signal(&to->wake);
+    if (moved) ta_mailbox_wake(to);
     return moved;
 }

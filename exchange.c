@@ -67,24 +67,62 @@ void ta_exchange_release(ta_exchange *ex)
     free(ex);
 }
 
-static void signal_apache_locked(ta_exchange *ex)
+/* A Dekker handshake, every access seq_cst: PHP stores apache_news, then
+ * reads apache_asleep; Apache stores apache_asleep, then reads apache_news.
+ * One of the two sees the other's store: Apache does not block, or PHP
+ * writes the notifier (readable until drained, so a write before Apache
+ * blocks still wakes it). What was posted is under the lock, which the
+ * take after either path acquires. Under the lock: returns the notifier to
+ * write once the lock is let go (written under it, the woken Apache thread
+ * would find the lock still held, and sleep on it once more). The
+ * notifier is its Apache thread's for good: one written after that thread
+ * moved on only makes it look once more. */
+static ta_notifier *signal_apache_locked(ta_exchange *ex)
 {
-    if (ex->wake_apache) ta_notifier_signal(ex->wake_apache);
+    __atomic_store_n(&ex->apache_news, 1, __ATOMIC_SEQ_CST);
+    if (ex->wake_apache && __atomic_load_n(&ex->apache_asleep, __ATOMIC_SEQ_CST)) return ex->wake_apache;
+    return NULL;
+}
+
+static void unlock_and_signal(ta_exchange *ex, ta_notifier *n)
+{
+    pthread_mutex_unlock(&ex->lock);
+    if (n) ta_notifier_signal(n);
+}
+
+int ta_exchange_has_news(ta_exchange *ex)
+{
+    return __atomic_load_n(&ex->apache_news, __ATOMIC_SEQ_CST);
+}
+
+int ta_exchange_apache_sleep(ta_exchange *ex)
+{
+    __atomic_store_n(&ex->apache_asleep, 1, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&ex->apache_news, __ATOMIC_SEQ_CST)) return 1;
+    __atomic_store_n(&ex->apache_asleep, 0, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+void ta_exchange_apache_awake(ta_exchange *ex)
+{
+    __atomic_store_n(&ex->apache_asleep, 0, __ATOMIC_SEQ_CST);
 }
 
 static __thread ta_exchange **tl_deferred;
 
 void ta_exchange_defer_signals(ta_exchange **list) { tl_deferred = list; }
 
-/* Under lock: queue the signal on this thread's list, or send it. */
-static void signal_apache_post_locked(ta_exchange *ex)
+/* Under lock: queue the signal on this thread's list, or (returned) send
+ * it once unlocked. */
+static ta_notifier *signal_apache_post_locked(ta_exchange *ex)
 {
-    if (!tl_deferred || !ex->wake_apache) { signal_apache_locked(ex); return; }
-    if (ex->signal_queued) return;
+    if (!tl_deferred || !ex->wake_apache) return signal_apache_locked(ex);
+    if (ex->signal_queued) return NULL;
     ex->signal_queued = 1;
     ex->refs++;
     ex->signal_next = *tl_deferred;
     *tl_deferred = ex;
+    return NULL;
 }
 
 void ta_exchange_flush_signals(ta_exchange **list)
@@ -96,8 +134,7 @@ void ta_exchange_flush_signals(ta_exchange **list)
         pthread_mutex_lock(&ex->lock);
         ex->signal_queued = 0;
         ex->signal_next = NULL;
-        signal_apache_locked(ex);
-        pthread_mutex_unlock(&ex->lock);
+        unlock_and_signal(ex, signal_apache_locked(ex));
         ta_exchange_release(ex);
         ex = next;
     }
@@ -134,8 +171,7 @@ int ta_exchange_post(ta_exchange *ex, int status, ta_kv *headers, size_t n_heade
         ex->pending += len;
     }
     if (end) ex->ended = 1;
-    signal_apache_post_locked(ex);
-    pthread_mutex_unlock(&ex->lock);
+    unlock_and_signal(ex, signal_apache_post_locked(ex));
     ta_kv_free(headers, n_headers);
     return 0;
 }
@@ -156,8 +192,7 @@ int ta_exchange_post_file(ta_exchange *ex, int status, ta_kv *headers, size_t n_
     ex->head_ready = 1;
     ex->file = p;
     ex->ended = 1;
-    signal_apache_post_locked(ex);
-    pthread_mutex_unlock(&ex->lock);
+    unlock_and_signal(ex, signal_apache_post_locked(ex));
     return 0;
 }
 
@@ -181,13 +216,13 @@ int ta_exchange_post_interim(ta_exchange *ex, int status, ta_kv *headers, size_t
     i->n_headers = n_headers;
     if (ex->interims_tail) ex->interims_tail->next = i; else ex->interims = i;
     ex->interims_tail = i;
-    signal_apache_post_locked(ex);
-    pthread_mutex_unlock(&ex->lock);
+    unlock_and_signal(ex, signal_apache_post_locked(ex));
     return 0;
 }
 
 void ta_exchange_fail(ta_exchange *ex, int status)
 {
+    ta_notifier *n = NULL;
     pthread_mutex_lock(&ex->lock);
     if (!ex->ended && !ex->failed) {
         if (!ex->head_ready) {
@@ -200,9 +235,9 @@ void ta_exchange_fail(ta_exchange *ex, int status)
             if (!ex->head_taken) ex->status = status;
             ex->failed = 1;
         }
-        signal_apache_locked(ex);
+        n = signal_apache_locked(ex);
     }
-    pthread_mutex_unlock(&ex->lock);
+    unlock_and_signal(ex, n);
 }
 
 int ta_exchange_head_taken(ta_exchange *ex)
@@ -233,6 +268,8 @@ int ta_exchange_is_aborted(ta_exchange *ex)
 void ta_exchange_take(ta_exchange *ex, ta_take *t)
 {
     memset(t, 0, sizeof *t);
+    /* first: what PHP tells from now on is news for the next round */
+    __atomic_store_n(&ex->apache_news, 0, __ATOMIC_SEQ_CST);
     pthread_mutex_lock(&ex->lock);
     t->interims = ex->interims;
     ex->interims = ex->interims_tail = NULL;

@@ -90,6 +90,12 @@ struct ta_exchange {
     int php_waiting;             /* a coroutine waits for pending == 0 */
     ta_notifier *wake_apache;    /* NULL once Apache has left */
 
+    /* The Apache thread's wake-up handshake, atomics (as the PHP thread's in
+     * thread_mailbox.c): PHP sets apache_news when it tells Apache, and
+     * writes the notifier only while apache_asleep. */
+    int apache_news;
+    int apache_asleep;
+
     /* The PHP thread's list of Apache threads to tell (deferred signals):
      * the link is the PHP thread's only; the flag is under lock. */
     ta_exchange *signal_next;
@@ -151,8 +157,15 @@ int ta_exchange_head_taken(ta_exchange *ex);
 size_t ta_exchange_pending_wait(ta_exchange *ex);
 int ta_exchange_is_aborted(ta_exchange *ex);
 
-/* Apache side. */
+/* Apache side. Takes what PHP posted (and its news first). */
 void ta_exchange_take(ta_exchange *ex, ta_take *t);
+/* Apache side: whether PHP told of something since the last take. */
+int ta_exchange_has_news(ta_exchange *ex);
+/* Apache side, about to block on its notifier: 1 block (PHP will now write
+ * it), 0 news came meanwhile (take again). After blocking,
+ * ta_exchange_apache_awake(). */
+int ta_exchange_apache_sleep(ta_exchange *ex);
+void ta_exchange_apache_awake(ta_exchange *ex);
 void ta_exchange_consumed(ta_exchange *ex, size_t bytes);
 void ta_exchange_abort(ta_exchange *ex);
 /* Apache leaves: stops PHP from signalling its notifier, drops its ref. */

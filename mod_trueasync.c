@@ -900,7 +900,7 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_worker *w, ta_excha
             rc = busy(r, conf);
             break;
         }
-        if (ta_notifier_wait(n, tmo, fd, POLLRDHUP, &rev) < 0 && errno != EINTR) {
+        if (ta_worker_wait(ex, n, tmo, fd, POLLRDHUP, &rev) < 0 && errno != EINTR) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, TA_LOGNO(00846) "waiting for PHP failed");
             ta_exchange_abort(ex);
             rc = body_started ? OK : HTTP_INTERNAL_SERVER_ERROR;
@@ -958,7 +958,8 @@ static int ta_handler(request_rec *r)
         ta_exchange_release(ex);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    ta_notifier_drain(n);
+    /* no drain: a wake-up left over from the thread's last request only
+     * makes relay() look once more */
     ex->wake_apache = n;
     const ta_dir_conf *dc = ap_get_module_config(r->per_dir_config, &trueasync_module);
     ex->req.timeout_ms = dc && dc->request_timeout > 0 ? (unsigned) dc->request_timeout * 1000u : 0;

@@ -73,3 +73,14 @@ unsigned ta_dispatch_move(ta_mailbox *from, ta_mailbox *to, unsigned max)
     if (moved) ta_mailbox_wake(to);
     return moved;
 }
+
+int ta_dispatch_wait(ta_exchange *ex, ta_notifier *n, int timeout_ms, int fd, short events, short *revents)
+{
+    if (!ta_exchange_apache_sleep(ex)) {
+        if (revents) *revents = 0;
+        return 1;
+    }
+    int rc = ta_notifier_wait(n, timeout_ms, fd, events, revents);
+    ta_exchange_apache_awake(ex);
+    return rc;
+}

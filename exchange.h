@@ -71,8 +71,8 @@ struct ta_exchange {
     ta_wake_php_fn wake_php;     /* tells the PHP thread there is news */
     void *php_thread;            /* its mailbox */
 
-    pthread_mutex_t lock;        /* guards the next three groups and refs */
-    int refs;
+    pthread_mutex_t lock;        /* guards the next three groups */
+    int refs;                    /* atomic */
 
     /* PHP -> Apache, under lock: appended by the PHP thread, taken by the
      * Apache thread. */
@@ -92,7 +92,7 @@ struct ta_exchange {
 
     /* The Apache thread's wake-up handshake, atomics (as the PHP thread's in
      * thread_mailbox.c): PHP sets apache_news when it tells Apache, and
-     * writes the notifier only while apache_asleep. */
+     * wakes Apache only while apache_asleep (TA_APACHE_*: how it sleeps). */
     int apache_news;
     int apache_asleep;
 
@@ -161,10 +161,22 @@ int ta_exchange_is_aborted(ta_exchange *ex);
 void ta_exchange_take(ta_exchange *ex, ta_take *t);
 /* Apache side: whether PHP told of something since the last take. */
 int ta_exchange_has_news(ta_exchange *ex);
-/* Apache side, about to block on its notifier: 1 block (PHP will now write
- * it), 0 news came meanwhile (take again). After blocking,
+/* How the Apache thread sleeps: on its notifier (wake_apache), or on the
+ * exchange itself (a futex: the cheapest sleep and wake-up, Linux only). */
+enum { TA_APACHE_AWAKE = 0, TA_APACHE_NOTIFIER = 1, TA_APACHE_FUTEX = 2 };
+#ifdef __linux__
+#define TA_HAVE_FUTEX 1
+#else
+#define TA_HAVE_FUTEX 0
+#endif
+/* Apache side, about to block (`how`): 1 block (PHP will now wake it that
+ * way), 0 news came meanwhile (take again). After blocking,
  * ta_exchange_apache_awake(). */
-int ta_exchange_apache_sleep(ta_exchange *ex);
+int ta_exchange_apache_sleep(ta_exchange *ex, int how);
+/* Apache side, after ta_exchange_apache_sleep(ex, TA_APACHE_FUTEX): blocks
+ * until PHP tells something or timeout_ms passes (-1: no limit). 1 if PHP
+ * told something. */
+int ta_exchange_apache_block(ta_exchange *ex, int timeout_ms);
 void ta_exchange_apache_awake(ta_exchange *ex);
 void ta_exchange_consumed(ta_exchange *ex, size_t bytes);
 void ta_exchange_abort(ta_exchange *ex);

@@ -179,9 +179,12 @@ awk '{ cpu[$1, $2] = $4; rounds[$1] = 1 } END {
   n = 0; for (r in rounds) if (cpu[r, "static"] > 0) {
     m[++n] = cpu[r, "module"] / cpu[r, "static"]
     if ((r, "mod_php") in cpu) p[n] = cpu[r, "mod_php"] / cpu[r, "module"]
-    if ((r, "module_b") in cpu) b[n] = cpu[r, "module_b"] / cpu[r, "static"]
+    if ((r, "module_b") in cpu) { b[n] = cpu[r, "module_b"] / cpu[r, "static"]; ab[n] = cpu[r, "module_b"] / cpu[r, "module"] }
+    if ((r, "module_b") in cpu && (r, "mod_php") in cpu) pb[n] = cpu[r, "mod_php"] / cpu[r, "module_b"]
   }
   asort(m); printf "module / static CPU per request, median of rounds: %.2f\n", m[int((n + 1) / 2)]
   if (length(b)) { asort(b); printf "module_b / static CPU per request, median of rounds: %.2f\n", b[int((n + 1) / 2)] }
+  if (length(ab)) { asort(ab); printf "module_b / module CPU per request, median of rounds: %.2f\n", ab[int((n + 1) / 2)] }
   if (length(p)) { asort(p); printf "mod_php / module CPU per request, median of rounds: %.2f\n", p[int((n + 1) / 2)] }
+  if (length(pb)) { asort(pb); printf "mod_php / module_b CPU per request, median of rounds: %.2f\n", pb[int((n + 1) / 2)] }
 }' "$rows"

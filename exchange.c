@@ -1,7 +1,16 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "exchange.h"
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#endif
 
 char *ta_strdup(const char *s)
 {
@@ -45,19 +54,17 @@ static void request_free(ta_request *r)
     free(r->body);
 }
 
+/* An atomic count, not the lock: the two threads let go of an exchange
+ * while the other may still use it, and must not queue on its lock for
+ * that. The last release acquires what every other did before theirs. */
 void ta_exchange_ref(ta_exchange *ex)
 {
-    pthread_mutex_lock(&ex->lock);
-    ex->refs++;
-    pthread_mutex_unlock(&ex->lock);
+    __atomic_add_fetch(&ex->refs, 1, __ATOMIC_RELAXED);
 }
 
 void ta_exchange_release(ta_exchange *ex)
 {
-    pthread_mutex_lock(&ex->lock);
-    int left = --ex->refs;
-    pthread_mutex_unlock(&ex->lock);
-    if (left > 0) return;
+    if (__atomic_sub_fetch(&ex->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
     request_free(&ex->req);
     ta_kv_free(ex->resp_headers, ex->n_resp_headers);
     ta_interims_free(ex->interims);
@@ -67,24 +74,84 @@ void ta_exchange_release(ta_exchange *ex)
     free(ex);
 }
 
-static void signal_apache_locked(ta_exchange *ex)
+/* A Dekker handshake, every access seq_cst: PHP stores apache_news, then
+ * reads apache_asleep; Apache stores apache_asleep, then reads apache_news.
+ * One of the two sees the other's store: Apache does not block, or PHP
+ * wakes it (a notifier stays readable until drained, and a futex wait
+ * does not start once apache_news is set, so a wake-up before Apache
+ * blocks still counts). What was posted is under the lock, which the take
+ * after either path acquires. Under the lock: says how to wake Apache once
+ * the lock is let go (woken under it, the Apache thread would find the
+ * lock still held, and sleep on it once more). */
+static int signal_apache_locked(ta_exchange *ex)
 {
-    if (ex->wake_apache) ta_notifier_signal(ex->wake_apache);
+    __atomic_store_n(&ex->apache_news, 1, __ATOMIC_SEQ_CST);
+    return ex->wake_apache ? __atomic_load_n(&ex->apache_asleep, __ATOMIC_SEQ_CST) : TA_APACHE_AWAKE;
+}
+
+/* The notifier is its Apache thread's for good: one written after that
+ * thread moved on only makes it look once more. A futex wake-up reaches
+ * the exchange, which the caller's reference keeps. */
+static void unlock_and_signal(ta_exchange *ex, int how)
+{
+    ta_notifier *n = how == TA_APACHE_NOTIFIER ? ex->wake_apache : NULL;
+    pthread_mutex_unlock(&ex->lock);
+    if (n) ta_notifier_signal(n);
+#ifdef __linux__
+    else if (how == TA_APACHE_FUTEX) syscall(SYS_futex, &ex->apache_news, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+#endif
+}
+
+int ta_exchange_has_news(ta_exchange *ex)
+{
+    return __atomic_load_n(&ex->apache_news, __ATOMIC_SEQ_CST);
+}
+
+int ta_exchange_apache_sleep(ta_exchange *ex, int how)
+{
+    __atomic_store_n(&ex->apache_asleep, how, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&ex->apache_news, __ATOMIC_SEQ_CST)) return 1;
+    __atomic_store_n(&ex->apache_asleep, TA_APACHE_AWAKE, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+int ta_exchange_apache_block(ta_exchange *ex, int timeout_ms)
+{
+#ifdef __linux__
+    struct timespec ts, *tp = NULL;
+    if (timeout_ms >= 0) {
+        ts.tv_sec = timeout_ms / 1000;
+        ts.tv_nsec = (long) (timeout_ms % 1000) * 1000000L;
+        tp = &ts;
+    }
+    /* returns at once if apache_news is no longer 0; EINTR, ETIMEDOUT: look */
+    syscall(SYS_futex, &ex->apache_news, FUTEX_WAIT_PRIVATE, 0, tp, NULL, 0);
+#else
+    (void) timeout_ms;
+#endif
+    return ta_exchange_has_news(ex);
+}
+
+void ta_exchange_apache_awake(ta_exchange *ex)
+{
+    __atomic_store_n(&ex->apache_asleep, TA_APACHE_AWAKE, __ATOMIC_SEQ_CST);
 }
 
 static __thread ta_exchange **tl_deferred;
 
 void ta_exchange_defer_signals(ta_exchange **list) { tl_deferred = list; }
 
-/* Under lock: queue the signal on this thread's list, or send it. */
-static void signal_apache_post_locked(ta_exchange *ex)
+/* Under lock: queue the signal on this thread's list, or (returned) send
+ * it once unlocked. */
+static int signal_apache_post_locked(ta_exchange *ex)
 {
-    if (!tl_deferred || !ex->wake_apache) { signal_apache_locked(ex); return; }
-    if (ex->signal_queued) return;
+    if (!tl_deferred || !ex->wake_apache) return signal_apache_locked(ex);
+    if (ex->signal_queued) return TA_APACHE_AWAKE;
     ex->signal_queued = 1;
-    ex->refs++;
+    ta_exchange_ref(ex);
     ex->signal_next = *tl_deferred;
     *tl_deferred = ex;
+    return TA_APACHE_AWAKE;
 }
 
 void ta_exchange_flush_signals(ta_exchange **list)
@@ -96,8 +163,7 @@ void ta_exchange_flush_signals(ta_exchange **list)
         pthread_mutex_lock(&ex->lock);
         ex->signal_queued = 0;
         ex->signal_next = NULL;
-        signal_apache_locked(ex);
-        pthread_mutex_unlock(&ex->lock);
+        unlock_and_signal(ex, signal_apache_locked(ex));
         ta_exchange_release(ex);
         ex = next;
     }
@@ -134,8 +200,7 @@ int ta_exchange_post(ta_exchange *ex, int status, ta_kv *headers, size_t n_heade
         ex->pending += len;
     }
     if (end) ex->ended = 1;
-    signal_apache_post_locked(ex);
-    pthread_mutex_unlock(&ex->lock);
+    unlock_and_signal(ex, signal_apache_post_locked(ex));
     ta_kv_free(headers, n_headers);
     return 0;
 }
@@ -156,8 +221,7 @@ int ta_exchange_post_file(ta_exchange *ex, int status, ta_kv *headers, size_t n_
     ex->head_ready = 1;
     ex->file = p;
     ex->ended = 1;
-    signal_apache_post_locked(ex);
-    pthread_mutex_unlock(&ex->lock);
+    unlock_and_signal(ex, signal_apache_post_locked(ex));
     return 0;
 }
 
@@ -181,13 +245,13 @@ int ta_exchange_post_interim(ta_exchange *ex, int status, ta_kv *headers, size_t
     i->n_headers = n_headers;
     if (ex->interims_tail) ex->interims_tail->next = i; else ex->interims = i;
     ex->interims_tail = i;
-    signal_apache_post_locked(ex);
-    pthread_mutex_unlock(&ex->lock);
+    unlock_and_signal(ex, signal_apache_post_locked(ex));
     return 0;
 }
 
 void ta_exchange_fail(ta_exchange *ex, int status)
 {
+    int n = TA_APACHE_AWAKE;
     pthread_mutex_lock(&ex->lock);
     if (!ex->ended && !ex->failed) {
         if (!ex->head_ready) {
@@ -200,9 +264,9 @@ void ta_exchange_fail(ta_exchange *ex, int status)
             if (!ex->head_taken) ex->status = status;
             ex->failed = 1;
         }
-        signal_apache_locked(ex);
+        n = signal_apache_locked(ex);
     }
-    pthread_mutex_unlock(&ex->lock);
+    unlock_and_signal(ex, n);
 }
 
 int ta_exchange_head_taken(ta_exchange *ex)
@@ -233,6 +297,8 @@ int ta_exchange_is_aborted(ta_exchange *ex)
 void ta_exchange_take(ta_exchange *ex, ta_take *t)
 {
     memset(t, 0, sizeof *t);
+    /* first: what PHP tells from now on is news for the next round */
+    __atomic_store_n(&ex->apache_news, 0, __ATOMIC_SEQ_CST);
     pthread_mutex_lock(&ex->lock);
     t->interims = ex->interims;
     ex->interims = ex->interims_tail = NULL;

@@ -71,8 +71,8 @@ struct ta_exchange {
     ta_wake_php_fn wake_php;     /* tells the PHP thread there is news */
     void *php_thread;            /* its mailbox */
 
-    pthread_mutex_t lock;        /* guards the next three groups and refs */
-    int refs;
+    pthread_mutex_t lock;        /* guards the next three groups */
+    int refs;                    /* atomic */
 
     /* PHP -> Apache, under lock: appended by the PHP thread, taken by the
      * Apache thread. */
@@ -89,6 +89,12 @@ struct ta_exchange {
     int aborted;                 /* client went away or Apache gave up */
     int php_waiting;             /* a coroutine waits for pending == 0 */
     ta_notifier *wake_apache;    /* NULL once Apache has left */
+
+    /* The Apache thread's wake-up handshake, atomics (as the PHP thread's in
+     * thread_mailbox.c): PHP sets apache_news when it tells Apache, and
+     * wakes Apache only while apache_asleep (TA_APACHE_*: how it sleeps). */
+    int apache_news;
+    int apache_asleep;
 
     /* The PHP thread's list of Apache threads to tell (deferred signals):
      * the link is the PHP thread's only; the flag is under lock. */
@@ -151,8 +157,27 @@ int ta_exchange_head_taken(ta_exchange *ex);
 size_t ta_exchange_pending_wait(ta_exchange *ex);
 int ta_exchange_is_aborted(ta_exchange *ex);
 
-/* Apache side. */
+/* Apache side. Takes what PHP posted (and its news first). */
 void ta_exchange_take(ta_exchange *ex, ta_take *t);
+/* Apache side: whether PHP told of something since the last take. */
+int ta_exchange_has_news(ta_exchange *ex);
+/* How the Apache thread sleeps: on its notifier (wake_apache), or on the
+ * exchange itself (a futex: the cheapest sleep and wake-up, Linux only). */
+enum { TA_APACHE_AWAKE = 0, TA_APACHE_NOTIFIER = 1, TA_APACHE_FUTEX = 2 };
+#ifdef __linux__
+#define TA_HAVE_FUTEX 1
+#else
+#define TA_HAVE_FUTEX 0
+#endif
+/* Apache side, about to block (`how`): 1 block (PHP will now wake it that
+ * way), 0 news came meanwhile (take again). After blocking,
+ * ta_exchange_apache_awake(). */
+int ta_exchange_apache_sleep(ta_exchange *ex, int how);
+/* Apache side, after ta_exchange_apache_sleep(ex, TA_APACHE_FUTEX): blocks
+ * until PHP tells something or timeout_ms passes (-1: no limit). 1 if PHP
+ * told something. */
+int ta_exchange_apache_block(ta_exchange *ex, int timeout_ms);
+void ta_exchange_apache_awake(ta_exchange *ex);
 void ta_exchange_consumed(ta_exchange *ex, size_t bytes);
 void ta_exchange_abort(ta_exchange *ex);
 /* Apache leaves: stops PHP from signalling its notifier, drops its ref. */

@@ -463,7 +463,7 @@ static int relay(request_rec *r, const ta_srv_conf *conf, ta_worker *w, ta_excha
             rc = busy(r, conf);
             break;
         }
-        if (ta_notifier_wait(n, tmo, fd, POLLRDHUP, &rev) < 0 && errno != EINTR) {
+        if (ta_worker_wait(ex, n, tmo, fd, POLLRDHUP, &rev) < 0 && errno != EINTR) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, TA_LOGNO(00846) "waiting for PHP failed");
             ta_exchange_abort(ex);
             rc = body_started ? OK : HTTP_INTERNAL_SERVER_ERROR;
@@ -518,7 +518,8 @@ static int ta_handler(request_rec *r)
         ta_exchange_release(ex);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    ta_notifier_drain(n);
+    /* no drain: a wake-up left over from the thread's last request only
+     * makes relay() look once more */
     ex->wake_apache = n;
     const ta_dir_conf *dc = ap_get_module_config(r->per_dir_config, &trueasync_module);
     ex->req.timeout_ms = dc && dc->request_timeout > 0 ? (unsigned) dc->request_timeout * 1000u : 0;
@@ -536,6 +537,29 @@ static int ta_handler(request_rec *r)
     return refuse(r, conf, w, d == TA_DISPATCH_FULL ? TA_REJECT_QUEUES_FULL : TA_REJECT_UNAVAILABLE);
 }
 
+/* ---- no filesystem for the worker's URLs ---------------------------------------- */
+
+/* A URL that its <Location> (or <If>, or the server) hands to the worker
+ * maps to no file, as a proxied one: after the location walk, translate_name
+ * marks it, and map_to_storage then skips core's directory and file walk
+ * (one stat per path segment of a URL with no file behind it, .htaccess
+ * probes). <Directory>, <Files> and .htaccess do not apply to it. TRACE is
+ * left to core. */
+static int claim_worker_url(request_rec *r)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    if (!d->expr_handler || r->proxyreq || r->method_number == M_TRACE) return DECLINED;
+    const char *err = NULL, *h = ap_expr_str_exec(r, d->expr_handler, &err);
+    if (!err && h && strcasecmp(h, TA_HANDLER) == 0)
+        ap_set_module_config(r->request_config, &trueasync_module, (void *) r);
+    return DECLINED;
+}
+
+static int skip_storage(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &trueasync_module) == r ? OK : DECLINED;
+}
+
 static void register_hooks(apr_pool_t *p)
 {
     (void) p;
@@ -544,6 +568,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_child_stopping(child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ta_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ta_mod_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(claim_worker_url, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_map_to_storage(skip_storage, NULL, NULL, APR_HOOK_FIRST);
     /* after the MPM's own check, which settles ThreadsPerChild */
     ap_hook_check_config(ta_mod_check_config, NULL, NULL, APR_HOOK_LAST);
     ap_hook_pre_config(ta_mod_refuse_mod_php, NULL, NULL, APR_HOOK_REALLY_FIRST);

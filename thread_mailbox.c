@@ -51,6 +51,39 @@ void ta_mailbox_raise(ta_mailbox *m)
     pthread_mutex_unlock(&m->lock);
 }
 
+/* A Dekker handshake, every access seq_cst: the waker stores news, then
+ * reads awake; the thread stores awake = 0, then reads news. In any order
+ * the two run, one of them sees the other's store: the thread does not
+ * block, or the waker writes the notifier (which stays readable until the
+ * loop drains it, so a write before the thread blocks still wakes it). The
+ * thread takes the news with an exchange before it looks at what was
+ * published: reading a waker's 1 orders that waker's data before its look. */
+void ta_mailbox_wake(ta_mailbox *m)
+{
+    __atomic_store_n(&m->news, 1, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&m->awake, __ATOMIC_SEQ_CST)) ta_notifier_signal(&m->wake);
+}
+
+int ta_mailbox_take_news(ta_mailbox *m)
+{
+    /* a plain load first: no write to the shared line when nothing came */
+    if (!__atomic_load_n(&m->news, __ATOMIC_SEQ_CST)) return 0;
+    return __atomic_exchange_n(&m->news, 0, __ATOMIC_SEQ_CST);
+}
+
+int ta_mailbox_sleep(ta_mailbox *m)
+{
+    __atomic_store_n(&m->awake, 0, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&m->news, __ATOMIC_SEQ_CST)) return 1;
+    __atomic_store_n(&m->awake, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+void ta_mailbox_set_awake(ta_mailbox *m, int awake)
+{
+    __atomic_store_n(&m->awake, awake, __ATOMIC_SEQ_CST);
+}
+
 void ta_mailbox_post(ta_exchange *ex)
 {
     ta_mailbox *m = ex->php_thread;
@@ -64,28 +97,28 @@ void ta_mailbox_post(ta_exchange *ex)
     }
     if (gone) raise_locked(m);
     pthread_mutex_unlock(&m->lock);
-    ta_notifier_signal(&m->wake);
+    ta_mailbox_wake(m);
 }
 
 void ta_mailbox_request_stop(ta_mailbox *m)
 {
     __atomic_store_n(&m->stop, 1, __ATOMIC_RELEASE);
     ta_queue_close(&m->queue);
-    ta_notifier_signal(&m->wake);
+    ta_mailbox_wake(m);
 }
 
 void ta_mailbox_request_cancel(ta_mailbox *m)
 {
     __atomic_store_n(&m->cancel, 1, __ATOMIC_RELEASE);
     ta_mailbox_interrupt(m);
-    ta_notifier_signal(&m->wake);
+    ta_mailbox_wake(m);
 }
 
 void ta_mailbox_request_retire(ta_mailbox *m)
 {
     ta_queue_close(&m->queue);
     __atomic_store_n(&m->retire, 1, __ATOMIC_RELEASE);
-    ta_notifier_signal(&m->wake);
+    ta_mailbox_wake(m);
 }
 
 void ta_mailbox_reset(ta_mailbox *m)
@@ -101,6 +134,7 @@ void ta_mailbox_reset(ta_mailbox *m)
     __atomic_store_n(&m->interrupt, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&m->retire, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&m->exited, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->awake, 0, __ATOMIC_SEQ_CST);
     uint32_t slowlog = m->watch.slowlog_ms;
     memset(&m->watch, 0, sizeof m->watch);
     m->watch.slowlog_ms = slowlog;

@@ -31,6 +31,11 @@ typedef struct ta_mailbox {
     int retire;                 /* atomic: finish what it holds (queue closed) and exit */
     int exited;                 /* atomic: its thread has left (the pool may join it at once) */
     int may_exit;               /* set before it starts: above MIN, exits when its boot fails */
+    /* The wake-up handshake (ta_mailbox_wake, ta_mailbox_sleep): while
+     * `awake`, the thread's loop looks at `news` before it blocks, so
+     * nobody needs to write its notifier. Both atomic. */
+    int awake;
+    int news;
 
     pthread_mutex_t lock;       /* guards the inbox and the interrupt hook */
     ta_exchange *inbox;
@@ -50,6 +55,21 @@ static inline void ta_mailbox_set_state(ta_mailbox *m, int s) { __atomic_store_n
 static inline int ta_mailbox_stopping(ta_mailbox *m) { return __atomic_load_n(&m->stop, __ATOMIC_ACQUIRE); }
 /* Booting, ready or recycling, and not asked to stop or retire. */
 int ta_mailbox_alive(ta_mailbox *m);
+
+/* Any thread, after publishing what the PHP thread should see (a queued
+ * request, its inbox, a flag): tells it to look. Writes the notifier only
+ * when the thread is not awake in its loop (one syscall saved per request
+ * under load; a missed wake-up is ruled out by the order of the flags). */
+void ta_mailbox_wake(ta_mailbox *m);
+/* PHP thread, in its loop: whether anything was posted since the last call;
+ * clears it. Call before looking at the queue, inbox and flags. */
+int ta_mailbox_take_news(ta_mailbox *m);
+/* PHP thread, in its loop: it is about to block. 1: block (wakers will now
+ * write the notifier); 0: news came meanwhile, look again instead. After
+ * the blocking call, ta_mailbox_set_awake(m, 1). */
+int ta_mailbox_sleep(ta_mailbox *m);
+/* PHP thread: its loop starts (1) or leaves (0; it may block elsewhere). */
+void ta_mailbox_set_awake(ta_mailbox *m, int awake);
 
 /* Any thread: the exchange has news for PHP (the wake_php of an exchange).
  * Queues it on the inbox (holding a reference) and wakes the thread; for

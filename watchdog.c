@@ -76,7 +76,7 @@ static void *watchdog_main(void *arg)
             if (!raise) continue;
             __atomic_fetch_or(&m->watch.flags, raise, __ATOMIC_ACQ_REL);
             ta_mailbox_raise(m);
-            if (raise & TA_WATCH_DEADLINE) ta_notifier_signal(&m->wake);
+            if (raise & TA_WATCH_DEADLINE) ta_mailbox_wake(m);
         }
         if (g_wd.tick) g_wd.tick(now);
     }

@@ -1,6 +1,7 @@
 #include "worker_dispatch.h"
 
 #include <stdint.h>
+#include "ta_clock.h"
 
 int ta_dispatch_has_room(ta_mailbox *boxes, int n)
 {
@@ -11,7 +12,10 @@ int ta_dispatch_has_room(ta_mailbox *boxes, int n)
 
 /* The least-loaded live thread not tried yet; a recycling or booting thread
  * counts as full until the others are (a booting one takes requests only
- * when no ready thread can). */
+ * when no ready thread can). Of equally loaded ones, one awake in its loop
+ * (it takes the request without being woken). */
+static int awake(ta_mailbox *m) { return __atomic_load_n(&m->awake, __ATOMIC_RELAXED); }
+
 static ta_mailbox *least_loaded(ta_mailbox *boxes, int n, const uint64_t *tried)
 {
     ta_mailbox *best = NULL;
@@ -23,7 +27,10 @@ static ta_mailbox *least_loaded(ta_mailbox *boxes, int n, const uint64_t *tried)
         unsigned load = ta_queue_load(&m->queue);
         int s = ta_mailbox_state(m);
         if (s == TA_PHP_THREAD_RECYCLING || s == TA_PHP_THREAD_BOOTING) load += m->queue.capacity;
-        if (!best || load < best_load) { best = m; best_load = load; }
+        if (!best || load < best_load || (load == best_load && awake(m) && !awake(best))) {
+            best = m;
+            best_load = load;
+        }
     }
     return best;
 }
@@ -41,7 +48,7 @@ int ta_dispatch(ta_mailbox *boxes, int n, ta_exchange *ex)
         ex->php_thread = m;
         ex->wake_php = ta_mailbox_post;
         if (ta_queue_push(&m->queue, ex) == TA_QUEUE_OK) {
-            ta_notifier_signal(&m->wake);
+            ta_mailbox_wake(m);
             return TA_DISPATCH_OK;
         }
     }
@@ -70,6 +77,33 @@ unsigned ta_dispatch_move(ta_mailbox *from, ta_mailbox *to, unsigned max)
         ta_exchange_fail(ex, 503);
         ta_exchange_release(ex);        /* the PHP side's reference */
     }
-    if (moved) ta_notifier_signal(&to->wake);
+    if (moved) ta_mailbox_wake(to);
     return moved;
+}
+
+/* How long a request's Apache thread sleeps on the exchange (a futex)
+ * before it sleeps on its notifier with the client's socket: a client that
+ * hangs up is seen at once after that, within this long before. */
+#define TA_QUICK_WAIT_MS 100
+
+static int quick_ms_left(const ta_exchange *ex)
+{
+    uint64_t now = ta_now_us(), end = ex->req.dispatched_us + TA_QUICK_WAIT_MS * 1000u;
+    return now >= end ? 0 : (int) ((end - now + 999) / 1000);
+}
+
+int ta_dispatch_wait(ta_exchange *ex, ta_notifier *n, int timeout_ms, int fd, short events, short *revents)
+{
+    if (revents) *revents = 0;
+    int quick = TA_HAVE_FUTEX ? quick_ms_left(ex) : 0;
+    if (quick > 0) {
+        if (!ta_exchange_apache_sleep(ex, TA_APACHE_FUTEX)) return 1;
+        int got = ta_exchange_apache_block(ex, timeout_ms >= 0 && timeout_ms < quick ? timeout_ms : quick);
+        ta_exchange_apache_awake(ex);
+        return got;
+    }
+    if (!ta_exchange_apache_sleep(ex, TA_APACHE_NOTIFIER)) return 1;
+    int rc = ta_notifier_wait(n, timeout_ms, fd, events, revents);
+    ta_exchange_apache_awake(ex);
+    return rc;
 }

@@ -22,6 +22,11 @@ int ta_dispatch(ta_mailbox *boxes, int n, ta_exchange *ex);
  * queues meanwhile) is answered 503. Returns how many moved. Watchdog's
  * thread only (a single mover). */
 unsigned ta_dispatch_move(ta_mailbox *from, ta_mailbox *to, unsigned max);
+/* The Apache thread waits for news on ex from the PHP thread (its notifier
+ * n, and fd for `events` as ta_notifier_wait() does): returns at once when
+ * PHP told something since the last ta_exchange_take(), else blocks, and
+ * PHP then writes n. Returns as ta_notifier_wait(). */
+int ta_dispatch_wait(ta_exchange *ex, ta_notifier *n, int timeout_ms, int fd, short events, short *revents);
 /* The client left while ex waited in a queue: 1 if it was taken out again
  * (its slot is free; PHP never sees it), 0 if a PHP thread has it. */
 int ta_dispatch_withdraw(ta_exchange *ex);

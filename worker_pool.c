@@ -53,6 +53,10 @@ int ta_worker_alive(ta_worker *w)
 int ta_worker_has_room(ta_worker *w) { return ta_dispatch_has_room(w->boxes, w->n_threads); }
 int ta_worker_dispatch(ta_worker *w, ta_exchange *ex) { return ta_dispatch(w->boxes, w->n_threads, ex); }
 int ta_worker_withdraw(ta_exchange *ex) { return ta_dispatch_withdraw(ex); }
+int ta_worker_wait(ta_exchange *ex, ta_notifier *n, int timeout_ms, int fd, short events, short *revents)
+{
+    return ta_dispatch_wait(ex, n, timeout_ms, fd, events, revents);
+}
 
 int ta_worker_wait_check(ta_exchange *ex, uint64_t *until, int *refused)
 {

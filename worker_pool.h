@@ -38,6 +38,8 @@ ta_worker_stats *ta_worker_stats_of(ta_worker *w);
  * for none). At the deadline one still queued is taken back (PHP never sees
  * it, its PHP-side reference is dropped) and *refused is set. */
 int ta_worker_wait_check(ta_exchange *ex, uint64_t *until, int *refused);
+/* Waits for news on the dispatched exchange (ta_dispatch_wait()). */
+int ta_worker_wait(ta_exchange *ex, ta_notifier *n, int timeout_ms, int fd, short events, short *revents);
 /* The number (in its worker) of the PHP thread a dispatched exchange went to. */
 int ta_worker_thread_of(ta_exchange *ex);
 /* Whether some thread of the worker is alive (booting, ready, recycling). */

@@ -378,6 +378,7 @@ static void check_recycle(ta_php_thread *t)
  * the queue gets 503). */
 static void take_news(ta_php_thread *t)
 {
+    ta_mailbox_take_news(t->box);     /* first: what is posted from now on counts as news */
     drain_inbox(t, 1);
     if (ta_watch_peek(&t->box->watch) & TA_WATCH_DEADLINE) {
         ta_watch_take(&t->box->watch);
@@ -399,6 +400,7 @@ static bool serve(ta_php_thread *t, bool until_request)
     if (!t->sv.begun) serve_begin(t);
     uint64_t served_at_entry = t->served;
     ta_exchange_defer_signals(&t->deferred);
+    ta_mailbox_set_awake(t->box, 1);
     for (;;) {
         take_news(t);
         ta_sched_run_ready(&t->sched);
@@ -414,11 +416,16 @@ static bool serve(ta_php_thread *t, bool until_request)
         ta_exchange_flush_signals(&t->deferred);
         ta_stat_set(&t->st->coroutines, t->sched.live);
         if (until_request && t->served > served_at_entry && !t->sv.stop_phase && !t->sv.recycle) {
+            ta_mailbox_set_awake(t->box, 0);
             ta_sched_idle();
             return false;   /* the script's loop body runs; requests in flight wait meanwhile */
         }
-        ZEND_ASYNC_REACTOR_EXECUTE(ta_sched_has_ready(&t->sched) || more);
+        /* blocks only if nothing was posted since take_news() looked */
+        bool no_wait = ta_sched_has_ready(&t->sched) || more || !ta_mailbox_sleep(t->box);
+        ZEND_ASYNC_REACTOR_EXECUTE(no_wait);
+        ta_mailbox_set_awake(t->box, 1);
     }
+    ta_mailbox_set_awake(t->box, 0);
     ta_sched_idle();
     if (t->stop_timer) {
         ZEND_ASYNC_EVENT_RELEASE(&t->stop_timer->base);
@@ -523,6 +530,7 @@ static int boot_and_serve(ta_php_thread *t)
 static void end_run(ta_php_thread *t, int result)
 {
     ta_watch_run_end(&t->box->watch);     /* a bailout skips the run's end */
+    ta_mailbox_set_awake(t->box, 0);      /* and serve()'s: wakers write the notifier again */
     ta_watch_set_deadline(&t->box->watch, 0);
     ta_file_watch_release(&t->files, result == RUN_BAILED);
     ta_http_scope_flush();      /* a bailout can leave a request's state swapped in */
@@ -597,7 +605,15 @@ static void failed_wait(ta_php_thread *t, unsigned ms)
 }
 
 static void watch_run_begin(void) { if (tl_thread) ta_watch_run_begin(&tl_thread->box->watch); }
-static void watch_run_end(void) { if (tl_thread) ta_watch_run_end(&tl_thread->box->watch); }
+/* After each coroutine run: the Apache threads of what it posted are told
+ * now, not after the loop's whole round (write() and end() of one run
+ * still make one wake-up). */
+static void watch_run_end(void)
+{
+    if (!tl_thread) return;
+    ta_watch_run_end(&tl_thread->box->watch);
+    ta_exchange_flush_signals(&tl_thread->deferred);
+}
 
 static void *thread_main(void *arg)
 {

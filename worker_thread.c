@@ -16,6 +16,7 @@
 #include "ta_async_api.h"
 #include "ta_clock.h"
 #include "worker_stats.h"
+#include "worker_recycle.h"
 #include "php_backtrace.h"
 #include "php_watch.h"
 
@@ -47,8 +48,8 @@ struct ta_php_thread {
     struct {
         bool begun, done, recycle, script_ended, shutdown_asked;
         int stop_phase;
-        uint64_t deadline, fatals_seen, served_seen;
-        size_t boot_usage;
+        uint64_t deadline;
+        ta_recycle_seen seen;
     } sv;
 };
 
@@ -277,45 +278,7 @@ static void on_vm_interrupt(zend_execute_data *execute_data)
     if (prev_interrupt) prev_interrupt(execute_data);
 }
 
-/* What a recovered fatal error leaves behind (the frames of the failed
- * coroutine, never freed) stays until the thread recycles; once that is a
- * quarter of memory_limit over what the booted worker used, the thread
- * recycles so later requests do not fail for lack of memory. */
-static bool worth_recycling(size_t boot_usage)
-{
-    zend_long limit = PG(memory_limit);
-    size_t now = zend_memory_usage(0);
-    return limit > 0 && now > boot_usage && now - boot_usage > (size_t) limit / 4;
-}
-
 static bool serve(ta_php_thread *t, bool until_request);
-
-/* The recycle causes, as the log line says them. */
-static const char *const recycle_why[TA_RECYCLE_CAUSES] = {
-    [TA_RECYCLE_MAX_REQUESTS] = "after TrueAsyncMaxRequests requests",
-    [TA_RECYCLE_MAX_MEMORY] = "as its memory in use is above TrueAsyncMaxMemory",
-    [TA_RECYCLE_FATAL] = "after a fatal error",
-    [TA_RECYCLE_SCRIPT_ENDED] = "as its script left its frankenphp_handle_request() loop",
-    [TA_RECYCLE_WATCH] = "as a file its worker script included changed (TrueAsyncWatch)",
-    [TA_RECYCLE_SHUTDOWN] = "as its script called Async\\graceful_shutdown()",
-};
-
-/* Why the thread should boot its worker script afresh now (TA_RECYCLE_*),
- * or -1: after a costly fatal error, after TrueAsyncMaxRequests requests,
- * or when a request ended with more PHP memory in use than
- * TrueAsyncMaxMemory. */
-static int recycle_cause(ta_php_thread *t, uint64_t *fatals_seen, uint64_t *served_seen, size_t boot_usage)
-{
-    if (t->sched.fatals != *fatals_seen) {
-        *fatals_seen = t->sched.fatals;
-        if (worth_recycling(boot_usage)) return TA_RECYCLE_FATAL;
-    }
-    if (t->served == *served_seen) return -1;
-    *served_seen = t->served;
-    if (t->cfg->max_requests && t->served >= (uint64_t) t->cfg->max_requests) return TA_RECYCLE_MAX_REQUESTS;
-    if (t->cfg->max_memory && (long long) zend_memory_usage(0) > t->cfg->max_memory) return TA_RECYCLE_MAX_MEMORY;
-    return -1;
-}
 
 static void host_request_done(void *ctx, ta_exchange *ex) { request_done(ctx, ex); }
 static void sched_graceful(void *ctx) { ((ta_php_thread *) ctx)->sv.shutdown_asked = true; }
@@ -344,11 +307,11 @@ static void serve_begin(ta_php_thread *t)
 {
     memset(&t->sv, 0, sizeof t->sv);
     t->sv.begun = true;
-    t->sv.boot_usage = zend_memory_usage(0);
+    t->sv.seen.boot_usage = zend_memory_usage(0);
     t->recycled = 0;
     t->served = 0;
     set_state(t, TA_PHP_THREAD_READY);
-    ta_stat_set(&t->st->memory, t->sv.boot_usage);
+    ta_stat_set(&t->st->memory, t->sv.seen.boot_usage);
     ta_stat_set(&t->st->concurrency, concurrency_limit(t));
     /* what the script included to get here (also a frankenphp_handle_request() loop's) */
     if (t->cfg->watch) ta_file_watch_start(&t->files);
@@ -362,12 +325,12 @@ static void check_recycle(ta_php_thread *t)
     int why = t->sv.script_ended ? TA_RECYCLE_SCRIPT_ENDED
             : t->sv.shutdown_asked ? TA_RECYCLE_SHUTDOWN
             : t->files.changed ? TA_RECYCLE_WATCH
-            : recycle_cause(t, &t->sv.fatals_seen, &t->sv.served_seen, t->sv.boot_usage);
+            : ta_recycle_cause(&t->sv.seen, t->sched.fatals, t->served, t->cfg);
     if (why < 0) return;
     ta_stat_add(&t->st->recycles[why], 1);
     if (why == TA_RECYCLE_WATCH) ta_file_watch_invalidate(&t->files);
     ta_log(TA_LOG_INFO, TA_LOGNO(00818) "PHP thread %d of %s recycles %s (%zu bytes in use): its "
-           "requests finish first, new ones wait", t->index, t->cfg->script, recycle_why[why],
+           "requests finish first, new ones wait", t->index, t->cfg->script, ta_recycle_why(why),
            zend_memory_usage(0));
     t->sv.recycle = true;
     set_state(t, TA_PHP_THREAD_RECYCLING);
@@ -660,7 +623,6 @@ static void *thread_main(void *arg)
     __atomic_store_n(&t->box->exited, 1, __ATOMIC_RELEASE);    /* last: the pool may join and free t now */
     return NULL;
 }
-
 
 int ta_threads_php_startup(void)
 {

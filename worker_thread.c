@@ -568,15 +568,7 @@ static void failed_wait(ta_php_thread *t, unsigned ms)
 }
 
 static void watch_run_begin(void) { if (tl_thread) ta_watch_run_begin(&tl_thread->box->watch); }
-/* After each coroutine run: the Apache threads of what it posted are told
- * now, not after the loop's whole round (write() and end() of one run
- * still make one wake-up). */
-static void watch_run_end(void)
-{
-    if (!tl_thread) return;
-    ta_watch_run_end(&tl_thread->box->watch);
-    ta_exchange_flush_signals(&tl_thread->deferred);
-}
+static void watch_run_end(void) { if (tl_thread) ta_watch_run_end(&tl_thread->box->watch); }
 
 static void *thread_main(void *arg)
 {

@@ -573,6 +573,9 @@ static void watch_run_end(void) { if (tl_thread) ta_watch_run_end(&tl_thread->bo
 static void *thread_main(void *arg)
 {
     ta_php_thread *t = arg;
+    char name[16];      /* top -H, ps -L and gdb tell the PHP threads from Apache's */
+    snprintf(name, sizeof name, "ta-php-%d", t->index);
+    pthread_setname_np(pthread_self(), name);
     ts_resource(0);
     ZEND_TSRMLS_CACHE_UPDATE();
     ta_signals_thread_init();

@@ -26,6 +26,13 @@ CONF
 
 sub pool { my $j = eval { json_decode($srv->get('/st?json', 10)->{body}) } or return {}; $j->{children}[0]{workers}[0]{pool} // {} }
 sub child_pid { my $j = eval { json_decode($srv->get('/st?json', 10)->{body}) } or return 0; $j->{children}[0]{pid} // 0 }
+# names of the child's PHP threads, as top -H and ps -L show them
+sub php_threads {
+    my $pid = shift;
+    my @names;
+    for my $f (glob "/proc/$pid/task/*/comm") { open my $fh, '<', $f or next; my $n = <$fh> // ''; chomp $n; push @names, $n if $n =~ /^ta-php-\d+$/ }
+    return sort @names;
+}
 sub rss_kb { my $pid = shift; open my $fh, '<', "/proc/$pid/status" or return 0; while (<$fh>) { return $1 if /^VmRSS:\s+(\d+)/ } 0 }
 # polls the pool until $cond holds or $secs passed; returns the last look
 sub wait_pool {
@@ -42,6 +49,7 @@ is_deeply [@$p{qw(min max running booting idle)}], [1, 4, 1, 0, 3],
 is $srv->get('/')->{status}, 200, 'it serves';
 my $pid = child_pid();
 my $rss0 = rss_kb($pid);
+is_deeply [php_threads($pid)], ['ta-php-0'], 'the PHP thread is named ta-php-0 (top -H, ps -L)';
 
 # 12 requests at once, each 200 ms inside a one-at-a-time handler
 my $t0 = time;
@@ -57,6 +65,8 @@ cmp_ok $p->{running} // 0, '>', 1, "the status page shows more than one thread r
 cmp_ok $p->{starts}{load} // 0, '>=', 1, "... and the starts for load ($p->{starts}{load})";
 is $p->{starts}{min}, 1, '... and the one started with the child';
 my $rss_peak = rss_kb($pid);
+my @named = php_threads($pid);
+cmp_ok scalar(@named), '>', 1, "the started threads have names of their own too (@named)";
 
 # idle for TrueAsyncThreadIdleTimeout 2: back to MIN
 $p = wait_pool(sub { ($_[0]{running} // 0) == 1 && ($_[0]{idle} // 0) == 3 }, 8);

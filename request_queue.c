@@ -3,6 +3,11 @@
 #include <errno.h>
 #include <stdlib.h>
 
+/* queued and held change under the lock but are read without it (the
+ * watchdog's figures, the pool's pick): relaxed stores, plain movs on x86. */
+static void set_queued(ta_queue *q, unsigned n) { __atomic_store_n(&q->queued, n, __ATOMIC_RELAXED); }
+static void set_held(ta_queue *q, unsigned n) { __atomic_store_n(&q->held, n, __ATOMIC_RELAXED); }
+
 int ta_queue_init(ta_queue *q, unsigned capacity)
 {
     if (capacity == 0) return EINVAL;
@@ -32,8 +37,8 @@ int ta_queue_push(ta_queue *q, void *item)
     else if (q->held >= q->capacity) rc = TA_QUEUE_FULL;
     else {
         q->ring[(q->head + q->queued) % q->capacity] = item;
-        q->queued++;
-        __atomic_store_n(&q->held, q->held + 1, __ATOMIC_RELAXED);
+        set_queued(q, q->queued + 1);
+        set_held(q, q->held + 1);
     }
     pthread_mutex_unlock(&q->lock);
     return rc;
@@ -46,7 +51,7 @@ unsigned ta_queue_pop(ta_queue *q, void **out, unsigned max)
     while (n < max && q->queued > 0) {
         out[n++] = q->ring[q->head];
         q->head = (q->head + 1) % q->capacity;
-        q->queued--;
+        set_queued(q, q->queued - 1);
     }
     pthread_mutex_unlock(&q->lock);
     return n;
@@ -59,9 +64,9 @@ unsigned ta_queue_steal(ta_queue *q, void **out, unsigned max)
     while (n < max && q->queued > 0) {
         out[n++] = q->ring[q->head];
         q->head = (q->head + 1) % q->capacity;
-        q->queued--;
+        set_queued(q, q->queued - 1);
     }
-    __atomic_store_n(&q->held, q->held - n, __ATOMIC_RELAXED);
+    set_held(q, q->held - n);
     pthread_mutex_unlock(&q->lock);
     return n;
 }
@@ -69,7 +74,7 @@ unsigned ta_queue_steal(ta_queue *q, void **out, unsigned max)
 void ta_queue_release(ta_queue *q)
 {
     pthread_mutex_lock(&q->lock);
-    if (q->held > q->queued) __atomic_store_n(&q->held, q->held - 1, __ATOMIC_RELAXED);
+    if (q->held > q->queued) set_held(q, q->held - 1);
     pthread_mutex_unlock(&q->lock);
 }
 
@@ -101,8 +106,8 @@ int ta_queue_withdraw(ta_queue *q, void *item)
         /* close the gap: later items move one place towards the head */
         for (unsigned j = i; j + 1 < q->queued; j++)
             q->ring[(q->head + j) % q->capacity] = q->ring[(q->head + j + 1) % q->capacity];
-        q->queued--;
-        __atomic_store_n(&q->held, q->held - 1, __ATOMIC_RELAXED);
+        set_queued(q, q->queued - 1);
+        set_held(q, q->held - 1);
         found = 1;
         break;
     }

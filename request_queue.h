@@ -12,6 +12,8 @@ typedef struct ta_queue {
     void **ring;
     unsigned capacity;
     unsigned head;          /* index of the oldest queued item */
+    /* queued and held: written under lock (relaxed atomic stores), read
+     * by other threads with relaxed atomic loads and no lock */
     unsigned queued;        /* pushed, not yet popped */
     unsigned held;          /* pushed, not yet released (>= queued) */
     int closed;

@@ -27,7 +27,7 @@ BODY='Hello world'
 HTTPD=/usr/sbin/apache2
 log() { echo "hello: $*" >&2; }
 [ -f "$MODULE" ] || { log "$MODULE missing: run 'make module'"; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$ROOT/bench/lib.sh"   # free_port, prefork_conf
 rm -rf "$OUT"; mkdir -p "$OUT"
 confs=()
 cleanup() { for c in "${confs[@]}"; do "$HTTPD" -f "$c" -k stop >/dev/null 2>&1 || true; done; }
@@ -54,47 +54,16 @@ CONF
     -r "$ROOT/bench/hello_worker.php" -r "$dir/htdocs/hello.txt" "$dir" "$port"
 }
 
+# Debian's mod_php under prefork (bench/lib.sh's prefork_conf): prints its conf.
 modphp_server() {
-  local dir=$OUT/modphp port lib=$ROOT/build/bench/modphp/usr/lib/apache2/modules/libphp8.2.so
-  port=$(free_port)
-  if [ ! -f "$lib" ]; then
-    mkdir -p "$ROOT/build/bench/modphp"
-    local deb; deb=$(ls /var/cache/mod_trueasync/mod-php/libapache2-mod-php8.2_*.deb 2>/dev/null | head -1 || true)
-    if [ -z "$deb" ]; then (cd "$ROOT/build/bench/modphp" && apt-get download -qq libapache2-mod-php8.2 >&2); deb=$(ls "$ROOT"/build/bench/modphp/*.deb | head -1); fi
-    dpkg-deb -x "$deb" "$ROOT/build/bench/modphp"
-  fi
+  local dir=$OUT/modphp
   mkdir -p "$dir/htdocs" "$dir/phpini"
   printf '<?php\nheader("Content-Type: text/plain");\necho "%s";\n' "$BODY" > "$dir/htdocs/hello.php"
   {
     [ "${BENCH_MODPHP_EXT:-stock}" = minimal ] && echo "zend_extension=opcache.so"
     printf 'opcache.enable=1\nopcache.validate_timestamps=0\ndisplay_errors=0\nlog_errors=1\n'
   } > "$dir/phpini/php.ini"
-  local user=www-data
-  [ "$(id -u)" = 0 ] || user=$(id -un)
-  cat > "$dir/httpd.conf" <<CONF
-ServerRoot "$dir"
-PidFile "$dir/httpd.pid"
-DefaultRuntimeDir "$dir"
-Mutex default:$dir
-Listen 127.0.0.1:$port
-ServerName 127.0.0.1
-User $user
-Group $user
-LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
-LoadModule php_module $lib
-PHPIniDir "$dir/phpini"
-StartServers $CONNS
-MinSpareServers $CONNS
-MaxSpareServers $CONNS
-ServerLimit $CONNS
-MaxRequestWorkers $CONNS
-MaxConnectionsPerChild 0
-KeepAlive On
-MaxKeepAliveRequests 0
-ErrorLog "$dir/error_log"
-TypesConfig /etc/mime.types
+  prefork_conf "$dir" "$(free_port)" "$dir/phpini" <<CONF
 DocumentRoot "$dir/htdocs"
 <Directory "$dir/htdocs">
     AllowOverride None
@@ -104,7 +73,6 @@ DocumentRoot "$dir/htdocs"
     SetHandler application/x-httpd-php
 </Files>
 CONF
-  echo "$dir/httpd.conf"
 }
 
 start() {  # conf url: starts it, waits for the body
@@ -132,7 +100,7 @@ usage() {
   echo "$t $s"
 }
 
-measure() {  # label url conf round
+round_measure() {  # label url conf round
   local pids t0 s0 t1 s1 out
   pids=$(pids_of "$3")
   read -r t0 s0 <<<"$(usage $pids)"
@@ -164,7 +132,7 @@ log "warm-up"
 for i in "${!sides[@]}"; do wrk -t2 -c"$CONNS" -d2s "${urls[$i]}" >/dev/null; done
 rows=$OUT/rows.txt; : > "$rows"
 for r in $(seq "$ROUNDS"); do
-  for i in "${!sides[@]}"; do measure "${sides[$i]}" "${urls[$i]}" "${cfgs[$i]}" "$r" >> "$rows"; done
+  for i in "${!sides[@]}"; do round_measure "${sides[$i]}" "${urls[$i]}" "${cfgs[$i]}" "$r" >> "$rows"; done
 done
 
 echo "Hello world (11 bytes), wrk 2 threads, $CONNS connections, ${SECS} s per side and round, $(nproc) CPUs"

@@ -107,22 +107,27 @@ CONF
   "$ROOT/scripts/apache-conf.sh" -m none -x "$dir.conf" -a off -t "$at" "${r[@]}" "$dir" "$port"
 }
 
-# modphp_so: Debian's mod_php, unpacked from its .deb under $OUT/modphp
-# (never installed: installing it switches the system's Apache to prefork).
+# modphp_so: Debian's mod_php, never installed (installing it switches the
+# system's Apache to prefork): the copy scripts/setup.sh unpacked, else one
+# unpacked from its .deb under build/bench/modphp, shared by the benches.
 modphp_so() {
-  local so=$OUT/modphp/usr/lib/apache2/modules/libphp8.2.so
-  if [ ! -f "$so" ]; then
-    mkdir -p "$OUT/modphp"
-    (cd "$OUT/modphp" && apt-get download -qq libapache2-mod-php8.2 >&2 && dpkg-deb -x libapache2-mod-php8.2_*.deb .)
+  local so=/usr/lib/apache2/modules/libphp8.2.so dir=$ROOT/build/bench/modphp
+  local setup=${TRUEASYNC_CACHE:-/var/cache/mod_trueasync}/mod-php/root
+  [ -f "$setup$so" ] && { echo "$setup$so"; return; }
+  if [ ! -f "$dir$so" ]; then
+    mkdir -p "$dir"
+    (cd "$dir" && apt-get download -qq libapache2-mod-php8.2 >&2 && dpkg-deb -x libapache2-mod-php8.2_*.deb .)
   fi
-  echo "$so"
+  echo "$dir$so"
 }
 
 # prefork_conf DIR PORT PHPINIDIR: an httpd.conf under DIR for mod_php
 # under prefork, CONNS processes, kept-alive connections; stdin is added
-# (the document root and the PHP handler). Prints its path.
+# (the document root and the PHP handler). Prints its path. The children
+# run as BENCH_USER, by default www-data (the caller when not root).
 prefork_conf() {
   local dir=$1 user=${BENCH_USER:-www-data}
+  [ -n "${BENCH_USER:-}" ] || [ "$(id -u)" = 0 ] || user=$(id -un)
   mkdir -p "$dir"
   cat > "$dir/httpd.conf" <<CONF
 ServerRoot "$dir"
@@ -136,7 +141,6 @@ Group $user
 LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
 LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
-LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
 LoadModule php_module $(modphp_so)
 PHPIniDir "$3"
 StartServers $CONNS
@@ -178,7 +182,6 @@ proxy_fcgi_conf() {
   cat > "$1" <<CONF
 LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
 LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so
-LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
 $(front_dir "$3")
 <Proxy "fcgi://127.0.0.1:$2" enablereuse=on max=$CONNS>
 </Proxy>
@@ -189,9 +192,10 @@ CONF
 }
 
 # front_dir SCRIPT: bench/ as the document root, every URL rewritten to the
-# front controller SCRIPT.
+# front controller SCRIPT (mod_rewrite loaded here, where it is used).
 front_dir() {
   cat <<CONF
+LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
 DocumentRoot "$ROOT/bench"
 <Directory "$ROOT/bench">
     AllowOverride None

@@ -10,7 +10,8 @@
 # drifting load on a shared machine hits every side alike. Per side and
 # round: requests/s, server CPU µs per request (utime+stime of all its
 # processes, from /proc), and context switches per request (the
-# voluntary+involuntary counts of every thread of its processes).
+# voluntary+involuntary counts of every thread of its processes), and of
+# those the share of the module's PHP threads (named ta-php-N).
 #   bench/hello.sh [ROUNDS]       (3)
 # Environment: BENCH_SECONDS (5 per side and round), BENCH_CONNECTIONS (64),
 # BENCH_MODULE (build/mod_trueasync.so), BENCH_MODULE_B (none),
@@ -87,29 +88,37 @@ start() {  # conf url: starts it, waits for the body
 port_of() { sed -n 's/^Listen 127.0.0.1:\([0-9]*\)$/\1/p' "$1"; }
 pids_of() { local p; p=$(cat "$(dirname "$1")/httpd.pid"); echo "$p" $(pgrep -P "$p"); }
 
-# "ticks switches" of these processes (all their threads).
+# "ticks switches php_ticks php_switches" of these processes (all their
+# threads; php_: the module's PHP threads alone, named ta-php-N).
 usage() {
-  local t=0 s=0 p f task
+  local t=0 s=0 pt=0 ps=0 p f task n c
   for p in "$@"; do
     f=$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null) || continue
     set -- $f; t=$((t + ${12} + ${13}))
-    for task in /proc/"$p"/task/*/status; do
-      s=$((s + $(awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' "$task" 2>/dev/null || echo 0)))
+    for task in /proc/"$p"/task/*; do
+      n=$(awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' "$task/status" 2>/dev/null || echo 0)
+      s=$((s + n))
+      case $(cat "$task/comm" 2>/dev/null) in
+        ta-php-*) f=$(cut -d')' -f2 "$task/stat" 2>/dev/null) || continue
+                  set -- $f; pt=$((pt + ${12} + ${13})); ps=$((ps + n)) ;;
+      esac
     done
   done
-  echo "$t $s"
+  echo "$t $s $pt $ps"
 }
 
 round_measure() {  # label url conf round
-  local pids t0 s0 t1 s1 out
+  local pids t0 s0 p0 q0 t1 s1 p1 q1 out
   pids=$(pids_of "$3")
-  read -r t0 s0 <<<"$(usage $pids)"
+  read -r t0 s0 p0 q0 <<<"$(usage $pids)"
   out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --timeout 5s "$2")
-  read -r t1 s1 <<<"$(usage $pids)"
-  echo "$out" | awk -v l="$1" -v r="$4" -v ticks=$((t1 - t0)) -v sw=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" '
+  read -r t1 s1 p1 q1 <<<"$(usage $pids)"
+  echo "$out" | awk -v l="$1" -v r="$4" -v ticks=$((t1 - t0)) -v sw=$((s1 - s0)) -v pt=$((p1 - p0)) -v ps=$((q1 - q0)) \
+      -v hz="$(getconf CLK_TCK)" '
     /^Requests\/sec:/ { rps = $2 } / requests in / { n = $1 }
     /Non-2xx or 3xx responses:/ { bad = $NF }
-    END { printf "%s %s %.0f %.1f %.2f %d\n", r, l, rps, (n > 0 ? ticks * 1e6 / hz / n : 0), (n > 0 ? sw / n : 0), bad }'
+    END { if (n <= 0) n = 1e99
+          printf "%s %s %.0f %.1f %.2f %d %.1f %.2f\n", r, l, rps, ticks * 1e6 / hz / n, sw / n, bad, pt * 1e6 / hz / n, ps / n }'
 }
 
 sides=() urls=() cfgs=()
@@ -136,8 +145,10 @@ for r in $(seq "$ROUNDS"); do
 done
 
 echo "Hello world (11 bytes), wrk 2 threads, $CONNS connections, ${SECS} s per side and round, $(nproc) CPUs"
-printf '%-6s %-10s %12s %14s %14s %8s\n' round side requests/s "server µs/req" "switches/req" non-2xx
-awk '{ printf "%-6s %-10s %12s %14s %14s %8s\n", $1, $2, $3, $4, $5, $6 }' "$rows"
+# php: the share of the module's PHP threads (the rest: Apache's listener and workers)
+printf '%-6s %-10s %12s %14s %14s %8s %12s %14s\n' round side requests/s "server µs/req" "switches/req" non-2xx \
+  "php µs/req" "php sw/req"
+awk '{ printf "%-6s %-10s %12s %14s %14s %8s %12s %14s\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$rows"
 for s in "${sides[@]}"; do
   awk -v s="$s" '$2 == s' "$rows" | sort -k4,4n | awk -v s="$s" '{ c[NR] = $4; r[NR] = $3 } END {
     m = int((NR + 1) / 2); printf "median %-10s %14s µs/req\n", s, c[m] }'

@@ -15,6 +15,7 @@
 #include "php_request_globals.h"
 #include "php_request_zlib.h"
 #include "php_db_guard.h"
+#include "php_stream_guard.h"
 #include "php_pdo_pool.h"
 #include "coro_bailout.h"
 #include "scheduler.h"
@@ -67,6 +68,7 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_bailout_install();
     ta_sched_guard_fibers();
     ta_db_guard_install();
+    ta_stream_guard_install();
     ta_pdo_pool_install();
     if (!ta_reactor_register()) {
         php_error_docref(NULL, E_CORE_ERROR, "Cannot register the TrueAsync reactor");
@@ -83,6 +85,7 @@ static PHP_MINIT_FUNCTION(trueasync)
 static PHP_RINIT_FUNCTION(trueasync)
 {
     ta_db_guard_rinit();
+    ta_stream_guard_rinit();
     ta_pdo_pool_rinit();
     return SUCCESS;
 }

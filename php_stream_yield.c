@@ -1,6 +1,7 @@
 #include "php_common.h"
 #include "php_stream_yield.h"
 #include "coro_wait.h"
+#include "php_stream_guard.h"
 #include "scheduler.h"
 #include "ta_async_api.h"
 #include "php_fn_hook.h"
@@ -125,8 +126,11 @@ static ssize_t socket_io(php_stream *stream, char *rbuf, const char *wbuf, size_
     php_netstream_data_t *sock = waiting_socket(stream);
 #define TA_IO_CALL() (wbuf ? orig->write(stream, wbuf, count) : orig->read(stream, rbuf, count))
     if (!sock) { sync_fd(stream); return WITH_ORIG(stream, TA_IO_CALL()); }
+    /* one request's coroutines at a time on a shared stream */
+    if (ta_stream_guard_enter(stream) < 0) return -1;
     /* php-async's order: a read resumes its coroutine once the loop has
      * run, after those ready meanwhile (a write goes out at once) */
+    ta_stream_guard_waiting(stream);
     if (!wbuf && ta_coro_yield_to_loop() == FAILURE) return -1;
     struct timeval tv = sock->timeout;
     bool limited = tv.tv_sec != -1;
@@ -137,10 +141,12 @@ static ssize_t socket_io(php_stream *stream, char *rbuf, const char *wbuf, size_
     for (;;) {
         n = NONBLOCKING_CALL(stream, sock, TA_IO_CALL());
         if (n != 0 || (!wbuf && stream->eof)) break;
+        ta_stream_guard_waiting(stream);
         int r = ta_wait_fd(sock->socket, wbuf ? ASYNC_WRITABLE : ASYNC_READABLE, limited ? &tv : NULL);
         if (r <= 0) { n = -1; if (r == 0) sock->timeout_event = 1; break; }
     }
 #undef TA_IO_CALL
+    ta_stream_guard_waiting(NULL);
     return n;
 }
 
@@ -434,6 +440,7 @@ static int w_set_option(php_stream *stream, int option, int value, void *ptrpara
 static int w_close(php_stream *stream, int close_handle)
 {
     const php_stream_ops *orig = orig_ops(stream);
+    ta_stream_guard_forget(stream);
     if (!close_handle) sync_fd(stream);
     return WITH_ORIG(stream, orig->close(stream, close_handle));
 }
@@ -637,7 +644,19 @@ static ZEND_FUNCTION(ta_fclose)
     php_stream *stream = NULL;
     if (res && Z_TYPE_P(res) == IS_RESOURCE && ta_coro_current() && !EG(exception)) {
         php_stream_from_zval_no_verify(stream, res);
-        if (stream && is_wrapped(stream->ops) && ta_coro_yield_to_loop() == FAILURE) RETURN_THROWS();
+        if (stream && is_wrapped(stream->ops)) {
+            /* a shared stream closes in its turn; those waiting for it then
+             * give up, and run before it goes */
+            int g = ta_stream_guard_enter(stream);
+            if (g == -1) RETURN_THROWS();
+            if (g == 0) ta_stream_guard_closing(stream);
+            if (g == 0 && ta_coro_yield_to_loop() == FAILURE) {
+                zend_exception_save();          /* cancelled meanwhile: closed all the same */
+                orig_fclose(INTERNAL_FUNCTION_PARAM_PASSTHRU);
+                zend_exception_restore();
+                return;
+            }
+        }
     }
     orig_fclose(INTERNAL_FUNCTION_PARAM_PASSTHRU);
 }

@@ -45,6 +45,14 @@ static void (*release_hook)(ta_coro *co);
 
 void ta_sched_set_release_hook(void (*fn)(ta_coro *co)) { release_hook = fn; }
 
+static void (*suspend_hook)(ta_coro *co), (*gone_hook)(ta_coro *co);
+
+void ta_sched_set_suspend_hooks(void (*suspend)(ta_coro *co), void (*gone)(ta_coro *co))
+{
+    suspend_hook = suspend;
+    gone_hook = gone;
+}
+
 /* Inside the coroutine, its outcome already kept (co->result or
  * co->uncaught): a cancellation waits while the hook may still do I/O (a
  * ROLLBACK); only the engine unwinding the fiber gets through. */
@@ -420,6 +428,7 @@ static void finish(ta_sched *s, ta_coro *co)
         co->release_hooked = 1;
         release_hook(co);
     }
+    if (gone_hook) gone_hook(co);
     if (co->on_done) co->on_done(co, co->uncaught);
     if (handle_done) handle_done(co, co->uncaught);
     coro_free(s, co);
@@ -528,6 +537,7 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
     if (co->suspend_file) { zend_string_addref(co->suspend_file); co->suspend_line = zend_get_executed_lineno(); }
     /* A coroutine that queued itself (a plain yield) stays READY. */
     if (co->state == TA_CORO_RUNNING) co->state = TA_CORO_SUSPENDED;
+    if (suspend_hook) suspend_hook(co);
     zval rv;
     s->error_reporting = EG(error_reporting);
     sched_fiber_call(fn_suspend, NULL, &rv, 0, NULL);

@@ -137,6 +137,10 @@ void ta_sched_set_end_hook(void (*fn)(ta_coro *co));
  * when a fatal error ended it, it never ran, or the engine unwound it.
  * What it releases (database handles) must not outlive the coroutine. */
 void ta_sched_set_release_hook(void (*fn)(ta_coro *co));
+/* Set once at start-up: suspend(co) runs each time a coroutine is about to
+ * suspend (inside it); gone(co) once for every coroutine that finished or
+ * was stopped, after the release hook, just before it is freed. */
+void ta_sched_set_suspend_hooks(void (*suspend)(ta_coro *co), void (*gone)(ta_coro *co));
 
 /* From MINIT: Fiber::suspend()/resume()/throw() refuse a coroutine's own
  * fiber when called by PHP code (FiberError). */

@@ -1,0 +1,36 @@
+/* Socket streams shared by the requests of a PHP thread (a client made
+ * when the worker booted: Predis, a raw protocol client, a logger's TCP
+ * socket, a persistent connection): the coroutines of one request at a
+ * time use it. A coroutine's read or write takes the stream for its
+ * request, which keeps it while its coroutines wait on that stream only
+ * (a reply read in several parts stays whole) and gives it up as soon as
+ * one of them waits for anything else, or ends; coroutines of other
+ * requests wait meanwhile, in arrival order. Never held across another
+ * wait, so two shared streams cannot deadlock. Outside coroutines PHP
+ * behaves as its own. */
+#ifndef TA_PHP_STREAM_GUARD_H
+#define TA_PHP_STREAM_GUARD_H
+
+#include "php_common.h"
+
+/* From MINIT: the scheduler's suspend and end hooks. */
+void ta_stream_guard_install(void);
+/* At each boot of a worker (RINIT): nothing held. */
+void ta_stream_guard_rinit(void);
+
+/* Before a read or write on stream inside a coroutine: 0 go on (the
+ * stream is the caller's request's), -1 cancelled while waiting (the
+ * exception is pending), -2 the stream was closed meanwhile. Outside a
+ * coroutine: 0. */
+int ta_stream_guard_enter(php_stream *stream);
+/* The caller is about to wait on the stream it is using: that wait keeps
+ * the stream (any other wait gives it up). */
+void ta_stream_guard_waiting(php_stream *stream);
+/* fclose() of the stream, before its coroutine lets the others run: those
+ * waiting for it give up (their operation fails); they run before it is
+ * freed. */
+void ta_stream_guard_closing(php_stream *stream);
+/* The stream is being freed. */
+void ta_stream_guard_forget(php_stream *stream);
+
+#endif

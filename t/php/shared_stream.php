@@ -1,0 +1,109 @@
+<?php
+// Worker for t/trueasync/93_shared_stream.t (one PHP thread): socket
+// streams made once and kept for the worker's life, as code written for one
+// request at a time keeps its clients: a raw RESP connection (what a
+// pure-PHP client does on the wire) and Debian's Predis. ?port= names the
+// test's redis-server.
+use FrankenPHP\HttpServer;
+use FrankenPHP\Request;
+use FrankenPHP\Response;
+
+require __DIR__ . '/inc/together.php';
+require '/usr/share/php/Predis/autoload.php';
+
+// The worker's one raw connection, (re)made when missing or closed.
+function shared_conn(int $port)
+{
+    static $s = null;
+    if (!is_resource($s)) $s = stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 5);
+    return $s;
+}
+
+// One command in RESP: the reply line, then a bulk reply read in as many
+// parts as the socket gives (so another request's bytes would show).
+function resp($s, string ...$args)
+{
+    $out = '*' . count($args) . "\r\n";
+    foreach ($args as $a) $out .= '$' . strlen($a) . "\r\n$a\r\n";
+    if (@fwrite($s, $out) !== strlen($out)) return ['error' => 'write'];
+    $line = @fgets($s);
+    if ($line === false) return ['error' => 'read'];
+    if ($line[0] === '*') {                 // BLPOP: an array, or *-1 when it timed out
+        if ((int) substr($line, 1) < 0) return null;
+        $items = [];
+        for ($i = (int) substr($line, 1); $i > 0; $i--) $items[] = resp_bulk($s, fgets($s));
+        return $items;
+    }
+    return $line[0] === '$' ? resp_bulk($s, $line) : rtrim($line);
+}
+
+function resp_bulk($s, $line)
+{
+    $n = (int) substr($line, 1);
+    if ($n < 0) return null;
+    $buf = '';
+    while (strlen($buf) < $n + 2) {
+        $part = @fread($s, min(4096, $n + 2 - strlen($buf)));
+        if ($part === false || $part === '') return ['error' => 'short'];
+        $buf .= $part;
+    }
+    return substr($buf, 0, $n);
+}
+
+// A value that says whose it is all along, so a mix shows wherever it is.
+function value_of(string $who, int $bytes): string
+{
+    return substr(str_repeat("<$who>", intdiv($bytes, strlen("<$who>")) + 1), 0, $bytes);
+}
+
+HttpServer::onRequest(function (Request $req, Response $res) {
+    static $predis = null;
+    $q = $req->getQueryParams();
+    $port = (int) ($q['port'] ?? 0);
+    $id = (string) ($q['id'] ?? '0');
+    $out = ['id' => $id];
+    $t0 = together($q);
+    switch (parse_url($req->getUri(), PHP_URL_PATH)) {
+    case '/raw':
+        // SET then GET of a value of its own, on the shared connection
+        $s = shared_conn($port);
+        $v = value_of("raw$id", (int) ($q['bytes'] ?? 60000));
+        $set = resp($s, 'SET', "ta_shared_$id", $v);
+        Async\delay(1);                          // another wait between commands: others may go
+        $got = is_resource($s) ? resp($s, 'GET', "ta_shared_$id") : ['error' => 'closed'];
+        $out += ['set' => $set, 'same' => $got === $v, 'got' => is_string($got) ? substr($got, 0, 24) : $got];
+        break;
+    case '/predis':
+        // Debian's Predis, one client for the worker
+        $predis ??= new Predis\Client(['host' => '127.0.0.1', 'port' => $port, 'read_write_timeout' => 10]);
+        $v = value_of("predis$id", (int) ($q['bytes'] ?? 60000));
+        $predis->set("ta_predis_$id", $v);
+        $got = $predis->get("ta_predis_$id");
+        $list = $predis->lrange("ta_predis_list_$id", 0, -1);
+        $predis->rpush("ta_predis_list_$id", [$id]);
+        $out += ['same' => $got === $v, 'got' => substr((string) $got, 0, 24),
+                 'list' => $predis->lrange("ta_predis_list_$id", 0, -1), 'before' => $list];
+        break;
+    case '/blpop':
+        // a command that waits on the server: ?shared=1 on the worker's
+        // connection (one request at a time, as in a worker serving one
+        // request at a time), else on a connection of the request's own
+        $s = empty($q['shared']) ? stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 5) : shared_conn($port);
+        $start = microtime(true);
+        $got = resp($s, 'BLPOP', "ta_empty_$id", $q['secs'] ?? '0.3');
+        $out += ['got' => $got, 'start' => $start, 'end' => microtime(true)];
+        break;
+    case '/close':
+        // BLPOP on the shared connection, then close it (a client that
+        // disconnects after an error): requests queued behind it fail
+        // cleanly and the next ones connect again
+        $s = shared_conn($port);
+        $out['got'] = resp($s, 'BLPOP', 'ta_empty_close', $q['secs'] ?? '0.4');
+        $out['closed'] = fclose($s);
+        break;
+    }
+    $out['t0'] = $t0;
+    $res->setHeader('Content-Type', 'application/json');
+    $res->write(json_encode($out));
+    $res->end();
+});

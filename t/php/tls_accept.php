@@ -10,7 +10,7 @@
 use FrankenPHP\HttpServer;
 use FrankenPHP\Request;
 use FrankenPHP\Response;
-use function Async\{spawn, await};
+use function Async\{spawn, await, delay};
 
 // The test's client connects for each step in this order (its half of
 // the scenario is in 97_tls_accept.t).
@@ -89,14 +89,19 @@ function tls_client(int $port): array
     return $steps;
 }
 
-// Both sides in coroutines of this one thread: accept()'s handshake (or
-// the server's enable_crypto) and the client's must take turns.
-function tls_pair(string $mode, string $crt, string $key): array
+function tls_listen(string $scheme, string $crt, string $key)
 {
-    $scheme = $mode === 'accept' ? 'ssl' : 'tcp';
     $ctx = stream_context_create(['ssl' => ['local_cert' => $crt, 'local_pk' => $key]]);
     $srv = stream_socket_server("$scheme://127.0.0.1:0", $errno, $errstr, STREAM_SERVER_BIND | STREAM_SERVER_LISTEN, $ctx);
     stream_set_timeout($srv, 5);
+    return $srv;
+}
+
+// Both sides in coroutines of this one thread: accept()'s handshake (or
+// the server's enable_crypto) and the client's must take turns.
+function tls_pair($srv, string $mode): array
+{
+    $scheme = $mode === 'accept' ? 'ssl' : 'tcp';
     $name = stream_socket_get_name($srv, false);
     $client = spawn(function () use ($scheme, $name) {
         $cctx = stream_context_create(['ssl' => ['verify_peer' => false, 'verify_peer_name' => false]]);
@@ -109,7 +114,26 @@ function tls_pair(string $mode, string $crt, string $key): array
     });
     $r = tls_accept_one($srv, $mode, 5);
     $r['client_got'] = await($client);
-    fclose($srv);
+    return $r;
+}
+
+// A coroutine cancelled while its accept waits for a silent client's
+// handshake: it ends at once, the accepted socket is closed (the client
+// sees EOF), and the server then serves the next client.
+function tls_cancel($srv, string $mode): array
+{
+    $silent = stream_socket_client('tcp://' . stream_socket_get_name($srv, false), $errno, $errstr, 5);
+    $acceptor = spawn(fn() => @tls_accept_one($srv, $mode, 5));
+    delay(200);
+    $t = hrtime(true);
+    $acceptor->cancel();
+    try { await($acceptor); $r = ['cancelled' => false]; } catch (Async\CancellationError $e) { $r = ['cancelled' => true]; }
+    $r['ms'] = (int) ((hrtime(true) - $t) / 1e6);
+    stream_set_timeout($silent, 2);
+    $r['peer_read'] = fread($silent, 10);
+    $r['peer_eof'] = feof($silent);
+    fclose($silent);
+    $r['next'] = tls_pair($srv, $mode);
     return $r;
 }
 
@@ -125,7 +149,8 @@ HttpServer::onRequest(function (Request $req, Response $res) {
     $out = match (parse_url($req->getUri(), PHP_URL_PATH)) {
         '/server' => tls_server($mode, (int) ($q['port'] ?? 0), $q['crt'] ?? '', $q['key'] ?? ''),
         '/client' => tls_client((int) ($q['port'] ?? 0)),
-        '/pair' => tls_pair($mode, $q['crt'] ?? '', $q['key'] ?? ''),
+        '/pair' => tls_pair(tls_listen($mode === 'accept' ? 'ssl' : 'tcp', $q['crt'] ?? '', $q['key'] ?? ''), $mode),
+        '/cancel' => tls_cancel(tls_listen($mode === 'accept' ? 'ssl' : 'tcp', $q['crt'] ?? '', $q['key'] ?? ''), $mode),
         default => ['pong' => true],
     };
     $res->setHeader('Content-Type', 'application/json');

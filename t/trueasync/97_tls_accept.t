@@ -9,8 +9,8 @@
 #     give PHP's results and warnings: Debian's PHP CLI runs the same
 #     scenario (t/php/tls_accept.php) against the same client. The client
 #     side's handshake (ssl:// connect) keeps to its connect timeout over
-#     the whole handshake too, and a server and its client in coroutines of
-#     one request take turns.
+#     the whole handshake too; a server and its client in coroutines of one
+#     request take turns; a coroutine cancelled in the handshake ends at once.
 use strict;
 use warnings;
 use Apache::Test qw(-withtestmore);
@@ -26,7 +26,7 @@ use TATest qw(raw_request parallel json_decode top_dir);
 my $cli = '/usr/bin/php8.2';
 -x $cli or die "$cli missing (Debian package php8.2-cli)";
 
-plan tests => 2 * 9 + 4 + 2;
+plan tests => 2 * 9 + 4 + 2 * 3;
 
 # The suite's certificate, its key readable by the worker's user too.
 my $gen = Apache::Test::vars('t_conf') . '/ssl-gen';
@@ -220,4 +220,12 @@ for my $mode (qw(accept enable)) {
     ok $j->{tls} && ($j->{got} // '') eq "ping\n" && ($j->{client_got} // '') eq "echo:ping\n",
         "$mode: server and client in coroutines of one request: both handshakes, a line each way"
         or diag explain [$r->{status}, $j];
+    $r = raw_request('trueasync_tlsaccept', path => "/cancel?$q", timeout => 20);
+    $j = eval { json_decode($r->{body} // '') } // {};
+    ok $j->{cancelled} && ($j->{ms} // 99999) < 500 && $j->{peer_eof} && ($j->{peer_read} // 'x') eq '',
+        "$mode: a coroutine cancelled in the handshake ends at once ($j->{ms} ms) and the client's socket is closed"
+        or diag explain [$r->{status}, $j];
+    my $n = $j->{next} // {};
+    ok $n->{tls} && ($n->{client_got} // '') eq "echo:ping\n", "$mode: the server then serves the next client"
+        or diag explain $j;
 }

@@ -409,10 +409,11 @@ static int accept_yield(php_stream *stream, const php_stream_ops *orig, int opti
     if (r < 0) { xp->outputs.returncode = -1; return PHP_STREAM_OPTION_RETURN_OK; }
     if (r == 0) xp->inputs.timeout = &zero;
     sync_fd(stream);        /* the copy for the mode PHP set, which the client starts in */
+    bool plain = wrapper_of(stream)->plain;     /* read before: the handshake yields */
     int ret = orig->set_option(stream, option, value, xp);
     xp->inputs.timeout = keep;
     if (xp->outputs.client && !is_wrapped(xp->outputs.client->ops))
-        xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops, wrapper_of(stream)->plain, 0);
+        xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops, plain, 0);
     return ret;
 }
 

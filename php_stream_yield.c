@@ -5,6 +5,7 @@
 #include "scheduler.h"
 #include "ta_async_api.h"
 #include "php_fn_hook.h"
+#include "ta_clock.h"
 
 #include <main/php_network.h>
 #include <arpa/inet.h>
@@ -289,9 +290,45 @@ static int connect_yield(php_stream *stream, const php_stream_ops *orig, php_str
     return ret;
 }
 
+/* PHP's TLS handshake (SSL_connect or SSL_accept in its enable_crypto)
+ * tried in non-blocking mode, the coroutine waiting on the reactor while
+ * the peer owes data. As in PHP, `limit` bounds the whole handshake, not
+ * each wait (none if NULL, zero or negative) and its end is "SSL:
+ * Handshake timed out". The calls go straight to PHP's ops: ours would put
+ * the descriptor's mode back. A handshake wanting to write waits for the
+ * peer too: its flights are far smaller than a socket's send buffer. */
+static int handshake_yield(php_stream *stream, php_netstream_data_t *sock, php_stream_xport_crypto_param *cp,
+                           const struct timeval *limit)
+{
+    const php_stream_ops *orig = orig_ops(stream);
+    bool limited = limit && (limit->tv_sec > 0 || (limit->tv_sec == 0 && limit->tv_usec > 0));
+    uint64_t deadline = limited ? ta_now_us() + (uint64_t) limit->tv_sec * 1000000u + (uint64_t) limit->tv_usec : 0;
+    int was_blocked = sock->is_blocked, ret;
+    sock->is_blocked = 0;
+    for (;;) {
+        ret = WITH_ORIG(stream, orig->set_option(stream, PHP_STREAM_OPTION_CRYPTO_API, 0, cp));
+        if (ret != PHP_STREAM_OPTION_RETURN_OK || cp->outputs.returncode != 0) break;
+        struct timeval left = {0, 0};
+        if (limited) {
+            uint64_t now = ta_now_us(), rest = now < deadline ? deadline - now : 0;
+            left.tv_sec = (time_t) (rest / 1000000u);
+            left.tv_usec = (suseconds_t) (rest % 1000000u);
+        }
+        int r = limited && !left.tv_sec && !left.tv_usec ? 0
+              : ta_wait_fd(sock->socket, ASYNC_READABLE, limited ? &left : NULL);
+        if (r <= 0) {           /* timed out, or cancelled: the exception is pending */
+            if (r == 0) php_error_docref(NULL, E_WARNING, "SSL: Handshake timed out");
+            cp->outputs.returncode = -1;
+            break;
+        }
+    }
+    sock->is_blocked = was_blocked;
+    return ret;
+}
+
 /* ssl://, tls://: PHP's TCP connect in its asynchronous form, a wait, then
- * PHP's own handshake driven in non-blocking mode with waits in between
- * (PHP's TLS connect would poll inside the handshake). */
+ * PHP's own handshake, within the connect timeout as PHP's (which would
+ * poll inside the handshake). */
 static int connect_tls(php_stream *stream, const php_stream_ops *orig, php_stream_xport_param *xp, zend_long method)
 {
     php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
@@ -300,57 +337,30 @@ static int connect_tls(php_stream *stream, const php_stream_ops *orig, php_strea
     xp->op = STREAM_XPORT_OP_CONNECT;
     if (ret != PHP_STREAM_OPTION_RETURN_OK || xp->outputs.returncode < 0 || !sock || sock->socket < 0) return ret;
     if (!finish_connect(sock, xp, xp->outputs.returncode == 1)) return ret;
-    /* The asynchronous connect left the descriptor non-blocking. The
-     * crypto calls go straight to PHP's ops: ours would put the mode back. */
+    /* The asynchronous connect left the descriptor non-blocking. */
     sock->is_blocked = 0;
-    if (WITH_ORIG(stream, php_stream_xport_crypto_setup(stream, method, NULL)) < 0) {
-        php_error_docref(NULL, E_WARNING, "Failed to enable crypto");
+    php_stream_xport_crypto_param cp = { .op = STREAM_XPORT_CRYPTO_OP_ENABLE, .inputs.activate = 1 };
+    if (WITH_ORIG(stream, php_stream_xport_crypto_setup(stream, method, NULL)) < 0
+        || handshake_yield(stream, sock, &cp, xp->inputs.timeout) != PHP_STREAM_OPTION_RETURN_OK
+        || cp.outputs.returncode < 0) {
+        if (!EG(exception)) php_error_docref(NULL, E_WARNING, "Failed to enable crypto");
         xp->outputs.returncode = -1;
-    } else {
-        for (;;) {
-            int n = WITH_ORIG(stream, php_stream_xport_crypto_enable(stream, 1));
-            if (n > 0) break;
-            if (n < 0) {
-                php_error_docref(NULL, E_WARNING, "Failed to enable crypto");
-                xp->outputs.returncode = -1;
-                break;
-            }
-            int r = ta_wait_fd(sock->socket, ASYNC_READABLE, xp->inputs.timeout);
-            if (r <= 0) {
-                if (r == 0) php_error_docref(NULL, E_WARNING, "SSL: Handshake timed out");
-                xp->outputs.returncode = -1;
-                break;
-            }
-        }
     }
     sock->is_blocked = 1;
     keep_nonblocking(stream);
     return ret;
 }
 
-/* stream_socket_enable_crypto() on a blocking stream: PHP's handshake,
- * non-blocking, the coroutine waiting for the peer in between. */
-static int crypto_enable_yield(php_stream *stream, const php_stream_ops *orig, int option, int value,
-                               php_stream_xport_crypto_param *cp)
+/* stream_socket_enable_crypto() on a blocking stream, and the handshake of
+ * a client an ssl:// server accepted: within the stream's timeout, as
+ * PHP's server side (PHP's client side counts the connect timeout, which
+ * a wrapper cannot see: the stream's stands in). */
+static int crypto_enable_yield(php_stream *stream, php_stream_xport_crypto_param *cp)
 {
     php_netstream_data_t *sock = (php_netstream_data_t *) stream->abstract;
-    struct timeval tv = sock->timeout;
-    bool limited = tv.tv_sec != -1;
+    struct timeval limit = sock->timeout;
     fd_nonblocking(stream, sock);
-    sock->is_blocked = 0;
-    int ret;
-    for (;;) {
-        ret = WITH_ORIG(stream, orig->set_option(stream, option, value, cp));
-        if (ret != PHP_STREAM_OPTION_RETURN_OK || cp->outputs.returncode != 0) break;
-        int r = ta_wait_fd(sock->socket, ASYNC_READABLE, limited ? &tv : NULL);
-        if (r <= 0) {
-            if (r == 0) php_error_docref(NULL, E_WARNING, "SSL: Handshake timed out");
-            cp->outputs.returncode = -1;
-            break;
-        }
-    }
-    sock->is_blocked = 1;
-    return ret;
+    return handshake_yield(stream, sock, cp, &limit);
 }
 
 /* stream_socket_recvfrom()/sendto() go straight to recvfrom()/sendto() on
@@ -392,6 +402,27 @@ static int xport_io_yield(php_stream *stream, const php_stream_ops *orig, int op
     }
 }
 
+/* accept: a wait on the reactor for the connection, then PHP's accept, at
+ * once (with no time left, it reports the timeout in its own words). PHP
+ * gives the client stream the server's ops: ours, left on for the call, so
+ * the client is born wrapped and the handshake an ssl:// server starts on
+ * it yields in crypto_enable_yield(). */
+static int accept_yield(php_stream *stream, const php_stream_ops *orig, int option, int value,
+                        php_stream_xport_param *xp, php_netstream_data_t *sock)
+{
+    struct timeval zero = {0, 0}, *keep = xp->inputs.timeout;
+    int r = ta_wait_fd(sock->socket, ASYNC_READABLE, keep);
+    if (r < 0) { xp->outputs.returncode = -1; return PHP_STREAM_OPTION_RETURN_OK; }
+    if (r == 0) xp->inputs.timeout = &zero;
+    sync_fd(stream);        /* the copy for the mode PHP set, which the client starts in */
+    bool plain = wrapper_of(stream)->plain;     /* read before: the handshake yields */
+    int ret = orig->set_option(stream, option, value, xp);
+    xp->inputs.timeout = keep;
+    if (xp->outputs.client && !is_wrapped(xp->outputs.client->ops))
+        xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops, plain, 0);
+    return ret;
+}
+
 static int w_set_option(php_stream *stream, int option, int value, void *ptrparam)
 {
     const php_stream_ops *orig = orig_ops(stream);
@@ -399,7 +430,7 @@ static int w_set_option(php_stream *stream, int option, int value, void *ptrpara
     if (option == PHP_STREAM_OPTION_CRYPTO_API && ptrparam && waiting_socket(stream)) {
         php_stream_xport_crypto_param *cp = ptrparam;
         if (cp->op == STREAM_XPORT_CRYPTO_OP_ENABLE && cp->inputs.activate)
-            return crypto_enable_yield(stream, orig, option, value, cp);
+            return crypto_enable_yield(stream, cp);
     }
     if (option == PHP_STREAM_OPTION_XPORT_API && ptrparam && ta_coro_current()) {
         php_stream_xport_param *xp = ptrparam;
@@ -414,19 +445,8 @@ static int w_set_option(php_stream *stream, int option, int value, void *ptrpara
             return connect_tls(stream, orig, xp, ((const ta_wrapped_ops *) stream->ops)->tls_method);
         if ((xp->op == STREAM_XPORT_OP_RECV || xp->op == STREAM_XPORT_OP_SEND) && waiting_socket(stream))
             return xport_io_yield(stream, orig, option, value, xp, sock);
-        if (xp->op == STREAM_XPORT_OP_ACCEPT && sock && sock->socket >= 0) {
-            /* Wait here; the original then accepts at once, or reports the
-             * timeout in its own words when given no time left. */
-            struct timeval zero = {0, 0}, *keep = xp->inputs.timeout;
-            int r = ta_wait_fd(sock->socket, ASYNC_READABLE, keep);
-            if (r < 0) { xp->outputs.returncode = -1; return PHP_STREAM_OPTION_RETURN_OK; }
-            if (r == 0) xp->inputs.timeout = &zero;
-            int ret = WITH_ORIG(stream, orig->set_option(stream, option, value, ptrparam));
-            xp->inputs.timeout = keep;
-            if (xp->outputs.client && !is_wrapped(xp->outputs.client->ops))
-                xp->outputs.client->ops = wrap_ops(xp->outputs.client->ops, ((const ta_wrapped_ops *) stream->ops)->plain, 0);
-            return ret;
-        }
+        if (xp->op == STREAM_XPORT_OP_ACCEPT && sock && sock->socket >= 0)
+            return accept_yield(stream, orig, option, value, xp, sock);
     }
     int ret = WITH_ORIG(stream, orig->set_option(stream, option, value, ptrparam));
     if (option == PHP_STREAM_OPTION_XPORT_API && ptrparam) {
@@ -544,7 +564,8 @@ static php_stream *w_factory(const char *proto, size_t protolen, const char *res
                          timeout, context STREAMS_CC);
     /* Only socket streams (whose abstract is php_netstream_data_t first). */
     if (s && s->ops && s->ops->set_option && !is_wrapped(s->ops))
-        s->ops = wrap_ops(s->ops, plain_transport(proto, protolen), tls_method(proto, protolen, context));
+        s->ops = wrap_ops(s->ops, plain_transport(proto, protolen),
+                          flags & STREAM_XPORT_SERVER ? 0 : tls_method(proto, protolen, context));
     return s;
 }
 

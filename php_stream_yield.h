@@ -1,6 +1,7 @@
 /* PHP stream sockets (tcp, udp, unix, udg, ssl/tls) yield inside coroutines:
- * a read, write, connect or accept that would wait suspends the coroutine
- * on the reactor instead of blocking the thread. A read, receive, accept,
+ * a read, write, connect or accept that would wait, and a TLS handshake
+ * (ssl:// connect and accept, stream_socket_enable_crypto() either side),
+ * suspends the coroutine on the reactor instead of blocking the thread. A read, receive, accept,
  * connect, bind or close first lets the loop run once, as php-async's do
  * (their order); a write goes out at once. */
 #ifndef TA_PHP_STREAM_YIELD_H

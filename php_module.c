@@ -6,6 +6,7 @@
 #include "php_blocking.h"
 #include "php_pgsql_yield.h"
 #include "php_stream_yield.h"
+#include "php_stream_funcs.h"
 #include "php_proc_yield.h"
 #include "php_signals.h"
 #include "php_request_session.h"

@@ -7,13 +7,16 @@
 #ifndef TA_PHP_STREAM_YIELD_H
 #define TA_PHP_STREAM_YIELD_H
 
+#include "php_common.h"
+
 /* Wraps every registered socket transport; call at module start-up, after
  * the extensions that register transports (openssl) started. */
 void ta_stream_yield_install(void);
 
-/* stream_select() waits on the reactor inside coroutines; the streams of
- * stream_socket_pair() yield as the transports' do; fclose() of a socket
- * lets the loop run first. */
-void ta_stream_select_install(void);
+
+/* For php_stream_funcs.c: whether a stream's ops are the module's, and
+ * giving a socket no transport made (stream_socket_pair) the waiting ops. */
+bool ta_stream_is_wrapped(const php_stream *stream);
+void ta_stream_wrap_plain(php_stream *stream);
 
 #endif

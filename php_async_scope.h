@@ -30,6 +30,10 @@ bool ta_scope_coroutine_done(ta_coro *co, zend_object *uncaught);
  * or a scope above it set, called now; false if there is none or the
  * handler threw (logged). */
 bool ta_scope_handle_now(zend_object *scope, ta_coro *co, zend_object *ex);
+/* An exception escaped coroutine co (in its fiber, as it ends) and nobody
+ * awaits it: the scopes' handlers, else the scope fails (cancelled, its
+ * awaitCompletion() throws it), as php-async does. True if taken. */
+bool ta_scope_fail(ta_coro *co, zend_object *ex);
 
 /* What must hear that a scope ended, that is was cancelled, disposed or
  * destroyed (a Channel made in it closes): embedded in its owner, linked

@@ -451,6 +451,14 @@ zend_object *ta_scope_child(zend_object *parent)
 
 void ta_scope_cancel(zend_object *scope, zend_object *error, const char *why) { scope_cancel(SCOPE(scope), error, why); }
 
+void ta_scope_cancel_open(zend_object *scope, const char *why)
+{
+    ta_scope_obj *o = SCOPE(scope);
+    bool closed = o->closed;
+    scope_cancel(o, NULL, why);
+    o->closed = closed;
+}
+
 static ta_scope_obj *scope_this(zval *this_zv) { return SCOPE(Z_OBJ_P(this_zv)); }
 
 /* {{{ Scope::inherit(?Scope $parentScope = null): Scope */

@@ -61,6 +61,9 @@ bool ta_scope_await_finished(zend_object *scope);
 void ta_scope_dispose(zend_object *scope, const char *why);
 /* Scope::cancel() from C. */
 void ta_scope_cancel(zend_object *scope, zend_object *error, const char *why);
+/* The same, but it stays open: what is spawned there later runs
+ * (TaskGroup::dispose(), whose scope php-async keeps pinned). */
+void ta_scope_cancel_open(zend_object *scope, const char *why);
 
 /* For php_async_context.c: a scope's parent, its Context (made if
  * needed, or NULL if none yet), whether it is a request's; the main

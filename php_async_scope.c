@@ -426,6 +426,7 @@ static ta_coro *spawn_in(zend_object *scope, zval *callable, uint32_t argc, zval
 }
 
 zend_object *ta_scope_parent(zend_object *scope) { return SCOPE(scope)->parent; }
+void ta_scope_set_safe(zend_object *scope, bool safe) { SCOPE(scope)->zombies = safe; }
 zend_object *ta_scope_context_if_any(zend_object *scope) { return SCOPE(scope)->context; }
 bool ta_scope_is_request(zend_object *scope) { return SCOPE(scope)->request != NULL; }
 bool ta_scope_is_cancelled(zend_object *scope) { return SCOPE(scope)->cancelled; }

@@ -54,6 +54,8 @@ ta_coro *ta_scope_spawn(zend_object *scope, zval *callable, uint32_t argc, zval 
                         ta_coro_done_fn on_done, void *data);
 /* A new Scope below `parent` (NULL: the current scope); NULL outside a worker. */
 zend_object *ta_scope_child(zend_object *parent);
+/* Safe (Scope::allowZombies()) or not (asNotSafely()). */
+void ta_scope_set_safe(zend_object *scope, bool safe);
 /* Waits until the scope (and its children) finished; false with an exception. */
 bool ta_scope_await_finished(zend_object *scope);
 /* Scope::dispose() from C: what still runs is cancelled, it closes and its

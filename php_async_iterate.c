@@ -23,7 +23,10 @@ typedef struct {
     ta_micro spawn;
     zend_object *scope;         /* the workers' (held) */
     zend_object *request;       /* whose output the callbacks write to (held) */
-    zval callback, worker;      /* the user's callback; the workers' entry */
+    zval callback, worker;      /* the user's callback (or UNDEF); the workers' entry */
+    ta_iter_handler handler;    /* a C caller's, instead of a callback */
+    ta_iter_finish finish;
+    void *data;                 /* theirs */
     HashTable *ht;              /* an array (held), or */
     HashPosition pos;
     zend_object_iterator *oi;   /* a Traversable's iterator */
@@ -53,6 +56,7 @@ static void worker_done(ta_coro *co, zend_object *uncaught)
     if (--it->workers == 0) {
         it->state = IT_FINISHED;
         if (it->waiter) ta_coro_wake(it->waiter);
+        if (it->finish) it->finish(it->data, it->error);
     }
     iter_release(it);
 }
@@ -171,7 +175,8 @@ static void worker_run(iter_t *it)
             break;
         }
         ZVAL_UNDEF(&rv);
-        call_user_function(NULL, NULL, &it->callback, &rv, 2, args);
+        if (it->handler) it->handler(it->data, &args[0], &args[1]);
+        else call_user_function(NULL, NULL, &it->callback, &rv, 2, args);
         zval_ptr_dtor(&args[0]);
         zval_ptr_dtor(&args[1]);
         if (Z_TYPE(rv) == IS_FALSE) it->state = IT_FINISHED;
@@ -219,8 +224,9 @@ static zend_result wait_workers(iter_t *it)
 }
 
 /* The iteration state for `iterable`; NULL with an exception (a
- * Traversable whose iterator could not be had). */
-static iter_t *iter_new(zval *iterable, zval *callback, zend_long concurrency)
+ * Traversable whose iterator could not be had). `safe`: its scope lets
+ * what runs there go on when it goes. */
+static iter_t *iter_new(zval *iterable, zend_long concurrency, bool safe)
 {
     zend_object_iterator *oi = NULL;
     if (Z_TYPE_P(iterable) == IS_OBJECT) {
@@ -238,12 +244,11 @@ static iter_t *iter_new(zval *iterable, zval *callback, zend_long concurrency)
         GC_TRY_ADDREF(it->ht);
         zend_hash_internal_pointer_reset_ex(it->ht, &it->pos);
     }
-    ZVAL_COPY(&it->callback, callback);
+    ZVAL_UNDEF(&it->callback);
     zend_function *f = zend_hash_str_find_ptr(&ta_ce_coroutine->function_table, ZEND_STRL("iterationworker"));
     zend_create_fake_closure(&it->worker, f, ta_ce_coroutine, ta_ce_coroutine, NULL);
-    /* a scope of its own, not safe: what runs there is cancelled with it */
     it->scope = ta_scope_child(NULL);
-    ta_scope_set_safe(it->scope, false);
+    ta_scope_set_safe(it->scope, safe);
     ta_sched *s = ta_sched_current;
     it->request = s->current ? s->current->scope : NULL;
     if (it->request) GC_ADDREF(it->request);
@@ -292,8 +297,10 @@ ZEND_FUNCTION(Async_iterate)
         RETURN_THROWS();
     }
     if (!ta_sched_current) { zend_throw_error(NULL, "Async\\iterate() needs a TrueAsync worker thread"); RETURN_THROWS(); }
-    iter_t *it = iter_new(iterable, callback, concurrency);
+    /* a scope of its own, not safe: what runs there is cancelled with it */
+    iter_t *it = iter_new(iterable, concurrency, false);
     if (!it) RETURN_THROWS();
+    ZVAL_COPY(&it->callback, callback);
     zend_object *pending = NULL;
     if (!spawn_worker(it) || wait_workers(it) == FAILURE) {
         pending = EG(exception);
@@ -302,4 +309,18 @@ ZEND_FUNCTION(Async_iterate)
     pending = iter_finish(it, cancel_pending, pending);
     iter_release(it);
     if (pending) zend_throw_exception_object(&(zval){ .value.obj = pending, .u1.type_info = IS_OBJECT_EX });
+}
+
+bool ta_iterate_start(zval *iterable, uint32_t concurrency, ta_iter_handler handler, ta_iter_finish finish, void *data)
+{
+    if (!ta_sched_current) { zend_throw_error(NULL, "No TrueAsync worker thread"); return false; }
+    iter_t *it = iter_new(iterable, concurrency, true);
+    if (!it) return false;
+    it->handler = handler;
+    it->finish = finish;
+    it->data = data;
+    bool ok = spawn_worker(it);
+    iter_release(it);
+    if (!ok && !EG(exception)) zend_throw_error(NULL, "The iteration could not start");
+    return ok;
 }

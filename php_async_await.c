@@ -130,87 +130,94 @@ void ta_await_one(zend_object *target, zend_object *cancel, zval *return_value)
     ta_throw_cancelled(cancel);
 }
 
-/* Collects the awaitables of an iterable, keeping keys. */
-static bool collect(zval *iterable, HashTable *out)
+/* ---- the family over many: their awaitables come from a ta_await_src ------------ */
+
+/* Puts v under the key (a string or an integer) in arr. */
+static void add_keyed(zval *arr, zval *key, zval *v)
 {
-    zend_hash_init(out, 8, NULL, ZVAL_PTR_DTOR, 0);
-    bool ok = true;
-    if (Z_TYPE_P(iterable) == IS_ARRAY) {
-        zend_string *k; zend_ulong idx; zval *v;
-        ZEND_HASH_FOREACH_KEY_VAL(Z_ARRVAL_P(iterable), idx, k, v) {
-            ZVAL_DEREF(v);
-            if (Z_TYPE_P(v) != IS_OBJECT || !ta_awaitable_of(Z_OBJ_P(v))) { ok = false; break; }
-            Z_ADDREF_P(v);
-            if (k) zend_hash_update(out, k, v); else zend_hash_index_update(out, idx, v);
-        } ZEND_HASH_FOREACH_END();
-    } else {
-        /* Generators, ArrayIterator, IteratorAggregate, user Iterators: each
-         * class brings its own iterator. */
-        zend_class_entry *ce = Z_OBJCE_P(iterable);
-        zend_object_iterator *it = ce->get_iterator ? ce->get_iterator(ce, iterable, 0) : NULL;
-        if (!it) {
-            zend_hash_destroy(out);
-            if (!EG(exception)) zend_type_error("Expected an iterable of Async\\Awaitable");
-            return false;
-        }
-        if (it->funcs->rewind) it->funcs->rewind(it);
-        for (; !EG(exception) && it->funcs->valid(it) == SUCCESS; it->funcs->move_forward(it)) {
-            zval *v = it->funcs->get_current_data(it), key;
-            if (!v || EG(exception)) break;
-            ZVAL_DEREF(v);
-            if (Z_TYPE_P(v) != IS_OBJECT || !ta_awaitable_of(Z_OBJ_P(v))) { ok = false; break; }
-            Z_ADDREF_P(v);
-            if (it->funcs->get_current_key) it->funcs->get_current_key(it, &key);
-            else ZVAL_NULL(&key);
-            if (Z_TYPE(key) == IS_STRING) zend_hash_update(out, Z_STR(key), v);
-            else if (Z_TYPE(key) == IS_LONG) zend_hash_index_update(out, Z_LVAL(key), v);
-            else if (Z_TYPE(key) == IS_NULL) zend_hash_next_index_insert(out, v);
-            else {
-                /* php-async's words; an object or float key has no place in the results */
-                zval_ptr_dtor(v);
-                zval_ptr_dtor(&key);
-                zend_throw_exception(ta_ce_async_exception, "Invalid key type: must be string, long or null", 0);
-                break;
-            }
-            zval_ptr_dtor(&key);
-        }
-        zend_iterator_dtor(it);
-        if (EG(exception)) ok = false;
-    }
-    if (!ok) {
-        zend_hash_destroy(out);
-        if (!EG(exception)) zend_type_error("Expected an iterable of Async\\Awaitable");
-    }
-    return ok;
+    if (Z_TYPE_P(key) == IS_STRING) zend_hash_update(Z_ARRVAL_P(arr), Z_STR_P(key), v);
+    else zend_hash_index_update(Z_ARRVAL_P(arr), Z_LVAL_P(key), v);
 }
 
-static void add_keyed(zval *arr, zend_string *k, zend_ulong idx, zval *v)
+/* What consuming the iterable threw, thrown (once it happened). */
+static bool src_failed(ta_await_src *src)
 {
-    if (k) zend_hash_update(Z_ARRVAL_P(arr), k, v); else zend_hash_index_update(Z_ARRVAL_P(arr), idx, v);
+    if (!src->error) return false;
+    GC_ADDREF(src->error);
+    zend_throw_exception_object(&(zval){ .value.obj = src->error, .u1.type_info = IS_OBJECT_EX });
+    return true;
+}
+
+/* The one not taken yet (taken NULL: any) that completed first; src->n if none. */
+static uint32_t next_completed(ta_await_src *src, const bool *taken)
+{
+    uint32_t next = src->n;
+    for (uint32_t j = 0; j < src->n; j++) {
+        ta_awaitable *aw = ta_awaitable_of(src->objs[j]);
+        if ((!taken || !taken[j]) && aw->done && (next == src->n || aw->done_seq < ta_awaitable_of(src->objs[next])->done_seq))
+            next = j;
+    }
+    return next;
+}
+
+/* Waits until one not taken yet completes, more arrive (or no more can),
+ * or the cancellation completes (the caller looks which). */
+static zend_result wait_more(ta_await_src *src, const bool *taken, zend_object *cancel)
+{
+    ta_awaitable **list = emalloc((src->n + 2) * sizeof *list);
+    uint32_t w = 0;
+    for (uint32_t j = 0; j < src->n; j++) {
+        ta_awaitable *aw = ta_awaitable_of(src->objs[j]);
+        if ((!taken || !taken[j]) && !aw->done) list[w++] = aw;
+    }
+    ta_awaitable *news = ta_await_src_news(src);
+    if (news) list[w++] = news;
+    if (cancel) list[w++] = ta_awaitable_of(cancel);
+    zend_result rc = w ? wait_any(list, w) : SUCCESS;
+    efree(list);
+    return rc;
+}
+
+static bool cancelled_now(zend_object *cancel)
+{
+    if (!cancel || !ta_awaitable_of(cancel)->done) return false;
+    ta_throw_cancelled(cancel);
+    return true;
 }
 
 /* Waits until every awaitable completed (or the cancellation did). */
-static zend_result wait_all(HashTable *items, zend_object *cancel)
+static zend_result wait_all(ta_await_src *src, zend_object *cancel)
 {
     for (;;) {
-        uint32_t n = 0, cap = zend_hash_num_elements(items) + 1;
-        ta_awaitable **list = emalloc(cap * sizeof *list);
-        zval *v;
-        ZEND_HASH_FOREACH_VAL(items, v) {
-            ta_awaitable *aw = ta_awaitable_of(Z_OBJ_P(v));
-            if (!aw->done) list[n++] = aw;
-        } ZEND_HASH_FOREACH_END();
-        if (n == 0) { efree(list); return SUCCESS; }
-        if (cancel) list[n++] = ta_awaitable_of(cancel);
-        zend_result rc = wait_any(list, n);
-        bool cancelled = cancel && ta_awaitable_of(cancel)->done;
-        efree(list);
-        if (rc == FAILURE) return FAILURE;
-        if (cancelled) {
-            ta_throw_cancelled(cancel);
-            return FAILURE;
-        }
+        if (src_failed(src)) return FAILURE;
+        bool all = src->done;
+        for (uint32_t j = 0; all && j < src->n; j++) all = ta_awaitable_of(src->objs[j])->done;
+        if (all) return SUCCESS;
+        if (wait_more(src, NULL, cancel) == FAILURE || cancelled_now(cancel)) return FAILURE;
     }
+}
+
+/* [results, errors] of await_all(), keyed like the input, in its order. */
+static void all_outcomes(ta_await_src *src, bool fill_null, zval *return_value)
+{
+    zval results, errors;
+    array_init(&results);
+    array_init(&errors);
+    for (uint32_t j = 0; j < src->n; j++) {
+        zval r;
+        ZVAL_UNDEF(&r);
+        outcome(src->objs[j], &r);
+        if (!EG(exception)) { add_keyed(&results, &src->keys[j], &r); continue; }
+        zval e;
+        ZVAL_OBJ(&e, EG(exception));
+        GC_ADDREF(EG(exception));
+        zend_clear_exception();
+        add_keyed(&errors, &src->keys[j], &e);
+        if (fill_null) { ZVAL_NULL(&r); add_keyed(&results, &src->keys[j], &r); }
+    }
+    array_init_size(return_value, 2);
+    add_next_index_zval(return_value, &results);
+    add_next_index_zval(return_value, &errors);
 }
 
 /* {{{ Async\await_all(iterable $triggers, ?Awaitable $cancellation = null,
@@ -230,32 +237,29 @@ ZEND_FUNCTION(Async_await_all)
     ZEND_PARSE_PARAMETERS_END();
     (void) preserve;   /* results always come back under their keys, in input order */
     if (!cancellation_ok(cancel, 2)) RETURN_THROWS();
-    HashTable items;
-    if (!collect(iterable, &items)) RETURN_THROWS();
-    if (wait_all(&items, cancel) == FAILURE) { zend_hash_destroy(&items); RETURN_THROWS(); }
-    zval results, errors;
-    array_init(&results);
-    array_init(&errors);
-    zend_string *k; zend_ulong idx; zval *v;
-    ZEND_HASH_FOREACH_KEY_VAL(&items, idx, k, v) {
-        zval r;
-        ZVAL_UNDEF(&r);
-        outcome(Z_OBJ_P(v), &r);
-        if (EG(exception)) {
-            zval e;
-            ZVAL_OBJ(&e, EG(exception));
-            GC_ADDREF(EG(exception));
-            zend_clear_exception();
-            add_keyed(&errors, k, idx, &e);
-            if (fill_null) { ZVAL_NULL(&r); add_keyed(&results, k, idx, &r); }
-        } else {
-            add_keyed(&results, k, idx, &r);
+    ta_await_src *src = ta_await_src_new(iterable);
+    if (!src) RETURN_THROWS();
+    if (wait_all(src, cancel) == SUCCESS) all_outcomes(src, fill_null, return_value);
+    ta_await_src_release(src);
+}
+
+/* The first to complete of src's, or of src's and the cancellation. */
+static void first_of(ta_await_src *src, zend_object *cancel, zval *return_value)
+{
+    for (;;) {
+        uint32_t first = next_completed(src, NULL);
+        ta_awaitable *c = cancel ? ta_awaitable_of(cancel) : NULL;
+        /* several may have completed before this coroutine ran again: the
+         * first to complete wins, not the first in input order */
+        if (c && c->done && (first == src->n || c->done_seq < ta_awaitable_of(src->objs[first])->done_seq)) {
+            ta_throw_cancelled(cancel);
+            return;
         }
-    } ZEND_HASH_FOREACH_END();
-    zend_hash_destroy(&items);
-    array_init_size(return_value, 2);
-    add_next_index_zval(return_value, &results);
-    add_next_index_zval(return_value, &errors);
+        if (first < src->n) { outcome(src->objs[first], return_value); return; }
+        if (src_failed(src)) return;
+        if (src->done && !src->n) { RETVAL_NULL(); return; }     /* php-async: nothing to wait for is null */
+        if (wait_more(src, NULL, cancel) == FAILURE) return;
+    }
 }
 
 /* {{{ Async\await_any_or_fail(iterable $triggers, ?Awaitable $cancellation = null): mixed
@@ -270,35 +274,10 @@ ZEND_FUNCTION(Async_await_any_or_fail)
         Z_PARAM_OBJ_OF_CLASS_OR_NULL(cancel, ta_ce_awaitable)
     ZEND_PARSE_PARAMETERS_END();
     if (!cancellation_ok(cancel, 2)) RETURN_THROWS();
-    HashTable items;
-    if (!collect(iterable, &items)) RETURN_THROWS();
-    uint32_t n = zend_hash_num_elements(&items);
-    if (n == 0) {
-        /* php-async: nothing to wait for is null */
-        zend_hash_destroy(&items);
-        RETURN_NULL();
-    }
-    ta_awaitable **list = emalloc((n + 1) * sizeof *list);
-    zend_object **objs = emalloc((n + 1) * sizeof *objs);
-    uint32_t i = 0;
-    zval *v;
-    ZEND_HASH_FOREACH_VAL(&items, v) {
-        objs[i] = Z_OBJ_P(v);
-        list[i++] = ta_awaitable_of(Z_OBJ_P(v));
-    } ZEND_HASH_FOREACH_END();
-    if (cancel) { objs[i] = cancel; list[i++] = ta_awaitable_of(cancel); }
-    if (wait_any(list, i) == SUCCESS) {
-        /* Several may have completed before this coroutine ran again: the
-         * first to complete wins, not the first in input order. */
-        uint32_t first = i;
-        for (uint32_t j = 0; j < i; j++)
-            if (list[j]->done && (first == i || list[j]->done_seq < list[first]->done_seq)) first = j;
-        if (cancel && objs[first] == cancel) ta_throw_cancelled(cancel);
-        else outcome(objs[first], return_value);
-    }
-    efree(list);
-    efree(objs);
-    zend_hash_destroy(&items);
+    ta_await_src *src = ta_await_src_new(iterable);
+    if (!src) RETURN_THROWS();
+    first_of(src, cancel, return_value);
+    ta_await_src_release(src);
 }
 
 /* ---- the rest of the await family ------------------------------------------------
@@ -308,7 +287,7 @@ ZEND_FUNCTION(Async_await_any_or_fail)
  * keep their input keys; with preserve they come back in input order,
  * else in completion order. */
 typedef struct {
-    HashTable items;
+    ta_await_src *src;
     zend_object *cancel;
     uint32_t need;              /* successes to wait for; 0: all */
     bool fail_fast, preserve, fill_null;
@@ -316,80 +295,78 @@ typedef struct {
     uint32_t successes;
 } await_some_t;
 
-/* The one not taken yet that completed first; n if none has. */
-static uint32_t next_completed(zend_object **objs, const bool *taken, uint32_t n)
-{
-    uint32_t next = n;
-    for (uint32_t j = 0; j < n; j++) {
-        ta_awaitable *aw = ta_awaitable_of(objs[j]);
-        if (!taken[j] && aw->done && (next == n || aw->done_seq < ta_awaitable_of(objs[next])->done_seq)) next = j;
-    }
-    return next;
-}
-
-/* Re-keys arr in the input's order (the keys and indexes of the input). */
-static void input_order(zval *arr, zend_string **keys, const zend_ulong *idxs, uint32_t n)
+/* Re-keys arr in the input's order. */
+static void input_order(zval *arr, ta_await_src *src)
 {
     zval sorted, *x;
     array_init(&sorted);
-    for (uint32_t j = 0; j < n; j++) {
-        x = keys[j] ? zend_hash_find(Z_ARRVAL_P(arr), keys[j]) : zend_hash_index_find(Z_ARRVAL_P(arr), idxs[j]);
-        if (x) { Z_TRY_ADDREF_P(x); add_keyed(&sorted, keys[j], idxs[j], x); }
+    for (uint32_t j = 0; j < src->n; j++) {
+        zval *key = &src->keys[j];
+        x = Z_TYPE_P(key) == IS_STRING ? zend_hash_find(Z_ARRVAL_P(arr), Z_STR_P(key)) : zend_hash_index_find(Z_ARRVAL_P(arr), Z_LVAL_P(key));
+        if (x) { Z_TRY_ADDREF_P(x); add_keyed(&sorted, key, x); }
     }
     zval_ptr_dtor(arr);
     ZVAL_COPY_VALUE(arr, &sorted);
 }
 
+/* Takes the outcome of src's j-th; false when it failed and fails all. */
+static bool take_one(await_some_t *a, uint32_t j)
+{
+    zval r, *key = &a->src->keys[j];
+    ZVAL_UNDEF(&r);
+    outcome(a->src->objs[j], &r);
+    if (!EG(exception)) { add_keyed(&a->results, key, &r); a->successes++; return true; }
+    if (a->fail_fast) return false;
+    zval e;
+    ZVAL_OBJ(&e, EG(exception));
+    GC_ADDREF(EG(exception));
+    zend_clear_exception();
+    add_keyed(&a->errors, key, &e);
+    if (a->fill_null) { ZVAL_NULL(&r); add_keyed(&a->results, key, &r); }
+    return true;
+}
+
 static zend_result await_some(await_some_t *a)
 {
-    uint32_t n = zend_hash_num_elements(&a->items);
-    zend_object **objs = emalloc((n + 1) * sizeof *objs);
-    zend_string **keys = emalloc((n + 1) * sizeof *keys);
-    zend_ulong *idxs = emalloc((n + 1) * sizeof *idxs);
-    bool *taken = ecalloc(n + 1, sizeof *taken);
-    ta_awaitable **wait = emalloc((n + 1) * sizeof *wait);
-    uint32_t i = 0, left = n;
-    zend_string *k; zend_ulong idx; zval *v;
-    ZEND_HASH_FOREACH_KEY_VAL(&a->items, idx, k, v) { objs[i] = Z_OBJ_P(v); keys[i] = k; idxs[i] = idx; i++; } ZEND_HASH_FOREACH_END();
+    ta_await_src *src = a->src;
+    bool *taken = NULL;
+    uint32_t cap = 0, took = 0;
+    zend_result rc = SUCCESS;
     array_init(&a->results);
     array_init(&a->errors);
-    zend_result rc = SUCCESS;
-    while (left && (!a->need || a->successes < a->need)) {
-        uint32_t next = next_completed(objs, taken, n);
-        if (next == n) {
-            uint32_t w = 0;
-            for (uint32_t j = 0; j < n; j++) if (!taken[j]) wait[w++] = ta_awaitable_of(objs[j]);
-            if (a->cancel) wait[w++] = ta_awaitable_of(a->cancel);
-            if (wait_any(wait, w) == FAILURE) { rc = FAILURE; break; }
-            if (a->cancel && ta_awaitable_of(a->cancel)->done) { ta_throw_cancelled(a->cancel); rc = FAILURE; break; }
+    while (!a->need || a->successes < a->need) {
+        if (cap < src->n) {
+            taken = erealloc(taken, src->n * sizeof *taken);
+            memset(taken + cap, 0, (src->n - cap) * sizeof *taken);
+            cap = src->n;
+        }
+        uint32_t next = next_completed(src, taken);
+        if (next < src->n) {
+            taken[next] = true;
+            took++;
+            if (!take_one(a, next)) { rc = FAILURE; break; }
             continue;
         }
-        taken[next] = true;
-        left--;
-        zval r;
-        ZVAL_UNDEF(&r);
-        outcome(objs[next], &r);
-        if (EG(exception)) {
-            if (a->fail_fast) { rc = FAILURE; break; }
-            zval e;
-            ZVAL_OBJ(&e, EG(exception));
-            GC_ADDREF(EG(exception));
-            zend_clear_exception();
-            add_keyed(&a->errors, keys[next], idxs[next], &e);
-            if (a->fill_null) { ZVAL_NULL(&r); add_keyed(&a->results, keys[next], idxs[next], &r); }
-        } else {
-            add_keyed(&a->results, keys[next], idxs[next], &r);
-            a->successes++;
-        }
+        if (src_failed(src)) { rc = FAILURE; break; }
+        if (src->done && took == src->n) break;
+        if (wait_more(src, taken, a->cancel) == FAILURE || cancelled_now(a->cancel)) { rc = FAILURE; break; }
     }
     if (rc == SUCCESS && a->preserve) {
-        input_order(&a->results, keys, idxs, n);
-        input_order(&a->errors, keys, idxs, n);
+        input_order(&a->results, src);
+        input_order(&a->errors, src);
     }
-    efree(objs); efree(keys); efree(idxs); efree(taken); efree(wait);
+    if (taken) efree(taken);
     if (rc == FAILURE) { zval_ptr_dtor(&a->results); zval_ptr_dtor(&a->errors); }
-    zend_hash_destroy(&a->items);
+    ta_await_src_release(src);
     return rc;
+}
+
+/* Its src, from the iterable argument. */
+static bool some_src(await_some_t *a, zval *iterable, uint32_t cancel_arg)
+{
+    if (!cancellation_ok(a->cancel, cancel_arg)) return false;
+    a->src = ta_await_src_new(iterable);
+    return a->src != NULL;
 }
 
 /* {{{ Async\await_all_or_fail(iterable $triggers, ?Awaitable $cancellation = null,
@@ -405,7 +382,7 @@ ZEND_FUNCTION(Async_await_all_or_fail)
         Z_PARAM_OBJ_OF_CLASS_OR_NULL(a.cancel, ta_ce_awaitable)
         Z_PARAM_BOOL(a.preserve)
     ZEND_PARSE_PARAMETERS_END();
-    if (!cancellation_ok(a.cancel, 2) || !collect(iterable, &a.items)) RETURN_THROWS();
+    if (!some_src(&a, iterable, 2)) RETURN_THROWS();
     if (await_some(&a) == FAILURE) RETURN_THROWS();
     zval_ptr_dtor(&a.errors);
     RETURN_COPY_VALUE(&a.results);
@@ -423,7 +400,7 @@ ZEND_FUNCTION(Async_await_first_success)
         Z_PARAM_OPTIONAL
         Z_PARAM_OBJ_OF_CLASS_OR_NULL(a.cancel, ta_ce_awaitable)
     ZEND_PARSE_PARAMETERS_END();
-    if (!cancellation_ok(a.cancel, 2) || !collect(iterable, &a.items)) RETURN_THROWS();
+    if (!some_src(&a, iterable, 2)) RETURN_THROWS();
     if (await_some(&a) == FAILURE) RETURN_THROWS();
     zval first;
     ZVAL_NULL(&first);
@@ -458,9 +435,9 @@ ZEND_FUNCTION(Async_await_any_of)
         Z_PARAM_BOOL(a.preserve)
         Z_PARAM_BOOL(a.fill_null)
     ZEND_PARSE_PARAMETERS_END();
-    if (!count_ok(count) || !cancellation_ok(a.cancel, 3) || !collect(iterable, &a.items)) RETURN_THROWS();
+    if (!count_ok(count) || !some_src(&a, iterable, 3)) RETURN_THROWS();
     if (count == 0) {
-        zend_hash_destroy(&a.items);
+        ta_await_src_release(a.src);
         zval none;
         array_init_size(return_value, 2);
         ZVAL_EMPTY_ARRAY(&none); add_next_index_zval(return_value, &none);
@@ -489,8 +466,8 @@ ZEND_FUNCTION(Async_await_any_of_or_fail)
         Z_PARAM_OBJ_OF_CLASS_OR_NULL(a.cancel, ta_ce_awaitable)
         Z_PARAM_BOOL(a.preserve)
     ZEND_PARSE_PARAMETERS_END();
-    if (!count_ok(count) || !cancellation_ok(a.cancel, 3) || !collect(iterable, &a.items)) RETURN_THROWS();
-    if (count == 0) { zend_hash_destroy(&a.items); RETURN_EMPTY_ARRAY(); }
+    if (!count_ok(count) || !some_src(&a, iterable, 3)) RETURN_THROWS();
+    if (count == 0) { ta_await_src_release(a.src); RETURN_EMPTY_ARRAY(); }
     a.need = (uint32_t) count;
     if (await_some(&a) == FAILURE) RETURN_THROWS();
     zval_ptr_dtor(&a.errors);

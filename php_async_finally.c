@@ -74,7 +74,7 @@ static void coroutine_end(ta_coro *co)
     if (ex && !co->on_done && co->ascope && !(o && o->aw.n) && !ta_scope_is_cancelled(co->ascope)
         && !instanceof_function(ex->ce, ta_ce_async_cancellation)) {
         GC_ADDREF(ex);
-        if (ta_scope_handle_now(co->ascope, co, ex)) CORO_OBJ(co->handle)->observed = true;
+        if (ta_scope_fail(co, ex) && o) o->observed = true;
         OBJ_RELEASE(ex);
     }
     if (o && o->finally && !EG(exception)) {

@@ -19,7 +19,7 @@ typedef struct ta_fcont ta_fcont;
  * continuations and coroutines waiting to complete it. */
 struct ta_fstate {
     uint32_t refs;
-    bool done, cancelled, ignored, used;
+    bool done, ignored, used;
     bool warn_unused;           /* made by new FutureState(): php-async warns if nobody used it */
     zval result;
     zend_object *exception;
@@ -241,10 +241,12 @@ ZEND_METHOD(Async_FutureState, __construct)
     o->st->warn_unused = true;
 }
 
+/* php-async's words, with where it was completed */
 static bool complete_check(ta_fstate *st)
 {
     if (!st->done) return true;
-    zend_throw_exception(ta_ce_async_exception, "FutureState is already completed", 0);
+    zend_throw_exception_ex(ta_ce_async_exception, 0, "FutureState is already completed at %s:%u",
+                            st->completed_file ? ZSTR_VAL(st->completed_file) : "Unknown", st->completed_line);
     return false;
 }
 
@@ -270,16 +272,23 @@ ZEND_METHOD(Async_FutureState, error)
     fstate_complete(st, NULL, ex);
 }
 
-ZEND_METHOD(Async_FutureState, isCompleted) { ZEND_PARSE_PARAMETERS_NONE(); STATE_OR_THROW(st); RETURN_BOOL(st->done); }
+/* php-async: a FutureState without a state counts as completed, a Future
+ * without one as neither completed nor cancelled. */
+ZEND_METHOD(Async_FutureState, isCompleted) { ZEND_PARSE_PARAMETERS_NONE(); ta_fstate *st = FOBJ(Z_OBJ_P(ZEND_THIS))->st; RETURN_BOOL(!st || st->done); }
 ZEND_METHOD(Async_FutureState, ignore) { ZEND_PARSE_PARAMETERS_NONE(); STATE_OR_THROW(st); st->ignored = true; }
 
-static void awaiting_info(zval *rv, ta_fstate *st)
+/* What it waits on, as php-async describes it: its state, pending or
+ * completed (none without one). */
+static void awaiting_info(INTERNAL_FUNCTION_PARAMETERS)
 {
-    array_init(rv);
-    for (uint32_t i = 0; i < st->aw.n; i++) add_next_index_long(rv, (zend_long) st->aw.waiters[i]->id);
+    ZEND_PARSE_PARAMETERS_NONE();
+    ta_fstate *st = FOBJ(Z_OBJ_P(ZEND_THIS))->st;
+    if (!st) RETURN_EMPTY_ARRAY();
+    array_init(return_value);
+    add_next_index_string(return_value, st->done ? "FutureState(completed)" : "FutureState(pending)");
 }
 
-ZEND_METHOD(Async_FutureState, getAwaitingInfo) { ZEND_PARSE_PARAMETERS_NONE(); STATE_OR_THROW(st); awaiting_info(return_value, st); }
+ZEND_METHOD(Async_FutureState, getAwaitingInfo) { awaiting_info(INTERNAL_FUNCTION_PARAM_PASSTHRU); }
 ZEND_METHOD(Async_FutureState, getCreatedFileAndLine) { ZEND_PARSE_PARAMETERS_NONE(); STATE_OR_THROW(st); file_and_line(return_value, st->created_file, st->created_line); }
 ZEND_METHOD(Async_FutureState, getCreatedLocation) { ZEND_PARSE_PARAMETERS_NONE(); STATE_OR_THROW(st); location(return_value, st->created_file, st->created_line); }
 ZEND_METHOD(Async_FutureState, getCompletedFileAndLine) { ZEND_PARSE_PARAMETERS_NONE(); STATE_OR_THROW(st); file_and_line(return_value, st->completed_file, st->completed_line); }
@@ -328,8 +337,15 @@ ZEND_METHOD(Async_Future, failed)
     fstate_release(st);
 }
 
-ZEND_METHOD(Async_Future, isCompleted) { ZEND_PARSE_PARAMETERS_NONE(); STATE_OR_THROW(st); RETURN_BOOL(st->done); }
-ZEND_METHOD(Async_Future, isCancelled) { ZEND_PARSE_PARAMETERS_NONE(); STATE_OR_THROW(st); RETURN_BOOL(st->cancelled); }
+ZEND_METHOD(Async_Future, isCompleted) { ZEND_PARSE_PARAMETERS_NONE(); ta_fstate *st = FOBJ(Z_OBJ_P(ZEND_THIS))->st; RETURN_BOOL(st && st->done); }
+
+/* php-async: completed with a cancellation, by cancel() or by FutureState::error() */
+ZEND_METHOD(Async_Future, isCancelled)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    ta_fstate *st = FOBJ(Z_OBJ_P(ZEND_THIS))->st;
+    RETURN_BOOL(st && st->done && st->exception && instanceof_function(st->exception->ce, ta_ce_async_cancellation));
+}
 
 /* It completes with the cancellation (default: a new AsyncCancellation). */
 ZEND_METHOD(Async_Future, cancel)
@@ -341,7 +357,6 @@ ZEND_METHOD(Async_Future, cancel)
     ZEND_PARSE_PARAMETERS_END();
     STATE_OR_THROW(st);
     if (st->done) return;
-    st->cancelled = true;
     zend_object *ex = error ? error : ta_new_cancellation("Future has been cancelled");
     fstate_complete(st, NULL, ex);
     if (!error) OBJ_RELEASE(ex);
@@ -396,7 +411,7 @@ ZEND_METHOD(Async_Future, await)
     ta_await_one(Z_OBJ_P(ZEND_THIS), cancel, return_value);
 }
 
-ZEND_METHOD(Async_Future, getAwaitingInfo) { ZEND_PARSE_PARAMETERS_NONE(); STATE_OR_THROW(st); awaiting_info(return_value, st); }
+ZEND_METHOD(Async_Future, getAwaitingInfo) { awaiting_info(INTERNAL_FUNCTION_PARAM_PASSTHRU); }
 ZEND_METHOD(Async_Future, getCreatedFileAndLine) { ZEND_PARSE_PARAMETERS_NONE(); STATE_OR_THROW(st); file_and_line(return_value, st->created_file, st->created_line); }
 ZEND_METHOD(Async_Future, getCreatedLocation) { ZEND_PARSE_PARAMETERS_NONE(); STATE_OR_THROW(st); location(return_value, st->created_file, st->created_line); }
 ZEND_METHOD(Async_Future, getCompletedFileAndLine) { ZEND_PARSE_PARAMETERS_NONE(); STATE_OR_THROW(st); file_and_line(return_value, st->completed_file, st->completed_line); }

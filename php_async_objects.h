@@ -99,6 +99,35 @@ bool ta_fstate_done(ta_fstate *st);
 void ta_fstate_release(ta_fstate *st);
 /* A completed Future: of `value` (copied) or of `ex`. */
 zend_object *ta_future_completed(zval *value, zend_object *ex);
+/* iterate()'s machinery for C (php_async_iterate.c): handler(data, value,
+ * key) for each element of `iterable`, called by worker coroutines in a
+ * new scope below the current one (safe: what they spawn outlives it), at
+ * most `concurrency` of them (0: no limit); it throws to stop them.
+ * finish(data, error) once the last one ended (error: what stopped it,
+ * borrowed; NULL if none). False with an exception if it could not start
+ * (then finish is never called). */
+typedef void (*ta_iter_handler)(void *data, zval *value, zval *key);
+typedef void (*ta_iter_finish)(void *data, zend_object *error);
+bool ta_iterate_start(zval *iterable, uint32_t concurrency, ta_iter_handler handler, ta_iter_finish finish, void *data);
+
+/* The awaitables an await_*() function takes (php_async_await_src.c): an
+ * array's at once; a Traversable's as a coroutine of their own consumes it,
+ * as php-async does, while the caller waits. */
+typedef struct ta_await_src {
+    uint32_t refs, n, cap;
+    zend_object **objs;         /* held, in arrival order */
+    zval *keys;                 /* their keys: strings or integers */
+    zend_long next_index;       /* for an element without a key */
+    bool done;                  /* no more will come */
+    zend_object *error;         /* held: what consuming the iterable threw */
+    ta_awaitable news;          /* completed at each arrival and at the end */
+} ta_await_src;
+/* NULL with an exception (an array element that is no awaitable, ...). */
+ta_await_src *ta_await_src_new(zval *iterable);
+void ta_await_src_release(ta_await_src *src);
+/* What to wait on to hear of more (reset), or NULL when no more can come. */
+ta_awaitable *ta_await_src_news(ta_await_src *src);
+
 /* await($target, $cancel) (php_async_await.c). */
 void ta_await_one(zend_object *target, zend_object *cancel, zval *return_value);
 

@@ -26,8 +26,8 @@ typedef struct {
 typedef struct {
     zval factory, destructor, healthcheck, before_acquire, before_release, strategy;
     zend_long min, max, hc_interval;
-    pool_item *idle;            /* a stack: the most recently returned first */
-    uint32_t n_idle, cap_idle;
+    pool_item *idle;            /* a ring: the longest idle is handed out first, as php-async does */
+    uint32_t idle_head, n_idle, cap_idle;
     zend_long active;
     bool constructed, closed;
     int state;
@@ -53,10 +53,42 @@ static zend_object *pool_create(zend_class_entry *ce)
     return &o->std;
 }
 
+/* The i-th idle resource, oldest first. */
+static pool_item *idle_at(ta_pool_obj *o, uint32_t i)
+{
+    return &o->idle[(o->idle_head + i) % o->cap_idle];
+}
+
+/* Appends `r` (taken) as the newest idle resource. */
+static void idle_push(ta_pool_obj *o, zval *r)
+{
+    if (o->n_idle == o->cap_idle) {
+        uint32_t cap = o->cap_idle ? o->cap_idle * 2 : 4;
+        pool_item *ring = emalloc(cap * sizeof *ring);
+        for (uint32_t i = 0; i < o->n_idle; i++) ring[i] = *idle_at(o, i);
+        if (o->idle) efree(o->idle);
+        o->idle = ring;
+        o->cap_idle = cap;
+        o->idle_head = 0;
+    }
+    pool_item *it = &o->idle[(o->idle_head + o->n_idle++) % o->cap_idle];
+    ZVAL_COPY_VALUE(&it->value, r);
+    it->since_ms = ta_now_ms();
+}
+
+/* Takes the oldest idle resource out (n_idle > 0). */
+static pool_item idle_shift(ta_pool_obj *o)
+{
+    pool_item it = o->idle[o->idle_head];
+    o->idle_head = (o->idle_head + 1) % o->cap_idle;
+    o->n_idle--;
+    return it;
+}
+
 static void pool_free(zend_object *obj)
 {
     ta_pool_obj *o = POOL(obj);
-    for (uint32_t i = 0; i < o->n_idle; i++) zval_ptr_dtor(&o->idle[i].value);
+    for (uint32_t i = 0; i < o->n_idle; i++) zval_ptr_dtor(&idle_at(o, i)->value);
     if (o->idle) efree(o->idle);
     zval_ptr_dtor(&o->factory); zval_ptr_dtor(&o->destructor); zval_ptr_dtor(&o->healthcheck);
     zval_ptr_dtor(&o->before_acquire); zval_ptr_dtor(&o->before_release); zval_ptr_dtor(&o->strategy);
@@ -73,7 +105,7 @@ static HashTable *pool_get_gc(zend_object *obj, zval **table, int *n)
     zend_get_gc_buffer_add_zval(buf, &o->before_acquire);
     zend_get_gc_buffer_add_zval(buf, &o->before_release);
     zend_get_gc_buffer_add_zval(buf, &o->strategy);
-    for (uint32_t i = 0; i < o->n_idle; i++) zend_get_gc_buffer_add_zval(buf, &o->idle[i].value);
+    for (uint32_t i = 0; i < o->n_idle; i++) zend_get_gc_buffer_add_zval(buf, &idle_at(o, i)->value);
     zend_get_gc_buffer_use(buf, table, n);
     return NULL;
 }
@@ -189,12 +221,7 @@ static void give_back(ta_pool_obj *o, zval *r)
         ta_coro_wake(w->co);
         return;
     }
-    if (o->n_idle == o->cap_idle) {
-        o->cap_idle = o->cap_idle ? o->cap_idle * 2 : 4;
-        o->idle = erealloc(o->idle, o->cap_idle * sizeof *o->idle);
-    }
-    ZVAL_COPY_VALUE(&o->idle[o->n_idle].value, r);
-    o->idle[o->n_idle++].since_ms = ta_now_ms();
+    idle_push(o, r);
 }
 
 /* A resource for the caller: an idle one that passes its checks, or a
@@ -202,7 +229,7 @@ static void give_back(ta_pool_obj *o, zval *r)
 static int take(ta_pool_obj *o, zval *out)
 {
     while (o->n_idle) {
-        pool_item it = o->idle[--o->n_idle];
+        pool_item it = idle_shift(o);
         bool stale = o->hc_interval && ta_now_ms() - it.since_ms >= (uint64_t) o->hc_interval;
         if ((stale && !check(&o->healthcheck, &it.value)) || !check(&o->before_acquire, &it.value)) {
             destroy(o, &it.value);
@@ -286,12 +313,7 @@ ZEND_METHOD(Async_Pool, __construct)
         zval rv;
         call1(&o->factory, NULL, &rv);
         if (EG(exception)) RETURN_THROWS();
-        if (o->n_idle == o->cap_idle) {
-            o->cap_idle = o->cap_idle ? o->cap_idle * 2 : 4;
-            o->idle = erealloc(o->idle, o->cap_idle * sizeof *o->idle);
-        }
-        ZVAL_COPY_VALUE(&o->idle[o->n_idle].value, &rv);
-        o->idle[o->n_idle++].since_ms = ta_now_ms();
+        idle_push(o, &rv);
     }
 }
 
@@ -397,7 +419,7 @@ ZEND_METHOD(Async_Pool, close)
     POOL_OR_THROW(o);
     if (o->closed) return;
     o->closed = true;
-    while (o->n_idle) { pool_item it = o->idle[--o->n_idle]; destroy(o, &it.value); }
+    while (o->n_idle) { pool_item it = idle_shift(o); destroy(o, &it.value); }
     wake_all(o);
 }
 

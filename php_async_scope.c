@@ -26,6 +26,7 @@ typedef struct {
     HashTable *errors;          /* what its coroutines failed with after cancel() */
     ta_awaitable waiters;       /* coroutines in awaitCompletion() and the like */
     zend_object *cancel_error;  /* held */
+    zend_object *failure;       /* held: the uncaught exception that cancelled it (ta_scope_fail()) */
     ta_scope_watch *watchers;   /* told when it is cancelled, disposed or destroyed */
     bool cancelled, closed, zombies, is_main;
     bool disposed;              /* dispose() (or its timer, or its destruction) closed it */
@@ -250,11 +251,9 @@ static bool handle_error(ta_coro *co, zend_object *uncaught)
     return true;
 }
 
-bool ta_scope_handle_now(zend_object *scope, ta_coro *co, zend_object *ex)
+/* handler(at, co's Coroutine, ex), called now; false if it threw (logged). */
+static bool call_handler(zval *handler, zend_object *at, ta_coro *co, zend_object *ex)
 {
-    zend_object *at = NULL;
-    zval *handler = scope ? find_handler(scope, &at) : NULL;
-    if (!handler) return false;
     zval args[3], rv, cb;
     ZVAL_COPY(&cb, handler);        /* the handler may replace itself */
     ZVAL_OBJ(&args[0], at);
@@ -270,6 +269,39 @@ bool ta_scope_handle_now(zend_object *scope, ta_coro *co, zend_object *ex)
     return false;
 }
 
+bool ta_scope_handle_now(zend_object *scope, ta_coro *co, zend_object *ex)
+{
+    zend_object *at = NULL;
+    zval *handler = scope ? find_handler(scope, &at) : NULL;
+    return handler && call_handler(handler, at, co, ex);
+}
+
+/* php-async's way up the tree with an exception nobody awaiting the
+ * coroutine took: a scope's handler (above the first: its child-scope
+ * handler, else its own) takes it; else the scope is cancelled and, if
+ * coroutines wait in its awaitCompletion(), they get the exception, which
+ * ends it there. Request and main scopes only lend their handlers: they
+ * carry other work, and php-async would end the thread. */
+bool ta_scope_fail(ta_coro *co, zend_object *ex)
+{
+    zend_object *mine = co->ascope;
+    for (zend_object *l = mine; l; l = SCOPE(l)->parent) {
+        ta_scope_obj *o = SCOPE(l);
+        zval *h = &o->on_error;
+        if (l != mine && !Z_ISUNDEF(o->on_child_error)) h = &o->on_child_error;
+        if (!Z_ISUNDEF_P(h) && call_handler(h, l, co, ex)) return true;
+        if (o->request || o->is_main) continue;
+        if (!o->failure) { o->failure = ex; GC_ADDREF(ex); }
+        co->ascope = NULL;          /* ending: not cancelled with its scope */
+        scope_cancel_ex(o, NULL, "Scope was cancelled", o->zombies);
+        co->ascope = mine;
+        if (!o->waiters.n) continue;
+        wake_waiters(&o->waiters);
+        return true;
+    }
+    return false;
+}
+
 bool ta_scope_coroutine_done(ta_coro *co, zend_object *uncaught)
 {
     zend_object *scope = co->ascope;
@@ -278,7 +310,8 @@ bool ta_scope_coroutine_done(ta_coro *co, zend_object *uncaught)
     bool taken = false;
     if (o->live) o->live--;
     co->ascope = NULL;
-    if (uncaught && !instanceof_function(uncaught->ce, ta_ce_async_cancellation)) {
+    /* one that failed the scope (ta_scope_fail()) was dealt with */
+    if (uncaught && uncaught != o->failure && !instanceof_function(uncaught->ce, ta_ce_async_cancellation)) {
         if (o->cancelled) {
             if (!o->errors) { ALLOC_HASHTABLE(o->errors); zend_hash_init(o->errors, 2, NULL, ZVAL_PTR_DTOR, 0); }
             GC_ADDREF(uncaught);
@@ -344,6 +377,7 @@ static void scope_free(zend_object *obj)
     if (o->children) efree(o->children);
     if (o->context) OBJ_RELEASE(o->context);
     if (o->cancel_error) OBJ_RELEASE(o->cancel_error);
+    if (o->failure) OBJ_RELEASE(o->failure);
     zval_ptr_dtor(&o->on_error);
     zval_ptr_dtor(&o->on_child_error);
     if (o->finally) { zend_hash_destroy(o->finally); FREE_HASHTABLE(o->finally); }
@@ -360,6 +394,7 @@ static HashTable *scope_get_gc(zend_object *obj, zval **table, int *n)
     zend_get_gc_buffer_add_zval(buf, &o->on_child_error);
     if (o->parent) zend_get_gc_buffer_add_obj(buf, o->parent);
     if (o->context) zend_get_gc_buffer_add_obj(buf, o->context);
+    if (o->failure) zend_get_gc_buffer_add_obj(buf, o->failure);
     zval *v;
     if (o->finally) ZEND_HASH_FOREACH_VAL(o->finally, v) { zend_get_gc_buffer_add_zval(buf, v); } ZEND_HASH_FOREACH_END();
     zend_get_gc_buffer_use(buf, table, n);
@@ -391,6 +426,7 @@ static ta_coro *spawn_in(zend_object *scope, zval *callable, uint32_t argc, zval
 }
 
 zend_object *ta_scope_parent(zend_object *scope) { return SCOPE(scope)->parent; }
+void ta_scope_set_safe(zend_object *scope, bool safe) { SCOPE(scope)->zombies = safe; }
 zend_object *ta_scope_context_if_any(zend_object *scope) { return SCOPE(scope)->context; }
 bool ta_scope_is_request(zend_object *scope) { return SCOPE(scope)->request != NULL; }
 bool ta_scope_is_cancelled(zend_object *scope) { return SCOPE(scope)->cancelled; }
@@ -415,6 +451,14 @@ zend_object *ta_scope_child(zend_object *parent)
 }
 
 void ta_scope_cancel(zend_object *scope, zend_object *error, const char *why) { scope_cancel(SCOPE(scope), error, why); }
+
+void ta_scope_cancel_open(zend_object *scope, const char *why)
+{
+    ta_scope_obj *o = SCOPE(scope);
+    bool closed = o->closed;
+    scope_cancel(o, NULL, why);
+    o->closed = closed;
+}
 
 static ta_scope_obj *scope_this(zval *this_zv) { return SCOPE(Z_OBJ_P(this_zv)); }
 
@@ -500,7 +544,14 @@ static void await_scope(ta_scope_obj *o, zend_object *cancel)
         zend_throw_exception(ta_ce_async_exception, "Cannot await completion of scope from a coroutine that belongs to the same scope or its children", 0);
         return;
     }
-    while (!scope_finished(o)) {
+    zend_object *failed = o->failure;
+    for (;;) {
+        if (o->failure != failed) {     /* a coroutine's exception failed it meanwhile */
+            GC_ADDREF(o->failure);
+            zend_throw_exception_object(&(zval){ .value.obj = o->failure, .u1.type_info = IS_OBJECT_EX });
+            return;
+        }
+        if (scope_finished(o)) return;
         if (c && c->done) { ta_throw_cancelled(cancel); return; }
         if (!co) {
             ta_sched *s = ta_sched_current;

@@ -30,6 +30,10 @@ bool ta_scope_coroutine_done(ta_coro *co, zend_object *uncaught);
  * or a scope above it set, called now; false if there is none or the
  * handler threw (logged). */
 bool ta_scope_handle_now(zend_object *scope, ta_coro *co, zend_object *ex);
+/* An exception escaped coroutine co (in its fiber, as it ends) and nobody
+ * awaits it: the scopes' handlers, else the scope fails (cancelled, its
+ * awaitCompletion() throws it), as php-async does. True if taken. */
+bool ta_scope_fail(ta_coro *co, zend_object *ex);
 
 /* What must hear that a scope ended, that is was cancelled, disposed or
  * destroyed (a Channel made in it closes): embedded in its owner, linked
@@ -50,6 +54,8 @@ ta_coro *ta_scope_spawn(zend_object *scope, zval *callable, uint32_t argc, zval 
                         ta_coro_done_fn on_done, void *data);
 /* A new Scope below `parent` (NULL: the current scope); NULL outside a worker. */
 zend_object *ta_scope_child(zend_object *parent);
+/* Safe (Scope::allowZombies()) or not (asNotSafely()). */
+void ta_scope_set_safe(zend_object *scope, bool safe);
 /* Waits until the scope (and its children) finished; false with an exception. */
 bool ta_scope_await_finished(zend_object *scope);
 /* Scope::dispose() from C: what still runs is cancelled, it closes and its
@@ -57,6 +63,9 @@ bool ta_scope_await_finished(zend_object *scope);
 void ta_scope_dispose(zend_object *scope, const char *why);
 /* Scope::cancel() from C. */
 void ta_scope_cancel(zend_object *scope, zend_object *error, const char *why);
+/* The same, but it stays open: what is spawned there later runs
+ * (TaskGroup::dispose(), whose scope php-async keeps pinned). */
+void ta_scope_cancel_open(zend_object *scope, const char *why);
 
 /* For php_async_context.c: a scope's parent, its Context (made if
  * needed, or NULL if none yet), whether it is a request's; the main

@@ -438,8 +438,8 @@ ZEND_METHOD(Async_TaskGroup, getErrors) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR
 /* Errors are never reported by the group itself: nothing to mark. */
 ZEND_METHOD(Async_TaskGroup, suppressErrors) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR_THROW(o); (void) o; }
 
-/* cancel() and dispose(): closed, queued tasks never start, running ones
- * are cancelled. */
+/* cancel(): closed, queued tasks never start, running ones are
+ * cancelled. */
 static void stop_all(ta_group_obj *o, zend_object *error, const char *why)
 {
     o->closed = o->cancelled = true;
@@ -476,12 +476,14 @@ ZEND_METHOD(Async_TaskGroup, close)
     run_finally(o, cur_request());
 }
 
+/* As php-async: its scope is cancelled, not the group. The running tasks
+ * are cancelled; the group stays open, its queued tasks start as slots
+ * free up and later spawns run. */
 ZEND_METHOD(Async_TaskGroup, dispose)
 {
     ZEND_PARSE_PARAMETERS_NONE();
     GROUP_OR_THROW(o);
-    stop_all(o, NULL, "The task group was disposed");
-    wake(o);
+    ta_scope_cancel_open(o->scope, "Scope is being disposed due to TaskGroup disposal");
 }
 
 ZEND_METHOD(Async_TaskGroup, isFinished) { ZEND_PARSE_PARAMETERS_NONE(); GROUP_OR_THROW(o); RETURN_BOOL(settled(o)); }

@@ -173,8 +173,30 @@ int ta_sched_trim(ta_sched *s)
     return s->n_idle > TA_KEEP_IDLE_RUNNERS;
 }
 
+void ta_sched_defer(ta_sched *s, ta_micro *m)
+{
+    if (m->queued) return;
+    m->queued = true;
+    m->next = NULL;
+    if (s->micro_tail) s->micro_tail->next = m; else s->micro_head = m;
+    s->micro_tail = m;
+}
+
+static void run_micro(ta_sched *s, bool run)
+{
+    ta_micro *m;
+    while ((m = s->micro_head)) {
+        s->micro_head = m->next;
+        if (!s->micro_head) s->micro_tail = NULL;
+        m->next = NULL;
+        m->queued = false;
+        m->run(m, run);
+    }
+}
+
 void ta_sched_destroy(ta_sched *s)
 {
+    run_micro(s, false);
     if (s->main_scope) { zend_object *m = s->main_scope; s->main_scope = NULL; OBJ_RELEASE(m); }
     /* A parked runner unwinds out of its suspend when released. */
     for (uint32_t i = 0; i < s->n_idle; i++) OBJ_RELEASE(s->idle[i]);
@@ -492,6 +514,7 @@ void ta_sched_run_ready(ta_sched *s)
         if (!s->ready_head) s->ready_tail = NULL;
         co->next_ready = NULL;
         run_one(s, co);
+        run_micro(s, true);
         if (!s->ready_head) break;
         uint64_t now = ta_coarse_ms();
         if (!began) { began = looked = now; continue; }

@@ -13,6 +13,7 @@
 
 typedef struct ta_coro ta_coro;
 typedef struct ta_sched ta_sched;
+typedef struct ta_micro ta_micro;
 
 /* Called once the coroutine's function has returned or thrown. `uncaught` is
  * the exception that escaped it, or NULL; borrowed. */
@@ -72,6 +73,7 @@ struct ta_sched {
     size_t live;
     uint64_t fatals;            /* fatal errors stopped at a coroutine boundary */
     zend_object *main_scope;    /* the Async\ API's main Scope, made on demand; held */
+    ta_micro *micro_head, *micro_tail;  /* ta_sched_defer() */
     /* EG(error_reporting) handed across each switch: a Zend fiber keeps its
      * own and restores it on resume, but a pooled runner fiber serves many
      * requests, whose values are swapped in on the loop's side. */
@@ -155,6 +157,17 @@ ta_coro *ta_sched_spawn(ta_sched *s, zval *callable, uint32_t argc, zval *args,
 /* Puts a coroutine just made ready (by ta_sched_spawn) at the head of the
  * ready queue: it runs next (php-async's high-priority spawn). */
 void ta_sched_run_next(ta_sched *s, ta_coro *co);
+/* A microtask, as php-async has them: run once on the loop's side as soon
+ * as the coroutine running now has switched out (suspended or finished),
+ * before the next one runs. Embedded in its owner; queued at most once at
+ * a time (deferring a queued one does nothing). run(m, true) runs it;
+ * run(m, false) only lets it go (the scheduler is destroyed). */
+struct ta_micro {
+    void (*run)(ta_micro *m, bool run);
+    ta_micro *next;
+    bool queued;
+};
+void ta_sched_defer(ta_sched *s, ta_micro *m);
 /* The return value of a finished coroutine's function (borrowed). */
 zval *ta_coro_result(ta_coro *co);
 /* Runs the ready coroutines first in, first out, until none is ready (those

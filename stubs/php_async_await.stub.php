@@ -1,6 +1,9 @@
 <?php
 /**
- * await() and its family (php_async_await.c registers them).
+ * await() and its family (php_async_await.c registers them). The family
+ * takes an iterable of awaitables: an array's are taken at once, a
+ * Traversable is consumed by a coroutine of its own while the caller
+ * already waits (php-async).
  *
  * @generate-function-entries
  */
@@ -24,7 +27,7 @@ namespace Async {
 
     /**
      * The outcome of whichever completes first; throws if that one failed.
-     * @throws \ValueError for an empty iterable
+     * Null for an empty iterable (php-async).
      */
     function await_any_or_fail(iterable $triggers, ?Awaitable $cancellation = null): mixed {}
 

@@ -66,6 +66,8 @@ namespace Async {
         private static function runner(): void {}
         /** Internal: the coroutine the finally() callbacks of a Scope or a TaskGroup run in, one after the other. */
         private static function finalizer(array $callbacks, object $subject, ?Scope $scope): void {}
+        /** Internal: the body of Async\iterate()'s worker coroutines; throws Error if called. */
+        private static function iterationWorker(): void {}
     }
 
     /**

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: f5d08736a1194004d4410e0002f13c4f04e4a3a7 */
+ * Stub hash: 42652b24dd3884d229308b0d788468fa12b64d34 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Async_Coroutine_getId, 0, 0, IS_LONG, 0)
 ZEND_END_ARG_INFO()
@@ -66,6 +66,8 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Async_Coroutine_finalizer,
 	ZEND_ARG_OBJ_INFO(0, scope, Async\\Scope, 1)
 ZEND_END_ARG_INFO()
 
+#define arginfo_class_Async_Coroutine_iterationWorker arginfo_class_Async_Coroutine_runner
+
 #define arginfo_class_Async_Timeout_cancel arginfo_class_Async_Coroutine_cancel
 
 #define arginfo_class_Async_Timeout_isCompleted arginfo_class_Async_Coroutine_isFinished
@@ -96,6 +98,7 @@ ZEND_METHOD(Async_Coroutine, getAwaitingInfo);
 ZEND_METHOD(Async_Coroutine, asHiPriority);
 ZEND_METHOD(Async_Coroutine, runner);
 ZEND_METHOD(Async_Coroutine, finalizer);
+ZEND_METHOD(Async_Coroutine, iterationWorker);
 ZEND_METHOD(Async_Timeout, cancel);
 ZEND_METHOD(Async_Timeout, isCompleted);
 ZEND_METHOD(Async_Timeout, isCancelled);
@@ -125,6 +128,7 @@ static const zend_function_entry class_Async_Coroutine_methods[] = {
 	ZEND_ME(Async_Coroutine, asHiPriority, arginfo_class_Async_Coroutine_asHiPriority, ZEND_ACC_PUBLIC)
 	ZEND_ME(Async_Coroutine, runner, arginfo_class_Async_Coroutine_runner, ZEND_ACC_PRIVATE|ZEND_ACC_STATIC)
 	ZEND_ME(Async_Coroutine, finalizer, arginfo_class_Async_Coroutine_finalizer, ZEND_ACC_PRIVATE|ZEND_ACC_STATIC)
+	ZEND_ME(Async_Coroutine, iterationWorker, arginfo_class_Async_Coroutine_iterationWorker, ZEND_ACC_PRIVATE|ZEND_ACC_STATIC)
 	ZEND_FE_END
 };
 

@@ -14,13 +14,13 @@ namespace Async {
     final class FutureState
     {
         public function __construct() {}
-        /** @throws AsyncException if it is completed already */
+        /** @throws AsyncException if it is completed already ("... at file:line", where) */
         public function complete(mixed $result): void {}
-        /** @throws AsyncException if it is completed already */
+        /** @throws AsyncException if it is completed already ("... at file:line", where) */
         public function error(\Throwable $throwable): void {}
         public function isCompleted(): bool {}
         public function ignore(): void {}
-        /** Ids of the coroutines waiting for it. */
+        /** ["FutureState(pending)"] or ["FutureState(completed)"], as php-async. */
         public function getAwaitingInfo(): array {}
         public function getCreatedFileAndLine(): array {}
         public function getCreatedLocation(): string {}
@@ -41,6 +41,7 @@ namespace Async {
         public static function failed(\Throwable $throwable): Future {}
         public function __construct(FutureState $state) {}
         public function isCompleted(): bool {}
+        /** Completed with an AsyncCancellation (cancel(), or FutureState::error()). */
         public function isCancelled(): bool {}
         /** Completes it with $cancellation (default: a new AsyncCancellation). */
         public function cancel(?AsyncCancellation $cancellation = null): void {}
@@ -52,6 +53,7 @@ namespace Async {
         /** $finally() either way; the outcome passes through unless it throws. */
         public function finally(callable $finally): Future {}
         public function await(?Completable $cancellation = null): mixed {}
+        /** ["FutureState(pending)"] or ["FutureState(completed)"], as php-async. */
         public function getAwaitingInfo(): array {}
         public function getCreatedFileAndLine(): array {}
         public function getCreatedLocation(): string {}

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 57ae09d8738c9634cdbdbcf8b1f662294617a91b */
+ * Stub hash: 1264c0ca3e6590876c0b3feb4c9f602e8e7f64d5 */
 
 ZEND_BEGIN_ARG_INFO_EX(arginfo_class_Async_FutureState___construct, 0, 0, 0)
 ZEND_END_ARG_INFO()

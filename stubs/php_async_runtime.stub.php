@@ -38,11 +38,12 @@ namespace Async {
     function signal(Signal $signal, ?Completable $cancellation = null): Future {}
 
     /**
-     * $callback($value, $key) for each element, each in a coroutine of a
-     * Scope of its own, $concurrency at a time (0: one at a time); false
-     * from a callback stops it, an exception stops it and is rethrown. What
-     * the callbacks spawned is cancelled at the end ($cancelPending) or
-     * awaited.
+     * $callback($value, $key) for each element, called by worker coroutines
+     * of a Scope of its own that pull the elements (php-async's model): one
+     * more starts each time one first yields, up to $concurrency (0: no
+     * limit). false from a callback stops it, an exception stops it and is
+     * rethrown. What the callbacks spawned is cancelled at the end
+     * ($cancelPending) or awaited.
      */
     function iterate(iterable $iterable, callable $callback, int $concurrency = 0, bool $cancelPending = true): void {}
 

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: ecbd7c26522d3fdf27c96c4c34264cc1a33b140e */
+ * Stub hash: 4b5fc4adb699b6524a2557f571e65df3e1ae8f68 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Async_available_parallelism, 0, 0, IS_LONG, 0)
 ZEND_END_ARG_INFO()

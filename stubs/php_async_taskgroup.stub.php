@@ -39,7 +39,7 @@ namespace Async {
         public function cancel(?AsyncCancellation $cancellation = null): void {}
         /** No new tasks; those added run on. */
         public function close(): void {}
-        /** Cancels everything in its scope. */
+        /** Cancels what runs in its scope now; the group stays open, queued tasks still start. */
         public function dispose(): void {}
         /** Nothing runs or waits in the queue now. */
         public function isFinished(): bool {}
@@ -98,7 +98,7 @@ namespace Async {
          */
         public function close(): void {}
         /**
-         * Cancels everything in its scope.
+         * Cancels what runs in its scope now; the set stays open, queued tasks still start.
          * @implementation-alias Async\TaskGroup::dispose
          */
         public function dispose(): void {}

@@ -2,7 +2,8 @@
 // The rest of php-async's await family (issue 11): await_all_or_fail,
 // await_first_success, await_any_of, await_any_of_or_fail.
 use FrankenPHP\HttpServer;
-use function Async\{spawn, delay, await_all_or_fail, await_first_success, await_any_of, await_any_of_or_fail, timeout};
+use function Async\{spawn, delay, await_all_or_fail, await_first_success, await_any_of, await_any_of_or_fail, timeout,
+                    await_any_or_fail, await_all, current_coroutine};
 
 function after(int $ms, $value) { return spawn(function () use ($ms, $value) { delay($ms); return $value; }); }
 function fail_after(int $ms, string $msg) { return spawn(function () use ($ms, $msg) { delay($ms); throw new RuntimeException($msg); }); }
@@ -31,5 +32,21 @@ HttpServer::onRequest(function ($req, $res) {
     try { await_all_or_fail([after(500, 'never')], timeout(20)); $o['cancel'] = 'none'; }
     catch (Throwable $e) { $o['cancel'] = get_class($e); }
     try { await_any_of(-1, []); } catch (ValueError $e) { $o['negative'] = $e->getMessage(); }
+    // php-async consumes a Traversable in a coroutine of its own while the caller waits
+    $ids = [];
+    $gen = (function () use (&$ids) { $ids[] = spl_object_id(current_coroutine()); yield after(1, 'a');
+                                      $ids[] = spl_object_id(current_coroutine()); yield after(1, 'b'); })();
+    await_all($gen);
+    $me = spl_object_id(current_coroutine());
+    $o['gen_coroutine'] = [count(array_unique($ids)), (int) in_array($me, $ids, true)];
+    $t0 = hrtime(true);
+    // each element is handed on once the Generator moved past it (as foreach does)
+    $gen = (function () { yield after(1, 'fast'); yield after(1000, 'slow'); delay(300); yield after(1, 'late'); })();
+    $o['gen_suspends'] = [await_any_or_fail($gen), (int) ((hrtime(true) - $t0) / 1e6 < 200)];
+    $broken = fn () => (function () { yield after(1, 'first'); yield after(500, 'second'); delay(50); throw new LogicException('gen broke'); })();
+    try { $o['gen_throws_any'] = await_any_or_fail($broken()); }
+    catch (Throwable $e) { $o['gen_throws_any'] = get_class($e) . ': ' . $e->getMessage(); }
+    try { await_all($broken()); $o['gen_throws_all'] = 'returned'; }
+    catch (Throwable $e) { $o['gen_throws_all'] = get_class($e) . ': ' . $e->getMessage(); }
     $res->write(json_encode($o));
 });

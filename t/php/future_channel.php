@@ -48,6 +48,39 @@ HttpServer::onRequest(function ($req, $res) {
         $o['location'] = $state->getCreatedLocation() === __FILE__ . ":$line" ? 'ok' : $state->getCreatedLocation();
         $o['completed_at'] = $f->getCompletedFileAndLine()[0] === __FILE__;
         break;
+    case '/future-details':         // php-async's future tests 031, 033, 034, in our words
+        $states = [];
+        foreach (['pending' => null, 'value' => 42, 'error' => new RuntimeException('boom'),
+                  'cancellation' => new AsyncCancellation('stop')] as $name => $outcome) {
+            $st = new FutureState();
+            $fu = new Future($st);
+            if ($outcome instanceof Throwable) $st->error($outcome);
+            elseif ($outcome !== null) $st->complete($outcome);
+            $states[$name] = [$fu->isCompleted(), $fu->isCancelled()];
+            $fu->ignore();
+        }
+        $o['states'] = $states;
+        $st = new FutureState();
+        $fu = new Future($st);
+        $o['info_pending'] = [$fu->getAwaitingInfo(), $st->getAwaitingInfo()];
+        $waiter = spawn(fn () => await($fu));
+        suspend();
+        $o['info_awaited'] = $fu->getAwaitingInfo();
+        $first = __LINE__; $st->complete(7);
+        $o['info_done'] = [$fu->getAwaitingInfo(), $st->getAwaitingInfo()];
+        await($waiter);
+        $again = [];
+        try { $st->complete(8); } catch (Async\AsyncException $e) { $again[] = $e->getMessage(); }
+        try { $st->error(new LogicException('late')); } catch (Async\AsyncException $e) { $again[] = $e->getMessage(); }
+        $failed = new FutureState();
+        (new Future($failed))->ignore();
+        $errLine = __LINE__; $failed->error(new LogicException('first'));
+        try { $failed->complete(1); } catch (Async\AsyncException $e) { $again[] = $e->getMessage(); }
+        $o['again'] = $again;
+        $o['expected_again'] = ['FutureState is already completed at ' . __FILE__ . ":$first",
+                                'FutureState is already completed at ' . __FILE__ . ":$first",
+                                'FutureState is already completed at ' . __FILE__ . ":$errLine"];
+        break;
     case '/channel-foreach':
         $ch = new Channel(2);
         spawn(function () use ($ch) { foreach ([1, 2, 3, 4] as $v) $ch->send($v); $ch->close(); });

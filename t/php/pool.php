@@ -41,6 +41,21 @@ HttpServer::onRequest(function ($req, $res) {
         try { $pool->acquire(); } catch (PoolException $e) { $o['acquire_closed'] = $e->getMessage(); }
         $o['destroyed'] = $destroyed;
         break;
+    case '/fifo':
+        // the idle resource handed out is the one idle longest
+        $n = 0; $gone = [];
+        $pool = new Pool(function () use (&$n) { return ++$n; },
+                         destructor: function ($r) use (&$gone) { $gone[] = $r; }, min: 3, max: 5);
+        $first = $pool->tryAcquire();
+        $second = $pool->acquire();
+        $pool->release($second);
+        $pool->release($first);
+        $o['order'] = [$first, $second];
+        $o['next'] = [$pool->acquire(), $pool->acquire(), $pool->acquire()];
+        foreach ($o['next'] as $r) $pool->release($r);
+        $pool->close();
+        $o['destroyed'] = $gone;
+        break;
     case '/breaker':
         $pool = new Pool(fn () => 'r', max: 2);
         $o['state0'] = $pool->getState()->name;

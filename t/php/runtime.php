@@ -5,7 +5,7 @@
 use FrankenPHP\HttpServer;
 use Async\{Signal, CpuSnapshot, OperationCanceledException, AsyncCancellation};
 use function Async\{spawn, await, delay, suspend, timeout, iterate, signal, available_parallelism, runtime_stats,
-                    cpu_usage, loadavg, graceful_shutdown};
+                    cpu_usage, loadavg, graceful_shutdown, current_coroutine};
 
 $booted = getmypid() . '-' . hrtime(true);
 
@@ -55,6 +55,29 @@ HttpServer::onRequest(function ($req, $res) use ($booted) {
             spawn(function () use ($v, &$log) { delay(10); $log[] = "child $v done"; });
         }, cancelPending: false);
         $o['wait_pending'] = $log;
+        break;
+    case '/iterate-model':      // php-async's: a few workers pull the elements, one more each time one first yields
+        $log = [];
+        try {
+            iterate([1, 2, 3, 4, 5], function ($v) use (&$log) {
+                $log[] = "begin $v";
+                suspend();
+                if ($v === 2) throw new RuntimeException("error at $v");
+                $log[] = "end $v";
+            }, concurrency: 3);
+        } catch (RuntimeException $e) { $log[] = 'caught: ' . $e->getMessage(); }
+        $o['order'] = $log;
+        $ids = [];
+        iterate([1, 2, 3], function () use (&$ids) { $ids[] = spl_object_id(current_coroutine()); });
+        $o['one_worker'] = count(array_unique($ids));
+        $now = 0; $peak = 0;
+        iterate(range(1, 6), function () use (&$now, &$peak) { $now++; $peak = max($peak, $now); delay(20); $now--; });
+        $o['unlimited_peak'] = $peak;
+        $seen = [];
+        $gen = (function () { for ($i = 1; $i <= 4; $i++) { delay(2); yield $i; } })();
+        iterate($gen, function ($v) use (&$seen) { delay(10); $seen[] = $v; }, concurrency: 2);
+        sort($seen);
+        $o['suspending_generator'] = $seen;
         break;
     case '/signal':
         $pid = getmypid();

@@ -121,6 +121,38 @@ HttpServer::onRequest(function ($req, $res) {
         delay(20);
         $o['got'] = $got;
         break;
+    case '/scope-fail':             // an exception nobody took fails its scope (php-async)
+        $scope = new Scope();
+        $sibling = $scope->spawn(function () { delay(300); return 'sibling done'; });
+        $bad = $scope->spawn(function () { delay(10); throw new RuntimeException('boom'); });
+        try { $scope->awaitCompletion(timeout(1000)); $o['await'] = 'returned'; }
+        catch (Throwable $e) { $o['await'] = [get_class($e), $e->getMessage(), $e === $bad->getException() ? 1 : 0]; }
+        delay(1);
+        $o['state'] = [$scope->isCancelled(), $sibling->isCancelled()];
+        // upwards: a child scope without a handler fails, then its parent
+        $parent = new Scope();
+        $child = Scope::inherit($parent);
+        $child->spawn(function () { delay(10); throw new LogicException('deep'); });
+        try { $parent->awaitCompletion(timeout(1000)); $o['up'] = 'returned'; }
+        catch (Throwable $e) { $o['up'] = get_class($e) . ': ' . $e->getMessage(); }
+        $o['up_state'] = [$child->isCancelled(), $parent->isCancelled()];
+        // the parent's child-scope handler takes it: the child fails, the parent goes on
+        $parent = new Scope();
+        $parent->setChildScopeExceptionHandler(function () {});
+        $child = Scope::inherit($parent);
+        $child->spawn(function () { delay(10); throw new LogicException('handled'); });
+        $late = $parent->spawn(function () { delay(40); return 'late'; });
+        try { $parent->awaitCompletion(timeout(1000)); $o['handled'] = await($late); }
+        catch (Throwable $e) { $o['handled'] = get_class($e) . ': ' . $e->getMessage(); }
+        $o['handled_state'] = [$child->isCancelled(), $parent->isCancelled()];
+        // one awaiting the coroutine takes its exception: the scope does not fail
+        $scope = new Scope();
+        $c = $scope->spawn(function () { delay(10); throw new RuntimeException('mine'); });
+        $watcher = spawn(function () use ($c) { try { await($c); } catch (RuntimeException $e) { return $e->getMessage(); } });
+        try { $scope->awaitCompletion(timeout(1000)); $o['awaited'] = ['returned', await($watcher)]; }
+        catch (Throwable $e) { $o['awaited'] = [get_class($e), $e->getMessage()]; }
+        $o['awaited_state'] = $scope->isCancelled();
+        break;
     case '/scope-finally':
         $log = [];
         $scope = new Scope();

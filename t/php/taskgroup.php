@@ -69,6 +69,22 @@ HttpServer::onRequest(function ($req, $res) {
         $o['log'] = $log;
         $o['state'] = [$g->isClosed(), $g->isFinished()];
         break;
+    case '/dispose':            // php-async: running tasks cancelled, the group stays open, queued ones still run
+        $g = new TaskGroup(1);
+        $log = [];
+        $g->spawnWithKey('run', function () use (&$log) { try { delay(1000); } catch (AsyncCancellation $e) { $log[] = 'running cancelled'; throw $e; } });
+        $g->spawnWithKey('q1', function () use (&$log) { $log[] = 'q1 ran'; return 1; });
+        $g->spawnWithKey('q2', function () use (&$log) { delay(5); $log[] = 'q2 ran'; return 2; });
+        suspend();
+        $g->dispose();
+        $o['closed'] = $g->isClosed();
+        $g->spawnWithKey('late', function () use (&$log) { $log[] = 'late ran'; return 3; });
+        $g->close();
+        $g->awaitCompletion();
+        $o['log'] = $log;
+        $o['results'] = $g->getResults();
+        $o['error'] = array_map(fn ($e) => get_class($e) . ': ' . $e->getMessage(), $g->getErrors());
+        break;
     case '/set':
         $s = new TaskSet();
         $s->spawn(job(20, 'two'));

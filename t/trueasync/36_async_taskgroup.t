@@ -1,7 +1,8 @@
 # php-async's TaskGroup and TaskSet (issue 11): keyed tasks in a child
 # scope, all()/race()/any() Futures, errors as CompositeException, the
 # concurrency limit, foreach in completion order, cancel() with queued
-# tasks never started, finally(); TaskSet hands each outcome out once.
+# tasks never started, dispose() with queued tasks still started,
+# finally(); TaskSet hands each outcome out once.
 use strict;
 use warnings;
 use Apache::Test qw(-withtestmore);
@@ -33,6 +34,12 @@ is $o->{not_closed}, 'TaskGroup must be closed before calling awaitCompletion()'
 
 $o = get('/iterate');
 is_deeply $o->{seen}, ['early=E', 'bad=error:boom', 'late=L'], 'foreach yields key => [result, error] in completion order until closed';
+
+$o = get('/dispose');
+ok !$o->{closed}, 'dispose() leaves the group open (php-async: it disposes the scope, it does not close the group)';
+is_deeply $o->{log}, ['running cancelled', 'q1 ran', 'q2 ran', 'late ran'], 'dispose(): the running task is cancelled, the queued ones start as slots free, a later spawn runs';
+is_deeply $o->{results}, { q1 => 1, q2 => 2, late => 3 }, 'their results are kept';
+is_deeply $o->{error}, { run => 'Async\\AsyncCancellation: Scope is being disposed due to TaskGroup disposal' }, "the cancelled task's error, php-async's message";
 
 $o = get('/cancel');
 is_deeply $o->{log}, ['running cancelled', 'finally same'], 'cancel(): the running task is cancelled, the queued one never starts, finally() gets the group';

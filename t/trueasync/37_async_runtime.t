@@ -37,6 +37,13 @@ is $o->{generator}, 30, 'a Generator is iterated';
 is_deeply [sort @{$o->{cancel_pending} // []}], ['child 1 cancelled', 'child 2 cancelled'], 'coroutines the callbacks spawned are cancelled at the end (cancelPending)';
 is_deeply [sort @{$o->{wait_pending} // []}], ['child 1 done', 'child 2 done'], 'cancelPending: false waits for them';
 
+$o = get('/iterate-model');
+is_deeply $o->{order}, ['begin 1', 'end 1', 'begin 2', 'begin 3', 'caught: error at 2'],
+    "iterate(): workers pull the elements; the second starts once the first yielded, and resumes after it (php-async's order)";
+is $o->{one_worker}, 1, 'callbacks that never suspend all run in the one first worker';
+is $o->{unlimited_peak}, 6, 'concurrency 0: no limit, a worker more each time one waits';
+is_deeply $o->{suspending_generator}, [1, 2, 3, 4], 'a Generator that suspends hands each element out once';
+
 $o = get('/signal');
 is $o->{got}, 'SIGUSR2', 'signal(Signal::SIGUSR2): its Future resolves to the Signal when the process gets it';
 ok $o->{ms} < 2000, sprintf('soon after it was sent (%.1f ms)', $o->{ms} // -1);

@@ -24,6 +24,11 @@ is_deeply [map { $_ ? 1 : 0 } @{$o->{closed} // []}], [1, 0], 'close(): closed, 
 is $o->{acquire_closed}, 'Pool is closed', 'acquire() on a closed pool: PoolException';
 is_deeply $o->{destroyed}, ['bad', 'conn2'], 'the destructor saw what was destroyed';
 
+$o = get('/fifo');
+is_deeply $o->{order}, [1, 2], 'min 3 made 1, 2, 3: the oldest idle ones go out first';
+is_deeply $o->{next}, [3, 2, 1], 'released 2 then 1: 3 (idle longest), then 2, then 1';
+is_deeply $o->{destroyed}, [3, 2, 1], 'close() destroys the idle ones oldest first';
+
 $o = get('/breaker');
 is $o->{state0}, 'ACTIVE', 'a new pool is ACTIVE';
 is $o->{inactive}, 'Service is unavailable (circuit breaker is open)', 'deactivate(): acquire() throws ServiceUnavailableException';

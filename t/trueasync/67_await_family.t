@@ -1,6 +1,8 @@
 # php-async's await family beyond await()/await_all()/await_any_or_fail()
 # (issue 11): outcomes taken in completion order, keys kept, the
-# *_or_fail forms throw the first failure, a cancellation ends the wait.
+# *_or_fail forms throw the first failure, a cancellation ends the wait;
+# a Traversable is consumed by a coroutine of its own while the caller
+# already waits, as php-async does.
 use strict;
 use warnings;
 use Apache::Test qw(-withtestmore);
@@ -27,4 +29,8 @@ is_deeply $o->{any_of_or_fail}, { b => 'B', c => 'C' }, 'await_any_of_or_fail(2)
 is $o->{any_of_or_fail_err}, 'early', 'await_any_of_or_fail throws the first failure';
 is $o->{cancel} // '', 'Async\\OperationCanceledException', 'a tripped timeout() ends the wait with OperationCanceledException';
 like $o->{negative} // '', qr/must be greater than or equal to 0/, 'a negative count is refused with ValueError';
+is_deeply $o->{gen_coroutine}, [1, 0], 'a Generator is consumed by one coroutine of its own, not the awaiting one (php-async)';
+is_deeply $o->{gen_suspends}, ['fast', 1], 'a Generator that suspends: what it yielded so far completes await_any_or_fail() before it is exhausted';
+is $o->{gen_throws_any}, 'first', 'a Generator that throws after its first element completed: await_any_or_fail() has its result';
+is $o->{gen_throws_all}, 'LogicException: gen broke', 'await_all() of a Generator that throws: that exception';
 done_testing();

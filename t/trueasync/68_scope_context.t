@@ -68,6 +68,16 @@ $o = get('/scope-handler');
 is_deeply [map { [$_->[0] eq '1' || $_->[0] eq 'child-handler' ? ($_->[0] eq 'child-handler' ? 'child-handler' : 1) : 0, $_->[1]] } @{$o->{got} // []}], [[1, 'boom'], ['child-handler', 'from a child scope']],
     'setExceptionHandler() gets (scope, coroutine, error); setChildScopeExceptionHandler() takes what child scopes throw';
 
+$o = get('/scope-fail');
+is_deeply $o->{await}, ['RuntimeException', 'boom', 1], "a coroutine's uncaught exception fails awaitCompletion() with that exception";
+is_deeply bools($o->{state}), [1, 1], 'the failed scope is cancelled, and its other coroutines with it';
+is $o->{up}, 'LogicException: deep', 'no handler in the child scope: the failure goes up to the parent scope';
+is_deeply bools($o->{up_state}), [1, 1], 'both scopes on the way are cancelled';
+is $o->{handled}, 'late', "a parent's child-scope handler takes it: the parent goes on";
+is_deeply bools($o->{handled_state}), [1, 0], 'the child scope without a handler is cancelled, its parent is not';
+is_deeply $o->{awaited}, ['returned', 'mine'], 'an exception someone awaits is theirs: the scope completes';
+ok !$o->{awaited_state}, 'and is not cancelled';
+
 $o = get('/scope-finally');
 is_deeply $o->{log}, ['disposed', 'work', 'finally:same'], 'finally() runs once the closed scope finished, given the scope';
 

@@ -20,7 +20,7 @@ is_deeply bools($o->{fresh}), [0, 0], 'a new Future and its FutureState are not 
 is $o->{await}, 20, 'await(Future) gives what FutureState::complete() put';
 is $o->{method_await}, 20, 'Future::await() the same';
 is_deeply bools($o->{done}), [1, 1, 0], 'completed on both sides, not cancelled';
-is $o->{twice}, 'FutureState is already completed', 'a second complete() throws AsyncException';
+like $o->{twice}, qr/^FutureState is already completed at \S+future_channel\.php:\d+$/, 'a second complete() throws AsyncException, saying where it was completed';
 is $o->{map}, 42, 'map() chains';
 is $o->{completed}, 'ready', 'Future::completed()';
 ok exists $o->{completed_null} && !defined $o->{completed_null}, 'Future::completed() without a value is null';
@@ -36,6 +36,15 @@ is_deeply [map { ref $_ ? ($_ ? 1 : 0) : $_ } @{$o->{cancelled} // []}], [1, 1, 
 is_deeply $o->{await_all}, { a => 1, b => 2 }, 'await_all() takes Futures and coroutines together';
 is $o->{location}, 'ok', 'getCreatedLocation() names where the FutureState was made';
 ok $o->{completed_at}, 'getCompletedFileAndLine() names where it was completed';
+
+$o = get('/future-details');
+is_deeply { map { $_ => bools($o->{states}{$_}) } keys %{ $o->{states} // {} } },
+    { pending => [0, 0], value => [1, 0], error => [1, 0], cancellation => [1, 1] },
+    'isCompleted()/isCancelled(): an error() with an AsyncCancellation counts as cancelled';
+is_deeply $o->{info_pending}, [['FutureState(pending)'], ['FutureState(pending)']], 'getAwaitingInfo() of a pending Future and FutureState';
+is_deeply $o->{info_awaited}, ['FutureState(pending)'], 'the same while a coroutine awaits it';
+is_deeply $o->{info_done}, [['FutureState(completed)'], ['FutureState(completed)']], 'getAwaitingInfo() once completed';
+is_deeply $o->{again}, $o->{expected_again}, 'complete()/error() a second time: AsyncException with where it was first completed';
 
 $o = get('/channel-foreach');
 is_deeply $o->{foreach}, ['0=1', '1=2', '2=3', '3=4'], 'foreach receives until the channel is closed and drained, keys counting';

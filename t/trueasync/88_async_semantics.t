@@ -10,7 +10,8 @@
 # safe scope (Scope::inherit() of the request's) lets started coroutines
 # finish; awaitCompletion() of a cancelled scope throws; a coroutine parked
 # in suspend() is suspended and has a trace; Pool waiters are served in
-# order; iterate() cancels the callbacks in flight when one fails; a
+# order; iterate() cancels the callbacks in flight (and the worker not
+# started yet) when one fails; a
 # Channel whose Scope is disposed closes (SCOPE_DISPOSED); a Future nobody
 # used warns; Future::finally() chains the failure it followed; object
 # keys, await_any_or_fail([]), a cancelled Timeout, and php-async's
@@ -42,7 +43,7 @@ my %expect = (
     '/await-cancelled' => lines('awaitCompletion threw: The scope has been cancelled', 'once it is over: finished yes'),
     '/suspended' => lines('isSuspended: yes', 'trace: Async\\suspend < {closure}', 'result: r', 'isSuspended once finished: no'),
     '/pool-fifo' => lines('the waiter got it', 'the releaser got it again', 'idle: 1'),
-    '/iterate-failure' => lines('begin 1', 'begin 2', 'begin 3', 'caught: error at 2', 'done'),
+    '/iterate-failure' => lines('begin 1', 'begin 2', 'caught: error at 2', 'done'),
     '/channel-receivers' => lines('spawned', 'send 1', 'A got 1', 'send 2', 'send 3', 'A got 2', 'sender closed',
         'B got 3', 'B: closed', 'A: closed'),
     '/channel-scope-disposed' => lines('Async\\ChannelException: Channel closed: owner scope disposed, SCOPE_DISPOSED'),

@@ -71,20 +71,26 @@ function stripe_like(CurlHandle $ch, string $url, string $id): array
 // A multi handle shared by the requests: each adds its own easy handle and
 // drives the multi until that one is done; a message read by anyone is
 // recorded for its owner (what Symfony's CurlHttpClient does).
-function multi_get(CurlMultiHandle $mh, array &$done, string $url): array
+// With $wait, the handle's write callback waits a little for each chunk:
+// whoever drives the multi then waits inside curl_multi_exec().
+function multi_get(CurlMultiHandle $mh, array &$done, string $url, bool $wait): array
 {
     $h = curl_init($url);
-    curl_setopt($h, CURLOPT_RETURNTRANSFER, true);
+    $got = '';
+    if ($wait) curl_setopt($h, CURLOPT_WRITEFUNCTION, function ($h, $d) use (&$got) { delay(10); $got .= $d; return strlen($d); });
+    else curl_setopt($h, CURLOPT_RETURNTRANSFER, true);
     $add = curl_multi_add_handle($mh, $h);
     $key = spl_object_id($h);
     $t = microtime(true);
+    $errs = [];
     while (empty($done[$key]) && microtime(true) - $t < 10) {
-        $st = curl_multi_exec($mh, $running);
+        if (($st = curl_multi_exec($mh, $running)) !== CURLM_OK) $errs[] = $st;
         while ($m = curl_multi_info_read($mh)) $done[spl_object_id($m['handle'])] = $m['result'] + 1;
         if (empty($done[$key])) curl_multi_select($mh, 0.5);
     }
-    $r = ['body' => curl_multi_getcontent($h), 'add' => $add, 'exec' => $st ?? -1,
-          'result' => ($done[$key] ?? 0) - 1, 'code' => curl_getinfo($h, CURLINFO_RESPONSE_CODE)];
+    $r = ['body' => $wait ? $got : curl_multi_getcontent($h), 'add' => $add, 'exec_errors' => $errs,
+          'result' => ($done[$key] ?? 0) - 1, 'code' => curl_getinfo($h, CURLINFO_RESPONSE_CODE),
+          'ms' => (int) ((microtime(true) - $t) * 1000)];
     curl_multi_remove_handle($mh, $h);
     unset($done[$key]);
     return $r;
@@ -110,7 +116,7 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($shared, $stri
         $out = result($ch, curl_exec($ch));
         break;
     case '/multi':
-        $out = multi_get($multi, $multiDone, $up);
+        $out = multi_get($multi, $multiDone, $up, !empty($q['wait']));
         break;
     case '/children':
         // Child coroutines of one request share the boot handle too.

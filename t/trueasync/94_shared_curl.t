@@ -23,7 +23,7 @@ use TATest qw(parallel top_dir json_decode);
 use TAServer;
 use TAUpstream;
 
-plan tests => 25;
+plan tests => 29;
 
 # The upstream writes each request's id to $seen (one line each).
 my (undef, $seen) = tempfile('ta-curl-seen-XXXXXX', TMPDIR => 1, UNLINK => 1);
@@ -174,6 +174,24 @@ is scalar(grep { ($_->{result} // -1) == 0 && ($_->{code} // 0) == 200 } @res), 
     'shared multi: each request saw its own transfer complete' or diag explain \@res;
 is_deeply [ map { $_->{body} // '' } @res ], [ map { body_of($_) } @ids ], 'shared multi: each its own body';
 ok $took < 2.5, sprintf('shared multi: the transfers overlapped (%.2f s for 6 x 300 ms)', $took);
+
+# Callbacks that wait inside curl_multi_exec(): the other drivers' calls
+# wait for them rather than fail (CURLM_RECURSIVE_API_CALL before).
+@ids = map { "y$_" } 1 .. 4;
+@res = run_all([ map { "/multi?id=$_&wait=1" } @ids ]);
+is_deeply [ map { $_->{body} // '' } @res ], [ map { body_of($_) } @ids ],
+    'shared multi, callbacks that wait: each its own body';
+is_deeply [ map { @{ $_->{exec_errors} // ['none'] } } @res ], [], 'and no curl_multi_exec() failed meanwhile'
+    or diag explain [ map { $_->{exec_errors} } @res ];
+
+# A slow transfer on the shared multi does not hold up the others'.
+@res = parallel([ sub { get('/multi?id=slow&ms=2500') },
+                  map { my $i = $_; sub { sleep 0.2; get("/multi?id=f$i") } } 1 .. 4 ], 40);
+is_deeply [ map { $_->{body} // '' } @res ], [ map { body_of($_) } 'slow', map { "f$_" } 1 .. 4 ],
+    'a slow and four quick transfers on the shared multi: each its own body';
+is scalar(grep { ($_->{ms} // 1e9) < 1500 } @res[1 .. 4]), 4,
+    'the quick ones were done long before the slow one (curl_multi_select() holds nothing)'
+    or diag explain [ map { $_->{ms} } @res ];
 
 # Outside coroutines nothing changed, and nothing crashed.
 my $log = $srv->log_text;

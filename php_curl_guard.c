@@ -26,6 +26,8 @@
 #include "php_curl_guard.h"
 #include "php_common.h"
 #include "php_fn_hook.h"
+#include "php_http_api.h"
+#include "ta_log.h"
 #include "scheduler.h"
 
 typedef struct {
@@ -152,8 +154,23 @@ static int call_handles(zend_execute_data *execute_data, zend_object **objs)
     return n;
 }
 
+/* A fatal error in a callback of a transfer longjmps out of libcurl, which
+ * then counts itself inside that callback for good: later calls on the
+ * handle fail. Said once here, since nothing else explains them. */
+static void bailed_out(zend_execute_data *execute_data, ta_coro *co)
+{
+    zend_string *fn = EX(func)->common.function_name;
+    if (!zend_string_equals_literal(fn, "curl_exec") && !zend_string_equals_literal(fn, "curl_multi_exec")) return;
+    ta_exchange *ex = ta_http_coro_exchange(co);
+    ta_log(TA_LOG_WARNING, TA_LOGNO(00881) "%s%s%s: a fatal error inside %s() left its curl handle in "
+           "libcurl's callback: later calls on that handle fail (a handle the worker keeps for every request "
+           "must be made anew)", ex ? ex->req.method : "a coroutine of no request", ex ? " " : "",
+           ex ? ex->req.uri : "", ZSTR_VAL(fn));
+}
+
 /* The call with its handles held. A fatal error inside it (a callback out
- * of memory) unwinds past this frame: the handles are given up on the way. */
+ * of memory) unwinds past this frame: the handles are given up on the way,
+ * so their waiters do not wait for ever. */
 static void call_held(zif_handler orig, zend_object **objs, int n, ta_coro *co, INTERNAL_FUNCTION_PARAMETERS)
 {
     volatile bool bailed = false;
@@ -163,7 +180,9 @@ static void call_held(zif_handler orig, zend_object **objs, int n, ta_coro *co, 
         bailed = true;
     } zend_end_try();
     for (int i = n - 1; i >= 0; i--) guard_leave(objs[i], co);
-    if (bailed) zend_bailout();
+    if (!bailed) return;
+    bailed_out(execute_data, co);
+    zend_bailout();
 }
 
 static void guarded(zif_handler orig, INTERNAL_FUNCTION_PARAMETERS)

@@ -13,6 +13,8 @@ use function Async\{spawn, await, delay};
 $shared = curl_init();
 curl_setopt($shared, CURLOPT_RETURNTRANSFER, true);
 $stripe = curl_init();
+$victim = curl_init();      // for the fatal error test alone
+curl_setopt($victim, CURLOPT_RETURNTRANSFER, true);
 $multi = curl_multi_init();
 $multiDone = [];        // easy handle id => true, whoever read its message
 
@@ -96,7 +98,7 @@ function multi_get(CurlMultiHandle $mh, array &$done, string $url, bool $wait): 
     return $r;
 }
 
-HttpServer::onRequest(function (Request $req, Response $res) use ($shared, $stripe, $multi, &$multiDone, $bootShared) {
+HttpServer::onRequest(function (Request $req, Response $res) use ($shared, $stripe, $victim, $multi, &$multiDone, $bootShared) {
     $q = $req->getQueryParams();
     $port = (int) ($q['port'] ?? 0);
     $id = $q['id'] ?? '';
@@ -124,6 +126,17 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($shared, $stri
         $url = fn($i) => "http://127.0.0.1:$port/echo?id=" . urlencode("$id-$i") . "&ms=$ms";
         $cs = array_map(fn($i) => spawn(fn() => shared_get($shared, $url($i), 'ret')), $ids);
         $out = array_map(fn($c) => await($c), $cs);
+        break;
+    case '/fatal':
+        // A write callback that runs out of memory: a fatal error inside
+        // curl_exec() on the boot handle.
+        curl_setopt($victim, CURLOPT_URL, $up);
+        curl_setopt($victim, CURLOPT_WRITEFUNCTION, function ($h, $d) { $x = str_repeat('x', 1 << 30); return strlen($d); });
+        curl_exec($victim);
+        break;
+    case '/victim':
+        curl_setopt($victim, CURLOPT_URL, $up);
+        $out = result($victim, curl_exec($victim));
         break;
     case '/ping':
         $out = ['pong' => true, 'same_handle' => spl_object_id($shared) === $bootShared];

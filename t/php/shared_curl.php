@@ -20,6 +20,12 @@ $multiDone = [];        // easy handle id => true, whoever read its message
 
 $bootShared = spl_object_id($shared);
 
+// Symfony's CurlHttpClient (Debian's php-symfony-http-client), made at boot:
+// one multi handle for every request.
+$sfPath = stream_resolve_include_path('Symfony/Component/HttpClient/autoload.php');
+if ($sfPath) require_once $sfPath;
+$symfony = $sfPath ? new Symfony\Component\HttpClient\CurlHttpClient() : null;
+
 function result(CurlHandle $ch, $body): array
 {
     return ['body' => $body, 'errno' => curl_errno($ch), 'error' => curl_error($ch),
@@ -98,7 +104,7 @@ function multi_get(CurlMultiHandle $mh, array &$done, string $url, bool $wait): 
     return $r;
 }
 
-HttpServer::onRequest(function (Request $req, Response $res) use ($shared, $stripe, $victim, $multi, &$multiDone, $bootShared) {
+HttpServer::onRequest(function (Request $req, Response $res) use ($shared, $stripe, $victim, $multi, &$multiDone, $bootShared, $symfony) {
     $q = $req->getQueryParams();
     $port = (int) ($q['port'] ?? 0);
     $id = $q['id'] ?? '';
@@ -138,8 +144,14 @@ HttpServer::onRequest(function (Request $req, Response $res) use ($shared, $stri
         curl_setopt($victim, CURLOPT_URL, $up);
         $out = result($victim, curl_exec($victim));
         break;
+    case '/symfony':
+        $r = $symfony->request('GET', $up, ['headers' => ['X-Id' => $id]]);
+        $t = microtime(true);
+        $out = ['body' => $r->getContent(), 'code' => $r->getStatusCode(), 'url' => $r->getInfo('url'),
+                'errno' => $r->getInfo('error') === null ? 0 : -1, 'ms' => (int) ((microtime(true) - $t) * 1000)];
+        break;
     case '/ping':
-        $out = ['pong' => true, 'same_handle' => spl_object_id($shared) === $bootShared];
+        $out = ['pong' => true, 'same_handle' => spl_object_id($shared) === $bootShared, 'symfony' => $symfony !== null];
         break;
     }
     $res->setHeader('Content-Type', 'application/json');

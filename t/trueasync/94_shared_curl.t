@@ -23,7 +23,7 @@ use TATest qw(parallel top_dir json_decode);
 use TAServer;
 use TAUpstream;
 
-plan tests => 33;
+plan tests => 35;
 
 # The upstream writes each request's id to $seen (one line each).
 my (undef, $seen) = tempfile('ta-curl-seen-XXXXXX', TMPDIR => 1, UNLINK => 1);
@@ -194,6 +194,17 @@ is_deeply [ map { $_->{body} // '' } @res ], [ map { body_of($_) } 'slow', map {
 is scalar(grep { ($_->{ms} // 1e9) < 1500 } @res[1 .. 4]), 4,
     'the quick ones were done long before the slow one (curl_multi_select() holds nothing)'
     or diag explain [ map { $_->{ms} } @res ];
+
+# Symfony's CurlHttpClient made at boot (when Debian's package is there).
+SKIP: {
+    skip 'php-symfony-http-client is not installed', 2 unless $p->{symfony};
+    @ids = map { "sf$_" } 1 .. 10;
+    $t0 = time;
+    @res = run_all([ map { "/symfony?id=$_" } @ids ]);
+    $took = time - $t0;
+    own_ok \@res, \@ids, 'Symfony CurlHttpClient made at boot, 10 concurrent requests: each its own response', hdr => 1;
+    ok $took < 2, sprintf('and they overlapped on its one multi handle (%.2f s for 10 x 300 ms)', $took);
+}
 
 # A fatal error in a write callback during curl_exec() on a third boot
 # handle: its waiters are not left waiting, the log says why that handle

@@ -23,7 +23,7 @@ use TATest qw(parallel top_dir json_decode);
 use TAServer;
 use TAUpstream;
 
-plan tests => 35;
+plan tests => 36;
 
 # The upstream writes each request's id to $seen (one line each).
 my (undef, $seen) = tempfile('ta-curl-seen-XXXXXX', TMPDIR => 1, UNLINK => 1);
@@ -39,6 +39,7 @@ my ($port, $upid) = TAUpstream::serve(sub {
         my %q = map { split /=/, $_, 2 } split /&/, (($path // '') =~ /\?(.*)/)[0] // '';
         my $id = ($q{id} // '') . (defined $hid ? "/h$hid" : '');
         if (open my $fh, '>>', $seen) { print $fh "$id\n"; close $fh }
+        if (open my $fh, '>>', "$seen.conn") { print $fh "$$ $id\n"; close $fh }   # one process per connection
         my $body = body_of($id);
         syswrite $c, "HTTP/1.1 200 OK\r\nContent-Length: 16384\r\nContent-Type: text/plain\r\n\r\n";
         for my $part (0 .. 3) {
@@ -47,7 +48,7 @@ my ($port, $upid) = TAUpstream::serve(sub {
         }
     }
 });
-END { TAUpstream::stop($upid) if $upid }
+END { TAUpstream::stop($upid) if $upid; unlink "$seen.conn" if $seen }
 
 my $top = top_dir();
 my $srv = TAServer->new(body => <<"CONF");
@@ -88,6 +89,13 @@ my @res = run_all([ map { "/shared?id=$_" } @ids ]);
 my $took = time - $t0;
 own_ok \@res, \@ids, '12 concurrent requests on one boot CurlHandle: each its own body, effective URL, 200, errno 0';
 ok $took > 12 * 0.3 * 0.9, sprintf('their transfers took turns on the handle (%.2f s for 12 x 300 ms)', $took);
+sub connections {                                  # upstream connections that served these ids
+    my %want = map { $_ => 1 } @_;
+    open my $fh, '<', "$seen.conn" or return 0;
+    my %pids = map { my ($pid, $id) = split ' '; $want{$id} ? ($pid => 1) : () } <$fh>;
+    return scalar keys %pids;
+}
+is connections(@ids), 1, 'and kept its connection alive from one request to the next (one connection for 12)';
 
 # Each sets its own write target while other transfers run on the handle.
 my @modes = qw(file fn ret);

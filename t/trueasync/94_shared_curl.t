@@ -4,12 +4,15 @@
 #     gets its own body, URL, status and errno, whatever write target it
 #     set (CURLOPT_FILE, CURLOPT_WRITEFUNCTION, RETURNTRANSFER); the
 #     Stripe-like curl_reset + curl_setopt_array + curl_exec + curl_getinfo
-#     sequence keeps its own results; a request whose client hangs up
-#     mid-transfer (the holder) or while waiting leaves the handle usable;
-#     per-request handles still overlap; a multi handle shared by the
-#     requests gives each its own transfer. Before the guard, concurrent
-#     requests got false with "easy handle already used in multi handle" or
-#     "Failed initialization", and another request's error.
+#     sequence keeps its own results; requests one after another reuse one
+#     connection; a request whose client hangs up mid-transfer (the holder)
+#     or while waiting leaves the handle usable; per-request handles still
+#     overlap; a multi handle shared by the requests (and Symfony's
+#     CurlHttpClient made at boot) gives each its own transfer; a fatal
+#     error inside curl_exec() does not leave its waiters waiting. Before
+#     the guard, concurrent requests got false with "easy handle already
+#     used in multi handle" or "Failed initialization", another request's
+#     URL and error, and each curl_exec() a new connection.
 #     A private server, one PHP thread; a local keep-alive upstream whose
 #     /echo answers "<id>|" repeated (16 KiB) in four parts over `ms`.
 use strict;
@@ -23,7 +26,7 @@ use TATest qw(parallel top_dir json_decode);
 use TAServer;
 use TAUpstream;
 
-plan tests => 36;
+plan tests => 37;
 
 # The upstream writes each request's id to $seen (one line each).
 my (undef, $seen) = tempfile('ta-curl-seen-XXXXXX', TMPDIR => 1, UNLINK => 1);
@@ -95,7 +98,12 @@ sub connections {                                  # upstream connections that s
     my %pids = map { my ($pid, $id) = split ' '; $want{$id} ? ($pid => 1) : () } <$fh>;
     return scalar keys %pids;
 }
-is connections(@ids), 1, 'and kept its connection alive from one request to the next (one connection for 12)';
+# One request after another on the boot handle: one kept-alive connection
+# (a multi handle per curl_exec() closed it every time: 5 connections).
+@ids = map { "ka$_" } 1 .. 5;
+@res = map { get("/shared?id=$_") } @ids;
+own_ok \@res, \@ids, '5 requests one after another on the boot handle: their own results';
+is connections(@ids), 1, 'and the handle kept its connection alive from one to the next (one connection for 5)';
 
 # Each sets its own write target while other transfers run on the handle.
 my @modes = qw(file fn ret);

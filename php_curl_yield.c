@@ -1,7 +1,7 @@
 /* curl_exec() and curl_multi_select() yield inside coroutines. libphp
  * calls libcurl through its PLT, and this module is the root of the
- * dlopen that brings libphp in, so the two libcurl entry points below
- * are found here first: inside a coroutine they drive the transfer through
+ * dlopen that brings libphp in, so the libcurl entry points below are
+ * found here first: inside a coroutine they drive the transfer through
  * a multi handle and wait for its sockets on the reactor; anywhere else
  * they are libcurl's own. */
 #ifndef _GNU_SOURCE
@@ -20,12 +20,20 @@
 #define TA_EXPORT __attribute__((visibility("default")))
 
 typedef CURLcode (*easy_perform_fn)(CURL *);
+typedef void (*easy_cleanup_fn)(CURL *);
 typedef CURLMcode (*multi_wait_fn)(CURLM *, struct curl_waitfd *, unsigned int, int, int *);
 
 static easy_perform_fn real_easy_perform(void)
 {
     static easy_perform_fn fn;
     if (!fn) fn = (easy_perform_fn) dlsym(RTLD_NEXT, "curl_easy_perform");
+    return fn;
+}
+
+static easy_cleanup_fn real_easy_cleanup(void)
+{
+    static easy_cleanup_fn fn;
+    if (!fn) fn = (easy_cleanup_fn) dlsym(RTLD_NEXT, "curl_easy_cleanup");
     return fn;
 }
 
@@ -92,6 +100,42 @@ static int drive(CURLM *m, ta_curl_watch *w)
     return 0;
 }
 
+/* An easy handle's multi handle, kept from one of its transfers to the
+ * next as libcurl's curl_easy_perform keeps one: the connections it leaves
+ * open serve the handle's next transfer (keep-alive; a new multi handle
+ * per call closed them at every curl_exec()). Made at the handle's first
+ * transfer in a coroutine, freed with the handle (curl_easy_cleanup()).
+ * The watch lives with it: libcurl tells it of sockets between calls. */
+typedef struct {
+    CURLM *m;
+    ta_curl_watch w;
+} ta_easy_multi;
+
+/* CURL * -> ta_easy_multi * (PHP's curl handles stay on their thread) */
+static __thread HashTable *tl_easy_multis;
+
+static zend_ulong easy_key(CURL *easy) { return (zend_ulong) (uintptr_t) easy; }
+
+static ta_easy_multi *easy_multi(CURL *easy)
+{
+    if (!tl_easy_multis) {
+        tl_easy_multis = pemalloc(sizeof *tl_easy_multis, 1);
+        zend_hash_init(tl_easy_multis, 8, NULL, NULL, 1);
+    }
+    ta_easy_multi *em = zend_hash_index_find_ptr(tl_easy_multis, easy_key(easy));
+    if (em) return em;
+    CURLM *m = curl_multi_init();
+    if (!m) return NULL;
+    em = pecalloc(1, sizeof *em, 1);
+    em->m = m;
+    em->w.timeout_ms = -1;
+    curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, &em->w);
+    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(m, CURLMOPT_TIMERDATA, &em->w);
+    return zend_hash_index_add_new_ptr(tl_easy_multis, easy_key(easy), em);
+}
+
 /* For curl_multi_select(): the multi handle's own sockets, found with a
  * poll-free fdset (descriptors past FD_SETSIZE cannot be seen that way, so
  * then a short timeout stands in). 1 ready, 0 timeout, -1 cancelled. */
@@ -118,26 +162,27 @@ static int wait_multi(CURLM *m, long limit_ms)
 TA_EXPORT CURLcode curl_easy_perform(CURL *easy)
 {
     if (!ta_coro_current()) return real_easy_perform()(easy);
-    CURLM *m = curl_multi_init();
-    if (!m) return real_easy_perform()(easy);
-    ta_curl_watch w = { .n = 0, .timeout_ms = -1 };
-    curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, &w);
-    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(m, CURLMOPT_TIMERDATA, &w);
-    if (curl_multi_add_handle(m, easy) != CURLM_OK) {
-        curl_multi_cleanup(m);
-        return real_easy_perform()(easy);
-    }
+    ta_easy_multi *em = easy_multi(easy);
+    if (!em || curl_multi_add_handle(em->m, easy) != CURLM_OK) return real_easy_perform()(easy);
     CURLcode result = CURLE_OK;
-    if (drive(m, &w) < 0) result = CURLE_ABORTED_BY_CALLBACK;
+    if (drive(em->m, &em->w) < 0) result = CURLE_ABORTED_BY_CALLBACK;
     int left;
     CURLMsg *msg;
-    while ((msg = curl_multi_info_read(m, &left)))
+    while ((msg = curl_multi_info_read(em->m, &left)))
         if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy && result == CURLE_OK) result = msg->data.result;
-    curl_multi_remove_handle(m, easy);
-    curl_multi_cleanup(m);
+    curl_multi_remove_handle(em->m, easy);
     return result;
+}
+
+/* The handle goes, then its multi handle with the connections it kept. */
+TA_EXPORT void curl_easy_cleanup(CURL *easy)
+{
+    ta_easy_multi *em = tl_easy_multis && easy ? zend_hash_index_find_ptr(tl_easy_multis, easy_key(easy)) : NULL;
+    real_easy_cleanup()(easy);
+    if (!em) return;
+    zend_hash_index_del(tl_easy_multis, easy_key(easy));
+    curl_multi_cleanup(em->m);
+    pefree(em, 1);
 }
 
 /* curl_multi_select() in PHP: waits on the reactor, then reports ready

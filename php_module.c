@@ -17,6 +17,7 @@
 #include "php_request_zlib.h"
 #include "php_db_guard.h"
 #include "php_stream_guard.h"
+#include "php_curl_guard.h"
 #include "php_pdo_pool.h"
 #include "coro_bailout.h"
 #include "scheduler.h"
@@ -70,6 +71,7 @@ static PHP_MINIT_FUNCTION(trueasync)
     ta_sched_guard_fibers();
     ta_db_guard_install();
     ta_stream_guard_install();
+    ta_curl_guard_install();
     ta_pdo_pool_install();
     if (!ta_reactor_register()) {
         php_error_docref(NULL, E_CORE_ERROR, "Cannot register the TrueAsync reactor");
@@ -87,6 +89,7 @@ static PHP_RINIT_FUNCTION(trueasync)
 {
     ta_db_guard_rinit();
     ta_stream_guard_rinit();
+    ta_curl_guard_rinit();
     ta_pdo_pool_rinit();
     return SUCCESS;
 }
@@ -107,6 +110,7 @@ static const zend_module_dep ta_module_deps[] = {
     ZEND_MOD_OPTIONAL("pgsql")
     ZEND_MOD_OPTIONAL("pdo_pgsql")
     ZEND_MOD_OPTIONAL("redis")   /* started first, so its class can be guarded */
+    ZEND_MOD_OPTIONAL("curl")
     ZEND_MOD_END
 };
 

@@ -20,6 +20,7 @@ PKGS="apache2 apache2-dev libuv1-dev libapache2-mod-perl2 libwww-perl
       php-symfony-event-dispatcher php-slim prometheus
       php-doctrine-dbal php-illuminate-database php-symfony-framework-bundle
       php-symfony-twig-bundle php-twig php-symfony-security-core php-predis
+      php-symfony-http-client
       debhelper fakeroot lintian php-parser
       libicu-dev libpng-dev libjpeg-dev libwebp-dev libfreetype-dev libgmp-dev
       libzip-dev libsodium-dev libxslt1-dev libbz2-dev libldap-dev libpq-dev

@@ -6,9 +6,21 @@
 #ifndef TA_PHP_STREAM_YIELD_H
 #define TA_PHP_STREAM_YIELD_H
 
+#include <stdbool.h>
+
 /* Wraps every registered socket transport; call at module start-up, after
  * the extensions that register transports (openssl) started. */
 void ta_stream_yield_install(void);
+
+/* Set once at start-up: around a coroutine's read or write on a socket
+ * stream, enter(stream) says whether that I/O must run to its end though
+ * the coroutine be cancelled meanwhile (enter then holds the cancellation
+ * back, and leave(stream) lets go of it): a shared MySQL connection's. */
+typedef struct ta_stream_io_hooks {
+    bool (*enter)(struct _php_stream *stream);
+    void (*leave)(struct _php_stream *stream);
+} ta_stream_io_hooks;
+void ta_stream_set_io_hooks(ta_stream_io_hooks hooks);
 
 /* stream_select() waits on the reactor inside coroutines; the streams of
  * stream_socket_pair() yield as the transports' do; fclose() of a socket

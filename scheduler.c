@@ -582,6 +582,20 @@ zval *ta_coro_result(ta_coro *co)
     return &co->result;
 }
 
+static void (*protected_cancel_hook)(ta_coro *co);
+
+void ta_sched_set_protected_cancel_hook(void (*fn)(ta_coro *co)) { protected_cancel_hook = fn; }
+
+/* A waiting coroutine wakes to its cancellation. */
+static void deliver_cancel(ta_coro *co)
+{
+    if (co->state != TA_CORO_SUSPENDED || !co->started) return;
+    if (co->wait_cancel) co->wait_cancel(co, co->wait_data);
+    co->wait_cancel = NULL;
+    co->wait_data = NULL;
+    make_ready(ta_sched_current, co);
+}
+
 void ta_coro_cancel(ta_coro *co, zend_object *error, const char *why)
 {
     if (co->state == TA_CORO_DONE || co->cancelled) return;
@@ -591,12 +605,15 @@ void ta_coro_cancel(ta_coro *co, zend_object *error, const char *why)
         co->throw_in = error ? error : ta_new_cancellation(why);
     }
     /* protected: its wait goes on; protect() throws this when it ends */
-    if (co->state == TA_CORO_SUSPENDED && co->started && !co->protect) {
-        if (co->wait_cancel) co->wait_cancel(co, co->wait_data);
-        co->wait_cancel = NULL;
-        co->wait_data = NULL;
-        make_ready(ta_sched_current, co);
-    }
+    if (!co->protect) deliver_cancel(co);
+    else if (protected_cancel_hook) protected_cancel_hook(co);
+}
+
+void ta_coro_unprotect(ta_coro *co)
+{
+    if (co->protect > 0) co->protect--;
+    /* thrown already (it unwinds): the wait it is in fails as a new one would */
+    if (!co->protect && co->cancelled && co->state != TA_CORO_DONE) deliver_cancel(co);
 }
 
 zend_object *ta_new_cancellation(const char *why)

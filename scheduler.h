@@ -178,6 +178,16 @@ zend_result ta_coro_yield_to_loop(void);
  * a running one gets it at its next suspension. */
 void ta_coro_cancel(ta_coro *co, zend_object *error, const char *why);
 
+/* Set once at start-up: called when a coroutine inside a protected
+ * section (co->protect) is cancelled; its cancellation waits until the
+ * section ends, or until ta_coro_unprotect(). */
+void ta_sched_set_protected_cancel_hook(void (*fn)(ta_coro *co));
+/* Ends one level of a coroutine's protection from outside it (a bound on
+ * how long its cancellation may wait): with none left, a waiting
+ * coroutine gets its pending cancellation at once, as ta_coro_cancel()
+ * gives it. */
+void ta_coro_unprotect(ta_coro *co);
+
 /* Cancels every coroutine of one request (scope: its co->scope). */
 void ta_sched_cancel_scope(ta_sched *s, zend_object *scope, const char *why);
 

@@ -506,6 +506,24 @@ ta_coro *ta_coro_current(void)
     return s->current;
 }
 
+/* With an exception in flight the suspension would not happen at all (the
+ * engine calls no function then): the coroutine ran on from where it had
+ * queued itself, and the loop resumed it again later. */
+ta_in_flight ta_in_flight_aside(void)
+{
+    ta_in_flight f = { EG(exception), EG(opline_before_exception) };
+    EG(exception) = NULL;
+    return f;
+}
+
+void ta_in_flight_back(ta_in_flight f)
+{
+    if (!f.ex) return;
+    if (EG(exception)) OBJ_RELEASE(EG(exception));
+    EG(exception) = f.ex;
+    EG(opline_before_exception) = f.before;
+}
+
 zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
 {
     ta_sched *s = ta_sched_current;
@@ -530,6 +548,7 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
     if (co->state == TA_CORO_RUNNING) co->state = TA_CORO_SUSPENDED;
     zval rv;
     s->error_reporting = EG(error_reporting);
+    ta_in_flight aside = ta_in_flight_aside();
     sched_fiber_call(fn_suspend, NULL, &rv, 0, NULL);
     EG(error_reporting) = s->error_reporting;
     zval_ptr_dtor(&rv);
@@ -537,7 +556,9 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
     co->wait_cancel = NULL;
     co->wait_data = NULL;
     if (co->suspend_file) { zend_string_release(co->suspend_file); co->suspend_file = NULL; co->suspend_line = 0; }
-    return EG(exception) ? FAILURE : SUCCESS;
+    bool failed = EG(exception) != NULL;
+    ta_in_flight_back(aside);
+    return failed ? FAILURE : SUCCESS;
 }
 
 /* Takes a coroutine off the list of those waiting for the loop's next run;

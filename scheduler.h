@@ -162,6 +162,15 @@ void ta_sched_run_ready(ta_sched *s);
  * not block. */
 static inline int ta_sched_has_ready(ta_sched *s) { return s->ready_head || s->later_head; }
 
+/* An exception in flight when a coroutine waits (a destructor doing I/O
+ * while the stack unwinds: a statement skipping the rest of an unbuffered
+ * result) is kept aside while it waits, as a blocking call never sees it;
+ * back, it is the one thrown, whatever the wait threw meanwhile (a
+ * cancellation: the wait failed). ta_coro_wait() does so itself. */
+typedef struct { zend_object *ex; const zend_op *before; } ta_in_flight;
+ta_in_flight ta_in_flight_aside(void);
+void ta_in_flight_back(ta_in_flight f);
+
 /* The coroutine calling into C right now, or NULL outside coroutines. */
 ta_coro *ta_coro_current(void);
 /* From inside a coroutine: sleep until ta_coro_wake(). FAILURE means an

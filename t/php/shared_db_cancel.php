@@ -145,6 +145,21 @@ HttpServer::onRequest(function (Request $req, Response $res) {
     case '/local':
         $out = recorded($tag, fn () => pdo_to($port)->query(sprintf('SELECT SLEEP(%.3F)', $secs))->fetchColumn());
         break;
+    case '/throwunbuf':
+        // an exception thrown while an unbuffered result is unread: its
+        // statement skips the rest of it as the exception unwinds
+        $db = $api === 'unbuf' ? Boot::$unbuf : pdo_to($port, false);
+        try {
+            (function () use ($db) {
+                $st = $db->query("SELECT 1 UNION ALL SELECT REPEAT('x', 8000000)");
+                $st->fetch();
+                throw new RuntimeException('thrown mid-result');
+            })();
+        } catch (RuntimeException $e) {
+            $out = ['caught' => $e->getMessage()];
+        }
+        $out['after'] = (int) $db->query('SELECT 5')->fetchAll(PDO::FETCH_COLUMN)[0];
+        break;
     case '/connect':
         $out = recorded($tag, fn () => pdo_to($port) ? 'connected' : '');
         break;

@@ -4,11 +4,13 @@
 #     cut from under the query, mysqlnd closed the connection, and every
 #     later request on the thread failed with 2006 "MySQL server has gone
 #     away" until the worker rebooted.
-#     - Client hang-up during SELECT SLEEP(1.5) (PDO, a PDO with unbuffered
-#       queries, mysqli): the query is read to its end (an unbuffered
-#       result's rows skipped), then the holder's coroutine ends with its
-#       cancellation (not later, not lingering); the request that waited
-#       for the handle meanwhile and the next ones get their answers.
+#     - Client hang-up during SELECT SLEEP(1.5) (PDO; a PDO with unbuffered
+#       queries, through query() and through a prepared statement's
+#       execute(); mysqli): the query is read to its end (an unbuffered
+#       result's 8 MB skipped, also while the cancellation unwinds the
+#       stack), then the holder's coroutine ends with its cancellation (not
+#       later, not lingering); the request that waited for the handle
+#       meanwhile and the next ones get their answers.
 #     - TrueAsyncRequestTimeout 1 during SLEEP(1.5): 504 at 1 s, the query
 #       ends, the handle works afterwards.
 #     - A per-request PDO is still cancelled at once.
@@ -18,6 +20,11 @@
 #       cut one more second after the cancellation (TA00867), the holder
 #       ends then; the connection is closed, which the next user's error
 #       says and the log says once (TA00868).
+#     - An exception thrown while an unbuffered result is unread (no
+#       cancellation): its statement skips the rest as the stack unwinds,
+#       and the connection works on, as in PHP. Before, the skip's wait ran
+#       with the exception in flight, did not suspend, and the child died
+#       (per-request and shared PDO).
 #     - PostgreSQL as before: a pgsql link and a pdo_pgsql PDO made at boot,
 #       their holder's query cancelled on the server at once, the link
 #       still works.
@@ -31,7 +38,7 @@ use TATest qw(raw_request json_decode log_mark log_since wait_log child_crashes)
 use TAMariaDB;
 use TAPostgres;
 
-plan tests => 47;
+plan tests => 56;
 
 my $port = TAMariaDB::start();
 my $pgport = TAPostgres::start();
@@ -84,12 +91,13 @@ is_deeply $boot->{made}, [qw(pdo unbuf mysqli pg pgpdo)], 'the worker made its P
     or diag explain $boot;
 my $pid = $boot->{pid};
 
-for my $api (qw(pdo unbuf mysqli)) {
+for my $api (qw(pdo unbuf unbufstmt mysqli)) {
     my $tag = "hang_$api";
+    my $uapi = $api eq 'unbufstmt' ? 'unbuf' : $api;
     my $pidb = fork // die "fork: $!";
     if (!$pidb) {       # B: arrives while A's query runs, waits for the handle
         sleep 0.6;
-        my $r = get("/use?api=$api&id=42");
+        my $r = get("/use?api=$uapi&id=42");
         POSIX::_exit(($r->{id} // 0) == 42 ? 0 : 1);
     }
     hang_up("/hold?api=$api&secs=1.5&tag=$tag", 0.4);
@@ -100,7 +108,7 @@ for my $api (qw(pdo unbuf mysqli)) {
     my $took = ($r->{end} // 0) - ($r->{start} // 0);
     ok $took >= 1.45 && $took < 2.5, "$api: ... once its query returned (after ${\ sprintf '%.2f', $took} s of SLEEP(1.5))";
     is $s->{coroutines}, 1, "$api: no coroutine of it lingers (only /state runs)" or diag explain $s;
-    my $u = get("/use?api=$api&id=7");
+    my $u = get("/use?api=$uapi&id=7");
     is $u->{id}, 7, "$api: the next request uses the shared handle (no 2006)" or diag explain $u;
 }
 
@@ -158,6 +166,13 @@ for my $api (qw(pdo unbuf mysqli)) {
     is $n, 1, 'the log says once that the shared connection is closed' or diag $log;
     like $log, qr/TA00868: .*MySQL connection .*shared.* closed/, '... in words that say so';
     is get('/use?api=mysqli&id=12')->{id}, 12, 'the other shared handle (mysqli) still works';
+}
+
+for my $api (qw(local unbuf)) {
+    my $r = get("/throwunbuf?api=$api&port=$port");
+    is $r->{caught}, 'thrown mid-result', "$api unbuffered PDO: an exception thrown with 8 MB of its result unread is caught"
+        or diag explain $r;
+    is $r->{after}, 5, "$api unbuffered PDO: ... and the connection answers the next query";
 }
 
 for my $api (qw(pg pgpdo)) {

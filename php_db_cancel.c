@@ -9,10 +9,14 @@
  * every later request on the thread (2006 "MySQL server has gone away")
  * until the worker booted again: one client's hang-up broke everyone's
  * requests. So, as php-fpm never interrupts a running query when its
- * client leaves, the cancellation waits (as inside Async\protect()) until
- * the call returns, and is thrown then. Bounded: a statement still running
- * the request's TrueAsyncRequestTimeout (or TA_DB_CANCEL_GRACE_MS) after
- * the cancellation is cut as before, with a warning.
+ * client leaves, I/O on a shared connection's socket by the coroutine that
+ * holds it runs to its end (the cancellation waits, as inside
+ * Async\protect()), and the cancellation is thrown when the call returns;
+ * the rest of an unbuffered result is skipped the same way when its
+ * statement goes. Only that socket's I/O: the coroutine's other waits stay
+ * cancellable. Bounded: a statement still running the request's
+ * TrueAsyncRequestTimeout (or TA_DB_CANCEL_GRACE_MS) after the
+ * cancellation is cut as before, with a warning.
  *
  * Which request connected a connection is kept in mysqlnd's plugin area of
  * the connection (a word per plugin, allocated and freed with it), written
@@ -176,18 +180,22 @@ static void bound_dispose(zend_async_event_callback_t *cb, zend_async_event_t *e
 /* From the cancellation on, the statement has grace_ms() to end. */
 static void bound_start(hold *h)
 {
-    if (h->cut || h->timer || EG(exception)) return;
+    if (h->cut || h->timer) return;
+    ta_in_flight aside = ta_in_flight_aside();      /* called while a stack unwinds, too */
     zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT(grace_ms(h->co), false);
-    if (!t) { zend_clear_exception(); return; }
-    bound_cb *cb = ecalloc(1, sizeof *cb);
-    cb->base.callback = bound_fire;
-    cb->base.dispose = bound_dispose;
-    cb->h = h;
-    h->timer = &t->base;
-    h->cb = cb;
-    t->base.add_callback(&t->base, &cb->base);
-    t->base.start(&t->base);
-    if (EG(exception)) { zend_clear_exception(); bound_stop(h); }
+    if (t) {
+        bound_cb *cb = ecalloc(1, sizeof *cb);
+        cb->base.callback = bound_fire;
+        cb->base.dispose = bound_dispose;
+        cb->h = h;
+        h->timer = &t->base;
+        h->cb = cb;
+        t->base.add_callback(&t->base, &cb->base);
+        t->base.start(&t->base);
+        if (EG(exception)) bound_stop(h);
+    }
+    if (EG(exception) && !aside.ex) zend_clear_exception();
+    ta_in_flight_back(aside);
 }
 
 /* A coroutine inside a protected section was cancelled: if the section is

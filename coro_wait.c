@@ -98,6 +98,7 @@ int ta_coro_wait_event(zend_async_event_t *ev)
 int ta_wait_fds(const int *fds, const int *events, int n, const struct timeval *tv)
 {
     if (!ta_coro_current()) return 1;
+    ta_in_flight aside = ta_in_flight_aside();      /* I/O while the stack unwinds */
     int made = 0, rc = 0;
     zend_async_event_t **evs = ecalloc((size_t) n + 1, sizeof *evs);
     ta_event_outcome *out = ecalloc((size_t) n + 1, sizeof *out);
@@ -120,6 +121,7 @@ int ta_wait_fds(const int *fds, const int *events, int n, const struct timeval *
     }
     efree(evs);
     efree(out);
+    ta_in_flight_back(aside);
     if (rc < 0) return -1;
     return ready ? 1 : timed_out ? 0 : 1;
 }

@@ -14,6 +14,7 @@
  * request. A transaction's handle belongs to the coroutine that began it:
  * a child coroutine that uses it waits until the parent commits. */
 #include "php_db_guard.h"
+#include "php_db_cancel.h"
 #include "php_http_api.h"
 #include "ta_log.h"
 
@@ -52,7 +53,11 @@ static zend_class_entry *ce_pdo, *ce_stmt, *ce_link, *ce_mstmt, *ce_result, *ce_
 
 void ta_db_guard_set_pool_hooks(ta_db_pool_hooks hooks) { pool_hooks = hooks; }
 
-void ta_db_guard_rinit(void) { tl_guards = NULL; }
+void ta_db_guard_rinit(void)
+{
+    tl_guards = NULL;
+    ta_db_cancel_rinit();
+}
 
 zif_handler ta_db_guard_orig(zend_execute_data *execute_data)
 {
@@ -270,6 +275,7 @@ static void guard_drop_unused(db_guard *g)
 /* The next waiter holds it now (woken), or nobody does and it goes. */
 static void guard_release(db_guard *g)
 {
+    if (g->holder && g->c.conn) ta_db_cancel_released(g->c.conn, g->holder);
     g->holder = NULL;
     g->depth = 0;
     g->marked = false;
@@ -319,7 +325,10 @@ static void guarded(const db_conn *c, zif_handler orig, INTERNAL_FUNCTION_PARAME
     db_guard *g = guard_take(c, co, &gone);
     if (!g) return;
     g->depth++;
-    orig(INTERNAL_FUNCTION_PARAM_PASSTHRU);
+    /* a shared MySQL connection: co's cancellation waits for the answer */
+    int shared = ta_db_cancel_enter(c->conn, co);
+    if (shared >= 0) orig(INTERNAL_FUNCTION_PARAM_PASSTHRU);
+    if (shared > 0) ta_db_cancel_leave(c->conn, co, return_value);
     if (c->ops && c->ops->after) g->marked = c->ops->after(execute_data, return_value, g->marked);
     if (--g->depth == 0 && g->holder == co && !guard_open(g)) guard_release(g);
 }
@@ -411,6 +420,7 @@ static void end_hold(db_guard *g, ta_coro *co)
 
 static void coro_ended(ta_coro *co)
 {
+    ta_db_cancel_forget(co);
     if (pool_hooks.ended) pool_hooks.ended(co);
     /* one at a time: a rollback may wait, and the table change meanwhile */
     for (db_guard *mine = (db_guard *) 1; mine && tl_guards;) {
@@ -468,4 +478,5 @@ void ta_db_guard_install(void)
         } ZEND_HASH_FOREACH_END();
     }
     ta_sched_set_release_hook(coro_ended);
+    ta_db_cancel_install();
 }

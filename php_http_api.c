@@ -175,6 +175,19 @@ static void request_failed(ta_coro *co, ta_response_obj *r, ta_exchange *ex, zen
     }
 }
 
+/* The request's cancellation, or what a driver threw over it: a client
+ * that leaves while `new PDO` connects gets mysqlnd's connect error, a
+ * PDOException whose previous is the CancellationError. */
+static bool by_cancellation(ta_coro *co, zend_object *ex)
+{
+    for (int depth = 0; co->cancelled && ex && depth < 8; depth++) {
+        if (instanceof_function(ex->ce, ta_ce_async_cancellation)) return true;
+        zval rv, *prev = zend_read_property_ex(zend_get_exception_base(ex), ex, ZSTR_KNOWN(ZEND_STR_PREVIOUS), 1, &rv);
+        ex = Z_TYPE_P(prev) == IS_OBJECT ? Z_OBJ_P(prev) : NULL;
+    }
+    return false;
+}
+
 static void request_done(ta_coro *co, zend_object *uncaught)
 {
     zend_object *robj = co->scope;
@@ -190,7 +203,7 @@ static void request_done(ta_coro *co, zend_object *uncaught)
     if (uncaught) {
         /* Cancelled from outside (client gone, server stopping): not the
          * script's error; the client, if still there, gets 503. */
-        bool cancelled = co->cancelled && instanceof_function(uncaught->ce, ta_ce_async_cancellation);
+        bool cancelled = by_cancellation(co, uncaught);
         if (!cancelled) log_uncaught(uncaught, tl_host->script);
         if (!r->ended && ex && (cancelled || !end_as_php(r, ex, uncaught))) {
             ta_exchange_fail(ex, cancelled ? 503 : 500);
@@ -214,6 +227,8 @@ static void request_done(ta_coro *co, zend_object *uncaught)
 
 /* A Closure of HttpServer::handle(), made once per boot of the script. */
 static __thread zval tl_dispatch;
+/* The last request number given on this thread. */
+static __thread uint64_t tl_request_ids;
 /* The handler came from frankenphp_handle_request() (called without
  * arguments; superglobals are its request). */
 static __thread bool tl_classic;
@@ -237,6 +252,7 @@ int ta_http_start_request(ta_exchange *ex, zval *callback)
     req->ex = ex;
     ta_exchange_ref(ex);
     res->ex = ex;
+    res->id = ++tl_request_ids;
     res->g = emalloc(sizeof *res->g);
     ta_rglobals_init(res->g, &ex->req, tl_host->script);
     res->g->session.keep_config = tl_classic;     /* FrankenPHP keeps a loop's session set-up */
@@ -335,6 +351,11 @@ bool ta_http_cancel_request(ta_exchange *ex, int status, const char *why)
 ta_exchange *ta_http_coro_exchange(ta_coro *co)
 {
     return co && co->scope ? OBJ_OF(ta_response_obj, co->scope)->ex : NULL;
+}
+
+uint64_t ta_http_coro_request_id(ta_coro *co)
+{
+    return co && co->scope ? OBJ_OF(ta_response_obj, co->scope)->id : 0;
 }
 
 /* ---- HttpServer ------------------------------------------------------------ */

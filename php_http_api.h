@@ -42,6 +42,9 @@ void ta_http_exchange_event(ta_exchange *ex);
 bool ta_http_cancel_request(ta_exchange *ex, int status, const char *why);
 /* The exchange of the request a coroutine belongs to, or NULL. */
 ta_exchange *ta_http_coro_exchange(ta_coro *co);
+/* A number for the request a coroutine belongs to, never reused by the
+ * thread (0: a coroutine of no request). */
+uint64_t ta_http_coro_request_id(ta_coro *co);
 /* Whether the thread's handler came from frankenphp_handle_request(): its
  * requests are FrankenPHP's, one at a time unless the admin says more. */
 bool ta_http_serves_loop(void);

@@ -25,6 +25,7 @@ typedef struct {
     ta_output_state out;        /* the request's ob_* stack while it is swapped out */
     ta_request_globals *g;      /* its superglobals, SAPI state (the status), ...; gone after a fatal error */
     zend_object *ascope;        /* its Async\Scope, made when PHP code asks; held */
+    uint64_t id;                /* the thread's number for the request (ta_http_coro_request_id) */
     zend_object std;
 } ta_response_obj;
 

@@ -118,21 +118,22 @@ static php_netstream_data_t *waiting_socket(php_stream *stream)
         (sock)->is_blocked = 1;                                      \
         nb_; })
 
-/* A read (rbuf) or write (wbuf): outside a coroutine PHP's own call; inside
- * one, PHP's call made non-blocking, and a wait on the reactor (within the
- * stream's timeout) each time it would block. */
-static ssize_t socket_io(php_stream *stream, char *rbuf, const char *wbuf, size_t count)
+static ta_stream_io_hooks io_hooks;
+
+void ta_stream_set_io_hooks(ta_stream_io_hooks hooks) { io_hooks = hooks; }
+
+#define TA_IO_CALL() (wbuf ? orig->write(stream, wbuf, count) : orig->read(stream, rbuf, count))
+
+/* Inside a coroutine: PHP's call made non-blocking, and a wait on the
+ * reactor (within the stream's timeout) each time it would block. */
+static ssize_t socket_io_yield(php_stream *stream, php_netstream_data_t *sock, char *rbuf, const char *wbuf,
+                               size_t count)
 {
     const php_stream_ops *orig = orig_ops(stream);
-    php_netstream_data_t *sock = waiting_socket(stream);
-#define TA_IO_CALL() (wbuf ? orig->write(stream, wbuf, count) : orig->read(stream, rbuf, count))
-    if (!sock) { sync_fd(stream); return WITH_ORIG(stream, TA_IO_CALL()); }
-    /* one request's coroutines at a time on a shared stream */
-    if (ta_stream_guard_enter(stream) < 0) return -1;
     /* php-async's order: a read resumes its coroutine once the loop has
      * run, after those ready meanwhile (a write goes out at once) */
     ta_stream_guard_waiting(stream);
-    if (!wbuf && ta_coro_yield_to_loop() == FAILURE) return -1;
+    if (!wbuf && ta_coro_yield_to_loop() == FAILURE) { ta_stream_guard_waiting(NULL); return -1; }
     struct timeval tv = sock->timeout;
     bool limited = tv.tv_sec != -1;
     /* Non-blocking for the call: TLS may already hold decrypted bytes that
@@ -146,10 +147,25 @@ static ssize_t socket_io(php_stream *stream, char *rbuf, const char *wbuf, size_
         int r = ta_wait_fd(sock->socket, wbuf ? ASYNC_WRITABLE : ASYNC_READABLE, limited ? &tv : NULL);
         if (r <= 0) { n = -1; if (r == 0) sock->timeout_event = 1; break; }
     }
-#undef TA_IO_CALL
     ta_stream_guard_waiting(NULL);
     return n;
 }
+
+/* A read (rbuf) or write (wbuf): outside a coroutine PHP's own call;
+ * inside one, held to its end while the I/O hooks say so. */
+static ssize_t socket_io(php_stream *stream, char *rbuf, const char *wbuf, size_t count)
+{
+    const php_stream_ops *orig = orig_ops(stream);
+    php_netstream_data_t *sock = waiting_socket(stream);
+    if (!sock) { sync_fd(stream); return WITH_ORIG(stream, TA_IO_CALL()); }
+    /* one request's coroutines at a time on a shared stream */
+    if (ta_stream_guard_enter(stream) < 0) return -1;
+    bool held = io_hooks.enter && io_hooks.enter(stream);
+    ssize_t n = socket_io_yield(stream, sock, rbuf, wbuf, count);
+    if (held) io_hooks.leave(stream);
+    return n;
+}
+#undef TA_IO_CALL
 
 static ssize_t w_read(php_stream *stream, char *buf, size_t count) { return socket_io(stream, buf, NULL, count); }
 static ssize_t w_write(php_stream *stream, const char *buf, size_t count) { return socket_io(stream, NULL, buf, count); }

@@ -19,4 +19,15 @@ void ta_stream_yield_install(void);
 bool ta_stream_is_wrapped(const php_stream *stream);
 void ta_stream_wrap_plain(php_stream *stream);
 
+/* Set once at start-up: around a coroutine's read or write on a socket
+ * stream, enter(stream) says whether that I/O must run to its end though
+ * the coroutine be cancelled meanwhile (enter then holds the cancellation
+ * back, and leave(stream) lets go of it): a shared MySQL connection's. */
+typedef struct ta_stream_io_hooks {
+    bool (*enter)(struct _php_stream *stream);
+    void (*leave)(struct _php_stream *stream);
+} ta_stream_io_hooks;
+void ta_stream_set_io_hooks(ta_stream_io_hooks hooks);
+
+
 #endif

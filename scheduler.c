@@ -538,6 +538,24 @@ ta_coro *ta_coro_current(void)
     return s->current;
 }
 
+/* With an exception in flight the suspension would not happen at all (the
+ * engine calls no function then): the coroutine ran on from where it had
+ * queued itself, and the loop resumed it again later. */
+ta_in_flight ta_in_flight_aside(void)
+{
+    ta_in_flight f = { EG(exception), EG(opline_before_exception) };
+    EG(exception) = NULL;
+    return f;
+}
+
+void ta_in_flight_back(ta_in_flight f)
+{
+    if (!f.ex) return;
+    if (EG(exception)) OBJ_RELEASE(EG(exception));
+    EG(exception) = f.ex;
+    EG(opline_before_exception) = f.before;
+}
+
 zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
 {
     ta_sched *s = ta_sched_current;
@@ -563,6 +581,7 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
     if (suspend_hook) suspend_hook(co);
     zval rv;
     s->error_reporting = EG(error_reporting);
+    ta_in_flight aside = ta_in_flight_aside();
     sched_fiber_call(fn_suspend, NULL, &rv, 0, NULL);
     EG(error_reporting) = s->error_reporting;
     zval_ptr_dtor(&rv);
@@ -570,7 +589,9 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
     co->wait_cancel = NULL;
     co->wait_data = NULL;
     if (co->suspend_file) { zend_string_release(co->suspend_file); co->suspend_file = NULL; co->suspend_line = 0; }
-    return EG(exception) ? FAILURE : SUCCESS;
+    bool failed = EG(exception) != NULL;
+    ta_in_flight_back(aside);
+    return failed ? FAILURE : SUCCESS;
 }
 
 /* Takes a coroutine off the list of those waiting for the loop's next run;
@@ -615,6 +636,20 @@ zval *ta_coro_result(ta_coro *co)
     return &co->result;
 }
 
+static void (*protected_cancel_hook)(ta_coro *co);
+
+void ta_sched_set_protected_cancel_hook(void (*fn)(ta_coro *co)) { protected_cancel_hook = fn; }
+
+/* A waiting coroutine wakes to its cancellation. */
+static void deliver_cancel(ta_coro *co)
+{
+    if (co->state != TA_CORO_SUSPENDED || !co->started) return;
+    if (co->wait_cancel) co->wait_cancel(co, co->wait_data);
+    co->wait_cancel = NULL;
+    co->wait_data = NULL;
+    make_ready(ta_sched_current, co);
+}
+
 void ta_coro_cancel(ta_coro *co, zend_object *error, const char *why)
 {
     if (co->state == TA_CORO_DONE || co->cancelled) return;
@@ -624,12 +659,15 @@ void ta_coro_cancel(ta_coro *co, zend_object *error, const char *why)
         co->throw_in = error ? error : ta_new_cancellation(why);
     }
     /* protected: its wait goes on; protect() throws this when it ends */
-    if (co->state == TA_CORO_SUSPENDED && co->started && !co->protect) {
-        if (co->wait_cancel) co->wait_cancel(co, co->wait_data);
-        co->wait_cancel = NULL;
-        co->wait_data = NULL;
-        make_ready(ta_sched_current, co);
-    }
+    if (!co->protect) deliver_cancel(co);
+    else if (protected_cancel_hook) protected_cancel_hook(co);
+}
+
+void ta_coro_unprotect(ta_coro *co)
+{
+    if (co->protect > 0) co->protect--;
+    /* thrown already (it unwinds): the wait it is in fails as a new one would */
+    if (!co->protect && co->cancelled && co->state != TA_CORO_DONE) deliver_cancel(co);
 }
 
 zend_object *ta_new_cancellation(const char *why)

@@ -179,6 +179,15 @@ void ta_sched_run_ready(ta_sched *s);
  * not block. */
 static inline int ta_sched_has_ready(ta_sched *s) { return s->ready_head || s->later_head; }
 
+/* An exception in flight when a coroutine waits (a destructor doing I/O
+ * while the stack unwinds: a statement skipping the rest of an unbuffered
+ * result) is kept aside while it waits, as a blocking call never sees it;
+ * back, it is the one thrown, whatever the wait threw meanwhile (a
+ * cancellation: the wait failed). ta_coro_wait() does so itself. */
+typedef struct { zend_object *ex; const zend_op *before; } ta_in_flight;
+ta_in_flight ta_in_flight_aside(void);
+void ta_in_flight_back(ta_in_flight f);
+
 /* The coroutine calling into C right now, or NULL outside coroutines. */
 ta_coro *ta_coro_current(void);
 /* From inside a coroutine: sleep until ta_coro_wake(). FAILURE means an
@@ -194,6 +203,16 @@ zend_result ta_coro_yield_to_loop(void);
  * NULL: a new Async\CancellationError saying `why`) at its suspension point;
  * a running one gets it at its next suspension. */
 void ta_coro_cancel(ta_coro *co, zend_object *error, const char *why);
+
+/* Set once at start-up: called when a coroutine inside a protected
+ * section (co->protect) is cancelled; its cancellation waits until the
+ * section ends, or until ta_coro_unprotect(). */
+void ta_sched_set_protected_cancel_hook(void (*fn)(ta_coro *co));
+/* Ends one level of a coroutine's protection from outside it (a bound on
+ * how long its cancellation may wait): with none left, a waiting
+ * coroutine gets its pending cancellation at once, as ta_coro_cancel()
+ * gives it. */
+void ta_coro_unprotect(ta_coro *co);
 
 /* Cancels every coroutine of one request (scope: its co->scope). */
 void ta_sched_cancel_scope(ta_sched *s, zend_object *scope, const char *why);

@@ -250,12 +250,18 @@ static PGresult *ta_PQexecPrepared(PGconn *c, const char *name, int n, const cha
     return run(c, send_prepared, exec_prepared, &a);
 }
 
-/* pg_get_result(), and the extensions' own loops over results. */
+/* pg_get_result(), and the extensions' own loops over results (pg_query()
+ * asks for results left over before it sends): on a shared link, only its
+ * holder's, or a request would take another's result. */
 static PGresult *ta_PQgetResult(PGconn *c)
 {
+    if (!c || !yielding()) return pq.PQgetResult(c);
+    if (ta_db_guard_enter(c, &pg_ops) < 0) return NULL;
     /* cancelled: the rest is read as libpq does (the server answers at once) */
-    if (c && yielding() && wait_not_busy(c) < 0) cancel_on_server(c);
-    return pq.PQgetResult(c);
+    if (wait_not_busy(c) < 0) cancel_on_server(c);
+    PGresult *r = pq.PQgetResult(c);
+    ta_db_guard_leave(c);
+    return r;
 }
 
 /* pg_copy_to(): rows as they come. */
@@ -302,7 +308,9 @@ static PGconn *ta_PQconnectdb(const char *conninfo)
 
 static void ta_PQfinish(PGconn *c)
 {
-    if (c && ta_coro_current()) ta_db_guard_forget(c);
+    /* also outside a coroutine (a link freed as a request's state goes):
+     * a guard left behind would pass to the next PGconn at that address */
+    if (c) ta_db_guard_forget(c);
     pq.PQfinish(c);
 }
 

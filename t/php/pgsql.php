@@ -108,6 +108,12 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         $row = $st->fetch(PDO::FETCH_ASSOC);
         $out = ['id' => (int) $row['id'], 'pid' => (int) $row['pid'], 'pool' => $db->getPool()->count()];
         break;
+    case '/shared_one':
+        // one query on the shared link, outside any transaction
+        $r = @pg_query($GLOBALS['shared_pg'], sprintf('SELECT pg_sleep(%F), %d AS id', (float) ($q['secs'] ?? 0), $id));
+        $out['got'] = $r ? (int) pg_fetch_result($r, 0, 1) : null;
+        $out['warning'] = error_get_last()['message'] ?? '';
+        break;
     case '/nap':
         Async\delay(50);
         break;

@@ -23,7 +23,7 @@ use TATest qw(raw_request parallel top_dir json_decode json_encode);
 delete $ENV{PHP_INI_SCAN_DIR};
 use TAPostgres;
 
-plan tests => 2 * 5 + 1 + 2 * 4 + 3 + 1 + 2 * 4 + 3;
+plan tests => 2 * 5 + 1 + 2 * 4 + 3 + 1 + 2 * 4 + 1 + 3;
 
 my $port = TAPostgres::start();
 END { TAPostgres::stop() }
@@ -98,6 +98,18 @@ for my $api (qw(pg pdo)) {
     is_deeply [ $open->{status}, $open->{seen} ], [ 200, 1 ], "$api shared: a request that ends inside its transaction";
     my $next = pget("/shared?api=$api&id=501");
     is_deeply [ $next->{seen}, $next->{mine} ], [ 1, 501 ], "$api shared: ... had it rolled back: the next one sees its own row only";
+}
+
+# A query of one request still running on the shared link when another
+# request's pg_query() starts: pg_query() first asks libpq for results
+# left over (PQgetResult), which must wait its turn too, or it takes the
+# running query's result (the other request's) and that one fails.
+{
+    my @res = parallel([ sub { pget("/shared_one?id=71&secs=0.5") },
+                         sub { select(undef, undef, undef, 0.15); pget("/shared_one?id=72&secs=0") } ], 20);
+    is_deeply [ map { [ $_->{status}, $_->{got} // 'none', $_->{warning} // '' ] } @res ], [ [ 200, 71, '' ], [ 200, 72, '' ] ],
+        "pg shared: a query that starts while another request's runs gets its own result, and that one its own"
+        or diag explain \@res;
 }
 
 # TrueAsync's PDO pool over pdo_pgsql: 30 coroutines, 30 connections of

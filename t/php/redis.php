@@ -51,8 +51,12 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         }
         break;
     case '/publish':
+        // once the subscriber is subscribed (its request may start late on
+        // a loaded machine), as long as it takes up to 3 s
         $r = new Redis();
         $r->connect('127.0.0.1', $port, 2.0);
+        for ($i = 0; $i < 60 && !($r->pubsub('numsub', ["ta_chan_$id"])["ta_chan_$id"] ?? 0); $i++) Async\delay(50);
+        $out['waited_ms'] = $i * 50;
         $out['receivers'] = $r->publish("ta_chan_$id", "m$id");
         break;
     case '/session':

@@ -54,7 +54,7 @@ my @ps = parallel([
     sub { sleep 0.5; (rget("/publish?port=$port&id=77"))[0] },
 ], 10);
 is_deeply [ map { $_->{status} } @ps ], [ 200, 200, 200 ], 'SUBSCRIBE: subscriber, another request and the publisher all 200';
-is $ps[2]{receivers}, 1, '... the publisher, on the same thread, reached the subscriber';
+is $ps[2]{receivers}, 1, "... the publisher, on the same thread, reached the subscriber (after $ps[2]{waited_ms} ms)";
 is $ps[0]{got}, 'm77', '... which got the message';
 
 my ($p) = rget("/blpop?port=$port&id=4242&push=1&plain=1");

@@ -96,9 +96,8 @@ static ZEND_FUNCTION(ta_fclose)
         if (stream && ta_stream_is_wrapped(stream)) {
             /* a shared stream closes in its turn; those waiting for it then
              * give up, and run before it goes */
-            int g = ta_stream_guard_enter(stream);
+            int g = ta_stream_guard_close(stream);
             if (g == -1) RETURN_THROWS();
-            if (g == 0) ta_stream_guard_closing(stream);
             if (g == 0 && ta_coro_yield_to_loop() == FAILURE) {
                 zend_exception_save();          /* cancelled meanwhile: closed all the same */
                 orig_fclose(INTERNAL_FUNCTION_PARAM_PASSTHRU);

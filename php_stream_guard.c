@@ -167,10 +167,9 @@ void ta_stream_guard_waiting(php_stream *stream)
     tl_waiting_on = stream;
 }
 
-void ta_stream_guard_closing(php_stream *stream)
+/* Those waiting for the stream give up (they run before it goes). */
+static void close_waiters(sg_rec *rec)
 {
-    sg_rec *rec = find(stream);
-    if (!rec) return;
     rec->closing = true;
     for (sg_waiter *w = rec->head, *next; w; w = next) {
         next = w->next;
@@ -180,11 +179,21 @@ void ta_stream_guard_closing(php_stream *stream)
     rec->head = rec->tail = NULL;
 }
 
+int ta_stream_guard_close(php_stream *stream)
+{
+    /* nobody holds it nor waits for it: nothing to wait for or to tell */
+    if (!find(stream)) return 0;
+    int g = ta_stream_guard_enter(stream);
+    sg_rec *rec = g == 0 ? find(stream) : NULL;
+    if (rec) close_waiters(rec);
+    return g;
+}
+
 void ta_stream_guard_forget(php_stream *stream)
 {
     sg_rec *rec = find(stream);
     if (!rec) return;
-    ta_stream_guard_closing(stream);
+    close_waiters(rec);
     for (unsigned i = tl_nholds; i-- > 0;)
         if (tl_holds[i].rec == rec) tl_holds[i] = tl_holds[--tl_nholds];
     drop_rec(rec);

@@ -26,10 +26,11 @@ int ta_stream_guard_enter(php_stream *stream);
 /* The caller is about to wait on the stream it is using: that wait keeps
  * the stream (any other wait gives it up). */
 void ta_stream_guard_waiting(php_stream *stream);
-/* fclose() of the stream, before its coroutine lets the others run: those
- * waiting for it give up (their operation fails); they run before it is
- * freed. */
-void ta_stream_guard_closing(php_stream *stream);
+/* fclose() of the stream inside a coroutine, before it lets the others
+ * run: waits its turn if another request holds it, then those waiting for
+ * it give up (their operation fails; they run before it is freed). 0 go
+ * on, -1 cancelled while waiting (exception pending), -2 closed meanwhile. */
+int ta_stream_guard_close(php_stream *stream);
 /* The stream is being freed. */
 void ta_stream_guard_forget(php_stream *stream);
 

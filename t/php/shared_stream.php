@@ -23,9 +23,18 @@ function shared_conn(int $port)
 // parts as the socket gives (so another request's bytes would show).
 function resp($s, string ...$args)
 {
+    return resp_send($s, ...$args) ? resp_read($s) : ['error' => 'write'];
+}
+
+function resp_send($s, string ...$args): bool
+{
     $out = '*' . count($args) . "\r\n";
     foreach ($args as $a) $out .= '$' . strlen($a) . "\r\n$a\r\n";
-    if (@fwrite($s, $out) !== strlen($out)) return ['error' => 'write'];
+    return @fwrite($s, $out) === strlen($out);
+}
+
+function resp_read($s)
+{
     $line = @fgets($s);
     if ($line === false) return ['error' => 'read'];
     if ($line[0] === '*') {                 // BLPOP: an array, or *-1 when it timed out
@@ -89,9 +98,12 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         // connection (one request at a time, as in a worker serving one
         // request at a time), else on a connection of the request's own
         $s = empty($q['shared']) ? stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 5) : shared_conn($port);
+        // sent: the command is out (the connection is this request's from
+        // there), replied: its reply is in; on the monotonic clock
         $start = microtime(true);
-        $got = resp($s, 'BLPOP', "ta_empty_$id", $q['secs'] ?? '0.3');
-        $out += ['got' => $got, 'start' => $start, 'end' => microtime(true)];
+        $sent = resp_send($s, 'BLPOP', "ta_empty_$id", $q['secs'] ?? '0.3') ? hrtime(true) : 0;
+        $got = $sent ? resp_read($s) : ['error' => 'write'];
+        $out += ['got' => $got, 'start' => $start, 'end' => microtime(true), 'sent' => $sent, 'replied' => hrtime(true)];
         break;
     case '/close':
         // BLPOP on the shared connection, then close it (a client that

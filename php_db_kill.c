@@ -1,8 +1,8 @@
 /* KILL QUERY over a second, short-lived MySQL connection (php_db_kill.h).
  *
- * The server ends the statement it kills with ER_QUERY_INTERRUPTED (a lone
- * SLEEP() returns 1 instead), and the killed connection stays in step: its
- * holder reads that end as any other. The connection for the KILL is made
+ * The server ends the statement it kills with ER_QUERY_INTERRUPTED (1317;
+ * MySQL's lone SLEEP() returns 1 instead), and the killed connection stays
+ * in step: its holder reads that end as any other. The connection for the KILL is made
  * with the first one's host, port or socket, user and password, without
  * its TLS options; mysqlnd connects through PHP streams, which yield in
  * coroutines, so it runs in a coroutine of its own (an internal function

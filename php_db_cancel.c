@@ -16,12 +16,20 @@
  * statement goes. Only that socket's I/O: the coroutine's other waits stay
  * cancellable. Bounded: a statement still running the request's
  * TrueAsyncRequestTimeout (or TA_DB_CANCEL_GRACE_MS) after the
- * cancellation is cut as before, with a warning.
+ * cancellation is killed on the server (KILL QUERY over a second
+ * connection, php_db_kill.c; TA00869), as PostgreSQL's are cancelled: its
+ * end (ER_QUERY_INTERRUPTED) is read, the connection stays in step, and
+ * the error the statement's call got gives way to the cancellation. Cut as
+ * before, with a warning (TA00867), only when the KILL cannot be sent or
+ * the statement still runs TA_DB_KILL_GRACE_MS after it. The holder gives
+ * the connection up only once the KILL's answer came, so that a KILL late
+ * on the way cannot hit the next holder's statement.
  *
  * Which request connected a connection is kept in mysqlnd's plugin area of
  * the connection (a word per plugin, allocated and freed with it), written
  * by a wrapper of mysqlnd's connect. */
 #include "php_db_cancel.h"
+#include "php_db_kill.h"
 #include "php_http_api.h"
 #include "php_stream_yield.h"
 #include "ta_async_api.h"
@@ -50,7 +58,10 @@ typedef struct hold {
     uint32_t calls;             /* co's calls on it in progress */
     bool in_io;                 /* inside I/O on its socket: co's cancellation waits */
     bool cut;                   /* the bound passed: its I/O is cancellable again */
-    zend_async_event_t *timer;  /* the bound, running since the cancellation came */
+    bool killed;                /* a KILL QUERY went for its statement */
+    bool kill_wait;             /* co waits for the KILL's answer (in ta_db_cancel_leave) */
+    ta_db_kill *kill;           /* the KILL QUERY on its way, until its answer */
+    zend_async_event_t *timer;  /* the bound since the cancellation, then the KILL's grace */
     bound_cb *cb;
     struct hold *next;
 } hold;
@@ -146,30 +157,27 @@ static unsigned grace_ms(ta_coro *co)
     return ex && ex->req.timeout_ms ? ex->req.timeout_ms : TA_DB_CANCEL_GRACE_MS;
 }
 
-/* The statement still runs: cut it, as a cancellation did before. */
-static void bound_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *exc)
+/* The statement still runs and cannot be killed: cut it, as a
+ * cancellation did before. `why` ends the log's sentence. */
+static void cut(hold *h, const char *why)
 {
-    (void) result; (void) exc;
-    hold *h = ((bound_cb *) cb)->h;
-    if (!h) return;
-    ((bound_cb *) cb)->h = NULL;
-    h->timer = NULL;
-    h->cb = NULL;
-    ZEND_ASYNC_EVENT_RELEASE(ev);
     h->cut = true;
     *word_of(h->conn) |= W_CUT;
     const char *method, *uri;
     request_of(h->co, &method, &uri);
-    zend_string *why = cancel_message(h->co);
+    zend_string *msg = cancel_message(h->co);
     ta_log(TA_LOG_WARNING, TA_LOGNO(00867) "%s %s was cancelled (%s) while its statement ran on a MySQL connection "
            "shared by the thread's coroutines; the cancellation waited for the statement, which had not ended %u ms "
-           "later: it is cut now, and mysqlnd closes the connection", method, uri, ZSTR_VAL(why), grace_ms(h->co));
-    zend_string_release(why);
+           "later, and %s: it is cut now, and mysqlnd closes the connection", method, uri, ZSTR_VAL(msg),
+           grace_ms(h->co), why);
+    zend_string_release(msg);
     if (h->in_io) {
         h->in_io = false;
         ta_coro_unprotect(h->co);
     }
 }
+
+static void bound_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *exc);
 
 static void bound_dispose(zend_async_event_callback_t *cb, zend_async_event_t *ev)
 {
@@ -177,12 +185,11 @@ static void bound_dispose(zend_async_event_callback_t *cb, zend_async_event_t *e
     efree(cb);
 }
 
-/* From the cancellation on, the statement has grace_ms() to end. */
-static void bound_start(hold *h)
+/* h's timer: fires in ms. */
+static void timer_arm(hold *h, unsigned ms)
 {
-    if (h->cut || h->timer) return;
     ta_in_flight aside = ta_in_flight_aside();      /* called while a stack unwinds, too */
-    zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT(grace_ms(h->co), false);
+    zend_async_timer_event_t *t = ZEND_ASYNC_NEW_TIMER_EVENT(ms, false);
     if (t) {
         bound_cb *cb = ecalloc(1, sizeof *cb);
         cb->base.callback = bound_fire;
@@ -196,6 +203,79 @@ static void bound_start(hold *h)
     }
     if (EG(exception) && !aside.ex) zend_clear_exception();
     ta_in_flight_back(aside);
+}
+
+/* The KILL's answer came (error NULL: the server took it). */
+static void kill_done(void *data, const char *error)
+{
+    hold *h = data;
+    h->kill = NULL;
+    const char *method, *uri;
+    request_of(h->co, &method, &uri);
+    if (!error) {
+        ta_log(TA_LOG_WARNING, TA_LOGNO(00869) "%s %s was cancelled while its statement ran on a MySQL connection "
+               "shared by the thread's coroutines; the statement had not ended %u ms later: KILL QUERY %" PRIu64 " "
+               "was sent over a second connection, the statement ends with the server's error and the connection "
+               "stays in use", method, uri, grace_ms(h->co), h->conn->thread_id);
+    } else if (h->in_io && !h->cut) {
+        char why[320];
+        snprintf(why, sizeof why, "KILL QUERY %" PRIu64 " could not be sent (%s)", h->conn->thread_id, error);
+        cut(h, why);
+    }
+    if (h->kill_wait) ta_coro_wake(h->co);
+}
+
+/* The bound passed: the statement is killed on the server, or cut. */
+static void bound_passed(hold *h)
+{
+    if (!h->in_io) {            /* no I/O to let go on: as before */
+        cut(h, "no I/O of it was under way");
+        return;
+    }
+    h->kill = ta_db_kill_start(h->conn, kill_done, h);
+    if (!h->kill) {
+        cut(h, "a KILL QUERY could not be started");
+        return;
+    }
+    h->killed = true;
+    timer_arm(h, TA_DB_KILL_GRACE_MS);
+}
+
+/* TA_DB_KILL_GRACE_MS after the KILL went: a statement still running is
+ * cut, a KILL still on its way is given up. */
+static void kill_overdue(hold *h)
+{
+    if (h->kill) {
+        ta_db_kill_drop(h->kill);
+        h->kill = NULL;
+    }
+    if (h->in_io && !h->cut) {
+        char why[160];
+        snprintf(why, sizeof why, "had not ended %u ms after KILL QUERY %" PRIu64 " either", TA_DB_KILL_GRACE_MS,
+                 h->conn->thread_id);
+        cut(h, why);
+    }
+    if (h->kill_wait) ta_coro_wake(h->co);
+}
+
+static void bound_fire(zend_async_event_t *ev, zend_async_event_callback_t *cb, void *result, zend_object *exc)
+{
+    (void) result; (void) exc;
+    hold *h = ((bound_cb *) cb)->h;
+    if (!h) return;
+    ((bound_cb *) cb)->h = NULL;
+    h->timer = NULL;
+    h->cb = NULL;
+    ZEND_ASYNC_EVENT_RELEASE(ev);
+    if (h->killed) kill_overdue(h);
+    else bound_passed(h);
+}
+
+/* From the cancellation on, the statement has grace_ms() to end. */
+static void bound_start(hold *h)
+{
+    if (h->cut || h->timer || h->killed) return;
+    timer_arm(h, grace_ms(h->co));
 }
 
 /* A coroutine inside a protected section was cancelled: if the section is
@@ -240,6 +320,7 @@ static void io_leave(php_stream *stream)
 static void hold_drop(hold *h)
 {
     bound_stop(h);
+    if (h->kill) ta_db_kill_drop(h->kill);
     if (h->in_io) ta_coro_unprotect(h->co);
     for (hold **p = &tl_holds; *p; p = &(*p)->next)
         if (*p == h) { *p = h->next; break; }
@@ -264,12 +345,28 @@ int ta_db_cancel_enter(MYSQLND_CONN_DATA *conn, ta_coro *co)
     return 1;
 }
 
+/* The statement ended before the KILL's answer came: co keeps the
+ * connection until it comes (or its grace passes), so that the KILL cannot
+ * meet the next holder's statement. */
+static void kill_wait(hold *h)
+{
+    h->kill_wait = true;
+    h->co->protect++;
+    while (h->kill && ta_coro_wait(NULL, NULL) == SUCCESS) {}
+    h->co->protect--;
+    h->kill_wait = false;
+}
+
 void ta_db_cancel_leave(MYSQLND_CONN_DATA *conn, ta_coro *co, zval *return_value)
 {
     hold *h = hold_of(co, conn);
     if (!h) return;
     note_closed(conn, co);
-    if (--h->calls || co->protect || EG(exception) || !co->cancelled || !co->throw_in) return;
+    if (--h->calls) return;
+    if (h->kill) kill_wait(h);
+    /* the error of the statement killed for the cancellation gives way to it */
+    if (h->killed && EG(exception) && !co->protect && co->cancelled && co->throw_in) zend_clear_exception();
+    if (co->protect || EG(exception) || !co->cancelled || !co->throw_in) return;
     /* what the call returned goes first, while no exception is in flight
      * (an unbuffered statement skips the rest of its result, its I/O held
      * to its end) */
@@ -311,6 +408,8 @@ void ta_db_cancel_install(void)
     orig_connect = conn_methods.connect;
     conn_methods.connect = owned_connect;
     xet->connection_data.set(&conn_methods);
+    if (!ta_db_kill_install()) ta_log(TA_LOG_INFO, TA_LOGNO(00870) "mysqlnd_connection_init not found: a shared MySQL "
+                                      "connection's overdue statement is cut, not killed");
     ta_sched_set_protected_cancel_hook(protected_cancel);
     ta_stream_set_io_hooks((ta_stream_io_hooks) { io_enter, io_leave });
 }

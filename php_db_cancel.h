@@ -2,9 +2,10 @@
  * connection (pdo_mysql, mysqli) that the thread's requests share: the
  * connection's socket I/O runs to its end first, so the connection stays
  * in step for the others, and the cancellation comes when the call
- * returns; a statement that goes on too long after the cancellation is cut
- * as before. A connection its own request made is cancelled at once. PHP
- * thread only. */
+ * returns; a statement that goes on too long after the cancellation is
+ * killed on the server (KILL QUERY), and cut as before only if that fails.
+ * A connection its own request made is cancelled at once. PHP thread
+ * only. */
 #ifndef TA_PHP_DB_CANCEL_H
 #define TA_PHP_DB_CANCEL_H
 
@@ -17,6 +18,10 @@
  * connection when its request has no TrueAsyncRequestTimeout (with one:
  * as long again). */
 #define TA_DB_CANCEL_GRACE_MS 10000
+/* Then, how long the statement may still take to end once KILL QUERY was
+ * sent for it (its connect and answer included) before it is cut: a
+ * killed statement ends at once, unless the server is stuck itself. */
+#define TA_DB_KILL_GRACE_MS 2000
 
 /* From MINIT, after mysqlnd started: a mysqlnd plugin, so that each
  * connection knows the request that connected it; takes the scheduler's

@@ -5,13 +5,16 @@
 // cancelled in the middle of a query (its client hangs up, or
 // TrueAsyncRequestTimeout).
 // The test's servers' ports are known only once the test runs:
-// /reboot?port=P&pgport=Q keeps them in a file and boots the script afresh
-// (Async\graceful_shutdown), and the boot code connects to them.
+// /reboot?port=P&pgport=Q&proxyport=R keeps them in a file and boots the
+// script afresh (Async\graceful_shutdown), and the boot code connects to
+// them; R is a proxy to MariaDB that takes one connection only (the
+// 'proxied' PDO's: a second one, for a KILL QUERY, is refused).
 //   /state                 what boot made, the holders' records, live coroutines
 //   /hold?api=&secs=&tag=  SELECT SLEEP(secs) (pg_sleep) on the boot handle
-//                          (api: pdo, unbuf, mysqli, pg, pgpdo); its record says
-//                          how the query call ended, and when
+//                          (api: pdo, unbuf, mysqli, pg, pgpdo, proxied); its
+//                          record says how the query call ended, and when
 //   /use?api=&id=          SELECT id on the boot handle
+//   /connid?api=           the boot handle's CONNECTION_ID() on the server
 //   /local?port=&secs=&tag= the same SLEEP on a PDO made by the request
 //   /connect?port=&tag=    new PDO to a server that never answers
 use FrankenPHP\HttpServer;
@@ -26,6 +29,7 @@ final class Boot
     /** @var resource|PgSql\Connection|null */
     public static $pg = null;
     public static ?PDO $pgpdo = null;
+    public static ?PDO $proxied = null;
     public static array $made = [];
     /** tag => [start, end, how the call ended] */
     public static array $rec = [];
@@ -45,7 +49,7 @@ function pdo_to(int $port, bool $buffered = true): PDO
 }
 
 // At boot, outside any request: the handles every request shares.
-[$bootPort, $pgPort] = array_map('intval', explode(' ', (string) @file_get_contents(port_file())) + [0, 0]);
+[$bootPort, $pgPort, $proxyPort] = array_map('intval', explode(' ', (string) @file_get_contents(port_file())) + [0, 0, 0]);
 if ($bootPort > 0) {
     try {
         Boot::$pdo = pdo_to($bootPort);
@@ -60,6 +64,10 @@ if ($bootPort > 0) {
         Boot::$pgpdo = new PDO("pgsql:host=127.0.0.1;port=$pgPort;dbname=postgres", 'postgres', '',
                                [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
         Boot::$made[] = 'pgpdo';
+        if ($proxyPort > 0) {
+            Boot::$proxied = pdo_to($proxyPort);
+            Boot::$made[] = 'proxied';
+        }
     } catch (Throwable $e) {
         Boot::$made[] = 'error: ' . $e->getMessage();
     }
@@ -77,6 +85,7 @@ function sleep_on(string $api, float $secs): string
     // returned: 8 MB of them, more than the stream's buffer holds
     case 'unbuf': return (string) count(Boot::$unbuf->query("$sql UNION ALL SELECT REPEAT('x', 8000000)")
                                                     ->fetchAll(PDO::FETCH_COLUMN));
+    case 'proxied': return (string) Boot::$proxied->query($sql)->fetchColumn();
     case 'unbufstmt':
         $st = Boot::$unbuf->prepare("$sql UNION ALL SELECT REPEAT('x', 8000000)");
         $st->execute();
@@ -105,12 +114,15 @@ function recorded(string $tag, callable $fn): array
 function use_handle(string $api, int $id): array
 {
     try {
+        // id -1: the connection's id on the server
+        $sql = $id === -1 ? 'SELECT CONNECTION_ID()' : "SELECT $id";
         switch ($api) {
-        case 'mysqli': $v = Boot::$mysqli->query("SELECT $id")->fetch_row()[0]; break;
+        case 'mysqli': $v = Boot::$mysqli->query($sql)->fetch_row()[0]; break;
         case 'pg': $v = pg_fetch_row(pg_query(Boot::$pg, "SELECT $id"))[0]; break;
         case 'pgpdo': $v = Boot::$pgpdo->query("SELECT $id")->fetchColumn(); break;
-        case 'unbuf': $v = Boot::$unbuf->query("SELECT $id")->fetchAll(PDO::FETCH_COLUMN)[0]; break;
-        default: $v = Boot::$pdo->query("SELECT $id")->fetchColumn();
+        case 'unbuf': $v = Boot::$unbuf->query($sql)->fetchAll(PDO::FETCH_COLUMN)[0]; break;
+        case 'proxied': $v = Boot::$proxied->query($sql)->fetchColumn(); break;
+        default: $v = Boot::$pdo->query($sql)->fetchColumn();
         }
         return ['id' => (int) $v];
     } catch (Throwable $e) {
@@ -120,7 +132,7 @@ function use_handle(string $api, int $id): array
 
 HttpServer::onRequest(function (Request $req, Response $res) {
     $q = $req->getQueryParams();
-    $api = in_array($q['api'] ?? '', ['unbuf', 'unbufstmt', 'mysqli', 'pg', 'pgpdo'], true) ? $q['api'] : 'pdo';
+    $api = in_array($q['api'] ?? '', ['unbuf', 'unbufstmt', 'mysqli', 'pg', 'pgpdo', 'proxied'], true) ? $q['api'] : 'pdo';
     $tag = preg_replace('/[^a-z0-9_]/i', '', (string) ($q['tag'] ?? 'x'));
     $secs = (float) ($q['secs'] ?? 1);
     $port = (int) ($q['port'] ?? 0);
@@ -128,7 +140,7 @@ HttpServer::onRequest(function (Request $req, Response $res) {
     $path = preg_replace('{^/short}', '', parse_url($req->getUri(), PHP_URL_PATH));
     switch ($path) {
     case '/reboot':
-        file_put_contents(port_file(), $port . ' ' . (int) ($q['pgport'] ?? 0));
+        file_put_contents(port_file(), $port . ' ' . (int) ($q['pgport'] ?? 0) . ' ' . (int) ($q['proxyport'] ?? 0));
         Async\graceful_shutdown();
         $out = ['rebooting' => true];
         break;
@@ -141,6 +153,9 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         break;
     case '/use':
         $out = use_handle($api, (int) ($q['id'] ?? 0));
+        break;
+    case '/connid':
+        $out = use_handle($api, -1);
         break;
     case '/local':
         $out = recorded($tag, fn () => pdo_to($port)->query(sprintf('SELECT SLEEP(%.3F)', $secs))->fetchColumn());

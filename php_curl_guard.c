@@ -29,14 +29,13 @@
 #include "php_http_api.h"
 #include "ta_log.h"
 #include "scheduler.h"
+#include "coro_turn.h"
 
 typedef struct {
     ta_coro *owner;             /* the last coroutine that called on the handle */
     uint64_t owner_id;          /* its id (a coroutine freed since may share its address) */
     uint32_t depth;             /* the owner's calls in progress */
-    ta_coro **q;                /* waiters, first come first served */
-    uint32_t nq, capq;
-    uint32_t waiting;           /* coroutines in guard_enter()'s wait, queued or not: they read it on resume */
+    ta_turn_queue queue;        /* waiters, first come first served */
 } curl_guard;
 
 /* Guards of this thread's handles that are in use or awaited; an idle one
@@ -62,9 +61,8 @@ static curl_guard *guard_get(zend_object *obj)
 
 static void drop_if_idle(zend_object *obj, curl_guard *g)
 {
-    if (g->depth || g->nq || g->waiting) return;
+    if (g->depth || !ta_turn_empty(&g->queue)) return;
     zend_hash_index_del(tl_guards, key_of(obj));
-    if (g->q) efree(g->q);
     efree(g);
 }
 
@@ -77,52 +75,32 @@ static void take(curl_guard *g, ta_coro *co)
     g->depth++;
 }
 
-static void q_remove(curl_guard *g, ta_coro *co)
-{
-    for (uint32_t i = 0; i < g->nq; i++)
-        if (g->q[i] == co) {
-            memmove(&g->q[i], &g->q[i + 1], (g->nq - i - 1) * sizeof *g->q);
-            g->nq--;
-            return;
-        }
-}
-
-static void q_push(curl_guard *g, ta_coro *co)
-{
-    if (g->nq == g->capq) {
-        g->capq = g->capq ? g->capq * 2 : 8;
-        g->q = erealloc(g->q, g->capq * sizeof *g->q);
-    }
-    g->q[g->nq++] = co;
-}
-
 /* No call in progress: the first waiter may take it when it runs, which
  * is after the owner yields (waking it twice is harmless). */
 static void wake_head(curl_guard *g)
 {
-    if (!g->depth && g->nq) ta_coro_wake(g->q[0]);
+    if (!g->depth) ta_turn_wake_first(&g->queue);
 }
 
-static void waiter_cancelled(ta_coro *co, void *data) { q_remove(data, co); }
-
 /* co owns the handle on return (true, one call counted), or was cancelled
- * while waiting (false, its exception pending). */
+ * while waiting (false, its exception pending). A waiter stays in line
+ * until its turn comes: first, and the owner out of its calls. */
 static bool guard_enter(zend_object *obj, ta_coro *co)
 {
     curl_guard *g = guard_get(obj);
-    if (owns(g, co) || (!g->depth && !g->nq)) {
+    if (owns(g, co) || (!g->depth && ta_turn_empty(&g->queue))) {
         take(g, co);
         return true;
     }
-    q_push(g, co);
-    g->waiting++;
+    ta_turn_waiter w;
+    ta_turn_join(&g->queue, &w, co, co);
     bool ok = true;
-    while (ok && (g->q[0] != co || g->depth))
-        ok = ta_coro_wait(waiter_cancelled, g) == SUCCESS;
-    q_remove(g, co);
-    g->waiting--;
-    if (ok) take(g, co);
-    else {
+    while (ok && (ta_turn_first(&g->queue) != &w || g->depth))
+        ok = ta_turn_wait(&w) == SUCCESS;
+    if (ok) {
+        ta_turn_take(&w);
+        take(g, co);
+    } else if (w.state == TA_TURN_GAVE_UP) {
         wake_head(g);           /* co may have been woken to take it */
         drop_if_idle(obj, g);
     }
@@ -133,7 +111,7 @@ static void guard_leave(zend_object *obj, ta_coro *co)
 {
     curl_guard *g = tl_guards ? zend_hash_index_find_ptr(tl_guards, key_of(obj)) : NULL;
     if (!g || !owns(g, co) || !g->depth || --g->depth) return;
-    if (g->nq) wake_head(g);
+    if (!ta_turn_empty(&g->queue)) wake_head(g);
     else drop_if_idle(obj, g);
 }
 

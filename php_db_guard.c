@@ -15,6 +15,7 @@
  * a child coroutine that uses it waits until the parent commits. */
 #include "php_db_guard.h"
 #include "php_db_cancel.h"
+#include "coro_turn.h"
 #include "php_http_api.h"
 #include "ta_log.h"
 
@@ -38,10 +39,8 @@ typedef struct {
     ta_coro *holder;
     uint32_t depth;             /* the holder's calls in progress */
     bool marked;                /* held across calls by the holder's own choice (Redis MULTI) */
-    bool gone;                  /* the connection closed while awaited */
-    ta_coro **q;                /* waiters, first come first served */
-    uint32_t nq, capq;
-    uint32_t waiting;           /* coroutines in guard_take(), queued or not: they read it when they resume */
+    ta_turn_queue queue;        /* waiters, first come first served */
+    ta_turn_waiter *handover;   /* the holder's, granted it but not yet back from its wait */
 } db_guard;
 
 /* Held or awaited guards of this thread only: a free one is dropped, so a
@@ -243,33 +242,11 @@ static db_guard *guard_new(const db_conn *c)
 
 static void guard_drop(db_guard *g)
 {
-    if (!g->gone) zend_hash_index_del(tl_guards, key_of(g->c.key));
+    zend_hash_index_del(tl_guards, key_of(g->c.key));
     db_conn c = g->c;
-    if (g->q) efree(g->q);
     efree(g);
     if (c.pdo) OBJ_RELEASE(c.pdo);
     else if (c.conn) c.conn->m->free_reference(c.conn);
-}
-
-static void q_remove(db_guard *g, ta_coro *co)
-{
-    for (uint32_t i = 0; i < g->nq; i++)
-        if (g->q[i] == co) {
-            memmove(&g->q[i], &g->q[i + 1], (g->nq - i - 1) * sizeof *g->q);
-            g->nq--;
-            return;
-        }
-}
-
-/* A waiter cancelled while queued leaves the queue at once but reads the
- * guard again when it resumes, which may be after the holder let go (a
- * client gone cancels the holder and every waiter of its requests in one
- * go): the guard stays until that waiter is back. Freed earlier, the
- * waiter dropped it a second time, and the connection's object with it:
- * a shared PDO freed while the worker still used it (a segfault). */
-static void guard_drop_unused(db_guard *g)
-{
-    if (!g->holder && !g->nq && !g->waiting) guard_drop(g);
 }
 
 /* The next waiter holds it now (woken), or nobody does and it goes. */
@@ -277,44 +254,38 @@ static void guard_release(db_guard *g)
 {
     if (g->holder && g->c.conn) ta_db_cancel_released(g->c.conn, g->holder);
     g->holder = NULL;
+    g->handover = NULL;
     g->depth = 0;
     g->marked = false;
-    if (!g->nq) { guard_drop_unused(g); return; }
-    ta_coro *next = g->q[0];
-    q_remove(g, next);
-    g->holder = next;
-    ta_coro_wake(next);
+    ta_turn_waiter *next = ta_turn_first(&g->queue);
+    if (!next) { guard_drop(g); return; }
+    g->holder = next->co;
+    g->handover = next;
+    ta_turn_grant(next);
 }
 
-static void waiter_cancelled(ta_coro *co, void *data) { q_remove(data, co); }
-
 /* The guard for co (NULL: cancelled while waiting, its exception pending,
- * or the connection closed meanwhile: *gone). */
+ * or the connection closed meanwhile: *gone). A waiter the queue let go
+ * reads the guard again only if granted, being its holder then: a client
+ * gone cancels the holder and every waiter of its requests in one go, and
+ * the guard may be freed before a cancelled waiter runs (when the waiter
+ * dropped it a second time, a shared PDO went while the worker used it). */
 static db_guard *guard_take(const db_conn *c, ta_coro *co, bool *gone)
 {
     db_guard *g = guard_find(c->key);
     if (!g) g = guard_new(c);
     if (!g->holder) g->holder = co;
     if (g->holder == co) return g;
-    if (g->nq == g->capq) {
-        g->capq = g->capq ? g->capq * 2 : 8;
-        g->q = erealloc(g->q, g->capq * sizeof *g->q);
+    ta_turn_waiter w;
+    ta_turn_join(&g->queue, &w, co, co);
+    bool cancelled = ta_turn_await(&w) == FAILURE;
+    if (w.state == TA_TURN_GRANTED) {
+        g->handover = NULL;
+        if (!cancelled) return g;
+        guard_release(g);       /* handed over just as the cancellation came: pass it on */
     }
-    g->q[g->nq++] = co;
-    g->waiting++;
-    while (g->holder != co) {
-        bool cancelled = ta_coro_wait(waiter_cancelled, g) == FAILURE;
-        if (!cancelled && !g->gone) continue;
-        q_remove(g, co);
-        g->waiting--;
-        /* handed over just as the cancellation came: pass it on */
-        if (cancelled && g->holder == co) guard_release(g);
-        else guard_drop_unused(g);
-        *gone = !cancelled;
-        return NULL;
-    }
-    g->waiting--;
-    return g;
+    *gone = !cancelled;
+    return NULL;
 }
 
 static void guarded(const db_conn *c, zif_handler orig, INTERNAL_FUNCTION_PARAMETERS)
@@ -359,11 +330,10 @@ void ta_db_guard_forget(const void *key)
 {
     db_guard *g = guard_find(key);
     if (!g) return;
-    zend_hash_index_del(tl_guards, key_of(key));
-    g->gone = true;
-    g->holder = NULL;
-    if (!g->waiting) { guard_drop(g); return; }
-    for (uint32_t i = 0; i < g->nq; i++) ta_coro_wake(g->q[i]);   /* each sees gone and leaves */
+    /* each waiter, and one handed the guard, sees it refused and leaves */
+    ta_turn_refuse_all(&g->queue);
+    if (g->handover) g->handover->state = TA_TURN_REFUSED;
+    guard_drop(g);
 }
 
 void ta_db_guard_call_pdo(zif_handler orig, INTERNAL_FUNCTION_PARAMETERS)

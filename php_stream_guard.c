@@ -1,35 +1,34 @@
 /* Socket streams shared by the requests of a PHP thread: one request's
  * coroutines at a time (see php_stream_guard.h). The thread keeps a record
- * only for streams some coroutine holds or waits for, and a short list of
- * which coroutine holds what. */
+ * only for streams some coroutine holds or waits for; a coroutine's holds
+ * hang on it, so that its suspension costs nothing when it holds nothing
+ * and only its own holds otherwise. */
 #include "php_stream_guard.h"
 #include "scheduler.h"
+#include "coro_turn.h"
 
 typedef struct sg_rec sg_rec;
-
-typedef struct sg_waiter {
-    ta_coro *co;
-    sg_rec *rec;
-    const void *owner;
-    struct sg_waiter *next;
-    int state;                  /* SG_WAITING, SG_GRANTED, SG_CLOSED */
-} sg_waiter;
-
-enum { SG_WAITING, SG_GRANTED, SG_CLOSED };
+typedef struct sg_hold sg_hold;
 
 struct sg_rec {
     php_stream *stream;
     const void *owner;          /* the request (its scope) or coroutine using it */
-    unsigned holds;             /* entries of tl_holds naming it */
+    sg_hold *holds;             /* its holders' holds */
     bool closing;
-    sg_waiter *head, *tail;
+    ta_turn_queue queue;        /* other owners' coroutines, first come first served */
 };
 
-typedef struct { sg_rec *rec; ta_coro *co; } sg_hold;
+/* One coroutine holding one stream, on two lists: its coroutine's (from
+ * co->suspend_data, so that a suspension looks at its own holds only) and
+ * its stream's. */
+struct sg_hold {
+    sg_rec *rec;
+    ta_coro *co;
+    sg_hold *cprev, *cnext;
+    sg_hold *rprev, *rnext;
+};
 
 static __thread HashTable *tl_recs;         /* stream -> sg_rec */
-static __thread sg_hold *tl_holds;
-static __thread unsigned tl_nholds, tl_capholds;
 static __thread php_stream *tl_waiting_on;  /* the next suspension is a wait on it */
 
 /* Coroutines of one request share; a coroutine of no request is its own. */
@@ -60,82 +59,69 @@ static void drop_rec(sg_rec *rec)
     free(rec);
 }
 
-static bool holds(sg_rec *rec, ta_coro *co)
+static sg_hold *hold_of(sg_rec *rec, ta_coro *co)
 {
-    for (unsigned i = 0; i < tl_nholds; i++)
-        if (tl_holds[i].rec == rec && tl_holds[i].co == co) return true;
-    return false;
+    for (sg_hold *h = co->suspend_data; h; h = h->cnext)
+        if (h->rec == rec) return h;
+    return NULL;
 }
 
 static bool add_hold(sg_rec *rec, ta_coro *co)
 {
-    if (tl_nholds == tl_capholds) {
-        unsigned cap = tl_capholds ? tl_capholds * 2 : 16;
-        sg_hold *h = realloc(tl_holds, cap * sizeof *h);
-        if (!h) return false;
-        tl_holds = h;
-        tl_capholds = cap;
-    }
-    tl_holds[tl_nholds++] = (sg_hold) { rec, co };
-    rec->holds++;
+    sg_hold *h = malloc(sizeof *h);
+    if (!h) return false;
+    *h = (sg_hold) { .rec = rec, .co = co, .cnext = co->suspend_data, .rnext = rec->holds };
+    if (h->cnext) h->cnext->cprev = h;
+    if (h->rnext) h->rnext->rprev = h;
+    co->suspend_data = h;
+    rec->holds = h;
     return true;
 }
+
+static void unlink_hold(sg_hold *h)
+{
+    if (h->cprev) h->cprev->cnext = h->cnext; else h->co->suspend_data = h->cnext;
+    if (h->cnext) h->cnext->cprev = h->cprev;
+    if (h->rprev) h->rprev->rnext = h->rnext; else h->rec->holds = h->rnext;
+    if (h->rnext) h->rnext->rprev = h->rprev;
+    free(h);
+}
+
+static void granted(ta_turn_waiter *w, void *rec) { add_hold(rec, w->co); }
 
 /* The next waiter gets the stream, and with it every waiter of the same
  * request; with none left the record goes. */
 static void grant_next(sg_rec *rec)
 {
-    sg_waiter *first = rec->head;
+    ta_turn_waiter *first = ta_turn_first(&rec->queue);
     if (!first) { drop_rec(rec); return; }
     rec->owner = first->owner;
-    for (sg_waiter **p = &rec->head, *prev = NULL; *p;) {
-        sg_waiter *w = *p;
-        if (w->owner != rec->owner) { prev = w; p = &w->next; continue; }
-        *p = w->next;
-        if (rec->tail == w) rec->tail = prev;
-        w->state = SG_GRANTED;
-        add_hold(rec, w->co);
-        ta_coro_wake(w->co);
-    }
+    ta_turn_grant_owner(&rec->queue, rec->owner, granted, rec);
 }
 
-static void release_at(unsigned i)
+static void release(sg_hold *h)
 {
-    sg_rec *rec = tl_holds[i].rec;
-    tl_holds[i] = tl_holds[--tl_nholds];
-    if (--rec->holds == 0 && !rec->closing) grant_next(rec);
+    sg_rec *rec = h->rec;
+    unlink_hold(h);
+    if (!rec->holds && !rec->closing) grant_next(rec);
 }
 
 /* A coroutine suspends: it gives up what it holds, but for the stream it
- * is waiting on. */
+ * is waiting on. Holds granted meanwhile (co's own request next in line)
+ * go to the head of its list, behind the walk. */
 static void on_suspend(ta_coro *co)
 {
     php_stream *keep = tl_waiting_on;
     tl_waiting_on = NULL;
-    for (unsigned i = tl_nholds; i-- > 0;)
-        if (tl_holds[i].co == co && tl_holds[i].rec->stream != keep) release_at(i);
+    for (sg_hold *h = co->suspend_data, *next; h; h = next) {
+        next = h->cnext;
+        if (h->rec->stream != keep) release(h);
+    }
 }
 
 static void on_gone(ta_coro *co)
 {
-    for (unsigned i = tl_nholds; i-- > 0;)
-        if (tl_holds[i].co == co) release_at(i);
-}
-
-/* A waiter cancelled (or unwound) before its turn leaves the queue. */
-static void waiter_cancel(ta_coro *co, void *data)
-{
-    (void) co;
-    sg_waiter *w = data;
-    if (w->state != SG_WAITING) return;
-    sg_rec *rec = w->rec;
-    for (sg_waiter **p = &rec->head, *prev = NULL; *p; prev = *p, p = &(*p)->next) {
-        if (*p != w) continue;
-        *p = w->next;
-        if (rec->tail == w) rec->tail = prev;
-        break;
-    }
-    w->state = SG_CLOSED;
+    while (co->suspend_data) release(co->suspend_data);
 }
 
 int ta_stream_guard_enter(php_stream *stream)
@@ -150,15 +136,13 @@ int ta_stream_guard_enter(php_stream *stream)
     }
     if (rec->closing) return -2;
     if (rec->owner == me) {
-        if (!holds(rec, co)) add_hold(rec, co);
+        if (!hold_of(rec, co)) add_hold(rec, co);
         return 0;
     }
-    sg_waiter w = { .co = co, .rec = rec, .owner = me, .state = SG_WAITING };
-    if (rec->tail) rec->tail->next = &w; else rec->head = &w;
-    rec->tail = &w;
-    zend_result r = ta_coro_wait(waiter_cancel, &w);
-    if (w.state == SG_WAITING) waiter_cancel(co, &w);   /* woken otherwise (the engine unwinding) */
-    if (w.state == SG_CLOSED) return r == FAILURE ? -1 : -2;
+    ta_turn_waiter w;
+    ta_turn_join(&rec->queue, &w, co, me);
+    zend_result r = ta_turn_await(&w);
+    if (w.state != TA_TURN_GRANTED) return r == FAILURE ? -1 : -2;    /* cancelled, or the stream closed */
     return r == FAILURE ? -1 : 0;   /* granted; a hold taken while cancelled goes at the next wait */
 }
 
@@ -171,12 +155,7 @@ void ta_stream_guard_waiting(php_stream *stream)
 static void close_waiters(sg_rec *rec)
 {
     rec->closing = true;
-    for (sg_waiter *w = rec->head, *next; w; w = next) {
-        next = w->next;
-        w->state = SG_CLOSED;
-        ta_coro_wake(w->co);
-    }
-    rec->head = rec->tail = NULL;
+    ta_turn_refuse_all(&rec->queue);
 }
 
 int ta_stream_guard_close(php_stream *stream)
@@ -194,8 +173,7 @@ void ta_stream_guard_forget(php_stream *stream)
     sg_rec *rec = find(stream);
     if (!rec) return;
     close_waiters(rec);
-    for (unsigned i = tl_nholds; i-- > 0;)
-        if (tl_holds[i].rec == rec) tl_holds[i] = tl_holds[--tl_nholds];
+    while (rec->holds) unlink_hold(rec->holds);
     drop_rec(rec);
 }
 
@@ -208,9 +186,12 @@ void ta_stream_guard_rinit(void)
 {
     if (tl_recs) {
         sg_rec *rec;
-        ZEND_HASH_FOREACH_PTR(tl_recs, rec) { free(rec); } ZEND_HASH_FOREACH_END();
+        /* the coroutines that held them went with the last boot's heap */
+        ZEND_HASH_FOREACH_PTR(tl_recs, rec) {
+            for (sg_hold *h = rec->holds, *next; h; h = next) { next = h->rnext; free(h); }
+            free(rec);
+        } ZEND_HASH_FOREACH_END();
         zend_hash_clean(tl_recs);
     }
-    tl_nholds = 0;
     tl_waiting_on = NULL;
 }

@@ -44,6 +44,7 @@ struct ta_coro {
     zend_object *throw_in;      /* thrown at the suspension point on resume */
     ta_wait_cancel_fn wait_cancel;
     void *wait_data;
+    void *suspend_data;         /* the suspend hooks' own (NULL at spawn); the scheduler never reads it */
     ta_coro_done_fn on_done;
     void *done_data;            /* for on_done */
     zend_object *scope;         /* the request's Response; a reference is held */
@@ -141,7 +142,8 @@ void ta_sched_set_end_hook(void (*fn)(ta_coro *co));
 void ta_sched_set_release_hook(void (*fn)(ta_coro *co));
 /* Set once at start-up: suspend(co) runs each time a coroutine is about to
  * suspend (inside it); gone(co) once for every coroutine that finished or
- * was stopped, after the release hook, just before it is freed. */
+ * was stopped, after the release hook, just before it is freed. What they
+ * keep per coroutine they may hang on co->suspend_data. */
 void ta_sched_set_suspend_hooks(void (*suspend)(ta_coro *co), void (*gone)(ta_coro *co));
 
 /* From MINIT: Fiber::suspend()/resume()/throw() refuse a coroutine's own

@@ -73,6 +73,11 @@ void ta_turn_wake_first(ta_turn_queue *q)
     if (q->head) ta_coro_wake(q->head->co);
 }
 
+void ta_turn_abandon(ta_turn_queue *q)
+{
+    while (q->head) unlink_waiter(q->head, TA_TURN_REFUSED);
+}
+
 void ta_turn_refuse_all(ta_turn_queue *q)
 {
     while (q->head) {

@@ -63,5 +63,9 @@ unsigned ta_turn_grant_owner(ta_turn_queue *q, const void *owner,
 void ta_turn_wake_first(ta_turn_queue *q);
 /* Every waiter leaves, refused, and is woken. */
 void ta_turn_refuse_all(ta_turn_queue *q);
+/* The run ends: every waiter leaves, refused, and is not woken (its
+ * coroutine never runs again, or only to unwind; its stack may go soon,
+ * after which nothing may touch the waiter). */
+void ta_turn_abandon(ta_turn_queue *q);
 
 #endif

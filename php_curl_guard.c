@@ -46,6 +46,13 @@ static zend_class_entry *ce_easy, *ce_multi;
 
 void ta_curl_guard_rinit(void) { tl_guards = NULL; }
 
+void ta_curl_guard_run_end(void)
+{
+    if (!tl_guards) return;
+    curl_guard *g;
+    ZEND_HASH_FOREACH_PTR(tl_guards, g) { ta_turn_abandon(&g->queue); } ZEND_HASH_FOREACH_END();
+}
+
 static zend_ulong key_of(zend_object *obj) { return (zend_ulong) (uintptr_t) obj; }
 
 static curl_guard *guard_get(zend_object *obj)
@@ -95,8 +102,9 @@ static bool guard_enter(zend_object *obj, ta_coro *co)
     ta_turn_waiter w;
     ta_turn_join(&g->queue, &w, co, co);
     bool ok = true;
-    while (ok && (ta_turn_first(&g->queue) != &w || g->depth))
+    while (ok && w.state == TA_TURN_WAITING && (ta_turn_first(&g->queue) != &w || g->depth))
         ok = ta_turn_wait(&w) == SUCCESS;
+    if (w.state == TA_TURN_REFUSED) return false;   /* the run ended (ta_curl_guard_run_end) */
     if (ok) {
         ta_turn_take(&w);
         take(g, co);

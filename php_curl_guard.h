@@ -10,5 +10,7 @@
 void ta_curl_guard_install(void);
 /* At each boot of a worker (RINIT): the thread's guards start empty. */
 void ta_curl_guard_rinit(void);
+/* A run ends (ta_module_run_end): waiters let go unwoken. */
+void ta_curl_guard_run_end(void);
 
 #endif

@@ -58,6 +58,17 @@ void ta_db_guard_rinit(void)
     ta_db_cancel_rinit();
 }
 
+void ta_db_guard_run_end(void)
+{
+    if (!tl_guards) return;
+    db_guard *g;
+    ZEND_HASH_FOREACH_PTR(tl_guards, g) {
+        ta_turn_abandon(&g->queue);
+        if (g->handover) g->handover->state = TA_TURN_REFUSED;
+        g->handover = NULL;
+    } ZEND_HASH_FOREACH_END();
+}
+
 zif_handler ta_db_guard_orig(zend_execute_data *execute_data)
 {
     return (zif_handler) EX(func)->internal_function.reserved[res_handle];

@@ -15,6 +15,8 @@
 void ta_db_guard_install(void);
 /* At each boot of a worker (RINIT): the thread's guards start empty. */
 void ta_db_guard_rinit(void);
+/* A run ends (ta_module_run_end): waiters let go unwoken. */
+void ta_db_guard_run_end(void);
 
 /* The original handler of a wrapped function (EX(func)). */
 zif_handler ta_db_guard_orig(zend_execute_data *execute_data);

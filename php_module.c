@@ -94,6 +94,13 @@ static PHP_RINIT_FUNCTION(trueasync)
     return SUCCESS;
 }
 
+void ta_module_run_end(void)
+{
+    ta_db_guard_run_end();
+    ta_stream_guard_run_end();
+    ta_curl_guard_run_end();
+}
+
 static PHP_MINFO_FUNCTION(trueasync)
 {
     php_info_print_table_start();

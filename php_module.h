@@ -8,4 +8,9 @@
 
 extern zend_module_entry ta_module_entry;
 
+/* A run of the worker script ends, before its coroutines' stacks go: the
+ * guards let their waiters go without waking them and forget what they
+ * held, so that nothing of theirs is touched once the stacks are gone. */
+void ta_module_run_end(void);
+
 #endif

@@ -182,6 +182,21 @@ void ta_stream_guard_install(void)
     ta_sched_set_suspend_hooks(on_suspend, on_gone);
 }
 
+void ta_stream_guard_run_end(void)
+{
+    if (tl_recs) {
+        sg_rec *rec;
+        /* the coroutines left are still allocated (they go with the heap) */
+        ZEND_HASH_FOREACH_PTR(tl_recs, rec) {
+            ta_turn_abandon(&rec->queue);
+            while (rec->holds) unlink_hold(rec->holds);
+            free(rec);
+        } ZEND_HASH_FOREACH_END();
+        zend_hash_clean(tl_recs);
+    }
+    tl_waiting_on = NULL;
+}
+
 void ta_stream_guard_rinit(void)
 {
     if (tl_recs) {

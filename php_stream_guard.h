@@ -17,6 +17,8 @@
 void ta_stream_guard_install(void);
 /* At each boot of a worker (RINIT): nothing held. */
 void ta_stream_guard_rinit(void);
+/* A run ends (ta_module_run_end): waiters let go unwoken, holds forgotten. */
+void ta_stream_guard_run_end(void);
 
 /* Before a read or write on stream inside a coroutine: 0 go on (the
  * stream is the caller's request's), -1 cancelled while waiting (the

@@ -501,6 +501,7 @@ static void end_run(ta_php_thread *t, int result)
     ta_exchange_flush_signals(&t->deferred);
     ta_exchange_defer_signals(NULL);
     fail_inflight(t, 500);
+    ta_module_run_end();        /* while the coroutines' stacks are still there */
     if (result == RUN_BAILED) {
         /* The engine state is unwound; let request shutdown free it all,
          * and the reactor drop its events without calling into it.

@@ -4,8 +4,9 @@
  * cancelled while asleep leaves the queue at once; one granted and then
  * cancelled before it runs keeps its turn; a stray wake-up does not end a
  * wait; a waiter woken to look for its turn stays in line, and leaves it
- * if cancelled then; a refusal sends every waiter away; a coroutine
- * cancelled before it waits does not sleep. */
+ * if cancelled then; a refusal sends every waiter away; a run's end lets
+ * every waiter go without waking it; a coroutine cancelled before it
+ * waits does not sleep. */
 #include "harness.h"
 #include "scheduler.h"
 #include "coro_turn.h"
@@ -204,6 +205,23 @@ static void test_refuse(void)
            "every waiter comes back refused, without an exception");
 }
 
+/* The run ends: the waiters leave the queue, refused, and sleep on (their
+ * stacks may go next); woken later, they find themselves refused. */
+static void test_abandon(void)
+{
+    start(2, NULL);
+    ta_turn_waiter *w0 = probes[0].w, *w1 = probes[1].w;
+    ta_turn_abandon(&queue);
+    bool left = ta_turn_empty(&queue) && w0->state == TA_TURN_REFUSED && w1->state == TA_TURN_REFUSED;
+    DRIVE_UNTIL(returned > 0, 100);
+    tap_ok(left && returned == 0, "a run's end empties the queue and wakes nobody");
+    ta_coro_wake(coros[0]);
+    ta_coro_wake(coros[1]);
+    DRIVE_UNTIL(returned == 2, 2000);
+    tap_ok(probes[0].state == TA_TURN_REFUSED && probes[1].state == TA_TURN_REFUSED && !probes[0].exception,
+           "... and a waiter woken afterwards finds itself refused");
+}
+
 /* A coroutine that cancels itself, then waits. */
 static ZEND_FUNCTION(turn_test_cancelled_first)
 {
@@ -235,7 +253,7 @@ static void test_cancelled_first(void)
 
 static void body(void)
 {
-    tap_plan(16);
+    tap_plan(18);
     ta_sched_set_runner_function(zend_hash_str_find_ptr(CG(function_table), ZEND_STRL("turn_test_runner")));
     ta_sched_init(&sched, ta_reactor_loop());
     test_fifo();
@@ -243,6 +261,7 @@ static void body(void)
     test_cancel();
     test_wake();
     test_refuse();
+    test_abandon();
     test_cancelled_first();
     DRIVE_UNTIL(sched.live == 0, 1000);
     tap_ok(sched.live == 0 && EG(exception) == NULL && ta_turn_empty(&queue),

@@ -9,6 +9,8 @@
 #include "scheduler.h"
 #include "php_fn_hook.h"
 
+#include <zend_fibers.h>
+
 #include <main/php_network.h>
 
 /* ---- stream_select ------------------------------------------------------------ */
@@ -91,9 +93,13 @@ static ZEND_FUNCTION(ta_fclose)
 {
     zval *res = ZEND_NUM_ARGS() == 1 ? ZEND_CALL_ARG(execute_data, 1) : NULL;
     php_stream *stream = NULL;
-    if (res && Z_TYPE_P(res) == IS_RESOURCE && ta_coro_current() && !EG(exception)) {
+    if (res && Z_TYPE_P(res) == IS_RESOURCE && !EG(exception)) {
         php_stream_from_zval_no_verify(stream, res);
-        if (stream && ta_stream_is_wrapped(stream)) {
+        /* outside coroutines, in a destructor or the GC nothing may wait: a
+         * shared stream another request holds is closed when it lets go */
+        if (stream && ta_stream_is_wrapped(stream) && (!ta_coro_current() || zend_fiber_switch_blocked())) {
+            if (ta_stream_guard_close_later(stream)) RETURN_TRUE;
+        } else if (stream && ta_stream_is_wrapped(stream)) {
             /* a shared stream closes in its turn; those waiting for it then
              * give up, and run before it goes */
             int g = ta_stream_guard_close(stream);

@@ -6,6 +6,11 @@
 #include "php_stream_guard.h"
 #include "scheduler.h"
 #include "coro_turn.h"
+#include "php_http_api.h"
+#include "ta_log.h"
+
+#include <main/php_network.h>
+#include <sys/socket.h>
 
 typedef struct sg_rec sg_rec;
 typedef struct sg_hold sg_hold;
@@ -15,6 +20,7 @@ struct sg_rec {
     const void *owner;          /* the request (its scope) or coroutine using it */
     sg_hold *holds;             /* its holders' holds */
     bool closing;
+    bool close_later;           /* fclose()d where it could not wait: closed when let go */
     ta_turn_queue queue;        /* other owners' coroutines, first come first served */
 };
 
@@ -26,6 +32,7 @@ struct sg_hold {
     ta_coro *co;
     sg_hold *cprev, *cnext;
     sg_hold *rprev, *rnext;
+    bool broken;                /* its coroutine's cancellation cut an exchange on it short */
 };
 
 static __thread HashTable *tl_recs;         /* stream -> sg_rec */
@@ -99,11 +106,33 @@ static void grant_next(sg_rec *rec)
     ta_turn_grant_owner(&rec->queue, rec->owner, granted, rec);
 }
 
+/* A cancellation cut a request's exchange on the stream short: the rest of
+ * its answer would be the next request's to read (every answer one behind
+ * from there). The socket is shut down instead: the others get an error,
+ * and the client connects again, as after a server gone. */
+static void cut(sg_hold *h)
+{
+    php_netstream_data_t *sock = (php_netstream_data_t *) h->rec->stream->abstract;
+    if (!sock || sock->socket < 0) return;
+    shutdown(sock->socket, SHUT_RDWR);
+    ta_exchange *ex = ta_http_coro_exchange(h->co);
+    ta_log(TA_LOG_WARNING, TA_LOGNO(00871) "%s %s was cancelled in the middle of an exchange on a socket its thread's "
+           "requests share (a client kept by the worker): the socket is shut down, so that no other request reads "
+           "the rest of that exchange; its next user gets an error and connects again",
+           ex ? ex->req.method : "a coroutine of no request", ex ? ex->req.uri : "");
+}
+
 static void release(sg_hold *h)
 {
     sg_rec *rec = h->rec;
+    if (h->broken) cut(h);
     unlink_hold(h);
-    if (!rec->holds && !rec->closing) grant_next(rec);
+    if (rec->holds || rec->closing) return;
+    if (!rec->close_later) { grant_next(rec); return; }
+    /* as fclose() does; freeing it forgets the record (its waiters give up) */
+    php_stream *stream = rec->stream;
+    php_stream_free(stream, PHP_STREAM_FREE_KEEP_RSRC
+                    | (stream->is_persistent ? PHP_STREAM_FREE_CLOSE_PERSISTENT : PHP_STREAM_FREE_CLOSE));
 }
 
 /* A coroutine suspends: it gives up what it holds, but for the stream it
@@ -146,6 +175,19 @@ int ta_stream_guard_enter(php_stream *stream)
     return r == FAILURE ? -1 : 0;   /* granted; a hold taken while cancelled goes at the next wait */
 }
 
+void ta_stream_guard_interrupted(php_stream *stream)
+{
+    ta_coro *co = ta_coro_current();
+    sg_rec *rec = co ? find(stream) : NULL;
+    sg_hold *h = rec ? hold_of(rec, co) : NULL;
+    if (h) h->broken = true;
+}
+
+void ta_stream_guard_cancel_thrown(ta_coro *co)
+{
+    for (sg_hold *h = co->suspend_data; h; h = h->cnext) h->broken = true;
+}
+
 void ta_stream_guard_waiting(php_stream *stream)
 {
     tl_waiting_on = stream;
@@ -166,6 +208,15 @@ int ta_stream_guard_close(php_stream *stream)
     sg_rec *rec = g == 0 ? find(stream) : NULL;
     if (rec) close_waiters(rec);
     return g;
+}
+
+bool ta_stream_guard_close_later(php_stream *stream)
+{
+    ta_coro *co = ta_coro_current();
+    sg_rec *rec = find(stream);
+    if (!rec || rec->closing || !rec->holds || (co && rec->owner == owner_of(co))) return false;
+    rec->close_later = true;
+    return true;
 }
 
 void ta_stream_guard_forget(php_stream *stream)

@@ -133,7 +133,11 @@ static ssize_t socket_io_yield(php_stream *stream, php_netstream_data_t *sock, c
     /* php-async's order: a read resumes its coroutine once the loop has
      * run, after those ready meanwhile (a write goes out at once) */
     ta_stream_guard_waiting(stream);
-    if (!wbuf && ta_coro_yield_to_loop() == FAILURE) { ta_stream_guard_waiting(NULL); return -1; }
+    if (!wbuf && ta_coro_yield_to_loop() == FAILURE) {
+        ta_stream_guard_waiting(NULL);
+        if (ta_coro_current()->cancelled) ta_stream_guard_interrupted(stream);
+        return -1;
+    }
     struct timeval tv = sock->timeout;
     bool limited = tv.tv_sec != -1;
     /* Non-blocking for the call: TLS may already hold decrypted bytes that
@@ -145,7 +149,12 @@ static ssize_t socket_io_yield(php_stream *stream, php_netstream_data_t *sock, c
         if (n != 0 || (!wbuf && stream->eof)) break;
         ta_stream_guard_waiting(stream);
         int r = ta_wait_fd(sock->socket, wbuf ? ASYNC_WRITABLE : ASYNC_READABLE, limited ? &tv : NULL);
-        if (r <= 0) { n = -1; if (r == 0) sock->timeout_event = 1; break; }
+        if (r <= 0) {
+            n = -1;
+            if (r == 0) sock->timeout_event = 1;
+            else if (ta_coro_current()->cancelled) ta_stream_guard_interrupted(stream);
+            break;
+        }
     }
     ta_stream_guard_waiting(NULL);
     return n;

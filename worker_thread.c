@@ -6,6 +6,7 @@
 #include "worker_thread.h"
 #include "php_sapi.h"
 #include "php_module.h"
+#include "php_stream_guard.h"
 #include "php_http_api.h"
 #include "php_request_globals.h"
 #include "ta_log.h"
@@ -265,6 +266,11 @@ static void on_vm_interrupt(zend_execute_data *execute_data)
 {
     ta_php_thread *t = tl_thread;
     if (t && ta_coro_current()) {
+        /* Cancellations made here take their trace from the frame that
+         * runs, which may be one being entered (a __call trampoline's,
+         * whose arguments are not in place yet): no arguments in it. */
+        bool ignore_args = EG(exception_ignore_args);
+        EG(exception_ignore_args) = true;
         bool news = ta_mailbox_take_interrupt(t->box);
         int watch = ta_watch_take(&t->box->watch);
         if (news) {
@@ -273,7 +279,9 @@ static void on_vm_interrupt(zend_execute_data *execute_data)
                 cancel_all(&t->sched, "Apache is stopping the server");   /* the loop does the rest */
         }
         if (watch) on_watch(t, watch);
-        if (news || watch) ta_coro_throw_pending_cancel();
+        EG(exception_ignore_args) = ignore_args;
+        /* thrown while it held a shared socket: that exchange is cut short */
+        if ((news || watch) && ta_coro_throw_pending_cancel()) ta_stream_guard_cancel_thrown(ta_coro_current());
     }
     if (prev_interrupt) prev_interrupt(execute_data);
 }

@@ -11,12 +11,46 @@ use FrankenPHP\Response;
 require __DIR__ . '/inc/together.php';
 require '/usr/share/php/Predis/autoload.php';
 
-// The worker's one raw connection, (re)made when missing or closed.
-function shared_conn(int $port)
+// The worker's one raw connection, (re)made when missing or closed, or
+// made again ($again) as a client does after an error on it.
+function shared_conn(int $port, bool $again = false)
 {
     static $s = null;
-    if (!is_resource($s)) $s = stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 5);
+    if ($again && is_resource($s)) fclose($s);
+    if ($again || !is_resource($s)) $s = stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 5);
     return $s;
+}
+
+// A client object whose destructor closes its socket, as Predis'
+// connection does; the worker keeps one. ?replace makes a new one (the old
+// one's destructor then runs, maybe while another request reads its socket).
+final class Closer
+{
+    public function __construct(public $s) {}
+    public function __destruct() { fclose($this->s); }
+}
+
+function closer(int $port, bool $replace = false): Closer
+{
+    static $c = null;
+    if ($c !== null && $replace) $GLOBALS['closer_old'] = $c->s;
+    if ($c === null || $replace) $c = new Closer(stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 5));
+    return $c;
+}
+
+// As Predis\Client's: __call makes a command object and runs it, so the
+// VM stack past a frame being entered through __call held values a moment
+// before.
+final class Cmd
+{
+    public function __construct(public string $id, public array $args) {}
+}
+
+final class Magic
+{
+    public function __call($name, $args) { return $this->run($this->make($name, $args)); }
+    private function make(string $id, array $args): Cmd { return new Cmd($id, $args); }
+    private function run(Cmd $c): int { return count($c->args) + strlen($c->id); }
 }
 
 // One command in RESP: the reply line, then a bulk reply read in as many
@@ -81,6 +115,8 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         Async\delay(1);                          // another wait between commands: others may go
         $got = is_resource($s) ? resp($s, 'GET', "ta_shared_$id") : ['error' => 'closed'];
         $out += ['set' => $set, 'same' => $got === $v, 'got' => is_string($got) ? substr($got, 0, 24) : $got];
+        // ?heal=1: after an error the connection is made again (Predis does so)
+        if (!empty($q['heal']) && (is_array($set) || is_array($got))) $out['again'] = (bool) shared_conn($port, true);
         break;
     case '/predis':
         // Debian's Predis, one client for the worker
@@ -94,6 +130,7 @@ HttpServer::onRequest(function (Request $req, Response $res) {
                  'list' => $predis->lrange("ta_predis_list_$id", 0, -1), 'before' => $list];
         break;
     case '/blpop':
+    case '/cut/blpop':          // under a location with TrueAsyncRequestTimeout 1
         // a command that waits on the server: ?shared=1 on the worker's
         // connection (one request at a time, as in a worker serving one
         // request at a time), else on a connection of the request's own
@@ -104,6 +141,41 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         $sent = resp_send($s, 'BLPOP', "ta_empty_$id", $q['secs'] ?? '0.3') ? hrtime(true) : 0;
         $got = $sent ? resp_read($s) : ['error' => 'write'];
         $out += ['got' => $got, 'start' => $start, 'end' => microtime(true), 'sent' => $sent, 'replied' => hrtime(true)];
+        break;
+    case '/closer/hold':
+        // the socket only (not the object), as a client method's local does
+        $s = closer($port)->s;
+        $out['got'] = resp($s, 'BLPOP', 'ta_empty_closer', $q['secs'] ?? '0.6');
+        break;
+    case '/closer/replace':
+        $out['replaced'] = (bool) closer($port, true);
+        $out['old_open'] = is_resource($GLOBALS['closer_old']);
+        break;
+    case '/closer/check':
+        $out['old_open'] = is_resource($GLOBALS['closer_old'] ?? null);
+        $out['ping'] = resp(closer($port)->s, 'PING');
+        break;
+    case '/magic/busy':
+        // never yields for a while, calling through __call: what other
+        // requests' clients do meanwhile is seen at VM interrupts
+        $m = new Magic();
+        $n = 0;
+        for ($end = microtime(true) + (float) ($q['secs'] ?? 1); microtime(true) < $end;)
+            $n += $m->set('k', 'v', 'EX', 120, 1, 2, 3, 4, 5, 6, 7, 8);
+        $out['calls'] = $n;
+        break;
+    case '/magic/wait':
+        // its client hangs up: the cancellation's trace is kept
+        try {
+            Async\delay(3000);
+        } catch (Async\CancellationError $e) {
+            $GLOBALS['magic_traces'][] = array_map(fn ($f) => ['function' => $f['function'] ?? '',
+                'class' => $f['class'] ?? '', 'args' => $f['args'] ?? null], $e->getTrace());
+            throw $e;
+        }
+        break;
+    case '/magic/traces':
+        $out['traces'] = $GLOBALS['magic_traces'] ?? [];
         break;
     case '/close':
         // BLPOP on the shared connection, then close it (a client that

@@ -8,14 +8,19 @@
 #     worker serving one request at a time) while connections of the
 #     requests' own still run at once. A request that closes the shared
 #     connection while others wait for it: they fail cleanly, the thread
-#     goes on, the next requests connect again.
+#     goes on, the next requests connect again. A request cancelled in the
+#     middle of an exchange on the shared connection (TrueAsyncRequestTimeout,
+#     a client gone): the next request gets an error, never the rest of that
+#     exchange (the socket is shut down, TA00871), and connects again. A
+#     destructor that fclose()s a socket another request is reading (no
+#     coroutine may wait there): it closes when that request lets go.
 use strict;
 use warnings;
 use Apache::Test qw(-withtestmore);
-use TATest qw(raw_request parallel json_decode);
+use TATest qw(raw_request parallel json_decode log_mark wait_log);
 use TARedis;
 
-plan tests => 4 + 4 + 4 + 4;
+plan tests => 4 + 4 + 4 + 4 + 7 + 4 + 2;
 
 my $port = TARedis::start();
 END { TARedis::stop() }
@@ -77,3 +82,63 @@ ok !grep({ $_->{got} && !ref $_->{got} && !$_->{same} && $_->{got} !~ /^<rawc/ }
     '... none got another request\'s data';
 my $next = rget("/raw?port=$port&id=next");
 is $next->{same}, JSON::PP::true(), 'the next request connects again and is answered';
+
+# 5. a request cancelled in the middle of an exchange on the shared
+#    connection: the rest of that exchange (the BLPOP's answer, due when
+#    its 3 s are up) must not reach the next request, whose own answers
+#    would then all come one behind
+sub own_or_error {
+    my ($r) = @_;
+    return ($r->{set} // '') eq '+OK' ? $r->{same} : ref $r->{set} eq 'HASH' && ref $r->{got} eq 'HASH';
+}
+is rget("/raw?port=$port&id=precut&bytes=100")->{same}, JSON::PP::true(), 'before the cut: the shared connection in step';
+my $mark = log_mark();
+is rget("/cut/blpop?port=$port&id=cut&shared=1&secs=3")->{status}, 504,
+    'a BLPOP on the shared connection cut by TrueAsyncRequestTimeout 1: 504';
+my $after = rget("/raw?port=$port&id=aftercut&bytes=100&heal=1");
+ok own_or_error($after), "the next request gets its own answers or an error, never the cut exchange's"
+    or diag explain $after;
+is rget("/raw?port=$port&id=healed&bytes=100")->{same}, JSON::PP::true(), '... and once connected again, its own';
+ok wait_log($mark, qr/TA00871: GET \/cut\/blpop\S* was cancelled in the middle of an exchange/, 5),
+    'TA00871 names the request whose exchange was cut';
+my $gone = TATest::Conn->new('trueasync_shared_stream');
+$gone->send_request(path => "/blpop?port=$port&id=gone&shared=1&secs=3");
+select(undef, undef, undef, 0.5);
+$gone->close;
+$after = rget("/raw?port=$port&id=aftergone&bytes=100&heal=1");
+ok own_or_error($after), 'a client gone in the middle of its BLPOP: the next request gets its own answers or an error'
+    or diag explain $after;
+is rget("/raw?port=$port&id=healed2&bytes=100")->{same}, JSON::PP::true(), '... and then its own';
+
+# 6. a destructor closes the socket another request is reading: it cannot
+#    wait there (PHP allows no fiber switch in a destructor), so the socket
+#    closes once that request lets go, and the destructor's fclose() is done
+is rget("/closer/check?port=$port")->{ping}, '+PONG', 'a client object of the worker answers' ;
+@res = parallel([ sub { rget("/closer/hold?port=$port&secs=0.6") },
+                  sub { select(undef, undef, undef, 0.2); rget("/closer/replace?port=$port") } ], 30);
+ok $res[1]{status} == 200 && $res[1]{replaced}, 'its replacement, whose old one\'s destructor fclose()s the socket being read, is answered (no FiberError)'
+    or diag explain $res[1];
+ok $res[0]{status} == 200 && exists $res[0]{got} && !defined $res[0]{got}, '... and the request reading it got its own answer'
+    or diag explain $res[0];
+my $chk = rget("/closer/check?port=$port");
+ok !$chk->{old_open} && ($chk->{ping} // '') eq '+PONG', '... then the old socket is closed, the new client answers'
+    or diag explain $chk;
+
+
+# 7. clients that hang up while another request runs through __call
+#    without yielding: their cancellations are made at VM interrupts, in
+#    the middle of that code, and take its trace; a frame being entered
+#    through __call has no arguments in place yet (read, they were stale
+#    slots: wrong values, and the child crashed on a NULL among them)
+my @waits = map { my $c = TATest::Conn->new('trueasync_shared_stream'); $c->send_request(path => "/magic/wait?id=$_"); $c } 1 .. 20;
+select(undef, undef, undef, 0.2);
+my $busy = TATest::Conn->new('trueasync_shared_stream');
+$busy->send_request(path => '/magic/busy?secs=2');
+for (@waits) { select(undef, undef, undef, 0.05); $_->close }
+my $b = $busy->read_response(timeout => 20);
+my $traces = rget('/magic/traces')->{traces} || [];
+my @magic = grep { $_->{class} eq 'Magic' || $_->{class} eq 'Cmd' } map { @$_ } @$traces;
+my @wrong = grep { $_->{function} eq 'set' && defined $_->{args} && "@{$_->{args}}" ne 'k v EX 120 1 2 3 4 5 6 7 8' } @magic;
+ok $b->{status} == 200 && @magic > 0, sprintf('the busy request answered; %d cancellations were made while it ran', scalar @$traces)
+    or diag explain { status => $b->{status}, traces => $traces };
+ok !@wrong, 'no cancellation trace shows arguments that call did not pass' or diag explain \@wrong;

@@ -5,7 +5,7 @@ PORT ?= 8080
 # PHP_CONFIG=/path/to/php-config picks another ZTS+embed PHP (scripts/setup.sh)
 export PHP_CONFIG TRUEASYNC_CACHE
 
-.PHONY: all setup module module-asan module-install install uninstall deb deb-test run test unit apache-test asan-test bench bench-chaos bench-soak clean stubs
+.PHONY: all setup module module-asan module-install install uninstall deb deb-test run test unit apache-test asan-test bench bench-chaos bench-soak bench-shared clean stubs
 all: module
 
 # Installs Debian packages and the cached ZTS PHP when missing (fast when present).
@@ -82,12 +82,16 @@ bench: module
 	bench/run.sh
 
 # On demand, not part of `make test`: requests lost under restarts, kill -9
-# and fatal errors; memory over a million requests (SOAK_REQUESTS=100000).
+# and fatal errors; memory over a million requests (SOAK_REQUESTS=100000);
+# replies of shared handles that reach the wrong request (SHARED_SECONDS=60).
 bench-chaos: module
 	bench/chaos.sh
 
 bench-soak: module
 	bench/soak.sh $(SOAK_REQUESTS)
+
+bench-shared: module
+	bench/shared.sh $(SHARED_SECONDS)
 
 clean:
 	rm -rf $(BUILD)

@@ -207,8 +207,8 @@ CONF
 }
 
 # pg_start DIR: a private PostgreSQL (Debian's postgresql): a fresh cluster
-# in DIR, trust auth, no fsync, a free loopback port, run as the postgres
-# user. Sets pg_port, pg_pid (the postmaster: its children are the
+# in DIR, trust auth, no fsync, a free loopback port (PG_PORT if set), run
+# as the postgres user. Sets pg_port, pg_pid (the postmaster: its children are the
 # backends) and pg_psql (psql on it, as postgres). pg_stop ends it.
 pg_start() {
   local dir=$1 bin as=()
@@ -218,7 +218,7 @@ pg_start() {
   rm -rf "$dir"; mkdir -p "$dir"; [ "$(id -u)" != 0 ] || chown postgres "$dir"
   "${as[@]}" "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-sync > "$dir/initdb.log" 2>&1 ||
     { log "initdb failed, see $dir/initdb.log"; exit 1; }
-  pg_port=$(free_port)
+  pg_port=${PG_PORT:-$(free_port)}
   "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
     "-p $pg_port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=${PG_MAX_CONNECTIONS:-100} -c shared_buffers=64MB" >/dev/null ||
     { log "PostgreSQL did not start, see $dir/server.log"; exit 1; }
@@ -230,4 +230,57 @@ pg_stop() {
   kill -INT "$pg_pid" 2>/dev/null || true   # fast shutdown
   for _ in $(seq 75); do kill -0 "$pg_pid" 2>/dev/null || break; sleep 0.2; done
   pg_pid=""
+}
+
+# mariadb_start DIR PORT: a private MariaDB (Debian's mariadb-server): a
+# fresh data directory in DIR, no grant tables (root without a password),
+# loopback PORT, as the mysql user when run as root. Sets mariadb_pid and
+# mariadb_sql (Debian's client on it). mariadb_stop ends it.
+mariadb_start() {
+  local dir=$1 user; user=$(id -un)
+  local mysqld=/usr/sbin/mariadbd; [ -x "$mysqld" ] || mysqld=/usr/sbin/mysqld
+  [ -x "$mysqld" ] || { log "MariaDB not installed (apt-get install mariadb-server)"; exit 1; }
+  [ "$(id -u)" != 0 ] || user=mysql
+  rm -rf "$dir"; mkdir -p "$dir"; chown "$user" "$dir"
+  mariadb-install-db --no-defaults --user="$user" --datadir="$dir/data" --auth-root-authentication-method=normal \
+    --skip-test-db > "$dir/install.log" 2>&1 || { log "mariadb-install-db failed, see $dir/install.log"; exit 1; }
+  "$mysqld" --no-defaults --user="$user" --datadir="$dir/data" --socket="$dir/sock" --port="$2" \
+    --bind-address=127.0.0.1 --skip-grant-tables --pid-file="$dir/pid" --max-connections=200 --skip-log-bin \
+    --innodb-buffer-pool-size=32M > "$dir/server.log" 2>&1 & mariadb_pid=$!
+  mariadb_sql=(mariadb --no-defaults -h127.0.0.1 -P"$2" -uroot -N -B)
+  for _ in $(seq 150); do
+    "${mariadb_sql[@]}" -e 'SELECT 1' >/dev/null 2>&1 && return 0
+    kill -0 "$mariadb_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  log "MariaDB did not start, see $dir/server.log"; exit 1
+}
+mariadb_stop() {
+  [ -n "${mariadb_pid:-}" ] || return 0
+  kill -TERM "$mariadb_pid" 2>/dev/null || true
+  for _ in $(seq 75); do kill -0 "$mariadb_pid" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL "$mariadb_pid" 2>/dev/null || true
+  wait "$mariadb_pid" 2>/dev/null || true
+  mariadb_pid=""
+}
+
+# redis_start DIR PORT: a private redis-server (Debian's redis-server) on
+# loopback PORT, no persistence. Sets redis_pid; redis_stop ends it.
+redis_start() {
+  [ -x /usr/bin/redis-server ] || { log "redis-server not installed (apt-get install redis-server)"; exit 1; }
+  rm -rf "$1"; mkdir -p "$1"
+  /usr/bin/redis-server --port "$2" --bind 127.0.0.1 --save '' --appendonly no --dir "$1" --daemonize no \
+    --maxclients 1000 > "$1/server.log" 2>&1 & redis_pid=$!
+  for _ in $(seq 100); do
+    [ "$(redis-cli -h 127.0.0.1 -p "$2" PING 2>/dev/null)" = PONG ] && return 0
+    kill -0 "$redis_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "redis-server did not start, see $1/server.log"; exit 1
+}
+redis_stop() {
+  [ -n "${redis_pid:-}" ] || return 0
+  kill -TERM "$redis_pid" 2>/dev/null || true
+  wait "$redis_pid" 2>/dev/null || true
+  redis_pid=""
 }

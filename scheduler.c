@@ -207,6 +207,18 @@ void ta_sched_destroy(ta_sched *s)
     ZVAL_UNDEF(&s->runner);
 }
 
+/* Takes a coroutine that queued itself (a plain yield) off the ready
+ * queue again. */
+static void ready_unlink(ta_sched *s, ta_coro *co)
+{
+    ta_coro **p = &s->ready_head, *prev = NULL;
+    while (*p && *p != co) { prev = *p; p = &(*p)->next_ready; }
+    if (!*p) return;
+    *p = co->next_ready;
+    if (s->ready_tail == co) s->ready_tail = prev;
+    co->next_ready = NULL;
+}
+
 static void make_ready(ta_sched *s, ta_coro *co)
 {
     co->state = TA_CORO_READY;
@@ -566,6 +578,9 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
     }
     if (co->cancelled && !co->protect) {
         if (cancel) cancel(co, data);
+        /* a plain yield queued it: it does not wait after all, and a
+         * coroutine left queued would be run, or freed, from the queue */
+        if (co->state == TA_CORO_READY) { ready_unlink(s, co); co->state = TA_CORO_RUNNING; }
         zval ex;
         ZVAL_OBJ(&ex, co->throw_in ? co->throw_in : ta_new_cancellation("Coroutine cancelled"));
         co->throw_in = NULL;

@@ -36,7 +36,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/build/bench/shared
-HTTPD=/usr/sbin/apache2
+HTTPD=${SHARED_HTTPD:-/usr/sbin/apache2}
 SECS=${1:-60}
 CONNS=${2:-64}
 TIMEOUT=${SHARED_TIMEOUT:-3}

@@ -199,6 +199,29 @@ static void test_cancel(void)
     if (p->exception) OBJ_RELEASE(p->exception);
 }
 
+/* Async\suspend()'s plain yield by a cancelled coroutine: it queues
+ * itself, then its wait throws at once. */
+static void body_cancelled_yield(probe *p)
+{
+    ta_coro *co = ta_coro_current();
+    ta_coro_cancel(co, NULL, "cancelled before it yielded");
+    co->state = TA_CORO_SUSPENDED;
+    ta_coro_wake(co);
+    p->rc = ta_coro_wait(NULL, NULL) == SUCCESS ? TA_WAIT_OK : TA_WAIT_THROWN;
+    p->callbacks_left = ta_sched_has_ready(&sched);
+}
+
+static void test_cancelled_yield(void)
+{
+    probe *p = &probes[2];
+    spawn(2, body_cancelled_yield);
+    DRIVE_UNTIL(p->returned, 2000);
+    tap_ok(p->returned && p->rc == TA_WAIT_THROWN && is_instance(p->exception, ta_ce_async_cancellation)
+           && p->callbacks_left == 0 && !ta_sched_has_ready(&sched),
+           "a cancelled coroutine's plain yield throws and leaves it off the ready queue (it was freed from there)");
+    if (p->exception) OBJ_RELEASE(p->exception);
+}
+
 static void test_refused_and_failed(void)
 {
     probe *p = &probes[0];
@@ -265,13 +288,14 @@ static void test_fds(void)
 
 static void body(void)
 {
-    tap_plan(14);
+    tap_plan(15);
     ta_sched_set_runner_function(zend_hash_str_find_ptr(CG(function_table), ZEND_STRL("sched_test_runner")));
     ta_sched_init(&sched, ta_reactor_loop());
     test_fires();
     test_stray_wake();
     test_first_of_two();
     test_cancel();
+    test_cancelled_yield();
     test_refused_and_failed();
     test_outside_coroutine();
     test_fds();

@@ -10,6 +10,7 @@
 #include "ta_log.h"
 
 #include <main/php_network.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 typedef struct sg_rec sg_rec;
@@ -33,6 +34,7 @@ struct sg_hold {
     sg_hold *cprev, *cnext;
     sg_hold *rprev, *rnext;
     bool broken;                /* its coroutine's cancellation cut an exchange on it short */
+    bool wrote_last;            /* its coroutine's latest I/O on it was a write: an answer may be due */
 };
 
 static __thread HashTable *tl_recs;         /* stream -> sg_rec */
@@ -153,25 +155,34 @@ static void on_gone(ta_coro *co)
     while (co->suspend_data) release(co->suspend_data);
 }
 
-int ta_stream_guard_enter(php_stream *stream)
+static void note_io(sg_rec *rec, ta_coro *co, bool write)
+{
+    sg_hold *h = rec ? hold_of(rec, co) : NULL;
+    if (h) h->wrote_last = write;
+}
+
+int ta_stream_guard_enter(php_stream *stream, bool write)
 {
     ta_coro *co = ta_coro_current();
     if (!co) return 0;
     const void *me = owner_of(co);
     sg_rec *rec = find(stream);
     if (!rec) {
-        if ((rec = new_rec(stream, me)) && !add_hold(rec, co)) drop_rec(rec);
+        if ((rec = new_rec(stream, me)) && !add_hold(rec, co)) { drop_rec(rec); rec = NULL; }
+        note_io(rec, co, write);
         return 0;
     }
     if (rec->closing) return -2;
     if (rec->owner == me) {
         if (!hold_of(rec, co)) add_hold(rec, co);
+        note_io(rec, co, write);
         return 0;
     }
     ta_turn_waiter w;
     ta_turn_join(&rec->queue, &w, co, me);
     zend_result r = ta_turn_await(&w);
     if (w.state != TA_TURN_GRANTED) return r == FAILURE ? -1 : -2;    /* cancelled, or the stream closed */
+    note_io(rec, co, write);
     return r == FAILURE ? -1 : 0;   /* granted; a hold taken while cancelled goes at the next wait */
 }
 
@@ -183,9 +194,22 @@ void ta_stream_guard_interrupted(php_stream *stream)
     if (h) h->broken = true;
 }
 
+/* Whether co's exchange on the stream may be under way: it wrote last (an
+ * answer may be due), or bytes wait unread (an answer read in part). An
+ * exchange read to its end leaves the stream in step. */
+static bool mid_exchange(const sg_hold *h)
+{
+    php_stream *s = h->rec->stream;
+    if (h->wrote_last || s->writepos > s->readpos) return true;
+    php_netstream_data_t *sock = (php_netstream_data_t *) s->abstract;
+    int n = 0;
+    return sock && sock->socket >= 0 && ioctl(sock->socket, FIONREAD, &n) == 0 && n > 0;
+}
+
 void ta_stream_guard_cancel_thrown(ta_coro *co)
 {
-    for (sg_hold *h = co->suspend_data; h; h = h->cnext) h->broken = true;
+    for (sg_hold *h = co->suspend_data; h; h = h->cnext)
+        if (mid_exchange(h)) h->broken = true;
 }
 
 void ta_stream_guard_waiting(php_stream *stream)
@@ -204,7 +228,7 @@ int ta_stream_guard_close(php_stream *stream)
 {
     /* nobody holds it nor waits for it: nothing to wait for or to tell */
     if (!find(stream)) return 0;
-    int g = ta_stream_guard_enter(stream);
+    int g = ta_stream_guard_enter(stream, false);
     sg_rec *rec = g == 0 ? find(stream) : NULL;
     if (rec) close_waiters(rec);
     return g;

@@ -29,7 +29,7 @@ void ta_stream_guard_run_end(void);
  * stream is the caller's request's), -1 cancelled while waiting (the
  * exception is pending), -2 the stream was closed meanwhile. Outside a
  * coroutine: 0. */
-int ta_stream_guard_enter(php_stream *stream);
+int ta_stream_guard_enter(php_stream *stream, bool write);
 /* The caller is about to wait on the stream it is using: that wait keeps
  * the stream (any other wait gives it up). */
 void ta_stream_guard_waiting(php_stream *stream);
@@ -37,8 +37,9 @@ void ta_stream_guard_waiting(php_stream *stream);
  * exchange it was in is cut short (the socket is shut down when it lets
  * go). */
 void ta_stream_guard_interrupted(php_stream *stream);
-/* co's cancellation was thrown while it ran: every stream it holds is cut
- * short so. */
+/* co's cancellation was thrown while it ran: each stream it holds where
+ * an exchange may be under way (it wrote last, or bytes wait unread) is
+ * cut short so. */
 void ta_stream_guard_cancel_thrown(ta_coro *co);
 /* fclose() of the stream inside a coroutine, before it lets the others
  * run: waits its turn if another request holds it, then those waiting for

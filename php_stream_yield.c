@@ -168,7 +168,7 @@ static ssize_t socket_io(php_stream *stream, char *rbuf, const char *wbuf, size_
     php_netstream_data_t *sock = waiting_socket(stream);
     if (!sock) { sync_fd(stream); return WITH_ORIG(stream, TA_IO_CALL()); }
     /* one request's coroutines at a time on a shared stream */
-    if (ta_stream_guard_enter(stream) < 0) return -1;
+    if (ta_stream_guard_enter(stream, wbuf != NULL) < 0) return -1;
     bool held = io_hooks.enter && io_hooks.enter(stream);
     ssize_t n = socket_io_yield(stream, sock, rbuf, wbuf, count);
     if (held) io_hooks.leave(stream);

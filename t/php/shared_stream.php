@@ -118,6 +118,15 @@ HttpServer::onRequest(function (Request $req, Response $res) {
         // ?heal=1: after an error the connection is made again (Predis does so)
         if (!empty($q['heal']) && (is_array($set) || is_array($got))) $out['again'] = (bool) shared_conn($port, true);
         break;
+    case '/raw/busy':
+        // a whole exchange on the shared connection, then code that does not
+        // yield (the connection stays this request's) while its client goes
+        $s = shared_conn($port);
+        $set = resp($s, 'SET', "ta_shared_$id", $id);
+        $got = resp($s, 'GET', "ta_shared_$id");
+        for ($end = microtime(true) + (float) ($q['secs'] ?? 1); microtime(true) < $end;) $x = md5($id);
+        $out += ['same' => $set === '+OK' && $got === $id];
+        break;
     case '/predis':
         // Debian's Predis, one client for the worker
         $predis ??= new Predis\Client(['host' => '127.0.0.1', 'port' => $port, 'read_write_timeout' => 10]);

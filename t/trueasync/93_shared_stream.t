@@ -13,14 +13,15 @@
 #     a client gone): the next request gets an error, never the rest of that
 #     exchange (the socket is shut down, TA00871), and connects again. A
 #     destructor that fclose()s a socket another request is reading (no
-#     coroutine may wait there): it closes when that request lets go.
+#     coroutine may wait there): it closes when that request lets go. A
+#     request cancelled after its exchange ended leaves the socket alone.
 use strict;
 use warnings;
 use Apache::Test qw(-withtestmore);
-use TATest qw(raw_request parallel json_decode log_mark wait_log);
+use TATest qw(raw_request parallel json_decode log_mark log_since wait_log);
 use TARedis;
 
-plan tests => 4 + 4 + 4 + 4 + 7 + 4 + 2;
+plan tests => 4 + 4 + 4 + 4 + 7 + 4 + 2 + 2;
 
 my $port = TARedis::start();
 END { TARedis::stop() }
@@ -142,3 +143,17 @@ my @wrong = grep { $_->{function} eq 'set' && defined $_->{args} && "@{$_->{args
 ok $b->{status} == 200 && @magic > 0, sprintf('the busy request answered; %d cancellations were made while it ran', scalar @$traces)
     or diag explain { status => $b->{status}, traces => $traces };
 ok !@wrong, 'no cancellation trace shows arguments that call did not pass' or diag explain \@wrong;
+
+# 8. cancelled after a whole exchange, while it still holds the shared
+#    connection (code that does not yield): the connection is in step, so
+#    it stays, for the next request as it was
+$mark = log_mark();
+my $quit = TATest::Conn->new('trueasync_shared_stream');
+$quit->send_request(path => "/raw/busy?port=$port&id=busy&secs=1");
+select(undef, undef, undef, 0.3);
+$quit->close;
+select(undef, undef, undef, 1.2);
+$after = rget("/raw?port=$port&id=afterbusy&bytes=100");
+ok(($after->{set} // '') eq '+OK' && $after->{same}, 'a request cancelled after its exchange ended: the next request is answered on the same connection')
+    or diag explain $after;
+unlike log_since($mark), qr/TA00871/, '... which was not shut down (no TA00871)';

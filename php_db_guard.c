@@ -41,6 +41,7 @@ typedef struct {
     bool marked;                /* held across calls by the holder's own choice (Redis MULTI) */
     ta_turn_queue queue;        /* waiters, first come first served */
     ta_turn_waiter *handover;   /* the holder's, granted it but not yet back from its wait */
+    bool gone;                  /* the connection was freed while its holder was inside a call */
 } db_guard;
 
 /* Held or awaited guards of this thread only: a free one is dropped, so a
@@ -253,7 +254,7 @@ static db_guard *guard_new(const db_conn *c)
 
 static void guard_drop(db_guard *g)
 {
-    zend_hash_index_del(tl_guards, key_of(g->c.key));
+    if (!g->gone) zend_hash_index_del(tl_guards, key_of(g->c.key));
     db_conn c = g->c;
     efree(g);
     if (c.pdo) OBJ_RELEASE(c.pdo);
@@ -312,7 +313,9 @@ static void guarded(const db_conn *c, zif_handler orig, INTERNAL_FUNCTION_PARAME
     if (shared >= 0) orig(INTERNAL_FUNCTION_PARAM_PASSTHRU);
     if (shared > 0) ta_db_cancel_leave(c->conn, co, return_value);
     if (c->ops && c->ops->after) g->marked = c->ops->after(execute_data, return_value, g->marked);
-    if (--g->depth == 0 && g->holder == co && !guard_open(g)) guard_release(g);
+    if (--g->depth) return;
+    if (g->gone) guard_drop(g);
+    else if (g->holder == co && !guard_open(g)) guard_release(g);
 }
 
 /* ---- connections below PHP (libpq) ----------------------------------------- */
@@ -344,7 +347,13 @@ void ta_db_guard_forget(const void *key)
     /* each waiter, and one handed the guard, sees it refused and leaves */
     ta_turn_refuse_all(&g->queue);
     if (g->handover) g->handover->state = TA_TURN_REFUSED;
-    guard_drop(g);
+    g->handover = NULL;
+    if (!g->depth) { guard_drop(g); return; }
+    /* its holder is inside a call on it (a ROLLBACK as its coroutine ends):
+     * it frees the guard as it comes out (freed now, the holder would
+     * release it, and free it, a second time) */
+    zend_hash_index_del(tl_guards, key_of(key));
+    g->gone = true;
 }
 
 void ta_db_guard_call_pdo(zif_handler orig, INTERNAL_FUNCTION_PARAMETERS)
@@ -395,7 +404,10 @@ static void end_hold(db_guard *g, ta_coro *co)
                txn ? "a transaction open" : "a result not read", txn && !busy ? "rolled back" : "left as it is");
         g->depth++;   /* a rollback through a wrapped call must not release it */
         if (txn && !busy) rollback(&g->c);
+        g->depth--;
     }
+    /* freed meanwhile (its calls' leave no longer finds it): the last user */
+    if (g->gone) { guard_drop(g); return; }
     if (g->holder == co) guard_release(g);
 }
 

@@ -207,15 +207,14 @@ void ta_sched_destroy(ta_sched *s)
     ZVAL_UNDEF(&s->runner);
 }
 
-/* Takes a coroutine that queued itself (a plain yield) off the ready
- * queue again. */
-static void ready_unlink(ta_sched *s, ta_coro *co)
+/* Takes co off a queue (head, tail) of coroutines linked by next_ready. */
+static void queue_unlink(ta_coro **head, ta_coro **tail, ta_coro *co)
 {
-    ta_coro **p = &s->ready_head, *prev = NULL;
+    ta_coro **p = head, *prev = NULL;
     while (*p && *p != co) { prev = *p; p = &(*p)->next_ready; }
     if (!*p) return;
     *p = co->next_ready;
-    if (s->ready_tail == co) s->ready_tail = prev;
+    if (*tail == co) *tail = prev;
     co->next_ready = NULL;
 }
 
@@ -580,7 +579,7 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
         if (cancel) cancel(co, data);
         /* a plain yield queued it: it does not wait after all, and a
          * coroutine left queued would be run, or freed, from the queue */
-        if (co->state == TA_CORO_READY) { ready_unlink(s, co); co->state = TA_CORO_RUNNING; }
+        if (co->state == TA_CORO_READY) { queue_unlink(&s->ready_head, &s->ready_tail, co); co->state = TA_CORO_RUNNING; }
         zval ex;
         ZVAL_OBJ(&ex, co->throw_in ? co->throw_in : ta_new_cancellation("Coroutine cancelled"));
         co->throw_in = NULL;
@@ -614,13 +613,7 @@ zend_result ta_coro_wait(ta_wait_cancel_fn cancel, void *data)
 static void later_unlink(ta_coro *co, void *data)
 {
     (void) data;
-    ta_sched *s = ta_sched_current;
-    ta_coro **p = &s->later_head, *prev = NULL;
-    while (*p && *p != co) { prev = *p; p = &(*p)->next_ready; }
-    if (!*p) return;
-    *p = co->next_ready;
-    if (s->later_tail == co) s->later_tail = prev;
-    co->next_ready = NULL;
+    queue_unlink(&ta_sched_current->later_head, &ta_sched_current->later_tail, co);
     co->deferred = 0;
 }
 
